@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_CMD_H
+#define VMCTL_CMD_H
+
+#include <getopt.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+
+/*
+ * One entry per subcommand (the OpenBSD vmctl / tmux model): usage and help
+ * come from this table, and each cmd-<verb>.c only parses its own flags and
+ * calls the engine.  exec returns an exit status (>= 0), or a negative
+ * number with *err set, which main() prints and maps to the exit code.
+ */
+struct cmd_entry {
+	const char *name;
+	const char *usage;     /* arguments after the name */
+	const char *summary;   /* one line for `vmctl --help` */
+	const char *help;      /* the rest of `vmctl help NAME` */
+	int (*exec)(struct vmctl_env *env, int argc, char **argv,
+		    struct vmctl_error **err);
+};
+
+extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_cmdline_entry;
+
+/*
+ * getopt_long for a subcommand, which also takes the global options
+ * (--json, -v, -q, --state-dir, --sysfs-root) anywhere on its line and
+ * answers --help.  Returns the next option the command must handle itself,
+ * -1 at the end of options, or CMD_OPT_EXIT/CMD_OPT_USAGE when the command
+ * should return at once with status 0 or 64.
+ */
+#define CMD_OPT_EXIT  (-2)
+#define CMD_OPT_USAGE (-3)
+int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
+	       char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/* Print "usage: vmctl NAME USAGE" and the help of one command. */
+void cmd_print_help(const struct cmd_entry *cmd, FILE *out);
+int cmd_usage_error(const struct cmd_entry *cmd, struct vmctl_error **err,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Apply a global option; shared by main() and cmd_getopt(). */
+int cmd_global_option(struct vmctl_env *env, int opt, const char *arg);
+
+/* Print an error the way every vmctl error reads. */
+void cmd_print_error(const struct vmctl_error *err);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_HOSTFACTS_H
+#define VMCTL_HOSTFACTS_H
+
+#include "vmctl/env.h"
+#include "vmctl/firmware.h"
+#include "vmctl/qemu-argv.h"
+#include "vmctl/spec.h"
+
+/*
+ * The host side of a plan: everything a spec leaves to the machine it runs
+ * on (accelerator for `auto`, free ports, firmware files, the PCI functions
+ * of each GPU), read through the roots in env.  It only reads.
+ */
+struct hostfacts {
+	struct qemu_host qemu;
+	char *vm_dir;
+	struct firmware_ovmf ovmf;
+	char *accel_reason;   /* why `auto` chose TCG, or NULL */
+};
+
+int hostfacts_gather(const struct vmctl_env *env,
+		     const struct vmctl_spec *spec, struct hostfacts *out,
+		     struct vmctl_error **err);
+void hostfacts_clear(struct hostfacts *facts);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_QEMU_ARGV_H
+#define VMCTL_QEMU_ARGV_H
+
+#include <stddef.h>
+
+#include "vmctl/error.h"
+#include "vmctl/spec.h"
+#include "vmctl/strv.h"
+
+/* One passed-through GPU: all functions of its slot, function 0 first. */
+struct qemu_gpu {
+	struct pci_addr *functions;
+	size_t n_functions;
+	const struct spec_gpu *spec;
+};
+
+/*
+ * What the host decided that the spec leaves open.  hostfacts.c gathers
+ * these; tests write them by hand.
+ */
+struct qemu_host {
+	const char *vm_dir;          /* STATE_DIR/vms/NAME */
+	enum spec_accel accel;       /* KVM or TCG, never AUTO */
+	unsigned ssh_port;
+	int vnc_display;             /* >= 0 */
+	const char *ovmf_code;       /* read-only firmware, for UEFI */
+	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
+	size_t n_gpus;
+};
+
+/*
+ * The QEMU argv for a spec on a host: pure, no I/O.  Every spec string that
+ * lands inside an option string is escaped; nothing is meant for a shell.
+ */
+int qemu_argv_build(const struct vmctl_spec *spec,
+		    const struct qemu_host *host, struct strv *argv,
+		    struct vmctl_error **err);
+
+/* The stable MAC address of a VM's NIC, from its name (52:54:00:xx:xx:xx). */
+void qemu_mac_for_name(const char *name, char out[18]);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_SPEC_H
+#define VMCTL_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmctl/error.h"
+#include "vmctl/strv.h"
+
+/*
+ * The VM spec: one schema, two syntaxes (YAML and JSON).  docs/spec.md
+ * documents every key; spec-schema.c is the single place that reads them.
+ * A loaded spec is complete: every default is filled in and every value
+ * has been validated, so consumers never re-check.
+ */
+
+#define SPEC_NAME_MAX 63
+
+enum spec_accel { SPEC_ACCEL_AUTO, SPEC_ACCEL_KVM, SPEC_ACCEL_TCG };
+enum spec_firmware { SPEC_FIRMWARE_DEFAULT, SPEC_FIRMWARE_BIOS,
+		     SPEC_FIRMWARE_UEFI };
+enum spec_syntax { SPEC_SYNTAX_AUTO, SPEC_SYNTAX_YAML, SPEC_SYNTAX_JSON };
+
+/* A PCI function address, domain:bus:device.function. */
+struct pci_addr {
+	unsigned domain, bus, dev, func;
+};
+
+struct spec_forward {
+	char *proto;       /* "tcp" or "udp" */
+	char *host_addr;   /* listen address on the host; "" for all */
+	unsigned host_port;
+	unsigned guest_port;
+};
+
+enum spec_gpu_selector { SPEC_GPU_VENDOR, SPEC_GPU_ID, SPEC_GPU_ADDRESS };
+
+struct spec_gpu {
+	enum spec_gpu_selector selector;
+	char *vendor;            /* SPEC_GPU_VENDOR: "NVIDIA", "AMD", ... */
+	unsigned vendor_id, device_id;   /* SPEC_GPU_ID */
+	struct pci_addr address; /* SPEC_GPU_ADDRESS */
+	unsigned index;          /* among the cards the selector matches */
+	bool x_vga;
+	char *rom;               /* ROM file for the VGA function, or NULL */
+	bool managed;            /* bind to vfio-pci at start, release at stop */
+};
+
+struct spec_cpus {
+	unsigned sockets, cores, threads;
+};
+
+struct spec_disk {
+	char *image;              /* path or URL; NULL: no disk */
+	char *sha256, *sha512;    /* lowercase hex, or NULL */
+	char *checksum_url;       /* a SHA*SUMS file published beside it */
+	uint64_t size;            /* overlay size in bytes; 0: the image's */
+};
+
+struct spec_kernel {
+	char *image, *initrd, *cmdline;
+};
+
+struct spec_cloud_init {
+	bool enabled;
+	char *user;
+	struct strv ssh_authorized_keys;
+	char *password_hash;
+	struct strv packages;
+	char *user_data;          /* extra cloud-config file merged in */
+};
+
+struct spec_network {
+	unsigned ssh_port;        /* 0: auto */
+	char *ssh_listen;
+	struct spec_forward *forwards;
+	size_t n_forwards;
+};
+
+struct spec_vnc {
+	bool enabled;
+	char *listen;
+	int display;              /* -1: auto (0, or the next free one) */
+	bool password;
+};
+
+struct spec_qemu {
+	char *binary;
+	struct strv extra_args;
+};
+
+struct vmctl_spec {
+	char *name;
+	struct spec_cpus cpus;
+	uint64_t memory;          /* bytes */
+	char *machine;
+	enum spec_accel accel;
+	enum spec_firmware firmware;  /* never DEFAULT once loaded */
+	struct spec_disk disk;
+	char *cdrom;
+	struct spec_kernel kernel;
+	struct spec_cloud_init cloud_init;
+	struct spec_network network;
+	struct spec_vnc vnc;
+	struct spec_gpu *gpus;
+	size_t n_gpus;
+	struct spec_qemu qemu;
+};
+
+/* Load a spec from a file or from memory (`file` then only names it). */
+int spec_load_file(const char *path, struct vmctl_spec **out,
+		   struct vmctl_error **err);
+int spec_load_buffer(const char *file, const char *buf, size_t len,
+		     enum spec_syntax syntax, struct vmctl_spec **out,
+		     struct vmctl_error **err);
+/* The spec compiled in from configs/default.yaml. */
+int spec_load_default(struct vmctl_spec **out, struct vmctl_error **err);
+extern const char spec_default_yaml[];
+extern const size_t spec_default_yaml_len;
+
+void spec_free(struct vmctl_spec *spec);
+
+/* Checks also used on the command line (create --name). */
+bool spec_name_valid(const char *name);
+unsigned spec_cpu_count(const struct vmctl_spec *spec);
+
+/* Size strings: "512M", "8G", "1.5T" is refused: integers with K/M/G/T
+ * (optionally followed by "iB" or "B"), binary multiples. */
+int spec_parse_size(const char *s, uint64_t *out);
+int pci_addr_parse(const char *s, struct pci_addr *out);
+
+const char *spec_accel_name(enum spec_accel a);
+const char *spec_firmware_name(enum spec_firmware f);
+
+#endif

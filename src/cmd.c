@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Flag parsing shared by every subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/cmd.h"
+#include "vmctl/xalloc.h"
+
+enum {
+	OPT_STATE_DIR = 0x100,
+	OPT_SYSFS_ROOT,
+	OPT_JSON,
+	OPT_HELP,
+};
+
+static const struct option global_options[] = {
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, OPT_HELP },
+};
+
+#define N_GLOBAL (sizeof(global_options) / sizeof(global_options[0]))
+
+int cmd_global_option(struct vmctl_env *env, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_STATE_DIR:
+		free(env->state_dir);
+		env->state_dir = xstrdup(arg);
+		return 1;
+	case OPT_SYSFS_ROOT:
+		free(env->sysfs);
+		env->sysfs = xstrdup(arg);
+		return 1;
+	case OPT_JSON:
+		env->json = true;
+		return 1;
+	case 'v':
+		env->verbosity++;
+		return 1;
+	case 'q':
+		env->verbosity = -1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
+	       char **argv, const char *shortopts,
+	       const struct option *longopts)
+{
+	size_t n = 0;
+	struct option *all;
+	cleanup_free char *shorts = xasprintf("%svqh", shortopts);
+	int opt;
+
+	while (longopts != NULL && longopts[n].name != NULL)
+		n++;
+	all = xcalloc(n + N_GLOBAL + 1, sizeof(*all));
+	if (n > 0)
+		memcpy(all, longopts, n * sizeof(*all));
+	memcpy(all + n, global_options, sizeof(global_options));
+	opterr = 0;
+	do
+		opt = getopt_long(argc, argv, shorts, all, NULL);
+	while (cmd_global_option(env, opt, optarg));
+	free(all);
+	if (opt == 'h' || opt == OPT_HELP) {
+		cmd_print_help(cmd, stdout);
+		return CMD_OPT_EXIT;
+	}
+	if (opt == '?' || opt == ':') {
+		if (optopt != 0)
+			fprintf(stderr, "vmctl %s: %s -%c\n", cmd->name,
+				opt == ':' ? "missing argument for"
+					   : "unknown option", optopt);
+		else
+			fprintf(stderr, "vmctl %s: unknown option or missing "
+				"argument: %s\n", cmd->name, argv[optind - 1]);
+		fprintf(stderr, "usage: vmctl %s %s\n", cmd->name, cmd->usage);
+		return CMD_OPT_USAGE;
+	}
+	return opt;
+}
+
+void cmd_print_help(const struct cmd_entry *cmd, FILE *out)
+{
+	fprintf(out, "usage: vmctl %s %s\n\n%s\n", cmd->name, cmd->usage,
+		cmd->summary);
+	if (cmd->help != NULL && *cmd->help != '\0')
+		fprintf(out, "\n%s", cmd->help);
+}
+
+int cmd_usage_error(const struct cmd_entry *cmd, struct vmctl_error **err,
+		    const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+			       "%s: %s\nusage: vmctl %s %s", cmd->name, msg,
+			       cmd->name, cmd->usage);
+}
+
+void cmd_print_error(const struct vmctl_error *err)
+{
+	if (err->located)
+		fprintf(stderr, "%s\n", err->message);
+	else
+		fprintf(stderr, "vmctl: %s\n", err->message);
+}

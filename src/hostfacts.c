@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/accel.h"
+#include "vmctl/hostfacts.h"
+#include "vmctl/ports.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+#define SSH_PORT_FIRST 2222
+#define VNC_PORT_BASE 5900
+
+static enum spec_accel resolve_accel(const struct vmctl_env *env,
+				     enum spec_accel asked, char **reason)
+{
+	struct accel_probe probe;
+	enum spec_accel accel;
+
+	if (asked != SPEC_ACCEL_AUTO)
+		return asked;
+	accel_probe_kvm(env, &probe);
+	accel = probe.state == ACCEL_KVM_USABLE ? SPEC_ACCEL_KVM
+						: SPEC_ACCEL_TCG;
+	*reason = steal_pointer(&probe.reason);
+	accel_probe_clear(&probe);
+	return accel;
+}
+
+static int resolve_gpus(const struct vmctl_spec *spec, struct hostfacts *f,
+			struct vmctl_error **err)
+{
+	f->qemu.gpus = xcalloc(spec->n_gpus, sizeof(*f->qemu.gpus));
+	f->qemu.n_gpus = spec->n_gpus;
+	for (size_t i = 0; i < spec->n_gpus; i++) {
+		const struct spec_gpu *g = &spec->gpus[i];
+		struct qemu_gpu *q = &f->qemu.gpus[i];
+
+		q->spec = g;
+		if (g->selector != SPEC_GPU_ADDRESS)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "gpu[%zu]: selecting a GPU by "
+					       "vendor or id needs host "
+					       "discovery; give its address",
+					       i);
+		q->functions = xmalloc(sizeof(*q->functions));
+		q->functions[0] = g->address;
+		q->n_functions = 1;
+	}
+	return 0;
+}
+
+int hostfacts_gather(const struct vmctl_env *env,
+		     const struct vmctl_spec *spec, struct hostfacts *out,
+		     struct vmctl_error **err)
+{
+	struct hostfacts f = { 0 };
+	struct port_set *used = xcalloc(1, sizeof(*used));
+	int ret = -1;
+
+	f.vm_dir = vmdir_path(env->state_dir, spec->name);
+	f.qemu.vm_dir = f.vm_dir;
+	f.qemu.accel = resolve_accel(env, spec->accel, &f.accel_reason);
+
+	ports_add_listening(env, used);
+	for (size_t i = 0; i < spec->network.n_forwards; i++)
+		port_set_add(used, spec->network.forwards[i].host_port);
+	f.qemu.ssh_port = spec->network.ssh_port;
+	if (f.qemu.ssh_port == 0)
+		f.qemu.ssh_port = ports_first_free(used, SSH_PORT_FIRST, 65535);
+	f.qemu.vnc_display = spec->vnc.display;
+	if (f.qemu.vnc_display < 0) {
+		unsigned p = ports_first_free(used, VNC_PORT_BASE,
+					      VNC_PORT_BASE + 99);
+
+		f.qemu.vnc_display = p ? (int)(p - VNC_PORT_BASE) : 0;
+	}
+	if (f.qemu.ssh_port == 0) {
+		vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+				"no free TCP port for SSH from %d up",
+				SSH_PORT_FIRST);
+		goto out;
+	}
+	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+		if (firmware_find_ovmf(env, &f.ovmf) < 0) {
+			vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					"UEFI firmware (OVMF) is not installed "
+					"(Debian: apt-get install ovmf)");
+			goto out;
+		}
+		f.qemu.ovmf_code = f.ovmf.code;
+	}
+	if (resolve_gpus(spec, &f, err) < 0)
+		goto out;
+	*out = f;
+	f = (struct hostfacts){ 0 };
+	ret = 0;
+out:
+	free(used);
+	hostfacts_clear(&f);
+	return ret;
+}
+
+void hostfacts_clear(struct hostfacts *f)
+{
+	for (size_t i = 0; i < f->qemu.n_gpus; i++)
+		free(f->qemu.gpus[i].functions);
+	free(f->qemu.gpus);
+	free(f->vm_dir);
+	free(f->accel_reason);
+	firmware_ovmf_clear(&f->ovmf);
+	*f = (struct hostfacts){ 0 };
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Spec + host facts -> QEMU argv.  Pure: the same inputs always give the
+ * same argv, which is what tests/golden checks.
+ *
+ * The machine is built explicitly (-nodefaults) so nothing depends on a
+ * QEMU version's defaults: every device is one the spec asked for or one a
+ * user of that spec would expect (a display adapter and a tablet for VNC,
+ * an RNG for cloud guests).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/qemu-argv.h"
+#include "vmctl/quote.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+static char *vm_file(const struct qemu_host *host, const char *file)
+{
+	cleanup_free char *path = xasprintf("%s/%s", host->vm_dir, file);
+
+	return quote_qemu_opt(path);
+}
+
+void qemu_mac_for_name(const char *name, char out[18])
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff,
+		 (h >> 8) & 0xff, h & 0xff);
+}
+
+static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
+			const struct qemu_host *host)
+{
+	bool kvm = host->accel == SPEC_ACCEL_KVM;
+
+	strv_push(argv, "-name");
+	strv_pushf(argv, "guest=%s,debug-threads=on", spec->name);
+	strv_push(argv, "-machine");
+	strv_pushf(argv, "%s,accel=%s", spec->machine, kvm ? "kvm" : "tcg");
+	strv_push(argv, "-cpu");
+	strv_push(argv, kvm ? "host" : "max");
+	strv_push(argv, "-smp");
+	strv_pushf(argv, "%u,sockets=%u,cores=%u,threads=%u",
+		   spec_cpu_count(spec), spec->cpus.sockets, spec->cpus.cores,
+		   spec->cpus.threads);
+	strv_push(argv, "-m");
+	strv_pushf(argv, "%" PRIu64 "M", spec->memory >> 20);
+	strv_push(argv, "-nodefaults");
+	strv_push(argv, "-no-user-config");
+}
+
+static void add_sandbox_and_control(struct strv *argv,
+				    const struct qemu_host *host)
+{
+	cleanup_free char *qmp = vm_file(host, VMDIR_QMP);
+	cleanup_free char *log = vm_file(host, VMDIR_SERIAL_LOG);
+
+	strv_push(argv, "-sandbox");
+	strv_push(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+			"resourcecontrol=deny");
+	strv_push(argv, "-pidfile");
+	/* -pidfile takes a plain path, not an option string. */
+	strv_pushf(argv, "%s/%s", host->vm_dir, VMDIR_PIDFILE);
+	strv_push(argv, "-chardev");
+	strv_pushf(argv, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
+	strv_push(argv, "-mon");
+	strv_push(argv, "chardev=qmp,mode=control");
+	/* The serial console is the tmux pane (stdio) and a log file. */
+	strv_push(argv, "-chardev");
+	strv_pushf(argv, "stdio,id=serial0,signal=off,logfile=%s,logappend=on",
+		   log);
+	strv_push(argv, "-serial");
+	strv_push(argv, "chardev:serial0");
+	strv_push(argv, "-display");
+	strv_push(argv, "none");
+}
+
+static void add_firmware(struct strv *argv, const struct vmctl_spec *spec,
+			 const struct qemu_host *host)
+{
+	cleanup_free char *code = NULL, *vars = NULL;
+
+	if (spec->firmware != SPEC_FIRMWARE_UEFI)
+		return;
+	code = quote_qemu_opt(host->ovmf_code);
+	vars = vm_file(host, VMDIR_OVMF_VARS);
+	strv_push(argv, "-drive");
+	strv_pushf(argv, "if=pflash,unit=0,format=raw,readonly=on,file=%s",
+		   code);
+	strv_push(argv, "-drive");
+	strv_pushf(argv, "if=pflash,unit=1,format=raw,file=%s", vars);
+}
+
+static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
+			const struct qemu_host *host)
+{
+	if (spec->disk.image != NULL) {
+		cleanup_free char *disk = vm_file(host, VMDIR_DISK);
+
+		strv_push(argv, "-blockdev");
+		strv_pushf(argv, "driver=file,filename=%s,node-name=disk0-file,"
+				 "discard=unmap", disk);
+		strv_push(argv, "-blockdev");
+		strv_push(argv, "driver=qcow2,file=disk0-file,node-name=disk0,"
+				"discard=unmap");
+		strv_push(argv, "-device");
+		strv_push(argv, "virtio-blk-pci,drive=disk0,id=disk0,"
+				"bootindex=1");
+	}
+	if (spec->cdrom != NULL) {
+		cleanup_free char *iso = quote_qemu_opt(spec->cdrom);
+
+		strv_push(argv, "-blockdev");
+		strv_pushf(argv, "driver=file,filename=%s,node-name=cdrom0-file,"
+				 "read-only=on", iso);
+		strv_push(argv, "-blockdev");
+		strv_push(argv, "driver=raw,file=cdrom0-file,node-name=cdrom0,"
+				"read-only=on");
+		/* After the disk: an empty disk falls through to the
+		 * installer, an installed one boots without it. */
+		strv_push(argv, "-device");
+		strv_push(argv, "ide-cd,drive=cdrom0,id=cdrom0,bootindex=2");
+	}
+	if (spec->kernel.image != NULL) {
+		/* -kernel, -initrd and -append take their argument whole. */
+		strv_push(argv, "-kernel");
+		strv_push(argv, spec->kernel.image);
+		if (spec->kernel.initrd != NULL) {
+			strv_push(argv, "-initrd");
+			strv_push(argv, spec->kernel.initrd);
+		}
+		if (spec->kernel.cmdline != NULL) {
+			strv_push(argv, "-append");
+			strv_push(argv, spec->kernel.cmdline);
+		}
+	}
+}
+
+static void add_network(struct strv *argv, const struct vmctl_spec *spec,
+			const struct qemu_host *host)
+{
+	char mac[18];
+	cleanup_free char *netdev = NULL;
+
+	netdev = xasprintf("user,id=net0,hostfwd=tcp:%s:%u-:22",
+			   spec->network.ssh_listen, host->ssh_port);
+	for (size_t i = 0; i < spec->network.n_forwards; i++) {
+		const struct spec_forward *f = &spec->network.forwards[i];
+		char *more = xasprintf("%s,hostfwd=%s:%s:%u-:%u", netdev,
+				       f->proto, f->host_addr, f->host_port,
+				       f->guest_port);
+
+		free(netdev);
+		netdev = more;
+	}
+	qemu_mac_for_name(spec->name, mac);
+	strv_push(argv, "-netdev");
+	strv_push(argv, netdev);
+	strv_push(argv, "-device");
+	strv_pushf(argv, "virtio-net-pci,netdev=net0,id=net0,mac=%s", mac);
+}
+
+static bool gpu_owns_vga(const struct vmctl_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_gpus; i++)
+		if (spec->gpus[i].x_vga)
+			return true;
+	return false;
+}
+
+static void add_display(struct strv *argv, const struct vmctl_spec *spec,
+			const struct qemu_host *host)
+{
+	/* A GPU with x-vga takes the legacy VGA ranges: no emulated VGA. */
+	if (!gpu_owns_vga(spec)) {
+		strv_push(argv, "-device");
+		strv_push(argv, "VGA,id=video0");
+	}
+	if (!spec->vnc.enabled)
+		return;
+	strv_push(argv, "-vnc");
+	strv_pushf(argv, strchr(spec->vnc.listen, ':') ? "[%s]:%d%s" : "%s:%d%s",
+		   spec->vnc.listen, host->vnc_display,
+		   spec->vnc.password ? ",password=on" : "");
+	/* An absolute pointer, so the VNC cursor tracks the guest's. */
+	strv_push(argv, "-device");
+	strv_push(argv, "qemu-xhci,id=usb0");
+	strv_push(argv, "-device");
+	strv_push(argv, "usb-tablet,bus=usb0.0");
+}
+
+static void add_gpus(struct strv *argv, const struct qemu_host *host)
+{
+	for (size_t i = 0; i < host->n_gpus; i++) {
+		const struct qemu_gpu *gpu = &host->gpus[i];
+
+		/* All functions on one guest slot behind their own port, as
+		 * on the host, so the driver sees the card it expects. */
+		strv_push(argv, "-device");
+		strv_pushf(argv, "pcie-root-port,id=gpu%zu-port,bus=pcie.0,"
+				 "chassis=%zu", i, i + 1);
+		for (size_t f = 0; f < gpu->n_functions; f++) {
+			const struct pci_addr *a = &gpu->functions[f];
+			char *dev = xasprintf(
+				"vfio-pci,host=%04x:%02x:%02x.%x,id=gpu%zu-fn%u,"
+				"bus=gpu%zu-port,addr=00.%x", a->domain,
+				a->bus, a->dev, a->func, i, a->func, i,
+				a->func);
+
+			if (f == 0 && gpu->n_functions > 1) {
+				char *more = xasprintf("%s,multifunction=on",
+						       dev);
+				free(dev);
+				dev = more;
+			}
+			if (f == 0 && gpu->spec->x_vga) {
+				char *more = xasprintf("%s,x-vga=on", dev);
+				free(dev);
+				dev = more;
+			}
+			if (f == 0 && gpu->spec->rom != NULL) {
+				cleanup_free char *rom =
+					quote_qemu_opt(gpu->spec->rom);
+				char *more = xasprintf("%s,romfile=%s", dev,
+						       rom);
+				free(dev);
+				dev = more;
+			}
+			strv_push(argv, "-device");
+			strv_take(argv, dev);
+		}
+	}
+}
+
+int qemu_argv_build(const struct vmctl_spec *spec,
+		    const struct qemu_host *host, struct strv *argv,
+		    struct vmctl_error **err)
+{
+	if (host->accel == SPEC_ACCEL_AUTO)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "internal error: accelerator not "
+				       "resolved");
+	if (spec->firmware == SPEC_FIRMWARE_UEFI && host->ovmf_code == NULL)
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+				       "UEFI firmware (OVMF) not found");
+	if (host->n_gpus != spec->n_gpus)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "internal error: GPUs not resolved");
+	strv_push(argv, spec->qemu.binary);
+	add_machine(argv, spec, host);
+	add_sandbox_and_control(argv, host);
+	add_firmware(argv, spec, host);
+	add_storage(argv, spec, host);
+	add_network(argv, spec, host);
+	add_display(argv, spec, host);
+	add_gpus(argv, host);
+	strv_push(argv, "-device");
+	strv_push(argv, "virtio-rng-pci,id=rng0");
+	strv_extend(argv, &spec->qemu.extra_args);
+	return 0;
+}

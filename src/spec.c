@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Loading specs: pick the syntax, parse to a node tree, read the schema. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/fsutil.h"
+#include "vmctl/node.h"
+#include "vmctl/spec-schema.h"
+#include "vmctl/spec.h"
+#include "vmctl/xalloc.h"
+
+/* A spec is a few KiB; this only bounds what a mistake can cost. */
+#define SPEC_MAX_BYTES (64u << 20)
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+static enum spec_syntax detect_syntax(const char *file, const char *buf,
+				      size_t len)
+{
+	if (has_suffix(file, ".json"))
+		return SPEC_SYNTAX_JSON;
+	if (has_suffix(file, ".yaml") || has_suffix(file, ".yml"))
+		return SPEC_SYNTAX_YAML;
+	/* By content: JSON documents are objects, and a YAML spec cannot
+	 * start with '{' unless it is written in flow style, which JSON
+	 * parses the same way anyway. */
+	for (size_t i = 0; i < len; i++) {
+		if (isspace((unsigned char)buf[i]))
+			continue;
+		return buf[i] == '{' ? SPEC_SYNTAX_JSON : SPEC_SYNTAX_YAML;
+	}
+	return SPEC_SYNTAX_YAML;
+}
+
+static int load(const char *file, const char *base_dir, const char *buf,
+		size_t len, enum spec_syntax syntax, struct vmctl_spec **out,
+		struct vmctl_error **err)
+{
+	struct node *root = NULL;
+	const char *nul = memchr(buf, '\0', len);
+	int ret;
+
+	if (nul != NULL) {
+		unsigned line, col;
+
+		node_position(buf, (size_t)(nul - buf), &line, &col);
+		return vmctl_error_at(err, file, line, col, NULL,
+				      "NUL byte in the spec (is this a "
+				      "binary file?)");
+	}
+	if (syntax == SPEC_SYNTAX_AUTO)
+		syntax = detect_syntax(file, buf, len);
+	if (syntax == SPEC_SYNTAX_JSON) {
+		/* cJSON does not skip a byte order mark; libyaml does. */
+		if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+			buf += 3;
+			len -= 3;
+		}
+		ret = node_json_parse(file, buf, len, &root, err);
+	} else {
+		ret = node_yaml_parse(file, buf, len, &root, err);
+	}
+	if (ret < 0)
+		return -1;
+	ret = spec_schema_read(file, base_dir, root, out, err);
+	node_free(root);
+	return ret;
+}
+
+int spec_load_buffer(const char *file, const char *buf, size_t len,
+		     enum spec_syntax syntax, struct vmctl_spec **out,
+		     struct vmctl_error **err)
+{
+	return load(file, NULL, buf, len, syntax, out, err);
+}
+
+int spec_load_file(const char *path, struct vmctl_spec **out,
+		   struct vmctl_error **err)
+{
+	cleanup_free char *buf = NULL, *dir = NULL;
+	size_t len;
+
+	if (fs_read_file(path, SPEC_MAX_BYTES, &buf, &len, VMCTL_EXIT_NOINPUT,
+			 err) < 0)
+		return vmctl_error_wrap(err, "cannot read spec");
+	dir = fs_abs_dirname(path);
+	return load(path, dir, buf, len, SPEC_SYNTAX_AUTO, out, err);
+}
+
+int spec_load_default(struct vmctl_spec **out, struct vmctl_error **err)
+{
+	return spec_load_buffer("<default spec>", spec_default_yaml,
+				spec_default_yaml_len, SPEC_SYNTAX_YAML, out,
+				err);
+}
+
+void spec_free(struct vmctl_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->name);
+	free(spec->machine);
+	free(spec->disk.image);
+	free(spec->disk.sha256);
+	free(spec->disk.sha512);
+	free(spec->disk.checksum_url);
+	free(spec->cdrom);
+	free(spec->kernel.image);
+	free(spec->kernel.initrd);
+	free(spec->kernel.cmdline);
+	free(spec->cloud_init.user);
+	strv_clear(&spec->cloud_init.ssh_authorized_keys);
+	free(spec->cloud_init.password_hash);
+	strv_clear(&spec->cloud_init.packages);
+	free(spec->cloud_init.user_data);
+	free(spec->network.ssh_listen);
+	for (size_t i = 0; i < spec->network.n_forwards; i++) {
+		free(spec->network.forwards[i].proto);
+		free(spec->network.forwards[i].host_addr);
+	}
+	free(spec->network.forwards);
+	free(spec->vnc.listen);
+	for (size_t i = 0; i < spec->n_gpus; i++) {
+		free(spec->gpus[i].vendor);
+		free(spec->gpus[i].rom);
+	}
+	free(spec->gpus);
+	free(spec->qemu.binary);
+	strv_clear(&spec->qemu.extra_args);
+	free(spec);
+}
+
+bool spec_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > SPEC_NAME_MAX)
+		return false;
+	if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == len;
+}
+
+unsigned spec_cpu_count(const struct vmctl_spec *spec)
+{
+	return spec->cpus.sockets * spec->cpus.cores * spec->cpus.threads;
+}
+
+int spec_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (toupper((unsigned char)*p)) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: return -1;
+	}
+	p++;
+	if (strcmp(p, "") != 0 && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0)
+		return -1;
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+static int parse_hex(const char **p, size_t max_digits, unsigned long max,
+		     unsigned *out)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	for (; isxdigit((unsigned char)**p) && n < max_digits; (*p)++, n++)
+		v = v * 16 + (unsigned long)(isdigit((unsigned char)**p)
+			? **p - '0' : tolower((unsigned char)**p) - 'a' + 10);
+	if (n == 0 || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int pci_addr_parse(const char *s, struct pci_addr *out)
+{
+	struct pci_addr a = { 0 };
+	const char *p = s;
+	/* DDDD:BB:SS.F, or BB:SS.F in domain 0. */
+	bool has_domain = strchr(s, ':') != strrchr(s, ':');
+
+	if (has_domain) {
+		if (parse_hex(&p, 4, 0xffff, &a.domain) < 0 || *p++ != ':')
+			return -1;
+	}
+	if (parse_hex(&p, 2, 0xff, &a.bus) < 0 || *p++ != ':' ||
+	    parse_hex(&p, 2, 0x1f, &a.dev) < 0 || *p++ != '.' ||
+	    parse_hex(&p, 1, 7, &a.func) < 0 || *p != '\0')
+		return -1;
+	*out = a;
+	return 0;
+}
+
+const char *spec_accel_name(enum spec_accel a)
+{
+	switch (a) {
+	case SPEC_ACCEL_KVM: return "kvm";
+	case SPEC_ACCEL_TCG: return "tcg";
+	case SPEC_ACCEL_AUTO: break;
+	}
+	return "auto";
+}
+
+const char *spec_firmware_name(enum spec_firmware f)
+{
+	return f == SPEC_FIRMWARE_UEFI ? "uefi" : "bios";
+}
