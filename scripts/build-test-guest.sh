@@ -386,7 +386,8 @@ done
 EOF
 chmod 0755 "$STAGE/init" "$STAGE/etc/acpi/power-button"
 
-# Deterministic archive: fixed mtimes, sorted names, root ownership.
+# Stable archive metadata: fixed mtimes, sorted names, root ownership
+# (busybox cpio still records inode numbers, so not bit-reproducible).
 find "$STAGE" -exec touch -h -d @0 {} +
 (
     cd -- "$STAGE"

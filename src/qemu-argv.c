@@ -110,9 +110,26 @@ static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
 		strv_push(argv, "-blockdev");
 		strv_push(argv, "driver=qcow2,file=disk0-file,node-name=disk0,"
 				"discard=unmap");
-		strv_push(argv, "-device");
-		strv_push(argv, "virtio-blk-pci,drive=disk0,id=disk0,"
-				"bootindex=1");
+		switch (spec->disk.bus) {
+		case SPEC_DISK_VIRTIO:
+			strv_push(argv, "-device");
+			strv_push(argv, "virtio-blk-pci,drive=disk0,id=disk0,"
+					"bootindex=1");
+			break;
+		case SPEC_DISK_SATA:
+			/* q35's AHCI, or the PIIX IDE on pc */
+			strv_push(argv, "-device");
+			strv_push(argv, "ide-hd,drive=disk0,id=disk0,"
+					"bootindex=1");
+			break;
+		case SPEC_DISK_SCSI:
+			strv_push(argv, "-device");
+			strv_push(argv, "virtio-scsi-pci,id=scsi0");
+			strv_push(argv, "-device");
+			strv_push(argv, "scsi-hd,drive=disk0,id=disk0,"
+					"bus=scsi0.0,bootindex=1");
+			break;
+		}
 	}
 	if (spec->cdrom != NULL) {
 		cleanup_free char *iso = quote_qemu_opt(spec->cdrom);
@@ -164,7 +181,10 @@ static void add_network(struct strv *argv, const struct vmctl_spec *spec,
 	strv_push(argv, "-netdev");
 	strv_push(argv, netdev);
 	strv_push(argv, "-device");
-	strv_pushf(argv, "virtio-net-pci,netdev=net0,id=net0,mac=%s", mac);
+	strv_pushf(argv, "%s,netdev=net0,id=net0,mac=%s",
+		   spec->network.model == SPEC_NIC_E1000E ? "e1000e"
+							  : "virtio-net-pci",
+		   mac);
 }
 
 static bool gpu_owns_vga(const struct vmctl_spec *spec)

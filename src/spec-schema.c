@@ -451,6 +451,30 @@ static int set_firmware(struct walker *w, const struct node *n,
 	return 0;
 }
 
+static int set_disk_bus(struct walker *w, const struct node *n,
+			const char *path, void *target)
+{
+	static const char *const names[] = { "virtio", "sata", "scsi", NULL };
+	int v;
+
+	if (get_enum(w, n, path, names, &v) < 0)
+		return -1;
+	*(enum spec_disk_bus *)target = (enum spec_disk_bus)v;
+	return 0;
+}
+
+static int set_nic_model(struct walker *w, const struct node *n,
+			 const char *path, void *target)
+{
+	static const char *const names[] = { "virtio", "e1000e", NULL };
+	int v;
+
+	if (get_enum(w, n, path, names, &v) < 0)
+		return -1;
+	*(enum spec_nic_model *)target = (enum spec_nic_model)v;
+	return 0;
+}
+
 static int set_cpu_count(struct walker *w, const struct node *n,
 			 const char *path, void *target)
 {
@@ -532,6 +556,7 @@ static int set_disk(struct walker *w, const struct node *n, const char *path,
 		KEY("sha512", set_sha512, disk_t, sha512),
 		KEY("checksum_url", set_url, disk_t, checksum_url),
 		KEY("size", set_disk_size, disk_t, size),
+		KEY("bus", set_disk_bus, disk_t, bus),
 		{ NULL, NULL, 0 },
 	};
 	disk_t *disk = target;
@@ -774,6 +799,7 @@ static int set_network(struct walker *w, const struct node *n,
 	static const struct key keys[] = {
 		KEY("ssh_port", set_ssh_port, net_t, ssh_port),
 		KEY("ssh_listen", set_ipv4, net_t, ssh_listen),
+		KEY("model", set_nic_model, net_t, model),
 		KEY("forwards", set_forwards, net_t, forwards),
 		{ NULL, NULL, 0 },
 	};

@@ -22,6 +22,10 @@ enum spec_accel { SPEC_ACCEL_AUTO, SPEC_ACCEL_KVM, SPEC_ACCEL_TCG };
 enum spec_firmware { SPEC_FIRMWARE_DEFAULT, SPEC_FIRMWARE_BIOS,
 		     SPEC_FIRMWARE_UEFI };
 enum spec_syntax { SPEC_SYNTAX_AUTO, SPEC_SYNTAX_YAML, SPEC_SYNTAX_JSON };
+/* How the disk and NIC appear to the guest: virtio is fastest; the others
+ * are for guests without virtio drivers (a Windows installer). */
+enum spec_disk_bus { SPEC_DISK_VIRTIO, SPEC_DISK_SATA, SPEC_DISK_SCSI };
+enum spec_nic_model { SPEC_NIC_VIRTIO, SPEC_NIC_E1000E };
 
 /* A PCI function address, domain:bus:device.function. */
 struct pci_addr {
@@ -57,6 +61,7 @@ struct spec_disk {
 	char *sha256, *sha512;    /* lowercase hex, or NULL */
 	char *checksum_url;       /* a SHA*SUMS file published beside it */
 	uint64_t size;            /* overlay size in bytes; 0: the image's */
+	enum spec_disk_bus bus;
 };
 
 struct spec_kernel {
@@ -74,6 +79,7 @@ struct spec_cloud_init {
 
 struct spec_network {
 	unsigned ssh_port;        /* 0: auto */
+	enum spec_nic_model model;
 	char *ssh_listen;
 	struct spec_forward *forwards;
 	size_t n_forwards;

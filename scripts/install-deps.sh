@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install everything vmctl needs to build, run and test, from Debian's
+# packages.  Idempotent and non-interactive; run as root or through sudo.
+set -eu
+
+BUILD="build-essential pkg-config libyaml-dev libcjson-dev"
+RUN="qemu-system-x86 qemu-utils ovmf tmux openssh-client"
+TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
+      hyperfine pciutils shellcheck"
+PKGS="$BUILD $RUN $TEST"
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "install-deps.sh: run as root (or install sudo)" >&2
+	exit 77
+fi
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps.sh: all dependencies are installed"
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Only refresh package lists when they are missing or a day old.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mtime -1 2>/dev/null | head -n 1)" ]; then
+	apt-get update -q
+fi
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+echo "install-deps.sh: installed:$missing"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The test runner behind `make test`.
+#
+#   tests/run.sh [unit|golden|integration]...   (default: all suites)
+#
+# Unit tests are TAP programs in $UNIT_DIR; tests/golden/run.sh speaks TAP
+# too; each tests/integration/*.sh is one test: exit 0 passes, 77 skips,
+# anything else fails.  Every test is counted once and the run ends with a
+# single line "N passed, N failed, N skipped"; the exit status is 1 if any
+# test failed.
+set -u
+cd "$(dirname "$0")/.."
+
+: "${VMCTL:=$PWD/vmctl}"
+: "${UNIT_DIR:=$PWD/build/default/tests}"
+export VMCTL
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# Count the ok / not ok lines of a TAP stream, echoing failures in full.
+tap() {
+	local suite=$1 line
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"*|"ok "*"# skip"*) skipped=$((skipped + 1)) ;;
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*) failed=$((failed + 1)); failures+=("$suite: ${line#not ok }")
+			printf '%s\n' "$line" ;;
+		"#"*) [ "${VERBOSE:-0}" = 1 ] || [ "$failed" -gt 0 ] && printf '%s\n' "$line" ;;
+		esac
+	done
+}
+
+run_unit() {
+	local t rc
+	for t in "$UNIT_DIR"/test-*; do
+		[ -x "$t" ] || continue
+		echo "== unit: ${t##*/}"
+		"$t" > "$t.log" 2>&1
+		rc=$?
+		tap "${t##*/}" < "$t.log"
+		if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$t.log"; then
+			failed=$((failed + 1)); failures+=("${t##*/}: exited $rc")
+			tail -n 20 "$t.log"
+		fi
+	done
+}
+
+run_golden() {
+	local log
+	echo "== golden"
+	log=$(mktemp)
+	tests/golden/run.sh > "$log" 2>&1
+	local rc=$?
+	tap golden < "$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$log"; then
+		failed=$((failed + 1)); failures+=("golden: runner exited $rc")
+		tail -n 20 "$log"
+	fi
+	rm -f "$log"
+}
+
+run_integration() {
+	local t rc log name
+	for t in tests/integration/*.sh; do
+		[ -x "$t" ] || continue   # lib.sh and friends are sourced, not run
+		name=${t##*/}
+		echo "== integration: $name"
+		log=$(mktemp)
+		bash "$t" > "$log" 2>&1
+		rc=$?
+		case $rc in
+		0) passed=$((passed + 1)); echo "ok - $name" ;;
+		77) skipped=$((skipped + 1)); echo "ok - $name # SKIP $(tail -n 1 "$log")" ;;
+		*) failed=$((failed + 1)); failures+=("$name: exit $rc")
+		   echo "not ok - $name (exit $rc)"; tail -n 40 "$log" ;;
+		esac
+		rm -f "$log"
+	done
+}
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(unit golden integration)
+for s in "${suites[@]}"; do
+	case $s in
+	unit) run_unit ;;
+	golden) run_golden ;;
+	integration) run_integration ;;
+	*) echo "unknown suite: $s" >&2; exit 64 ;;
+	esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "Failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
