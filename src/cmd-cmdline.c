@@ -44,7 +44,7 @@ static int cmd_cmdline_exec(struct vmctl_env *env, int argc, char **argv,
 		ret = spec_load_default(&spec, err);
 	if (ret < 0)
 		return -1;
-	ret = hostfacts_gather(env, spec, &facts, err);
+	ret = hostfacts_gather(env, spec, NULL, &facts, err);
 	if (ret == 0)
 		ret = qemu_argv_build(spec, &facts.qemu, &qemu, err);
 	if (ret == 0) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Flag parsing shared by every subcommand. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,8 @@ int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
 		opt = getopt_long(argc, argv, shorts, all, NULL);
 	while (cmd_global_option(env, opt, optarg));
 	free(all);
+	if (opt == -1)
+		env_finish(env);
 	if (opt == 'h' || opt == OPT_HELP) {
 		cmd_print_help(cmd, stdout);
 		return CMD_OPT_EXIT;
@@ -118,4 +121,35 @@ void cmd_print_error(const struct vmctl_error *err)
 		fprintf(stderr, "%s\n", err->message);
 	else
 		fprintf(stderr, "vmctl: %s\n", err->message);
+}
+
+int cmd_parse_name(const struct cmd_entry *cmd, struct vmctl_env *env,
+		   int argc, char **argv, const char **name,
+		   struct vmctl_error **err)
+{
+	int opt;
+
+	while ((opt = cmd_getopt(cmd, env, argc, argv, "", NULL)) != -1)
+		return opt == CMD_OPT_EXIT ? CMD_OPT_EXIT : CMD_OPT_USAGE;
+	if (argc - optind != 1)
+		return cmd_usage_error(cmd, err, argc - optind == 0
+				       ? "no VM name given"
+				       : "one VM name only");
+	*name = argv[optind];
+	return 0;
+}
+
+int cmd_parse_seconds(const struct cmd_entry *cmd, const char *opt,
+		      const char *arg, int *out, struct vmctl_error **err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 0 || v > 86400)
+		return cmd_usage_error(cmd, err, "%s wants seconds (0 to "
+				       "86400), not \"%s\"", opt, arg);
+	*out = (int)v;
+	return 0;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +55,55 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 	return 0;
 }
 
+char *fs_path_clean(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = xmalloc(len + 2), *o = out;
+	const char *p = path;
+	bool abs = *path == '/';
+
+	if (abs)
+		*o++ = '/';
+	while (*p) {
+		const char *seg = p;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			char *start = out + abs;
+			char *last = o > start ? o - 1 : start;
+
+			/* Drop the previous segment unless there is none or
+			 * it is itself "..". */
+			while (last > start && *(last - 1) != '/')
+				last--;
+			if (o > start && !(o - last == 3 &&
+					   strncmp(last, "..", 2) == 0)) {
+				o = last;
+				continue;
+			}
+			if (abs)
+				continue;   /* "/.." is "/" */
+		}
+		memcpy(o, seg, n);
+		o += n;
+		*o++ = '/';
+	}
+	if (o > out + 1 || (o == out + 1 && !abs))
+		o--;   /* the trailing slash */
+	if (o == out)
+		*o++ = '.';
+	*o = '\0';
+	return out;
+}
+
 char *fs_abs_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -69,4 +120,121 @@ char *fs_abs_dirname(const char *path)
 	if (strcmp(dir, ".") == 0)
 		return steal_pointer(&cwd);
 	return xasprintf("%s/%s", cwd, dir);
+}
+
+int fs_write_atomic(const char *dir, const char *name, const void *data,
+		    size_t len, mode_t mode, struct vmctl_error **err)
+{
+	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	cleanup_free char *dst = xasprintf("%s/%s", dir, name);
+	cleanup_close int fd = -1, dfd = -1;
+	const char *p = data;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  mode);
+	if (fd < 0)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", tmp);
+	/* O_CREAT honours the umask; the caller's mode is what it wants. */
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || rename(tmp, dst) < 0)
+		goto fail;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+fail:
+	vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "writing %s", dst);
+	unlink(tmp);
+	return -1;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, struct vmctl_error **err)
+{
+	cleanup_free char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return vmctl_error_errno(err,
+				vmctl_error_status_from_errno(errno,
+					VMCTL_EXIT_FAILURE), errno, "%s", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", p);
+	return 0;
+}
+
+static int remove_at(int parent, const char *name, struct vmctl_error **err)
+{
+	struct stat st;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+		       : vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					   "%s", name);
+	if (S_ISDIR(st.st_mode)) {
+		int fd = openat(parent, name, O_RDONLY | O_DIRECTORY |
+					     O_NOFOLLOW | O_CLOEXEC);
+		DIR *d;
+		struct dirent *de;
+		int ret = 0;
+
+		if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						 errno, "%s", name);
+		}
+		while (ret == 0 && (de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			ret = remove_at(dirfd(d), de->d_name, err);
+		}
+		closedir(d);
+		if (ret < 0)
+			return ret;
+		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						 errno, "removing %s", name);
+		return 0;
+	}
+	if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "removing %s", name);
+	return 0;
+}
+
+int fs_remove_tree(const char *path, struct vmctl_error **err)
+{
+	return remove_at(AT_FDCWD, path, err);
+}
+
+int fs_copy_file(const char *from, const char *dir, const char *name,
+		 mode_t mode, struct vmctl_error **err)
+{
+	cleanup_free char *data = NULL;
+	size_t len;
+
+	if (fs_read_file(from, 256u << 20, &data, &len, VMCTL_EXIT_UNAVAILABLE,
+			 err) < 0)
+		return -1;
+	return fs_write_atomic(dir, name, data, len, mode, err);
 }

@@ -51,7 +51,8 @@ static int resolve_gpus(const struct vmctl_spec *spec, struct hostfacts *f,
 }
 
 int hostfacts_gather(const struct vmctl_env *env,
-		     const struct vmctl_spec *spec, struct hostfacts *out,
+		     const struct vmctl_spec *spec,
+		     const struct hostfacts_want *want, struct hostfacts *out,
 		     struct vmctl_error **err)
 {
 	struct hostfacts f = { 0 };
@@ -62,13 +63,23 @@ int hostfacts_gather(const struct vmctl_env *env,
 	f.qemu.vm_dir = f.vm_dir;
 	f.qemu.accel = resolve_accel(env, spec->accel, &f.accel_reason);
 
+	if (want != NULL && want->taken != NULL)
+		*used = *want->taken;
 	ports_add_listening(env, used);
 	for (size_t i = 0; i < spec->network.n_forwards; i++)
-		port_set_add(used, spec->network.forwards[i].host_port);
+		if (strcmp(spec->network.forwards[i].proto, "tcp") == 0)
+			port_set_add(used, spec->network.forwards[i].host_port);
 	f.qemu.ssh_port = spec->network.ssh_port;
+	if (f.qemu.ssh_port == 0 && want != NULL && want->ssh_port != 0 &&
+	    !port_set_has(used, want->ssh_port))
+		f.qemu.ssh_port = want->ssh_port;
 	if (f.qemu.ssh_port == 0)
 		f.qemu.ssh_port = ports_first_free(used, SSH_PORT_FIRST, 65535);
+	port_set_add(used, f.qemu.ssh_port);
 	f.qemu.vnc_display = spec->vnc.display;
+	if (f.qemu.vnc_display < 0 && want != NULL && want->vnc_display >= 0 &&
+	    !port_set_has(used, VNC_PORT_BASE + (unsigned)want->vnc_display))
+		f.qemu.vnc_display = want->vnc_display;
 	if (f.qemu.vnc_display < 0) {
 		unsigned p = ports_first_free(used, VNC_PORT_BASE,
 					      VNC_PORT_BASE + 99);

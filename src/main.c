@@ -1,15 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmctl: entry point, global options and the command table. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/env.h"
 #include "vmctl/xalloc.h"
 
 static const struct cmd_entry *const commands[] = {
+	&cmd_create_entry,
+	&cmd_start_entry,
+	&cmd_stop_entry,
+	&cmd_restart_entry,
+	&cmd_kill_entry,
+	&cmd_destroy_entry,
+	&cmd_list_entry,
+	&cmd_status_entry,
+	&cmd_attach_entry,
+	&cmd_console_entry,
+	&cmd_logs_entry,
+	&cmd_vnc_entry,
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
 	NULL,
@@ -65,46 +79,6 @@ static const struct cmd_entry *find_command(const char *name)
 		}
 	}
 	return found;
-}
-
-static char *default_state_dir(void)
-{
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-
-	if (geteuid() == 0)
-		return xstrdup("/var/lib/vmctl");
-	if (xdg != NULL && *xdg == '/')
-		return xasprintf("%s/vmctl", xdg);
-	return xasprintf("%s/.local/share/vmctl", home ? home : ".");
-}
-
-static char *from_env(const char *var, const char *fallback)
-{
-	const char *v = getenv(var);
-
-	return xstrdup(v != NULL && *v != '\0' ? v : fallback);
-}
-
-static void env_init(struct vmctl_env *env)
-{
-	const char *state = getenv("VMCTL_STATE_DIR");
-
-	*env = (struct vmctl_env){ 0 };
-	env->state_dir = state && *state ? xstrdup(state) : default_state_dir();
-	env->sysfs = from_env("VMCTL_SYSFS_ROOT", "/sys");
-	env->proc = from_env("VMCTL_PROC_ROOT", "/proc");
-	env->dev = from_env("VMCTL_DEV_ROOT", "/dev");
-	env->root = xstrdup("/");
-}
-
-static void env_clear(struct vmctl_env *env)
-{
-	free(env->state_dir);
-	free(env->sysfs);
-	free(env->proc);
-	free(env->dev);
-	free(env->root);
 }
 
 static int help_command(const char *name)

@@ -158,6 +158,53 @@ static struct node *locate(struct locator *l, const cJSON *item,
 	return n;
 }
 
+/*
+ * Before cJSON builds anything: refuse documents nested deeper than we
+ * accept or with more values than we accept, so hostile input costs a
+ * linear scan, not cJSON's allocations (and cJSON's own depth limit, 1000,
+ * never speaks first).  Returns 1 for an all-blank document.
+ */
+static int prescan(struct locator *l)
+{
+	unsigned depth = 0;
+	size_t values = 0;
+	bool blank = true, in_string = false;
+
+	for (size_t i = 0; i < l->len; i++) {
+		char c = l->buf[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (strchr(" \t\r\n", c) == NULL)
+			blank = false;
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			values++;
+			if (++depth > NODE_MAX_DEPTH) {
+				advance(l, i);
+				return fail(l, "nesting deeper than 64 levels");
+			}
+		} else if (c == ']' || c == '}') {
+			if (depth > 0)
+				depth--;
+		} else if (c == ',') {
+			values++;
+		}
+		if (values > NODE_MAX_NODES) {
+			advance(l, i);
+			return fail(l, "document too large (more than 100000 "
+				       "values)");
+		}
+	}
+	return blank ? 1 : 0;
+}
+
 int node_json_parse(const char *file, const char *buf, size_t len,
 		    struct node **out, struct vmctl_error **err)
 {
@@ -169,6 +216,20 @@ int node_json_parse(const char *file, const char *buf, size_t len,
 	cJSON *doc;
 	struct node *root;
 
+	switch (prescan(&l)) {
+	case -1:
+		return -1;
+	case 1:
+		/* Nothing but blanks: an empty document, as in YAML. */
+		root = node_new(NODE_SCALAR, 1, 1);
+		root->text = xstrdup("");
+		*out = root;
+		return 0;
+	}
+	l = (struct locator){
+		.file = file, .buf = buf, .len = len, .line = 1, .col = 1,
+		.err = err,
+	};
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (doc == NULL) {
 		size_t off = end ? (size_t)(end - buf) : 0;

@@ -29,6 +29,8 @@ struct anchor {
 
 struct builder {
 	const char *file;
+	const char *buf;
+	size_t len;
 	struct node *root;
 	struct frame stack[NODE_MAX_DEPTH + 1];
 	size_t depth;
@@ -190,6 +192,15 @@ static int syntax_error(struct builder *b, const yaml_parser_t *p)
 		return vmctl_error_set(b->err, VMCTL_EXIT_FAILURE, 0,
 				       "%s: out of memory parsing YAML",
 				       b->file);
+	if (p->error == YAML_READER_ERROR) {
+		/* The reader reports a byte offset, not a mark. */
+		unsigned line, col;
+
+		node_position(b->buf, p->problem_offset < b->len
+				      ? p->problem_offset : b->len, &line, &col);
+		return vmctl_error_at(b->err, b->file, line, col, NULL,
+				      "YAML syntax error: %s", problem);
+	}
 	if (p->context != NULL)
 		return vmctl_error_at(b->err, b->file,
 				      (unsigned)p->problem_mark.line + 1,
@@ -231,7 +242,7 @@ static int handle_event(struct builder *b, yaml_event_t *ev, int *documents)
 int node_yaml_parse(const char *file, const char *buf, size_t len,
 		    struct node **out, struct vmctl_error **err)
 {
-	struct builder b = { .file = file, .err = err };
+	struct builder b = { .file = file, .buf = buf, .len = len, .err = err };
 	yaml_parser_t parser;
 	int documents = 0, ret = 0;
 	bool done = false;

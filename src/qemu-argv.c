@@ -226,13 +226,19 @@ static void add_gpus(struct strv *argv, const struct qemu_host *host)
 		strv_push(argv, "-device");
 		strv_pushf(argv, "pcie-root-port,id=gpu%zu-port,bus=pcie.0,"
 				 "chassis=%zu", i, i + 1);
+		/* Guest functions keep the host's numbers, so the layout
+		 * drivers expect survives; a set without function 0 is
+		 * renumbered from 0, since a guest only scans a slot whose
+		 * function 0 exists. */
+		bool keep = gpu->n_functions > 0 && gpu->functions[0].func == 0;
+
 		for (size_t f = 0; f < gpu->n_functions; f++) {
 			const struct pci_addr *a = &gpu->functions[f];
+			unsigned gf = keep ? a->func : (unsigned)f;
 			char *dev = xasprintf(
 				"vfio-pci,host=%04x:%02x:%02x.%x,id=gpu%zu-fn%u,"
 				"bus=gpu%zu-port,addr=00.%x", a->domain,
-				a->bus, a->dev, a->func, i, a->func, i,
-				a->func);
+				a->bus, a->dev, a->func, i, gf, i, gf);
 
 			if (f == 0 && gpu->n_functions > 1) {
 				char *more = xasprintf("%s,multifunction=on",

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "vmctl/fsutil.h"
 #include "vmctl/spec-schema.h"
 #include "vmctl/suggest.h"
 #include "vmctl/xalloc.h"
@@ -32,7 +33,7 @@ struct walker {
 	const struct node *root;
 	const struct node *at_machine, *at_vnc_password, *at_vnc_listen;
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
-	const struct node *at_gpu;
+	const struct node *at_gpu, *at_forwards;
 	bool cloud_init_given;
 };
 
@@ -306,10 +307,10 @@ static int set_path(struct walker *w, const struct node *n, const char *path,
 	if (set_string(w, n, path, target) < 0)
 		return -1;
 	if (**out != '/' && w->base_dir != NULL && !is_url(*out)) {
-		char *abs = xasprintf("%s/%s", w->base_dir, *out);
+		cleanup_free char *abs = xasprintf("%s/%s", w->base_dir, *out);
 
 		free(*out);
-		*out = abs;
+		*out = fs_path_clean(abs);
 	}
 	return 0;
 }
@@ -399,7 +400,7 @@ static int set_size(struct walker *w, const struct node *n, const char *path,
 			    "M, G or T, e.g. 512M or 8G)", v);
 	}
 	if (*out < min)
-		return fail(w, n, path, "size %s is too small (at least "
+		return fail(w, n, path, "size \"%s\" is too small (at least "
 			    "%" PRIu64 "M)", s, min >> 20);
 	return 0;
 }
@@ -412,10 +413,9 @@ static int set_memory(struct walker *w, const struct node *n,
 	if (set_size(w, n, path, 16ULL << 20, out) < 0)
 		return -1;
 	if (*out % (1ULL << 20) != 0)
-		return fail(w, n, path, "memory must be a whole number of "
-			    "MiB");
+		return fail(w, n, path, "must be a whole number of MiB");
 	if (*out > (16ULL << 40))
-		return fail(w, n, path, "memory %s is more than 16T", n->text);
+		return fail(w, n, path, "%s is more than 16T", n->text);
 	return 0;
 }
 
@@ -721,16 +721,26 @@ static int set_ssh_port(struct walker *w, const struct node *n,
 static int parse_forward(const char *s, struct spec_forward *f)
 {
 	cleanup_free char *copy = xstrdup(s);
-	char *parts[4], *save = NULL, *tok, *end;
+	char *parts[4], *p = copy, *end;
 	size_t n = 0;
 	unsigned long port;
 	unsigned char buf[sizeof(struct in_addr)];
 
-	for (tok = strtok_r(copy, ":", &save); tok && n < 4;
-	     tok = strtok_r(NULL, ":", &save))
-		parts[n++] = tok;
-	if (tok != NULL || n < 3)
+	/* Split on every ':' (no field may be empty). */
+	for (;;) {
+		if (n == 4)
+			return -1;
+		parts[n++] = p;
+		p = strchr(p, ':');
+		if (p == NULL)
+			break;
+		*p++ = '\0';
+	}
+	if (n < 3)
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (*parts[i] == '\0')
+			return -1;
 	if (strcmp(parts[0], "tcp") != 0 && strcmp(parts[0], "udp") != 0)
 		return -1;
 	if (n == 4 && inet_pton(AF_INET, parts[1], buf) != 1)
@@ -757,6 +767,7 @@ static int set_forwards(struct walker *w, const struct node *n,
 	struct spec_network *net =
 		container_of(target, struct spec_network, forwards);
 
+	w->at_forwards = n;
 	if (n->kind != NODE_SEQ)
 		return fail(w, n, path, "expected a list like "
 			    "[\"tcp:8080:80\"], got %s", node_kind_name(n));
@@ -816,6 +827,12 @@ static int set_display(struct walker *w, const struct node *n,
 		*(int *)target = -1;
 		return 0;
 	}
+	if (n->kind == NODE_SCALAR && !n->quoted &&
+	    strspn(n->text, "0123456789") != strlen(n->text)) {
+		cleanup_free char *s = shown(n->text);
+		return fail(w, n, path, "expected a display number (0 to 99) "
+			    "or \"auto\", got %s", s);
+	}
 	if (get_uint(w, n, path, 0, 99, &v) < 0)
 		return -1;
 	*(int *)target = (int)v;
@@ -851,6 +868,9 @@ static int set_vnc(struct walker *w, const struct node *n, const char *path,
 
 	if (is_bool_literal(n))
 		return get_bool(w, n, path, &vnc->enabled);
+	if (n->kind != NODE_MAP)
+		return fail(w, n, path, "expected a mapping or true/false, "
+			    "got %s", node_kind_name(n));
 	return walk_map(w, n, path, keys, vnc);
 }
 
@@ -1058,6 +1078,22 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 			    "a VNC server without a password may only listen "
 			    "on a loopback address, not %s (set vnc.listen: "
 			    "127.0.0.1)", spec->vnc.listen);
+	if (spec->vnc.enabled && spec->vnc.display >= 0) {
+		unsigned vnc_port = 5900 + (unsigned)spec->vnc.display;
+
+		if (spec->network.ssh_port == vnc_port)
+			return fail(w, w->at_ssh_port, "network.ssh_port",
+				    "port %u is also VNC display %d's port",
+				    vnc_port, spec->vnc.display);
+		for (size_t i = 0; i < spec->network.n_forwards; i++)
+			if (spec->network.forwards[i].host_port == vnc_port &&
+			    strcmp(spec->network.forwards[i].proto, "tcp") == 0)
+				return fail(w, w->at_forwards,
+					    "network.forwards",
+					    "forward of tcp port %u collides "
+					    "with VNC display %d", vnc_port,
+					    spec->vnc.display);
+	}
 	for (size_t i = 0; i < spec->network.n_forwards; i++)
 		if (spec->network.ssh_port != 0 &&
 		    spec->network.forwards[i].host_port ==

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vmctl/fsutil.h"
 #include "vmctl/node.h"
@@ -38,6 +39,53 @@ static enum spec_syntax detect_syntax(const char *file, const char *buf,
 	return SPEC_SYNTAX_YAML;
 }
 
+/* Offset of the first byte that is not valid UTF-8 or is a control
+ * character other than tab, CR and LF; len when there is none. */
+static size_t utf8_invalid_at(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+			    c == 0x7f)
+				return i;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (len - i <= n)
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 static int load(const char *file, const char *base_dir, const char *buf,
 		size_t len, enum spec_syntax syntax, struct vmctl_spec **out,
 		struct vmctl_error **err)
@@ -46,6 +94,8 @@ static int load(const char *file, const char *base_dir, const char *buf,
 	const char *nul = memchr(buf, '\0', len);
 	int ret;
 
+	size_t bad;
+
 	if (nul != NULL) {
 		unsigned line, col;
 
@@ -53,6 +103,17 @@ static int load(const char *file, const char *base_dir, const char *buf,
 		return vmctl_error_at(err, file, line, col, NULL,
 				      "NUL byte in the spec (is this a "
 				      "binary file?)");
+	}
+	/* Both syntaxes are UTF-8 text; say so the same way for both. */
+	bad = utf8_invalid_at(buf, len);
+	if (bad < len) {
+		unsigned line, col;
+
+		node_position(buf, bad, &line, &col);
+		return vmctl_error_at(err, file, line, col, NULL,
+				      (unsigned char)buf[bad] < 0x80
+				      ? "control character in the spec"
+				      : "invalid UTF-8 in the spec");
 	}
 	if (syntax == SPEC_SYNTAX_AUTO)
 		syntax = detect_syntax(file, buf, len);
@@ -173,7 +234,7 @@ int spec_parse_size(const char *s, uint64_t *out)
 	default: return -1;
 	}
 	p++;
-	if (strcmp(p, "") != 0 && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0)
+	if (*p != '\0' && strcasecmp(p, "B") != 0 && strcasecmp(p, "iB") != 0)
 		return -1;
 	if (v > (UINT64_MAX >> shift))
 		return -1;

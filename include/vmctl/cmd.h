@@ -24,6 +24,18 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_cmdline_entry;
+extern const struct cmd_entry cmd_create_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_destroy_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_attach_entry;
+extern const struct cmd_entry cmd_console_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_vnc_entry;
 
 /*
  * getopt_long for a subcommand, which also takes the global options
@@ -42,6 +54,25 @@ int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
 void cmd_print_help(const struct cmd_entry *cmd, FILE *out);
 int cmd_usage_error(const struct cmd_entry *cmd, struct vmctl_error **err,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * For commands whose only operand is a VM name: parse the (global) options
+ * and take exactly one NAME.  Returns 0 to go on; otherwise the command
+ * returns cmd_done() of the result (--help printed, usage error, *err).
+ */
+int cmd_parse_name(const struct cmd_entry *cmd, struct vmctl_env *env,
+		   int argc, char **argv, const char **name,
+		   struct vmctl_error **err);
+
+static inline int cmd_done(int parsed)
+{
+	return parsed == CMD_OPT_EXIT ? VMCTL_EXIT_OK
+	       : parsed == CMD_OPT_USAGE ? VMCTL_EXIT_USAGE : parsed;
+}
+
+/* Parse a non-negative number of seconds for an option. */
+int cmd_parse_seconds(const struct cmd_entry *cmd, const char *opt,
+		      const char *arg, int *out, struct vmctl_error **err);
 
 /* Apply a global option; shared by main() and cmd_getopt(). */
 int cmd_global_option(struct vmctl_env *env, int opt, const char *arg);

@@ -15,6 +15,8 @@
  *   proc       VMCTL_PROC_ROOT, default /proc
  *   dev        VMCTL_DEV_ROOT, default /dev
  *   root       the filesystem holding /etc and /usr/share, default /
+ *   tmux_socket  VMCTL_TMUX_SOCKET; "vmctl" for the default state dir,
+ *              "vmctl-HASH" for any other, so state dirs never share VMs
  */
 struct vmctl_env {
 	char *state_dir;
@@ -22,8 +24,15 @@ struct vmctl_env {
 	char *proc;
 	char *dev;
 	char *root;
+	char *tmux_socket;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */
 };
+
+void env_init(struct vmctl_env *env);
+/* Derive what depends on the final options (the tmux socket); called when
+ * a command's options are parsed. */
+void env_finish(struct vmctl_env *env);
+void env_clear(struct vmctl_env *env);
 
 #endif

@@ -3,6 +3,7 @@
 #define VMCTL_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "vmctl/error.h"
 
@@ -11,7 +12,29 @@
 int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		 int missing_status, struct vmctl_error **err);
 
+/* A path with "." and "x/.." components and repeated slashes removed,
+ * lexically (no symlinks resolved). */
+char *fs_path_clean(const char *path);
+
 /* Directory part of a path, made absolute against the working directory. */
 char *fs_abs_dirname(const char *path);
+
+/*
+ * Replace DIR/NAME with `data` atomically: write DIR/.NAME.tmp, fsync,
+ * rename over NAME, fsync DIR.  A crash leaves the old file or the new
+ * one, never a torn one.
+ */
+int fs_write_atomic(const char *dir, const char *name, const void *data,
+		    size_t len, mode_t mode, struct vmctl_error **err);
+
+/* mkdir -p with `mode` for the directories it creates. */
+int fs_mkdir_p(const char *path, mode_t mode, struct vmctl_error **err);
+
+/* rm -rf, not following symlinks; a missing path is not an error. */
+int fs_remove_tree(const char *path, struct vmctl_error **err);
+
+/* Copy a file (for OVMF variables), atomically, with `mode`. */
+int fs_copy_file(const char *from, const char *dir, const char *name,
+		 mode_t mode, struct vmctl_error **err);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "vmctl/env.h"
 #include "vmctl/firmware.h"
+#include "vmctl/ports.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/spec.h"
 
@@ -19,8 +20,19 @@ struct hostfacts {
 	char *accel_reason;   /* why `auto` chose TCG, or NULL */
 };
 
+/*
+ * Ports other VMs hold and the ports a VM had before (start keeps them
+ * when they are still free).  NULL: only the spec and the host decide.
+ */
+struct hostfacts_want {
+	const struct port_set *taken;
+	unsigned ssh_port;      /* 0: none preferred */
+	int vnc_display;        /* -1: none preferred */
+};
+
 int hostfacts_gather(const struct vmctl_env *env,
-		     const struct vmctl_spec *spec, struct hostfacts *out,
+		     const struct vmctl_spec *spec,
+		     const struct hostfacts_want *want, struct hostfacts *out,
 		     struct vmctl_error **err);
 void hostfacts_clear(struct hostfacts *facts);
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cJSON.h>
+
 #include "vmctl/error.h"
 #include "vmctl/strv.h"
 
@@ -127,6 +129,10 @@ extern const char spec_default_yaml[];
 extern const size_t spec_default_yaml_len;
 
 void spec_free(struct vmctl_spec *spec);
+
+/* The spec as JSON with every default written out (spec-write.c): what a
+ * VM's state keeps, and what loads back to the same spec. */
+cJSON *spec_to_json(const struct vmctl_spec *spec);
 
 /* Checks also used on the command line (create --name). */
 bool spec_name_valid(const char *name);

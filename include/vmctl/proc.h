@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_PROC_H
+#define VMCTL_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/strv.h"
+
+/* What a finished program left behind. */
+struct proc_result {
+	int status;        /* exit status, or 128 + signal */
+	char *out;         /* stdout, NUL-terminated */
+	char *err;         /* stderr, NUL-terminated */
+};
+
+/*
+ * Run argv (searched on PATH, no shell), feeding it nothing on stdin, and
+ * collect its output.  Fails (69) only when the program cannot be started;
+ * a non-zero exit is reported in result->status for the caller to judge.
+ */
+int proc_run(const struct strv *argv, struct proc_result *result,
+	     struct vmctl_error **err);
+void proc_result_clear(struct proc_result *r);
+
+/* The first line of stderr worth showing, or the exit status. */
+char *proc_result_summary(const struct proc_result *r);
+
+/* Replace this process with argv (for attach, ssh). Returns only on error. */
+int proc_exec(const struct strv *argv, struct vmctl_error **err);
+
+/*
+ * A process we started, known by pid and the kernel's start time for it
+ * (PROC/PID/stat field 22), so a recycled pid is never taken for ours.
+ */
+struct proc_id {
+	pid_t pid;
+	uint64_t starttime;
+};
+
+int proc_identify(const struct vmctl_env *env, pid_t pid, struct proc_id *out);
+bool proc_alive(const struct vmctl_env *env, const struct proc_id *id);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_STATE_H
+#define VMCTL_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/proc.h"
+
+/*
+ * The state directory:
+ *
+ *   STATE_DIR/lock              flock: held while ports are picked
+ *   STATE_DIR/tmux.conf         the private tmux server's config
+ *   STATE_DIR/vms/NAME/         one VM, mode 0700:
+ *       lock                    flock: one command at a time on this VM
+ *       creating                present until `create` has finished
+ *       spec.json               the normalized spec
+ *       vm.json                 runtime state (struct vm_state)
+ *       disk.qcow2              overlay over the base image
+ *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
+ *       vnc-password            0600
+ *       qmp.sock, qemu.pid, serial.log
+ *
+ * Every file is replaced atomically (fs_write_atomic).
+ */
+
+enum vm_run_state {
+	VM_STOPPED,
+	VM_RUNNING,
+	VM_CRASHED,
+	VM_CREATING,
+};
+
+struct vm_exit {
+	bool known;
+	int status;          /* exit status, -1 unknown */
+	int signal;          /* 0 if none */
+	time_t time;
+	char *stopped_by;    /* "powerdown", "quit", "kill", "guest", NULL */
+};
+
+struct vm_state {
+	unsigned ssh_port;
+	int vnc_display;
+	char *accel;         /* "kvm" or "tcg" as launched */
+	char *base_image;    /* absolute path of the overlay's backing file */
+	char *base_format;
+	time_t created;
+	struct proc_id qemu; /* pid 0 when not running */
+	time_t started;
+	struct vm_exit last_exit;
+};
+
+char *state_vm_dir(const struct vmctl_env *env, const char *name);
+char *state_vm_file(const struct vmctl_env *env, const char *name,
+		    const char *file);
+bool state_vm_exists(const struct vmctl_env *env, const char *name);
+
+/* flock helpers: return an fd to close to release, or -1 with *err. */
+int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err);
+int state_lock_vm(const struct vmctl_env *env, const char *name, bool wait,
+		  struct vmctl_error **err);
+
+int state_read(const struct vmctl_env *env, const char *name,
+	       struct vm_state *st, struct vmctl_error **err);
+int state_write(const struct vmctl_env *env, const char *name,
+		const struct vm_state *st, struct vmctl_error **err);
+void state_clear(struct vm_state *st);
+
+/* Names of every VM in the state dir, sorted. */
+int state_list(const struct vmctl_env *env, struct strv *names,
+	       struct vmctl_error **err);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_VIEW_H
+#define VMCTL_VIEW_H
+
+#include <stdio.h>
+
+#include <cJSON.h>
+
+#include "vmctl/env.h"
+#include "vmctl/vm.h"
+
+/*
+ * How VMs are shown: one JSON shape (documented in docs/json.md) and the
+ * human forms, shared by create, start, list and status.
+ */
+
+/* The address other machines reach this host at, for endpoints of
+ * services listening on 0.0.0.0. */
+char *view_host_address(void);
+
+/* "HOST:PORT" for a service listening on `listen`. */
+char *view_endpoint(const char *listen, unsigned port);
+
+cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
+		    bool detailed);
+/* The lines `create` and `start` end with: where to reach the VM. */
+void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
+		       FILE *out);
+void view_print_json(cJSON *json);
+
+#endif

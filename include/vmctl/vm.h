@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_VM_H
+#define VMCTL_VM_H
+
+#include <stdbool.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/spec.h"
+#include "vmctl/state.h"
+
+/*
+ * The VM lifecycle: the executing layer over the pure planners.  Each
+ * operation takes the VM's lock, first cleans up after a QEMU that died
+ * on its own (recording how), then acts.  Nothing here prints; results
+ * come back in structs for the cmd-*.c front ends.
+ */
+
+/* Everything `list` and `status` show about one VM. */
+struct vm_info {
+	char *name;
+	enum vm_run_state state;
+	struct vm_state st;
+	struct vmctl_spec *spec;     /* NULL while being created */
+	char *qmp_status;            /* query-status, when running */
+	char *vnc_password;          /* NULL when none */
+};
+
+void vm_info_clear(struct vm_info *info);
+const char *vm_run_state_name(enum vm_run_state s);
+
+struct vm_create_opts {
+	const char *name;     /* overrides spec->name, or NULL */
+	bool no_start;
+};
+
+int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
+	      const struct vm_create_opts *opts, struct vm_info *out,
+	      struct vmctl_error **err);
+int vm_start(const struct vmctl_env *env, const char *name,
+	     struct vm_info *out, struct vmctl_error **err);
+
+enum vm_stop_step {
+	VM_STOP_NOT_RUNNING,
+	VM_STOP_POWERDOWN,    /* the guest shut down on the ACPI power button */
+	VM_STOP_QUIT,         /* QMP quit after the timeout */
+	VM_STOP_KILL,         /* SIGKILL */
+};
+
+const char *vm_stop_step_name(enum vm_stop_step s);
+
+/* timeout_s: how long the guest gets to power off; 0 skips to quit. */
+int vm_stop(const struct vmctl_env *env, const char *name, int timeout_s,
+	    enum vm_stop_step *how, struct vmctl_error **err);
+int vm_kill(const struct vmctl_env *env, const char *name,
+	    enum vm_stop_step *how, struct vmctl_error **err);
+int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
+	       int timeout_s, struct vmctl_error **err);
+int vm_inspect(const struct vmctl_env *env, const char *name,
+	       struct vm_info *out, struct vmctl_error **err);
+
+/* The last `lines` lines of the VM's serial log. */
+char *vm_serial_tail(const struct vmctl_env *env, const char *name,
+		     int lines);
+
+#endif

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmctl create [SPEC] [--name N] [--no-start] */
+#include <stdio.h>
+
+#include "vmctl/cmd.h"
+#include "vmctl/view.h"
+#include "vmctl/vm.h"
+
+static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
+			   struct vmctl_error **err)
+{
+	static const struct option options[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "no-start", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_create_opts opts = { 0 };
+	struct vmctl_spec *spec = NULL;
+	struct vm_info vm = { 0 };
+	int opt, ret;
+
+	while ((opt = cmd_getopt(&cmd_create_entry, env, argc, argv, "n:",
+				 options)) != -1) {
+		switch (opt) {
+		case 'n':
+			opts.name = optarg;
+			break;
+		case 'N':
+			opts.no_start = true;
+			break;
+		default:
+			return cmd_done(opt);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_usage_error(&cmd_create_entry, err,
+				       "one spec at most");
+	ret = optind < argc ? spec_load_file(argv[optind], &spec, err)
+			    : spec_load_default(&spec, err);
+	if (ret < 0)
+		return -1;
+	if (env->verbosity >= 0 && !env->json)
+		fprintf(stderr, "Creating VM %s...\n",
+			opts.name ? opts.name : spec->name);
+	ret = vm_create(env, spec, &opts, &vm, err);
+	spec_free(spec);
+	if (ret < 0)
+		return -1;
+	if (env->json) {
+		cJSON *j = view_vm_json(env, &vm, false);
+
+		view_print_json(j);
+		cJSON_Delete(j);
+	} else if (env->verbosity >= 0) {
+		printf("Created VM %s (%s%s%s)\n", vm.name,
+		       vm_run_state_name(vm.state),
+		       vm.st.accel ? ", " : "", vm.st.accel ? vm.st.accel : "");
+		view_vm_endpoints(env, &vm, stdout);
+	}
+	vm_info_clear(&vm);
+	return VMCTL_EXIT_OK;
+}
+
+const struct cmd_entry cmd_create_entry = {
+	.name = "create",
+	.usage = "[SPEC] [--name NAME] [--no-start]",
+	.summary = "create a VM from a spec (default: the embedded one) and "
+		   "start it",
+	.help = "Validates SPEC, makes the VM's state directory, a qcow2 "
+		"overlay over its disk\nimage (the image itself is never "
+		"written), picks free ports, and starts QEMU\nin a tmux "
+		"session. Returns once QEMU reports the VM running, printing "
+		"how\nto reach it. On any failure nothing is left behind.\n\n"
+		"  --name NAME   use NAME instead of the spec's name\n"
+		"  --no-start    prepare the VM without starting it\n",
+	.exec = cmd_create_exec,
+};

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmctl start NAME */
+#include <stdio.h>
+
+#include "vmctl/cmd.h"
+#include "vmctl/view.h"
+#include "vmctl/vm.h"
+
+static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
+			  struct vmctl_error **err)
+{
+	struct vm_info vm = { 0 };
+	const char *name;
+	int ret = cmd_parse_name(&cmd_start_entry, env, argc, argv, &name, err);
+
+	if (ret != 0)
+		return cmd_done(ret);
+	ret = vm_start(env, name, &vm, err);
+	if (ret < 0)
+		return -1;
+	if (env->json) {
+		cJSON *j = view_vm_json(env, &vm, false);
+
+		view_print_json(j);
+		cJSON_Delete(j);
+	} else if (env->verbosity >= 0) {
+		printf(ret == 1 ? "VM %s is already running\n"
+				: "Started VM %s\n", name);
+		view_vm_endpoints(env, &vm, stdout);
+	}
+	vm_info_clear(&vm);
+	return VMCTL_EXIT_OK;
+}
+
+const struct cmd_entry cmd_start_entry = {
+	.name = "start",
+	.usage = "NAME",
+	.summary = "start a stopped VM from its saved state",
+	.help = "Same disk, same spec; the same SSH and VNC ports when they "
+		"are still free.\n",
+	.exec = cmd_start_exec,
+};

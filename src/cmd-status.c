@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmctl status NAME [--json] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmctl/cmd.h"
+#include "vmctl/view.h"
+#include "vmctl/vm.h"
+#include "vmctl/xalloc.h"
+
+#define TAIL_LINES 20
+
+static void print_exit(const struct vm_exit *x)
+{
+	if (x->signal > 0)
+		printf("last exit:  killed by signal %d", x->signal);
+	else if (x->status >= 0)
+		printf("last exit:  status %d", x->status);
+	else
+		printf("last exit:  unknown status");
+	if (x->stopped_by != NULL)
+		printf(" (stopped by %s)", x->stopped_by);
+	putchar('\n');
+}
+
+static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
+			   struct vmctl_error **err)
+{
+	struct vm_info vm = { 0 };
+	cleanup_free char *tail = NULL;
+	const char *name;
+	int ret = cmd_parse_name(&cmd_status_entry, env, argc, argv, &name,
+				 err);
+
+	if (ret != 0)
+		return cmd_done(ret);
+	if (vm_inspect(env, name, &vm, err) < 0)
+		return -1;
+	if (vm.state == VM_CRASHED)
+		tail = vm_serial_tail(env, name, TAIL_LINES);
+	if (env->json) {
+		cJSON *j = view_vm_json(env, &vm, true);
+
+		if (tail != NULL) {
+			cJSON *lines = cJSON_AddArrayToObject(j, "serial_tail");
+			char *save = NULL;
+
+			for (char *l = strtok_r(tail, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save))
+				cJSON_AddItemToArray(lines,
+						     cJSON_CreateString(l));
+		}
+		view_print_json(j);
+		cJSON_Delete(j);
+	} else {
+		printf("name:       %s\nstate:      %s\n", vm.name,
+		       vm_run_state_name(vm.state));
+		if (vm.state == VM_RUNNING)
+			printf("pid:        %d\nqmp status: %s\nuptime:     "
+			       "%llds\n", (int)vm.st.qemu.pid,
+			       vm.qmp_status ? vm.qmp_status : "unknown",
+			       (long long)(time(NULL) - vm.st.started));
+		if (vm.spec != NULL)
+			printf("cpus:       %u\nmemory:     %lluM\n",
+			       spec_cpu_count(vm.spec),
+			       (unsigned long long)(vm.spec->memory >> 20));
+		if (vm.st.accel != NULL)
+			printf("accel:      %s\n", vm.st.accel);
+		if (vm.st.last_exit.known && vm.state != VM_RUNNING)
+			print_exit(&vm.st.last_exit);
+		view_vm_endpoints(env, &vm, stdout);
+		if (tail != NULL)
+			printf("serial log (last %d lines):\n%s\n", TAIL_LINES,
+			       tail);
+	}
+	vm_info_clear(&vm);
+	return VMCTL_EXIT_OK;
+}
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.usage = "NAME [--json]",
+	.summary = "one VM in detail: state, QMP run state, endpoints, how it "
+		   "last exited",
+	.help = "For a crashed VM also its exit status and the last lines of "
+		"its serial log.\n",
+	.exec = cmd_status_exec,
+};

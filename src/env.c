@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The roots vmctl works under, from options and VMCTL_* variables. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmctl/env.h"
+#include "vmctl/xalloc.h"
+
+static char *default_state_dir(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		return xstrdup("/var/lib/vmctl");
+	if (xdg != NULL && *xdg == '/')
+		return xasprintf("%s/vmctl", xdg);
+	return xasprintf("%s/.local/share/vmctl", home ? home : ".");
+}
+
+static char *from_env(const char *var, const char *fallback)
+{
+	const char *v = getenv(var);
+
+	return xstrdup(v != NULL && *v != '\0' ? v : fallback);
+}
+
+void env_init(struct vmctl_env *env)
+{
+	const char *state = getenv("VMCTL_STATE_DIR");
+
+	*env = (struct vmctl_env){ 0 };
+	env->state_dir = state && *state ? xstrdup(state) : default_state_dir();
+	env->sysfs = from_env("VMCTL_SYSFS_ROOT", "/sys");
+	env->proc = from_env("VMCTL_PROC_ROOT", "/proc");
+	env->dev = from_env("VMCTL_DEV_ROOT", "/dev");
+	env->root = xstrdup("/");
+}
+
+void env_finish(struct vmctl_env *env)
+{
+	const char *sock = getenv("VMCTL_TMUX_SOCKET");
+	cleanup_free char *def = default_state_dir();
+	uint32_t h = 2166136261u;   /* FNV-1a of the state dir */
+
+	free(env->tmux_socket);
+	if (sock != NULL && *sock != '\0') {
+		env->tmux_socket = xstrdup(sock);
+		return;
+	}
+	if (strcmp(env->state_dir, def) == 0) {
+		env->tmux_socket = xstrdup("vmctl");
+		return;
+	}
+	for (const char *p = env->state_dir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	env->tmux_socket = xasprintf("vmctl-%08x", h);
+}
+
+void env_clear(struct vmctl_env *env)
+{
+	free(env->state_dir);
+	free(env->sysfs);
+	free(env->proc);
+	free(env->dev);
+	free(env->root);
+	free(env->tmux_socket);
+}
+

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Running programs from argv arrays (never through a shell), and telling
+ * whether a process we started is still the same process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vmctl/proc.h"
+#include "vmctl/xalloc.h"
+
+extern char **environ;
+
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+static void buf_read(struct buf *b, int fd, bool *open)
+{
+	char chunk[4096];
+	ssize_t r = read(fd, chunk, sizeof(chunk));
+
+	if (r <= 0) {
+		if (r == 0 || (errno != EINTR && errno != EAGAIN))
+			*open = false;
+		return;
+	}
+	if (b->len + (size_t)r + 1 > b->cap) {
+		b->cap = (b->len + (size_t)r + 1) * 2;
+		b->data = xrealloc(b->data, b->cap);
+	}
+	memcpy(b->data + b->len, chunk, (size_t)r);
+	b->len += (size_t)r;
+	b->data[b->len] = '\0';
+}
+
+int proc_run(const struct strv *argv, struct proc_result *result,
+	     struct vmctl_error **err)
+{
+	posix_spawn_file_actions_t fa;
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus, rc;
+	struct buf ob = { 0 }, eb = { 0 };
+	bool out_open = true, err_open = true;
+	pid_t pid;
+
+	*result = (struct proc_result){ 0 };
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	rc = posix_spawnp(&pid, argv->v[0], &fa, NULL, argv->v, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	close(errp[1]);
+	if (rc != 0) {
+		close(out[0]);
+		close(errp[0]);
+		return vmctl_error_errno(err, rc == ENOENT
+					 ? VMCTL_EXIT_UNAVAILABLE
+					 : VMCTL_EXIT_FAILURE, rc,
+					 "cannot run %s", argv->v[0]);
+	}
+	while (out_open || err_open) {
+		struct pollfd p[2] = {
+			{ out_open ? out[0] : -1, POLLIN, 0 },
+			{ err_open ? errp[0] : -1, POLLIN, 0 },
+		};
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			buf_read(&ob, out[0], &out_open);
+		if (p[1].revents)
+			buf_read(&eb, errp[0], &err_open);
+	}
+	close(out[0]);
+	close(errp[0]);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	result->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+					    : 128 + WTERMSIG(wstatus);
+	result->out = ob.data ? ob.data : xstrdup("");
+	result->err = eb.data ? eb.data : xstrdup("");
+	return 0;
+}
+
+void proc_result_clear(struct proc_result *r)
+{
+	free(r->out);
+	free(r->err);
+	*r = (struct proc_result){ 0 };
+}
+
+char *proc_result_summary(const struct proc_result *r)
+{
+	const char *s = r->err;
+
+	while (*s == '\n' || *s == ' ')
+		s++;
+	if (*s != '\0')
+		return xstrndup(s, strcspn(s, "\n"));
+	return xasprintf("exit status %d", r->status);
+}
+
+int proc_exec(const struct strv *argv, struct vmctl_error **err)
+{
+	execvp(argv->v[0], argv->v);
+	return vmctl_error_errno(err, errno == ENOENT ? VMCTL_EXIT_UNAVAILABLE
+						      : VMCTL_EXIT_FAILURE,
+				 errno, "cannot run %s", argv->v[0]);
+}
+
+int proc_identify(const struct vmctl_env *env, pid_t pid, struct proc_id *out)
+{
+	cleanup_free char *path = xasprintf("%s/%d/stat", env->proc, (int)pid);
+	cleanup_file FILE *f = fopen(path, "re");
+	char line[2048], *p;
+	unsigned long long start;
+
+	if (pid <= 0 || f == NULL || fgets(line, sizeof(line), f) == NULL)
+		return -1;
+	/* "pid (comm) state ppid ...": comm may hold spaces and parens,
+	 * so count fields from the last ')'. starttime is field 22. */
+	p = strrchr(line, ')');
+	if (p == NULL)
+		return -1;
+	p++;
+	if (p[0] != ' ' || p[1] == 'Z' || p[1] == 'X')
+		return -1;   /* a zombie has exited already */
+	for (int field = 2; field < 21; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return -1;
+	}
+	if (sscanf(p, " %llu", &start) != 1)
+		return -1;
+	out->pid = pid;
+	out->starttime = start;
+	return 0;
+}
+
+bool proc_alive(const struct vmctl_env *env, const struct proc_id *id)
+{
+	struct proc_id now;
+
+	if (id->pid <= 0 || proc_identify(env, id->pid, &now) < 0)
+		return false;
+	return now.starttime == id->starttime;
+}

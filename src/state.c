@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "vmctl/fsutil.h"
+#include "vmctl/spec.h"
+#include "vmctl/state.h"
+#include "vmctl/xalloc.h"
+
+#define VM_JSON "vm.json"
+
+char *state_vm_dir(const struct vmctl_env *env, const char *name)
+{
+	return xasprintf("%s/vms/%s", env->state_dir, name);
+}
+
+char *state_vm_file(const struct vmctl_env *env, const char *name,
+		    const char *file)
+{
+	return xasprintf("%s/vms/%s/%s", env->state_dir, name, file);
+}
+
+bool state_vm_exists(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	struct stat st;
+
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int lock_file(const char *path, bool wait, struct vmctl_error **err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", path);
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		int e = errno;
+
+		if (e == EINTR)
+			continue;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, e,
+					       "busy: another vmctl command "
+					       "holds %s", path);
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, e,
+					 "locking %s", path);
+	}
+	return fd;
+}
+
+int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/lock", env->state_dir);
+
+	if (fs_mkdir_p(env->state_dir, 0755, err) < 0)
+		return -1;
+	return lock_file(path, true, err);
+}
+
+int state_lock_vm(const struct vmctl_env *env, const char *name, bool wait,
+		  struct vmctl_error **err)
+{
+	cleanup_free char *path = state_vm_file(env, name, "lock");
+
+	return lock_file(path, wait, err);
+}
+
+static const char *get_string(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double get_number(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int state_read(const struct vmctl_env *env, const char *name,
+	       struct vm_state *st, struct vmctl_error **err)
+{
+	cleanup_free char *path = state_vm_file(env, name, VM_JSON);
+	cleanup_free char *text = NULL;
+	cJSON *o, *x;
+	size_t len;
+
+	*st = (struct vm_state){ .vnc_display = -1 };
+	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_FAILURE,
+			 err) < 0)
+		return -1;
+	o = cJSON_ParseWithLength(text, len);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "%s: corrupt state file", path);
+	}
+	st->ssh_port = (unsigned)get_number(o, "ssh_port", 0);
+	st->vnc_display = (int)get_number(o, "vnc_display", -1);
+	st->accel = dup_or_null(get_string(o, "accel"));
+	st->base_image = dup_or_null(get_string(o, "base_image"));
+	st->base_format = dup_or_null(get_string(o, "base_format"));
+	st->created = (time_t)get_number(o, "created", 0);
+	st->qemu.pid = (pid_t)get_number(o, "pid", 0);
+	st->qemu.starttime = (uint64_t)get_number(o, "starttime", 0);
+	st->started = (time_t)get_number(o, "started", 0);
+	x = cJSON_GetObjectItem(o, "last_exit");
+	if (cJSON_IsObject(x)) {
+		st->last_exit.known = true;
+		st->last_exit.status = (int)get_number(x, "status", -1);
+		st->last_exit.signal = (int)get_number(x, "signal", 0);
+		st->last_exit.time = (time_t)get_number(x, "time", 0);
+		st->last_exit.stopped_by =
+			dup_or_null(get_string(x, "stopped_by"));
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+int state_write(const struct vmctl_env *env, const char *name,
+		const struct vm_state *st, struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	int ret;
+
+	cJSON_AddNumberToObject(o, "ssh_port", st->ssh_port);
+	cJSON_AddNumberToObject(o, "vnc_display", st->vnc_display);
+	if (st->accel)
+		cJSON_AddStringToObject(o, "accel", st->accel);
+	if (st->base_image)
+		cJSON_AddStringToObject(o, "base_image", st->base_image);
+	if (st->base_format)
+		cJSON_AddStringToObject(o, "base_format", st->base_format);
+	cJSON_AddNumberToObject(o, "created", (double)st->created);
+	if (st->qemu.pid > 0) {
+		cJSON_AddNumberToObject(o, "pid", st->qemu.pid);
+		cJSON_AddNumberToObject(o, "starttime",
+					(double)st->qemu.starttime);
+		cJSON_AddNumberToObject(o, "started", (double)st->started);
+	}
+	if (st->last_exit.known) {
+		cJSON *x = cJSON_AddObjectToObject(o, "last_exit");
+
+		cJSON_AddNumberToObject(x, "status", st->last_exit.status);
+		cJSON_AddNumberToObject(x, "signal", st->last_exit.signal);
+		cJSON_AddNumberToObject(x, "time", (double)st->last_exit.time);
+		if (st->last_exit.stopped_by)
+			cJSON_AddStringToObject(x, "stopped_by",
+						st->last_exit.stopped_by);
+	}
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	ret = fs_write_atomic(dir, VM_JSON, text, strlen(text), 0600, err);
+	free(text);
+	return ret;
+}
+
+void state_clear(struct vm_state *st)
+{
+	free(st->accel);
+	free(st->base_image);
+	free(st->base_format);
+	free(st->last_exit.stopped_by);
+	*st = (struct vm_state){ 0 };
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(const struct vmctl_env *env, struct strv *names,
+	       struct vmctl_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/vms", env->state_dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", path);
+	}
+	while ((de = readdir(d)) != NULL)
+		if (spec_name_valid(de->d_name))
+			strv_push(names, de->d_name);
+	closedir(d);
+	if (names->n > 1)
+		qsort(names->v, names->n, sizeof(*names->v), compare_names);
+	return 0;
+}

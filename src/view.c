@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmctl/tmux.h"
+#include "vmctl/view.h"
+#include "vmctl/xalloc.h"
+
+char *view_host_address(void)
+{
+	struct ifaddrs *ifs, *i;
+	char buf[INET_ADDRSTRLEN];
+	char *found = NULL;
+
+	if (getifaddrs(&ifs) == 0) {
+		for (i = ifs; i != NULL && found == NULL; i = i->ifa_next) {
+			if (i->ifa_addr == NULL ||
+			    i->ifa_addr->sa_family != AF_INET ||
+			    (i->ifa_flags & IFF_LOOPBACK) ||
+			    !(i->ifa_flags & IFF_UP))
+				continue;
+			if (inet_ntop(AF_INET, &((struct sockaddr_in *)
+						 (void *)i->ifa_addr)->sin_addr,
+				      buf, sizeof(buf)) != NULL)
+				found = xstrdup(buf);
+		}
+		freeifaddrs(ifs);
+	}
+	if (found == NULL) {
+		char host[256];
+
+		found = xstrdup(gethostname(host, sizeof(host)) == 0 ? host
+								     : "localhost");
+	}
+	return found;
+}
+
+char *view_endpoint(const char *listen, unsigned port)
+{
+	cleanup_free char *host = NULL;
+
+	if (strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0)
+		host = view_host_address();
+	else
+		host = xstrdup(listen);
+	if (strchr(host, ':') != NULL)
+		return xasprintf("[%s]:%u", host, port);
+	return xasprintf("%s:%u", host, port);
+}
+
+static void add_nullable_number(cJSON *o, const char *key, double v, bool set)
+{
+	if (set)
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
+		    bool detailed)
+{
+	const struct vmctl_spec *spec = vm->spec;
+	bool running = vm->state == VM_RUNNING;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", vm->name);
+	cJSON_AddStringToObject(o, "state", vm_run_state_name(vm->state));
+	add_nullable_number(o, "pid", vm->st.qemu.pid, running);
+	if (spec != NULL) {
+		cJSON_AddNumberToObject(o, "cpus", spec_cpu_count(spec));
+		cJSON_AddNumberToObject(o, "memory_mib",
+					(double)(spec->memory >> 20));
+	}
+	if (vm->st.accel != NULL)
+		cJSON_AddStringToObject(o, "accel", vm->st.accel);
+	add_nullable_number(o, "ssh_port", vm->st.ssh_port,
+			    vm->st.ssh_port != 0);
+	if (spec != NULL && spec->vnc.enabled && vm->st.vnc_display >= 0) {
+		cJSON *vnc = cJSON_AddObjectToObject(o, "vnc");
+		unsigned port = 5900 + (unsigned)vm->st.vnc_display;
+		cleanup_free char *ep = view_endpoint(spec->vnc.listen, port);
+		cleanup_free char *url = xasprintf("vnc://%s", ep);
+
+		cJSON_AddStringToObject(vnc, "listen", spec->vnc.listen);
+		cJSON_AddNumberToObject(vnc, "display", vm->st.vnc_display);
+		cJSON_AddNumberToObject(vnc, "port", port);
+		cJSON_AddStringToObject(vnc, "endpoint", ep);
+		cJSON_AddStringToObject(vnc, "url", url);
+		cJSON_AddBoolToObject(vnc, "password", spec->vnc.password);
+	} else {
+		cJSON_AddNullToObject(o, "vnc");
+	}
+	add_nullable_number(o, "uptime_s",
+			    (double)(time(NULL) - vm->st.started), running);
+	if (!detailed)
+		return o;
+	cJSON_AddStringToObject(o, "qmp_status",
+				vm->qmp_status ? vm->qmp_status : "");
+	{
+		cleanup_free char *dir = state_vm_dir(env, vm->name);
+		cleanup_free char *session = tmux_session_name(vm->name);
+		cJSON *t = cJSON_AddObjectToObject(o, "tmux");
+
+		cJSON_AddStringToObject(o, "dir", dir);
+		cJSON_AddStringToObject(t, "socket", env->tmux_socket);
+		cJSON_AddStringToObject(t, "session", session);
+	}
+	if (vm->st.last_exit.known) {
+		cJSON *x = cJSON_AddObjectToObject(o, "last_exit");
+
+		add_nullable_number(x, "status", vm->st.last_exit.status,
+				    vm->st.last_exit.status >= 0);
+		add_nullable_number(x, "signal", vm->st.last_exit.signal,
+				    vm->st.last_exit.signal > 0);
+		cJSON_AddNumberToObject(x, "time",
+					(double)vm->st.last_exit.time);
+		if (vm->st.last_exit.stopped_by)
+			cJSON_AddStringToObject(x, "stopped_by",
+						vm->st.last_exit.stopped_by);
+		else
+			cJSON_AddNullToObject(x, "stopped_by");
+	} else {
+		cJSON_AddNullToObject(o, "last_exit");
+	}
+	return o;
+}
+
+void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
+		       FILE *out)
+{
+	const struct vmctl_spec *spec = vm->spec;
+
+	(void)env;
+	if (spec == NULL)
+		return;
+	if (vm->st.ssh_port != 0) {
+		cleanup_free char *ep = view_endpoint(spec->network.ssh_listen,
+						      vm->st.ssh_port);
+
+		fprintf(out, "  ssh:     %s (vmctl ssh %s)\n", ep, vm->name);
+	}
+	if (spec->vnc.enabled && vm->st.vnc_display >= 0) {
+		cleanup_free char *ep = view_endpoint(
+			spec->vnc.listen, 5900 + (unsigned)vm->st.vnc_display);
+
+		if (spec->vnc.password)
+			fprintf(out, "  vnc:     vnc://%s (password: vmctl vnc "
+				"%s)\n", ep, vm->name);
+		else
+			fprintf(out, "  vnc:     vnc://%s\n", ep);
+	}
+	fprintf(out, "  console: vmctl attach %s (Ctrl-b d detaches)\n",
+		vm->name);
+}
+
+void view_print_json(cJSON *json)
+{
+	char *text = cJSON_Print(json);
+
+	puts(text);
+	free(text);
+}

@@ -1,0 +1,1010 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The VM lifecycle.  Plans come from the pure modules (qemu-argv.c for
+ * QEMU, image.c for qemu-img, tmux.c for tmux); this file carries them out
+ * in order, and undoes what it did when a step fails.
+ *
+ * Locking: STATE_DIR/lock is held only while a VM's ports are chosen and
+ * recorded, so parallel creates get distinct ports; each VM's own lock is
+ * held for the whole of any command that changes it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmctl/fsutil.h"
+#include "vmctl/hostfacts.h"
+#include "vmctl/image.h"
+#include "vmctl/qemu-argv.h"
+#include "vmctl/qmp.h"
+#include "vmctl/tmux.h"
+#include "vmctl/vm.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+#define VNC_PASSWORD_FILE "vnc-password"
+#define CREATING_MARKER "creating"
+#define SPEC_FILE VMDIR_SPEC
+#define LAUNCH_TIMEOUT_MS 30000
+#define QUIT_TIMEOUT_MS 10000
+#define KILL_TIMEOUT_MS 5000
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+const char *vm_run_state_name(enum vm_run_state s)
+{
+	switch (s) {
+	case VM_RUNNING: return "running";
+	case VM_CRASHED: return "crashed";
+	case VM_CREATING: return "creating";
+	case VM_STOPPED: break;
+	}
+	return "stopped";
+}
+
+const char *vm_stop_step_name(enum vm_stop_step s)
+{
+	switch (s) {
+	case VM_STOP_POWERDOWN: return "powerdown";
+	case VM_STOP_QUIT: return "quit";
+	case VM_STOP_KILL: return "kill";
+	case VM_STOP_NOT_RUNNING: break;
+	}
+	return "not-running";
+}
+
+void vm_info_clear(struct vm_info *info)
+{
+	free(info->name);
+	state_clear(&info->st);
+	spec_free(info->spec);
+	free(info->qmp_status);
+	free(info->vnc_password);
+	*info = (struct vm_info){ 0 };
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static void unlink_vm_file(const struct vmctl_env *env, const char *name,
+			   const char *file)
+{
+	cleanup_free char *path = state_vm_file(env, name, file);
+
+	unlink(path);
+}
+
+static int load_spec(const struct vmctl_env *env, const char *name,
+		     struct vmctl_spec **spec, struct vmctl_error **err)
+{
+	cleanup_free char *path = state_vm_file(env, name, SPEC_FILE);
+
+	if (spec_load_file(path, spec, err) < 0)
+		return vmctl_error_wrap(err, "VM %s: saved spec", name);
+	return 0;
+}
+
+static int require_vm(const struct vmctl_env *env, const char *name,
+		      struct vmctl_error **err)
+{
+	if (!spec_name_valid(name))
+		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+				       "invalid VM name \"%s\"", name);
+	if (!state_vm_exists(env, name))
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
+				       "no VM named \"%s\" (see vmctl list)",
+				       name);
+	return 0;
+}
+
+/* ---- runtime bookkeeping --------------------------------------------- */
+
+static bool wait_gone(const struct vmctl_env *env, const struct proc_id *id,
+		      long long timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	while (proc_alive(env, id)) {
+		if (now_ms() >= deadline)
+			return false;
+		sleep_ms(50);
+	}
+	return true;
+}
+
+/* Forget a QEMU that is gone: its session, socket and pidfile. */
+static void clear_runtime(const struct vmctl_env *env, const char *name,
+			  struct vm_state *st)
+{
+	struct vmctl_error *ignored = NULL;
+
+	tmux_kill(env, name, &ignored);
+	vmctl_error_free(ignored);
+	unlink_vm_file(env, name, VMDIR_QMP);
+	unlink_vm_file(env, name, VMDIR_PIDFILE);
+	st->qemu = (struct proc_id){ 0 };
+}
+
+static void record_exit(const struct vmctl_env *env, const char *name,
+			struct vm_state *st, const char *stopped_by)
+{
+	struct tmux_pane pane;
+	struct vmctl_error *ignored = NULL;
+
+	free(st->last_exit.stopped_by);
+	st->last_exit = (struct vm_exit){
+		.known = true, .status = -1, .time = time(NULL),
+	};
+	if (tmux_query(env, name, &pane, &ignored) == 0 && pane.exists &&
+	    pane.dead) {
+		st->last_exit.status = pane.status;
+		st->last_exit.signal = pane.signal;
+	}
+	vmctl_error_free(ignored);
+	if (stopped_by != NULL)
+		st->last_exit.stopped_by = xstrdup(stopped_by);
+	else if (st->last_exit.status == 0 && st->last_exit.signal == 0)
+		st->last_exit.stopped_by = xstrdup("guest");
+}
+
+/*
+ * Catch up with a QEMU that died on its own (killed, crashed, the guest
+ * powered off): record how, and clean its leftovers.  Needs the VM lock.
+ */
+static int refresh(const struct vmctl_env *env, const char *name,
+		   struct vm_state *st, struct vmctl_error **err)
+{
+	struct tmux_pane pane;
+
+	if (st->qemu.pid > 0 && !proc_alive(env, &st->qemu)) {
+		record_exit(env, name, st, NULL);
+		clear_runtime(env, name, st);
+		return state_write(env, name, st, err);
+	}
+	if (st->qemu.pid == 0 && tmux_query(env, name, &pane, err) == 0 &&
+	    pane.exists) {
+		/* A session no launch finished with: vmctl was killed. */
+		if (!pane.dead && pane.pid > 0)
+			kill(pane.pid, SIGKILL);
+		clear_runtime(env, name, st);
+	}
+	return 0;
+}
+
+static enum vm_run_state run_state(const struct vmctl_env *env,
+				   const char *name, const struct vm_state *st)
+{
+	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+
+	if (file_exists(marker))
+		return VM_CREATING;
+	if (st->qemu.pid > 0)
+		return proc_alive(env, &st->qemu) ? VM_RUNNING : VM_CRASHED;
+	if (!st->last_exit.known || st->last_exit.stopped_by != NULL)
+		return VM_STOPPED;
+	return VM_CRASHED;
+}
+
+/* ---- ports ------------------------------------------------------------ */
+
+/* Ports every other VM holds (running or not, so a stopped VM gets its
+ * ports back when it starts). */
+static void collect_taken(const struct vmctl_env *env, const char *self,
+			  struct port_set *taken)
+{
+	struct strv names = { 0 };
+	struct vmctl_error *ignored = NULL;
+
+	state_list(env, &names, &ignored);
+	vmctl_error_free(ignored);
+	for (size_t i = 0; i < names.n; i++) {
+		struct vm_state st;
+
+		ignored = NULL;
+		if (strcmp(names.v[i], self) == 0 ||
+		    state_read(env, names.v[i], &st, &ignored) < 0) {
+			vmctl_error_free(ignored);
+			continue;
+		}
+		if (st.ssh_port)
+			port_set_add(taken, st.ssh_port);
+		if (st.vnc_display >= 0)
+			port_set_add(taken, 5900 + (unsigned)st.vnc_display);
+		state_clear(&st);
+	}
+	strv_clear(&names);
+}
+
+/* ---- launch ------------------------------------------------------------ */
+
+static char *random_password(void)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
+				       "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[8];
+	char *pw = xmalloc(sizeof(raw) + 1);
+
+	/* VNC authentication uses at most 8 characters. */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		abort();
+	for (size_t i = 0; i < sizeof(raw); i++)
+		pw[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	pw[sizeof(raw)] = '\0';
+	return pw;
+}
+
+static char *read_vnc_password(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *path = state_vm_file(env, name, VNC_PASSWORD_FILE);
+	char *text = NULL;
+	size_t len;
+	struct vmctl_error *ignored = NULL;
+
+	if (fs_read_file(path, 4096, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return NULL;
+	}
+	text[strcspn(text, "\n")] = '\0';
+	return text;
+}
+
+/* QEMU's own words, from its pane: the last line it printed about itself. */
+static char *qemu_error(const struct vmctl_env *env, const char *name,
+			const char *binary)
+{
+	cleanup_free char *text = NULL;
+	const char *base = strrchr(binary, '/') ? strrchr(binary, '/') + 1
+						: binary;
+	char *best = NULL, *save = NULL;
+	struct vmctl_error *ignored = NULL;
+
+	if (tmux_capture(env, name, 200, &text, &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return NULL;
+	}
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, base, strlen(base)) == 0 &&
+		    line[strlen(base)] == ':') {
+			free(best);
+			best = xstrdup(line);
+		}
+	}
+	return best;
+}
+
+static int read_pidfile(const struct vmctl_env *env, const char *name,
+			pid_t *pid)
+{
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_PIDFILE);
+	cleanup_free char *text = NULL;
+	size_t len;
+	struct vmctl_error *ignored = NULL;
+	long v;
+
+	if (fs_read_file(path, 64, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	v = strtol(text, NULL, 10);
+	if (v <= 0)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+static int resolve_ports(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec, struct vm_state *st,
+			 struct hostfacts *facts, struct vmctl_error **err)
+{
+	struct port_set *taken = xcalloc(1, sizeof(*taken));
+	struct hostfacts_want want = {
+		.taken = taken,
+		.ssh_port = st->ssh_port,
+		.vnc_display = st->vnc_display,
+	};
+	int lock, ret;
+
+	lock = state_lock_global(env, err);
+	if (lock < 0) {
+		free(taken);
+		return -1;
+	}
+	collect_taken(env, name, taken);
+	ret = hostfacts_gather(env, spec, &want, facts, err);
+	if (ret == 0) {
+		st->ssh_port = facts->qemu.ssh_port;
+		st->vnc_display = facts->qemu.vnc_display;
+		free(st->accel);
+		st->accel = xstrdup(spec_accel_name(facts->qemu.accel));
+		ret = state_write(env, name, st, err);
+	}
+	close(lock);
+	free(taken);
+	return ret;
+}
+
+static int wait_for_qmp(const struct vmctl_env *env, const char *name,
+			const struct vmctl_spec *spec, struct qmp **out,
+			struct vmctl_error **err)
+{
+	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
+	long long deadline = now_ms() + LAUNCH_TIMEOUT_MS;
+
+	for (;;) {
+		struct tmux_pane pane;
+		struct vmctl_error *ignored = NULL;
+
+		if (tmux_query(env, name, &pane, err) < 0)
+			return -1;
+		if (!pane.exists || pane.dead) {
+			cleanup_free char *why = qemu_error(env, name,
+							    spec->qemu.binary);
+
+			if (why != NULL)
+				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+						       0, "QEMU failed to "
+						       "start: %s", why);
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU exited at once (status "
+					       "%d)", pane.status);
+		}
+		if (file_exists(sock) &&
+		    qmp_open(sock, 2000, out, &ignored) == 0)
+			return 0;
+		vmctl_error_free(ignored);
+		if (now_ms() >= deadline)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+					       ETIMEDOUT, "QEMU did not answer "
+					       "on %s within %d s", sock,
+					       LAUNCH_TIMEOUT_MS / 1000);
+		sleep_ms(50);
+	}
+}
+
+static int wait_running(struct qmp *q, struct vmctl_error **err)
+{
+	long long deadline = now_ms() + LAUNCH_TIMEOUT_MS;
+
+	for (;;) {
+		cleanup_free char *status = NULL;
+
+		if (qmp_query_status(q, &status, err) < 0)
+			return -1;
+		if (strcmp(status, "running") == 0)
+			return 0;
+		if (now_ms() >= deadline)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU is %s, not running",
+					       status);
+		sleep_ms(50);
+	}
+}
+
+static int set_vnc_password(const struct vmctl_env *env, const char *name,
+			    struct qmp *q, struct vmctl_error **err)
+{
+	cleanup_free char *pw = read_vnc_password(env, name);
+	cJSON *args;
+
+	if (pw == NULL)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "VM %s has no VNC password file", name);
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "protocol", "vnc");
+	cJSON_AddStringToObject(args, "password", pw);
+	return qmp_execute(q, "set_password", args, NULL, err);
+}
+
+/* Start QEMU for a VM whose files are in place; on failure, nothing of
+ * that QEMU is left running. */
+static int launch(const struct vmctl_env *env, const char *name,
+		  const struct vmctl_spec *spec, struct vm_state *st,
+		  struct vmctl_error **err)
+{
+	struct hostfacts facts = { 0 };
+	struct strv argv = { 0 };
+	struct qmp *q = NULL;
+	pid_t pid = 0;
+	int ret = -1;
+
+	if (resolve_ports(env, name, spec, st, &facts, err) < 0)
+		return -1;
+	if (qemu_argv_build(spec, &facts.qemu, &argv, err) < 0)
+		goto out;
+	clear_runtime(env, name, st);
+	if (tmux_start(env, name, &argv, err) < 0)
+		goto out;
+	if (wait_for_qmp(env, name, spec, &q, err) < 0)
+		goto fail;
+	if (read_pidfile(env, name, &pid) < 0 ||
+	    proc_identify(env, pid, &st->qemu) < 0) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				"QEMU answered but its pidfile is unusable");
+		goto fail;
+	}
+	if (wait_running(q, err) < 0)
+		goto fail;
+	if (spec->vnc.enabled && spec->vnc.password &&
+	    set_vnc_password(env, name, q, err) < 0)
+		goto fail;
+	st->started = time(NULL);
+	if (state_write(env, name, st, err) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	if (st->qemu.pid > 0)
+		kill(st->qemu.pid, SIGKILL);
+	else if (pid > 0)
+		kill(pid, SIGKILL);
+	{
+		struct tmux_pane pane;
+		struct vmctl_error *ignored = NULL;
+
+		if (tmux_query(env, name, &pane, &ignored) == 0 &&
+		    pane.exists && !pane.dead && pane.pid > 0)
+			kill(pane.pid, SIGKILL);
+		vmctl_error_free(ignored);
+	}
+	wait_gone(env, &st->qemu, KILL_TIMEOUT_MS);
+	clear_runtime(env, name, st);
+	{
+		struct vmctl_error *ignored = NULL;
+
+		state_write(env, name, st, &ignored);
+		vmctl_error_free(ignored);
+	}
+out:
+	qmp_close(q);
+	strv_clear(&argv);
+	hostfacts_clear(&facts);
+	return ret;
+}
+
+/* ---- create ------------------------------------------------------------ */
+
+static int check_file(const char *what, const char *path,
+		      struct vmctl_error **err)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	return vmctl_error_errno(err, vmctl_error_status_from_errno(
+			errno, VMCTL_EXIT_NOINPUT), errno, "%s %s", what, path);
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	cleanup_free char *copy = NULL;
+	char *save = NULL;
+
+	if (strchr(prog, '/') != NULL)
+		return access(prog, X_OK) == 0;
+	copy = xstrdup(path ? path : "/usr/bin:/bin");
+	for (char *dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *full = xasprintf("%s/%s", dir, prog);
+
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Everything that can be checked before a single file is written. */
+static int preflight(const struct vmctl_spec *spec, struct image_info *base,
+		     struct vmctl_error **err)
+{
+	if (!on_path(spec->qemu.binary))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "%s not found (Debian: apt-get install "
+				       "qemu-system-x86)", spec->qemu.binary);
+	if (!on_path("tmux"))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "tmux not found (Debian: apt-get "
+				       "install tmux)");
+	if (spec->disk.image != NULL) {
+		if (strstr(spec->disk.image, "://") != NULL)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "disk.image: downloading images "
+					       "is not supported yet; download "
+					       "%s and give its path",
+					       spec->disk.image);
+		if (spec->disk.image[0] != '/')
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "disk.image: %s is not an "
+					       "absolute path",
+					       spec->disk.image);
+		if (check_file("disk image", spec->disk.image, err) < 0 ||
+		    image_info(spec->disk.image, base, err) < 0)
+			return -1;
+		if (spec->disk.size != 0 &&
+		    spec->disk.size < base->virtual_size)
+			return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
+					       "disk.size is smaller than the "
+					       "image %s (%llu bytes)",
+					       spec->disk.image,
+					       (unsigned long long)
+						       base->virtual_size);
+	}
+	if (spec->cdrom != NULL && check_file("cdrom", spec->cdrom, err) < 0)
+		return -1;
+	if (spec->kernel.image != NULL &&
+	    check_file("kernel", spec->kernel.image, err) < 0)
+		return -1;
+	if (spec->kernel.initrd != NULL &&
+	    check_file("initrd", spec->kernel.initrd, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A `creating` VM whose creator is gone (killed, crashed): undo it. */
+static int reclaim_stale(const struct vmctl_env *env, const char *name,
+			 struct vmctl_error **err)
+{
+	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+	cleanup_free char *dir = state_vm_dir(env, name);
+	struct vm_state st = { 0 };
+	struct vmctl_error *ignored = NULL;
+	int lock;
+
+	if (!file_exists(marker))
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
+				       "a VM named \"%s\" already exists",
+				       name);
+	lock = state_lock_vm(env, name, false, err);
+	if (lock < 0)
+		return vmctl_error_wrap(err, "VM %s is being created", name);
+	if (state_read(env, name, &st, &ignored) < 0)
+		vmctl_error_free(ignored);
+	if (st.qemu.pid > 0 && proc_alive(env, &st.qemu))
+		kill(st.qemu.pid, SIGKILL);
+	refresh(env, name, &st, &ignored);
+	vmctl_error_free(ignored);
+	clear_runtime(env, name, &st);
+	state_clear(&st);
+	if (fs_remove_tree(dir, err) < 0) {
+		close(lock);
+		return -1;
+	}
+	close(lock);
+	return 0;
+}
+
+static int prepare_files(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec,
+			 const struct image_info *base, struct vm_state *st,
+			 struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cJSON *json = spec_to_json(spec);
+	char *text = cJSON_Print(json);
+	int ret;
+
+	cJSON_Delete(json);
+	ret = fs_write_atomic(dir, SPEC_FILE, text, strlen(text), 0600, err);
+	free(text);
+	if (ret < 0)
+		return -1;
+	if (spec->disk.image != NULL) {
+		cleanup_free char *overlay = state_vm_file(env, name,
+							   VMDIR_DISK);
+
+		st->base_image = xstrdup(spec->disk.image);
+		st->base_format = xstrdup(base->format);
+		if (image_create_overlay(spec->disk.image, base->format,
+					 overlay, spec->disk.size, err) < 0)
+			return -1;
+	}
+	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+		struct firmware_ovmf fw;
+
+		if (firmware_find_ovmf(env, &fw) < 0)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "UEFI firmware (OVMF) is not "
+					       "installed (Debian: apt-get "
+					       "install ovmf)");
+		ret = fs_copy_file(fw.vars, dir, VMDIR_OVMF_VARS, 0600, err);
+		firmware_ovmf_clear(&fw);
+		if (ret < 0)
+			return -1;
+	}
+	if (spec->vnc.enabled && spec->vnc.password) {
+		cleanup_free char *pw = random_password();
+		cleanup_free char *line = xasprintf("%s\n", pw);
+
+		if (fs_write_atomic(dir, VNC_PASSWORD_FILE, line, strlen(line),
+				    0600, err) < 0)
+			return -1;
+	}
+	return state_write(env, name, st, err);
+}
+
+static int fill_info(const struct vmctl_env *env, const char *name,
+		     struct vm_info *out, struct vmctl_error **err);
+
+int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
+	      const struct vm_create_opts *opts, struct vm_info *out,
+	      struct vmctl_error **err)
+{
+	struct image_info base = { 0 };
+	struct vm_state st = { .vnc_display = -1 };
+	cleanup_free char *vms = xasprintf("%s/vms", env->state_dir);
+	cleanup_free char *dir = NULL, *marker = NULL;
+	const char *name;
+	int glock = -1, lock = -1, ret = -1;
+	bool made = false;
+
+	if (opts->name != NULL) {
+		if (!spec_name_valid(opts->name))
+			return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+					       "invalid VM name \"%s\"",
+					       opts->name);
+		free(spec->name);
+		spec->name = xstrdup(opts->name);
+	}
+	name = spec->name;
+	dir = state_vm_dir(env, name);
+	marker = state_vm_file(env, name, CREATING_MARKER);
+	if (preflight(spec, &base, err) < 0)
+		goto out;
+
+	/* Claim the name. */
+	if (fs_mkdir_p(vms, 0755, err) < 0)
+		goto out;
+	glock = state_lock_global(env, err);
+	if (glock < 0)
+		goto out;
+	if (state_vm_exists(env, name) && reclaim_stale(env, name, err) < 0)
+		goto out;
+	if (mkdir(dir, 0700) < 0) {
+		vmctl_error_errno(err, vmctl_error_status_from_errno(errno,
+				  VMCTL_EXIT_FAILURE), errno, "%s", dir);
+		goto out;
+	}
+	made = true;
+	if (fs_write_atomic(dir, CREATING_MARKER, "", 0, 0600, err) < 0)
+		goto out;
+	lock = state_lock_vm(env, name, false, err);
+	if (lock < 0)
+		goto out;
+	close(glock);
+	glock = -1;
+
+	st.created = time(NULL);
+	if (prepare_files(env, name, spec, &base, &st, err) < 0)
+		goto out;
+	if (!opts->no_start && launch(env, name, spec, &st, err) < 0)
+		goto out;
+	if (unlink(marker) < 0) {
+		vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s", marker);
+		goto out;
+	}
+	ret = fill_info(env, name, out, err);
+out:
+	if (ret < 0 && made) {
+		struct vmctl_error *ignored = NULL;
+
+		clear_runtime(env, name, &st);
+		fs_remove_tree(dir, &ignored);
+		vmctl_error_free(ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+	if (glock >= 0)
+		close(glock);
+	state_clear(&st);
+	image_info_clear(&base);
+	return ret;
+}
+
+/* ---- inspect ------------------------------------------------------------ */
+
+static int fill_info(const struct vmctl_env *env, const char *name,
+		     struct vm_info *out, struct vmctl_error **err)
+{
+	struct vm_info info = { .name = xstrdup(name) };
+	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+
+	if (state_read(env, name, &info.st, err) < 0) {
+		/* Between mkdir and the first state write of a create. */
+		if (!file_exists(marker)) {
+			vm_info_clear(&info);
+			return -1;
+		}
+		vmctl_error_free(*err);
+		*err = NULL;
+		info.state = VM_CREATING;
+		*out = info;
+		return 0;
+	}
+	info.state = run_state(env, name, &info.st);
+	if (info.state != VM_CREATING && load_spec(env, name, &info.spec,
+						   err) < 0) {
+		vm_info_clear(&info);
+		return -1;
+	}
+	info.vnc_password = read_vnc_password(env, name);
+	if (info.state == VM_RUNNING) {
+		cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
+		struct qmp *q = NULL;
+		struct vmctl_error *ignored = NULL;
+
+		if (qmp_open(sock, 2000, &q, &ignored) == 0)
+			qmp_query_status(q, &info.qmp_status, &ignored);
+		vmctl_error_free(ignored);
+		qmp_close(q);
+	}
+	*out = info;
+	return 0;
+}
+
+int vm_inspect(const struct vmctl_env *env, const char *name,
+	       struct vm_info *out, struct vmctl_error **err)
+{
+	struct vm_state st;
+	struct vmctl_error *busy = NULL;
+	int lock;
+
+	if (require_vm(env, name, err) < 0)
+		return -1;
+	/* Clean up after a dead QEMU if nobody else is busy with the VM;
+	 * otherwise just report what is there. */
+	lock = state_lock_vm(env, name, false, &busy);
+	vmctl_error_free(busy);
+	if (lock >= 0) {
+		struct vmctl_error *ignored = NULL;
+		cleanup_free char *marker = state_vm_file(env, name,
+							  CREATING_MARKER);
+
+		if (!file_exists(marker) &&
+		    state_read(env, name, &st, &ignored) == 0) {
+			refresh(env, name, &st, &ignored);
+			state_clear(&st);
+		}
+		vmctl_error_free(ignored);
+	}
+	if (fill_info(env, name, out, err) < 0) {
+		if (lock >= 0)
+			close(lock);
+		return -1;
+	}
+	if (lock >= 0)
+		close(lock);
+	return 0;
+}
+
+/* ---- start / stop / kill / destroy ------------------------------------- */
+
+/* Open the VM and take its lock; the caller closes *lock. */
+static int open_vm(const struct vmctl_env *env, const char *name, int *lock,
+		   struct vm_state *st, struct vmctl_error **err)
+{
+	cleanup_free char *marker = NULL;
+
+	if (require_vm(env, name, err) < 0)
+		return -1;
+	*lock = state_lock_vm(env, name, true, err);
+	if (*lock < 0)
+		return -1;
+	marker = state_vm_file(env, name, CREATING_MARKER);
+	if (file_exists(marker)) {
+		close(*lock);
+		*lock = -1;
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "VM %s was never fully created (its "
+				       "create was interrupted): destroy it "
+				       "or create it again", name);
+	}
+	if (state_read(env, name, st, err) < 0 ||
+	    refresh(env, name, st, err) < 0) {
+		close(*lock);
+		*lock = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int vm_start(const struct vmctl_env *env, const char *name,
+	     struct vm_info *out, struct vmctl_error **err)
+{
+	struct vmctl_spec *spec = NULL;
+	struct vm_state st;
+	int lock, ret = -1;
+
+	if (open_vm(env, name, &lock, &st, err) < 0)
+		return -1;
+	if (st.qemu.pid > 0) {
+		ret = 1;   /* already running */
+	} else if (load_spec(env, name, &spec, err) == 0) {
+		cleanup_free char *overlay = state_vm_file(env, name,
+							   VMDIR_DISK);
+
+		if (spec->disk.image != NULL && !file_exists(overlay))
+			vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
+					"VM %s: its disk %s is missing", name,
+					overlay);
+		else
+			ret = launch(env, name, spec, &st, err);
+	}
+	if (ret >= 0 && fill_info(env, name, out, err) < 0)
+		ret = -1;
+	spec_free(spec);
+	state_clear(&st);
+	close(lock);
+	return ret;
+}
+
+/* Stop a running QEMU: powerdown, then quit, then SIGKILL. */
+static int stop_locked(const struct vmctl_env *env, const char *name,
+		       struct vm_state *st, int timeout_s,
+		       enum vm_stop_step *how, struct vmctl_error **err)
+{
+	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
+	struct qmp *q = NULL;
+	struct vmctl_error *qerr = NULL;
+
+	*how = VM_STOP_NOT_RUNNING;
+	if (st->qemu.pid == 0)
+		return 0;
+	if (qmp_open(sock, 5000, &q, &qerr) == 0) {
+		if (timeout_s > 0 &&
+		    qmp_execute(q, "system_powerdown", NULL, NULL, &qerr) == 0 &&
+		    wait_gone(env, &st->qemu, (long long)timeout_s * 1000)) {
+			*how = VM_STOP_POWERDOWN;
+		} else {
+			vmctl_error_free(qerr);
+			qerr = NULL;
+			/* quit's reply may race QEMU's exit; the wait says. */
+			qmp_execute(q, "quit", NULL, NULL, &qerr);
+			if (wait_gone(env, &st->qemu, QUIT_TIMEOUT_MS))
+				*how = VM_STOP_QUIT;
+		}
+	} else if (kill(st->qemu.pid, SIGTERM) == 0 &&
+		   wait_gone(env, &st->qemu, QUIT_TIMEOUT_MS)) {
+		/* No QMP: SIGTERM is QEMU's other orderly "quit". */
+		*how = VM_STOP_QUIT;
+	}
+	vmctl_error_free(qerr);
+	qmp_close(q);
+	if (*how == VM_STOP_NOT_RUNNING) {
+		if (proc_alive(env, &st->qemu))
+			kill(st->qemu.pid, SIGKILL);
+		if (!wait_gone(env, &st->qemu, KILL_TIMEOUT_MS))
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU (pid %d) survived SIGKILL",
+					       (int)st->qemu.pid);
+		*how = VM_STOP_KILL;
+	}
+	record_exit(env, name, st, vm_stop_step_name(*how));
+	clear_runtime(env, name, st);
+	return state_write(env, name, st, err);
+}
+
+int vm_stop(const struct vmctl_env *env, const char *name, int timeout_s,
+	    enum vm_stop_step *how, struct vmctl_error **err)
+{
+	struct vm_state st;
+	int lock, ret;
+
+	if (open_vm(env, name, &lock, &st, err) < 0)
+		return -1;
+	ret = stop_locked(env, name, &st, timeout_s, how, err);
+	state_clear(&st);
+	close(lock);
+	return ret;
+}
+
+int vm_kill(const struct vmctl_env *env, const char *name,
+	    enum vm_stop_step *how, struct vmctl_error **err)
+{
+	struct vm_state st;
+	int lock, ret = 0;
+
+	if (open_vm(env, name, &lock, &st, err) < 0)
+		return -1;
+	*how = VM_STOP_NOT_RUNNING;
+	if (st.qemu.pid > 0) {
+		kill(st.qemu.pid, SIGKILL);
+		if (!wait_gone(env, &st.qemu, KILL_TIMEOUT_MS)) {
+			ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					      "QEMU (pid %d) survived SIGKILL",
+					      (int)st.qemu.pid);
+		} else {
+			*how = VM_STOP_KILL;
+			record_exit(env, name, &st, "kill");
+			clear_runtime(env, name, &st);
+			ret = state_write(env, name, &st, err);
+		}
+	}
+	state_clear(&st);
+	close(lock);
+	return ret;
+}
+
+int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
+	       int timeout_s, struct vmctl_error **err)
+{
+	cleanup_free char *dir = NULL, *marker = NULL;
+	struct vm_state st = { 0 };
+	enum vm_stop_step how;
+	int lock, ret = 0;
+
+	if (require_vm(env, name, err) < 0)
+		return -1;
+	dir = state_vm_dir(env, name);
+	marker = state_vm_file(env, name, CREATING_MARKER);
+	lock = state_lock_vm(env, name, !file_exists(marker), err);
+	if (lock < 0)
+		return vmctl_error_wrap(err, "VM %s", name);
+	if (state_read(env, name, &st, err) == 0) {
+		if (file_exists(marker) && st.qemu.pid > 0 &&
+		    proc_alive(env, &st.qemu))
+			kill(st.qemu.pid, SIGKILL);
+		ret = refresh(env, name, &st, err);
+		if (ret == 0)
+			ret = stop_locked(env, name, &st, force ? 0 : timeout_s,
+					  &how, err);
+	} else {
+		/* No state yet (an interrupted create): nothing runs. */
+		vmctl_error_free(*err);
+		*err = NULL;
+	}
+	if (ret == 0) {
+		clear_runtime(env, name, &st);
+		ret = fs_remove_tree(dir, err);
+	}
+	state_clear(&st);
+	close(lock);
+	return ret;
+}
+
+char *vm_serial_tail(const struct vmctl_env *env, const char *name,
+		     int lines)
+{
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_SERIAL_LOG);
+	cleanup_free char *text = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len;
+	const char *p;
+	int seen = 0;
+
+	if (fs_read_file(path, 64u << 20, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return xstrdup("");
+	}
+	while (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	for (p = text + len; p > text; p--)
+		if (p[-1] == '\n' && ++seen == lines)
+			break;
+	return xstrdup(p);
+}
