@@ -5,6 +5,7 @@
 #include "vmctl/cmd.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
+#include "vmctl/xalloc.h"
 
 static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
@@ -46,16 +47,13 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	spec_free(spec);
 	if (ret < 0)
 		return -1;
-	if (env->json) {
-		cJSON *j = view_vm_json(env, &vm, false);
+	{
+		cleanup_free char *headline = xasprintf(
+			"Created VM %s (%s%s%s)", vm.name,
+			vm_run_state_name(vm.state), vm.st.accel ? ", " : "",
+			vm.st.accel ? vm.st.accel : "");
 
-		view_print_json(j);
-		cJSON_Delete(j);
-	} else if (env->verbosity >= 0) {
-		printf("Created VM %s (%s%s%s)\n", vm.name,
-		       vm_run_state_name(vm.state),
-		       vm.st.accel ? ", " : "", vm.st.accel ? vm.st.accel : "");
-		view_vm_endpoints(env, &vm, stdout);
+		view_vm_result(env, &vm, headline);
 	}
 	vm_info_clear(&vm);
 	return VMCTL_EXIT_OK;

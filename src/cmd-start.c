@@ -5,6 +5,7 @@
 #include "vmctl/cmd.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
+#include "vmctl/xalloc.h"
 
 static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 			  struct vmctl_error **err)
@@ -18,15 +19,12 @@ static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 	ret = vm_start(env, name, &vm, err);
 	if (ret < 0)
 		return -1;
-	if (env->json) {
-		cJSON *j = view_vm_json(env, &vm, false);
+	{
+		cleanup_free char *headline = xasprintf(
+			ret == 1 ? "VM %s is already running" : "Started VM %s",
+			name);
 
-		view_print_json(j);
-		cJSON_Delete(j);
-	} else if (env->verbosity >= 0) {
-		printf(ret == 1 ? "VM %s is already running\n"
-				: "Started VM %s\n", name);
-		view_vm_endpoints(env, &vm, stdout);
+		view_vm_result(env, &vm, headline);
 	}
 	vm_info_clear(&vm);
 	return VMCTL_EXIT_OK;

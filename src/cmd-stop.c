@@ -6,6 +6,7 @@
 #include "vmctl/cmd.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
+#include "vmctl/xalloc.h"
 
 #define DEFAULT_TIMEOUT 60
 
@@ -65,14 +66,11 @@ static int stop_or_restart(const struct cmd_entry *cmd, bool restart,
 
 		if (vm_start(env, name, &vm, err) < 0)
 			return -1;
-		if (env->json) {
-			cJSON *j = view_vm_json(env, &vm, false);
+		{
+			cleanup_free char *headline = xasprintf("Started VM %s",
+								name);
 
-			view_print_json(j);
-			cJSON_Delete(j);
-		} else if (env->verbosity >= 0) {
-			printf("Started VM %s\n", name);
-			view_vm_endpoints(env, &vm, stdout);
+			view_vm_result(env, &vm, headline);
 		}
 		vm_info_clear(&vm);
 	}

@@ -107,8 +107,7 @@ int cmd_usage_error(const struct cmd_entry *cmd, struct vmctl_error **err,
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
 			       "%s: %s\nusage: vmctl %s %s", cmd->name, msg,

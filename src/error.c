@@ -17,8 +17,7 @@ static int error_setv(struct vmctl_error **err, int status, int errnum,
 
 	if (err == NULL)
 		return -1;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	if (with_strerror && errnum != 0) {
 		char *full = xasprintf("%s: %s", msg, strerror(errnum));
 
@@ -68,8 +67,7 @@ int vmctl_error_at(struct vmctl_error **err, const char *file,
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (path != NULL && *path != '\0')
 		vmctl_error_set(err, VMCTL_EXIT_SPEC, 0, "%s:%u:%u: %s: %s",
@@ -90,8 +88,7 @@ int vmctl_error_wrap(struct vmctl_error **err, const char *fmt, ...)
 	if (err == NULL || *err == NULL)
 		return -1;
 	va_start(ap, fmt);
-	if (vasprintf(&ctx, fmt, ap) < 0)
-		abort();
+	ctx = xvasprintf(fmt, ap);
 	va_end(ap);
 	msg = xasprintf("%s: %s", ctx, (*err)->message);
 	free(ctx);

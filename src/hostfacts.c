@@ -5,7 +5,7 @@
 #include "vmctl/accel.h"
 #include "vmctl/hostfacts.h"
 #include "vmctl/ports.h"
-#include "vmctl/vmdir.h"
+#include "vmctl/state.h"
 #include "vmctl/xalloc.h"
 
 #define SSH_PORT_FIRST 2222
@@ -59,7 +59,7 @@ int hostfacts_gather(const struct vmctl_env *env,
 	struct port_set *used = xcalloc(1, sizeof(*used));
 	int ret = -1;
 
-	f.vm_dir = vmdir_path(env->state_dir, spec->name);
+	f.vm_dir = state_vm_dir(env, spec->name);
 	f.qemu.vm_dir = f.vm_dir;
 	f.qemu.accel = resolve_accel(env, spec->accel, &f.accel_reason);
 

@@ -62,8 +62,7 @@ static int fail(struct walker *w, const struct node *n, const char *path,
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return vmctl_error_at(w->err, w->file, n->line, n->col, path, "%s",
 			      msg);

@@ -13,9 +13,9 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/spec.h"
 #include "vmctl/state.h"
+#include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
-#define VM_JSON "vm.json"
 
 char *state_vm_dir(const struct vmctl_env *env, const char *name)
 {
@@ -71,7 +71,7 @@ int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err)
 int state_lock_vm(const struct vmctl_env *env, const char *name, bool wait,
 		  struct vmctl_error **err)
 {
-	cleanup_free char *path = state_vm_file(env, name, "lock");
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_LOCK);
 
 	return lock_file(path, wait, err);
 }
@@ -98,7 +98,7 @@ static char *dup_or_null(const char *s)
 int state_read(const struct vmctl_env *env, const char *name,
 	       struct vm_state *st, struct vmctl_error **err)
 {
-	cleanup_free char *path = state_vm_file(env, name, VM_JSON);
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_STATE);
 	cleanup_free char *text = NULL;
 	cJSON *o, *x;
 	size_t len;
@@ -170,7 +170,7 @@ int state_write(const struct vmctl_env *env, const char *name,
 	}
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
-	ret = fs_write_atomic(dir, VM_JSON, text, strlen(text), 0600, err);
+	ret = fs_write_atomic(dir, VMDIR_STATE, text, strlen(text), 0600, err);
 	free(text);
 	return ret;
 }

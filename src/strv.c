@@ -27,11 +27,8 @@ void strv_pushf(struct strv *sv, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		abort();
 	strv_take(sv, s);
 }
 

@@ -165,3 +165,17 @@ void view_print_json(cJSON *json)
 	puts(text);
 	free(text);
 }
+
+void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,
+		    const char *headline)
+{
+	if (env->json) {
+		cJSON *j = view_vm_json(env, vm, false);
+
+		view_print_json(j);
+		cJSON_Delete(j);
+	} else if (env->verbosity >= 0) {
+		printf("%s\n", headline);
+		view_vm_endpoints(env, vm, stdout);
+	}
+}

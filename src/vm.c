@@ -28,9 +28,6 @@
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
-#define VNC_PASSWORD_FILE "vnc-password"
-#define CREATING_MARKER "creating"
-#define SPEC_FILE VMDIR_SPEC
 #define LAUNCH_TIMEOUT_MS 30000
 #define QUIT_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
@@ -101,7 +98,7 @@ static void unlink_vm_file(const struct vmctl_env *env, const char *name,
 static int load_spec(const struct vmctl_env *env, const char *name,
 		     struct vmctl_spec **spec, struct vmctl_error **err)
 {
-	cleanup_free char *path = state_vm_file(env, name, SPEC_FILE);
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_SPEC);
 
 	if (spec_load_file(path, spec, err) < 0)
 		return vmctl_error_wrap(err, "VM %s: saved spec", name);
@@ -198,7 +195,7 @@ static int refresh(const struct vmctl_env *env, const char *name,
 static enum vm_run_state run_state(const struct vmctl_env *env,
 				   const char *name, const struct vm_state *st)
 {
-	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
 
 	if (file_exists(marker))
 		return VM_CREATING;
@@ -259,7 +256,7 @@ static char *random_password(void)
 
 static char *read_vnc_password(const struct vmctl_env *env, const char *name)
 {
-	cleanup_free char *path = state_vm_file(env, name, VNC_PASSWORD_FILE);
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_VNC_PASSWORD);
 	char *text = NULL;
 	size_t len;
 	struct vmctl_error *ignored = NULL;
@@ -422,6 +419,27 @@ static int set_vnc_password(const struct vmctl_env *env, const char *name,
 	return qmp_execute(q, "set_password", args, NULL, err);
 }
 
+/* Undo a launch that failed after tmux started QEMU: kill whatever QEMU
+ * is there (by recorded pid, pidfile pid or pane pid), drop the session. */
+static void abandon_launch(const struct vmctl_env *env, const char *name,
+			   struct vm_state *st, pid_t pidfile_pid)
+{
+	struct tmux_pane pane;
+	struct vmctl_error *ignored = NULL;
+
+	if (st->qemu.pid > 0)
+		kill(st->qemu.pid, SIGKILL);
+	else if (pidfile_pid > 0)
+		kill(pidfile_pid, SIGKILL);
+	if (tmux_query(env, name, &pane, &ignored) == 0 && pane.exists &&
+	    !pane.dead && pane.pid > 0)
+		kill(pane.pid, SIGKILL);
+	wait_gone(env, &st->qemu, KILL_TIMEOUT_MS);
+	clear_runtime(env, name, st);
+	state_write(env, name, st, &ignored);
+	vmctl_error_free(ignored);
+}
+
 /* Start QEMU for a VM whose files are in place; on failure, nothing of
  * that QEMU is left running. */
 static int launch(const struct vmctl_env *env, const char *name,
@@ -460,27 +478,7 @@ static int launch(const struct vmctl_env *env, const char *name,
 	ret = 0;
 	goto out;
 fail:
-	if (st->qemu.pid > 0)
-		kill(st->qemu.pid, SIGKILL);
-	else if (pid > 0)
-		kill(pid, SIGKILL);
-	{
-		struct tmux_pane pane;
-		struct vmctl_error *ignored = NULL;
-
-		if (tmux_query(env, name, &pane, &ignored) == 0 &&
-		    pane.exists && !pane.dead && pane.pid > 0)
-			kill(pane.pid, SIGKILL);
-		vmctl_error_free(ignored);
-	}
-	wait_gone(env, &st->qemu, KILL_TIMEOUT_MS);
-	clear_runtime(env, name, st);
-	{
-		struct vmctl_error *ignored = NULL;
-
-		state_write(env, name, st, &ignored);
-		vmctl_error_free(ignored);
-	}
+	abandon_launch(env, name, st, pid);
 out:
 	qmp_close(q);
 	strv_clear(&argv);
@@ -569,7 +567,7 @@ static int preflight(const struct vmctl_spec *spec, struct image_info *base,
 static int reclaim_stale(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
 {
-	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
 	cleanup_free char *dir = state_vm_dir(env, name);
 	struct vm_state st = { 0 };
 	struct vmctl_error *ignored = NULL;
@@ -609,7 +607,7 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 	int ret;
 
 	cJSON_Delete(json);
-	ret = fs_write_atomic(dir, SPEC_FILE, text, strlen(text), 0600, err);
+	ret = fs_write_atomic(dir, VMDIR_SPEC, text, strlen(text), 0600, err);
 	free(text);
 	if (ret < 0)
 		return -1;
@@ -640,7 +638,7 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 		cleanup_free char *pw = random_password();
 		cleanup_free char *line = xasprintf("%s\n", pw);
 
-		if (fs_write_atomic(dir, VNC_PASSWORD_FILE, line, strlen(line),
+		if (fs_write_atomic(dir, VMDIR_VNC_PASSWORD, line, strlen(line),
 				    0600, err) < 0)
 			return -1;
 	}
@@ -672,7 +670,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	}
 	name = spec->name;
 	dir = state_vm_dir(env, name);
-	marker = state_vm_file(env, name, CREATING_MARKER);
+	marker = state_vm_file(env, name, VMDIR_CREATING);
 	if (preflight(spec, &base, err) < 0)
 		goto out;
 
@@ -690,7 +688,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		goto out;
 	}
 	made = true;
-	if (fs_write_atomic(dir, CREATING_MARKER, "", 0, 0600, err) < 0)
+	if (fs_write_atomic(dir, VMDIR_CREATING, "", 0, 0600, err) < 0)
 		goto out;
 	lock = state_lock_vm(env, name, false, err);
 	if (lock < 0)
@@ -731,7 +729,7 @@ static int fill_info(const struct vmctl_env *env, const char *name,
 		     struct vm_info *out, struct vmctl_error **err)
 {
 	struct vm_info info = { .name = xstrdup(name) };
-	cleanup_free char *marker = state_vm_file(env, name, CREATING_MARKER);
+	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
 
 	if (state_read(env, name, &info.st, err) < 0) {
 		/* Between mkdir and the first state write of a create. */
@@ -782,7 +780,7 @@ int vm_inspect(const struct vmctl_env *env, const char *name,
 	if (lock >= 0) {
 		struct vmctl_error *ignored = NULL;
 		cleanup_free char *marker = state_vm_file(env, name,
-							  CREATING_MARKER);
+							  VMDIR_CREATING);
 
 		if (!file_exists(marker) &&
 		    state_read(env, name, &st, &ignored) == 0) {
@@ -814,7 +812,7 @@ static int open_vm(const struct vmctl_env *env, const char *name, int *lock,
 	*lock = state_lock_vm(env, name, true, err);
 	if (*lock < 0)
 		return -1;
-	marker = state_vm_file(env, name, CREATING_MARKER);
+	marker = state_vm_file(env, name, VMDIR_CREATING);
 	if (file_exists(marker)) {
 		close(*lock);
 		*lock = -1;
@@ -960,7 +958,7 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	if (require_vm(env, name, err) < 0)
 		return -1;
 	dir = state_vm_dir(env, name);
-	marker = state_vm_file(env, name, CREATING_MARKER);
+	marker = state_vm_file(env, name, VMDIR_CREATING);
 	lock = state_lock_vm(env, name, !file_exists(marker), err);
 	if (lock < 0)
 		return vmctl_error_wrap(err, "VM %s", name);

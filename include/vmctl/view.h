@@ -28,4 +28,9 @@ void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 		       FILE *out);
 void view_print_json(cJSON *json);
 
+/* What create, start and restart end with: the VM as JSON with --json,
+ * else `headline` and the endpoints (nothing with -q). */
+void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,
+		    const char *headline);
+
 #endif

@@ -2,15 +2,17 @@
 #ifndef VMCTL_VMDIR_H
 #define VMCTL_VMDIR_H
 
-/* The files of one VM, under STATE_DIR/vms/NAME/. */
+/* The files of one VM, under STATE_DIR/vms/NAME/ (see state.h): named
+ * here so the pure argv builder and the state layer agree on them. */
 #define VMDIR_SPEC       "spec.json"
 #define VMDIR_DISK       "disk.qcow2"
 #define VMDIR_OVMF_VARS  "OVMF_VARS.fd"
 #define VMDIR_QMP        "qmp.sock"
 #define VMDIR_SERIAL_LOG "serial.log"
 #define VMDIR_PIDFILE    "qemu.pid"
-
-/* STATE_DIR/vms/NAME */
-char *vmdir_path(const char *state_dir, const char *name);
+#define VMDIR_STATE      "vm.json"
+#define VMDIR_LOCK       "lock"
+#define VMDIR_CREATING   "creating"
+#define VMDIR_VNC_PASSWORD "vnc-password"
 
 #endif

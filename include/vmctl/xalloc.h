@@ -2,6 +2,7 @@
 #ifndef VMCTL_XALLOC_H
 #define VMCTL_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* cleanup attributes: early returns free what they must. */
 void cleanup_freep(void *p);
