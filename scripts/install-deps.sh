@@ -4,10 +4,11 @@
 # packages.  Idempotent and non-interactive; run as root or through sudo.
 set -eu
 
-BUILD="build-essential pkg-config libyaml-dev libcjson-dev"
-RUN="qemu-system-x86 qemu-utils ovmf tmux openssh-client"
+BUILD="build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev
+       libssl-dev libisofs-dev libpci-dev libudev-dev"
+RUN="qemu-system-x86 qemu-utils ovmf tmux openssh-client pciutils pci.ids"
 TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
-      hyperfine pciutils shellcheck"
+      hyperfine shellcheck debootstrap e2fsprogs"
 PKGS="$BUILD $RUN $TEST"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmctl create [SPEC] [--name N] [--no-start] */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "vmctl/cmd.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
+
+#define DEFAULT_WAIT 300
 
 static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
@@ -13,12 +16,14 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	static const struct option options[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "no-start", no_argument, NULL, 'N' },
+		{ "wait", optional_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_create_opts opts = { 0 };
 	struct vmctl_spec *spec = NULL;
 	struct vm_info vm = { 0 };
-	int opt, ret;
+	int opt, ret, wait_s = -1;
+	bool tty = isatty(STDERR_FILENO);
 
 	while ((opt = cmd_getopt(&cmd_create_entry, env, argc, argv, "n:",
 				 options)) != -1) {
@@ -28,6 +33,13 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			break;
 		case 'N':
 			opts.no_start = true;
+			break;
+		case 'w':
+			wait_s = DEFAULT_WAIT;
+			if (optarg != NULL &&
+			    cmd_parse_seconds(&cmd_create_entry, "--wait",
+					      optarg, &wait_s, err) < 0)
+				return -1;
 			break;
 		default:
 			return cmd_done(opt);
@@ -43,6 +55,10 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	if (env->verbosity >= 0 && !env->json)
 		fprintf(stderr, "Creating VM %s...\n",
 			opts.name ? opts.name : spec->name);
+	opts.progress = tty && env->verbosity >= 0;
+	if (wait_s >= 0 && opts.no_start)
+		return cmd_usage_error(&cmd_create_entry, err, "--wait needs "
+				       "the VM started (drop --no-start)");
 	ret = vm_create(env, spec, &opts, &vm, err);
 	spec_free(spec);
 	if (ret < 0)
@@ -55,13 +71,25 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 		view_vm_result(env, &vm, headline);
 	}
+	if (wait_s >= 0) {
+		double elapsed;
+
+		if (vm_wait_ssh(env, vm.name, wait_s, opts.progress, &elapsed,
+				err) < 0) {
+			vm_info_clear(&vm);
+			return -1;
+		}
+		if (env->verbosity >= 0 && !env->json)
+			printf("SSH ready after %.1f s: vmctl ssh %s\n",
+			       elapsed, vm.name);
+	}
 	vm_info_clear(&vm);
 	return VMCTL_EXIT_OK;
 }
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.usage = "[SPEC] [--name NAME] [--no-start]",
+	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=SECONDS]]",
 	.summary = "create a VM from a spec (default: the embedded one) and "
 		   "start it",
 	.help = "Validates SPEC, makes the VM's state directory, a qcow2 "
@@ -70,6 +98,8 @@ const struct cmd_entry cmd_create_entry = {
 		"session. Returns once QEMU reports the VM running, printing "
 		"how\nto reach it. On any failure nothing is left behind.\n\n"
 		"  --name NAME   use NAME instead of the spec's name\n"
-		"  --no-start    prepare the VM without starting it\n",
+		"  --no-start    prepare the VM without starting it\n"
+		"  --wait[=S]    then wait (up to S s, default 300) until SSH "
+		"accepts the\n                VM's key, as `vmctl wait` does\n",
 	.exec = cmd_create_exec,
 };

@@ -24,6 +24,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_console_entry,
 	&cmd_logs_entry,
 	&cmd_vnc_entry,
+	&cmd_ssh_entry,
+	&cmd_wait_entry,
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
 	NULL,

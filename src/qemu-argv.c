@@ -131,6 +131,20 @@ static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
 			break;
 		}
 	}
+	if (spec->cloud_init.enabled) {
+		cleanup_free char *seed = vm_file(host, VMDIR_SEED);
+
+		/* The NoCloud seed, read-only; cloud-init finds it by its
+		 * "cidata" label on any block device. */
+		strv_push(argv, "-blockdev");
+		strv_pushf(argv, "driver=file,filename=%s,node-name=seed-file,"
+				 "read-only=on", seed);
+		strv_push(argv, "-blockdev");
+		strv_push(argv, "driver=raw,file=seed-file,node-name=seed,"
+				"read-only=on");
+		strv_push(argv, "-device");
+		strv_push(argv, "virtio-blk-pci,drive=seed,id=seed");
+	}
 	if (spec->cdrom != NULL) {
 		cleanup_free char *iso = quote_qemu_opt(spec->cdrom);
 

@@ -20,7 +20,10 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/hostfacts.h"
+#include "vmctl/cloudinit.h"
 #include "vmctl/image.h"
+#include "vmctl/imagecache.h"
+#include "vmctl/ssh.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/qmp.h"
 #include "vmctl/tmux.h"
@@ -516,9 +519,10 @@ static bool on_path(const char *prog)
 	return false;
 }
 
-/* Everything that can be checked before a single file is written. */
-static int preflight(const struct vmctl_spec *spec, struct image_info *base,
-		     struct vmctl_error **err)
+/* Everything that can be checked before a single file is written.
+ * `base_path` is the local (downloaded, verified) disk image. */
+static int preflight(const struct vmctl_spec *spec, const char *base_path,
+		     struct image_info *base, struct vmctl_error **err)
 {
 	if (!on_path(spec->qemu.binary))
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
@@ -528,27 +532,24 @@ static int preflight(const struct vmctl_spec *spec, struct image_info *base,
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
 				       "tmux not found (Debian: apt-get "
 				       "install tmux)");
-	if (spec->disk.image != NULL) {
-		if (strstr(spec->disk.image, "://") != NULL)
-			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					       "disk.image: downloading images "
-					       "is not supported yet; download "
-					       "%s and give its path",
-					       spec->disk.image);
-		if (spec->disk.image[0] != '/')
+	if (spec->cloud_init.enabled && !on_path("ssh-keygen"))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "ssh-keygen not found (Debian: apt-get "
+				       "install openssh-client)");
+	if (base_path != NULL) {
+		if (base_path[0] != '/')
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 					       "disk.image: %s is not an "
-					       "absolute path",
-					       spec->disk.image);
-		if (check_file("disk image", spec->disk.image, err) < 0 ||
-		    image_info(spec->disk.image, base, err) < 0)
+					       "absolute path", base_path);
+		if (check_file("disk image", base_path, err) < 0 ||
+		    image_info(base_path, base, err) < 0)
 			return -1;
 		if (spec->disk.size != 0 &&
 		    spec->disk.size < base->virtual_size)
 			return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
 					       "disk.size is smaller than the "
 					       "image %s (%llu bytes)",
-					       spec->disk.image,
+					       base_path,
 					       (unsigned long long)
 						       base->virtual_size);
 	}
@@ -596,8 +597,72 @@ static int reclaim_stale(const struct vmctl_env *env, const char *name,
 	return 0;
 }
 
+static char *read_small(const char *path, struct vmctl_error **err)
+{
+	char *text = NULL;
+	size_t len;
+
+	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_NOINPUT,
+			 err) < 0)
+		return NULL;
+	return text;
+}
+
+/* The VM's keys, its pinned known_hosts and the cloud-init seed. */
+static int prepare_cloud_init(const struct vmctl_env *env, const char *name,
+			      const struct vmctl_spec *spec,
+			      struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cleanup_free char *key = state_vm_file(env, name, VMDIR_SSH_KEY);
+	cleanup_free char *hkey = state_vm_file(env, name, VMDIR_HOST_KEY);
+	cleanup_free char *key_pub = NULL, *hkey_pub = NULL, *hkey_priv = NULL;
+	cleanup_free char *comment = xasprintf("vmctl-%s", name);
+	cleanup_free char *host_comment = xasprintf("root@%s", name);
+	cleanup_free char *extra = NULL, *known = NULL, *user_data = NULL;
+	cleanup_free char *meta = NULL, *net = NULL, *instance = NULL;
+	cleanup_free char *pub_path = NULL, *hpub_path = NULL;
+	unsigned char rnd[4];
+	char mac[18];
+
+	if (ssh_keygen(key, comment, err) < 0 ||
+	    ssh_keygen(hkey, host_comment, err) < 0)
+		return -1;
+	pub_path = xasprintf("%s.pub", key);
+	hpub_path = xasprintf("%s.pub", hkey);
+	key_pub = read_small(pub_path, err);
+	hkey_pub = key_pub ? read_small(hpub_path, err) : NULL;
+	hkey_priv = hkey_pub ? read_small(hkey, err) : NULL;
+	if (hkey_priv == NULL)
+		return -1;
+	if (spec->cloud_init.user_data != NULL) {
+		extra = read_small(spec->cloud_init.user_data, err);
+		if (extra == NULL)
+			return vmctl_error_wrap(err, "cloud_init.user_data");
+	}
+	known = ssh_known_hosts_line(name, hkey_pub);
+	if (fs_write_atomic(dir, VMDIR_KNOWN_HOSTS, known, strlen(known),
+			    0600, err) < 0)
+		return -1;
+	key_pub[strcspn(key_pub, "\n")] = '\0';
+	user_data = cloudinit_user_data(spec, &(struct cloudinit_keys){
+		.client_pub = key_pub, .host_private = hkey_priv,
+		.host_public = hkey_pub }, extra);
+	/* A fresh instance id per create: cloud-init runs its first-boot
+	 * modules once per instance, and a re-created VM is a new one. */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	instance = xasprintf("vmctl-%s-%02x%02x%02x%02x", name, rnd[0], rnd[1],
+			     rnd[2], rnd[3]);
+	meta = cloudinit_meta_data(spec, instance);
+	qemu_mac_for_name(name, mac);
+	net = cloudinit_network_config(mac);
+	return cloudinit_write_seed(dir, VMDIR_SEED, user_data, meta, net,
+				    err);
+}
+
 static int prepare_files(const struct vmctl_env *env, const char *name,
-			 const struct vmctl_spec *spec,
+			 const struct vmctl_spec *spec, const char *base_path,
 			 const struct image_info *base, struct vm_state *st,
 			 struct vmctl_error **err)
 {
@@ -611,16 +676,19 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 	free(text);
 	if (ret < 0)
 		return -1;
-	if (spec->disk.image != NULL) {
+	if (base_path != NULL) {
 		cleanup_free char *overlay = state_vm_file(env, name,
 							   VMDIR_DISK);
 
-		st->base_image = xstrdup(spec->disk.image);
+		st->base_image = xstrdup(base_path);
 		st->base_format = xstrdup(base->format);
-		if (image_create_overlay(spec->disk.image, base->format,
-					 overlay, spec->disk.size, err) < 0)
+		if (image_create_overlay(base_path, base->format, overlay,
+					 spec->disk.size, err) < 0)
 			return -1;
 	}
+	if (spec->cloud_init.enabled &&
+	    prepare_cloud_init(env, name, spec, err) < 0)
+		return -1;
 	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
 		struct firmware_ovmf fw;
 
@@ -653,6 +721,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	      struct vmctl_error **err)
 {
 	struct image_info base = { 0 };
+	struct imagecache_result image = { 0 };
 	struct vm_state st = { .vnc_display = -1 };
 	cleanup_free char *vms = xasprintf("%s/vms", env->state_dir);
 	cleanup_free char *dir = NULL, *marker = NULL;
@@ -671,7 +740,16 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	name = spec->name;
 	dir = state_vm_dir(env, name);
 	marker = state_vm_file(env, name, VMDIR_CREATING);
-	if (preflight(spec, &base, err) < 0)
+	/* Before a download that could take minutes: is the name free? */
+	if (state_vm_exists(env, name) && !file_exists(marker)) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
+				"a VM named \"%s\" already exists", name);
+		goto out;
+	}
+	if (spec->disk.image != NULL &&
+	    imagecache_get(env, &spec->disk, opts->progress, &image, err) < 0)
+		goto out;
+	if (preflight(spec, image.path, &base, err) < 0)
 		goto out;
 
 	/* Claim the name. */
@@ -697,7 +775,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	glock = -1;
 
 	st.created = time(NULL);
-	if (prepare_files(env, name, spec, &base, &st, err) < 0)
+	if (prepare_files(env, name, spec, image.path, &base, &st, err) < 0)
 		goto out;
 	if (!opts->no_start && launch(env, name, spec, &st, err) < 0)
 		goto out;
@@ -720,6 +798,7 @@ out:
 		close(glock);
 	state_clear(&st);
 	image_info_clear(&base);
+	imagecache_result_clear(&image);
 	return ret;
 }
 
@@ -1005,4 +1084,77 @@ char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 		if (p[-1] == '\n' && ++seen == lines)
 			break;
 	return xstrdup(p);
+}
+
+int vm_ssh_target(const struct vmctl_env *env, const struct vm_info *vm,
+		  char **vm_dir, struct ssh_target *t,
+		  struct vmctl_error **err)
+{
+	if (vm->state != VM_RUNNING)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "VM %s is %s", vm->name,
+				       vm_run_state_name(vm->state));
+	if (vm->spec == NULL || !vm->spec->cloud_init.enabled)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "VM %s has no cloud-init, so vmctl "
+				       "holds no key for it", vm->name);
+	*vm_dir = state_vm_dir(env, vm->name);
+	*t = (struct ssh_target){
+		.vm = vm->name,
+		.vm_dir = *vm_dir,
+		.user = vm->spec->cloud_init.user,
+		/* A forward on all addresses is reached on loopback here. */
+		.host = strcmp(vm->spec->network.ssh_listen, "0.0.0.0") == 0
+			? "127.0.0.1" : vm->spec->network.ssh_listen,
+		.port = vm->st.ssh_port,
+	};
+	return 0;
+}
+
+struct alive_check {
+	const struct vmctl_env *env;
+	struct proc_id id;
+};
+
+static bool still_alive(void *data)
+{
+	struct alive_check *a = data;
+
+	return proc_alive(a->env, &a->id);
+}
+
+int vm_wait_ssh(const struct vmctl_env *env, const char *name,
+		int timeout_s, bool progress, double *elapsed,
+		struct vmctl_error **err)
+{
+	struct vm_info vm = { 0 };
+	struct ssh_target t;
+	struct alive_check alive = { .env = env };
+	cleanup_free char *dir = NULL;
+	int ret;
+
+	if (vm_inspect(env, name, &vm, err) < 0)
+		return -1;
+	ret = vm_ssh_target(env, &vm, &dir, &t, err);
+	if (ret == 0) {
+		alive.id = vm.st.qemu;
+		ret = ssh_wait(&t, timeout_s, progress, still_alive, &alive,
+			       elapsed, err);
+	}
+	if (ret < 0 && err != NULL && *err != NULL &&
+	    (*err)->errnum != 0 && vm.name != NULL) {
+		cleanup_free char *tail = vm_serial_tail(env, name, 15);
+
+		vmctl_error_wrap(err, "%s", "waiting for SSH");
+		if (*tail) {
+			char *msg = xasprintf("%s\nlast lines of the serial "
+					      "log:\n%s", (*err)->message,
+					      tail);
+
+			free((*err)->message);
+			(*err)->message = msg;
+		}
+	}
+	vm_info_clear(&vm);
+	return ret;
 }

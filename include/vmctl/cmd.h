@@ -36,6 +36,8 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_vnc_entry;
+extern const struct cmd_entry cmd_ssh_entry;
+extern const struct cmd_entry cmd_wait_entry;
 
 /*
  * getopt_long for a subcommand, which also takes the global options

@@ -7,6 +7,7 @@
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 #include "vmctl/spec.h"
+#include "vmctl/ssh.h"
 #include "vmctl/state.h"
 
 /*
@@ -32,6 +33,7 @@ const char *vm_run_state_name(enum vm_run_state s);
 struct vm_create_opts {
 	const char *name;     /* overrides spec->name, or NULL */
 	bool no_start;
+	bool progress;        /* draw download progress on stderr */
 };
 
 int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
@@ -58,6 +60,20 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	       int timeout_s, struct vmctl_error **err);
 int vm_inspect(const struct vmctl_env *env, const char *name,
 	       struct vm_info *out, struct vmctl_error **err);
+
+/*
+ * Where and as whom to SSH into a running VM with cloud-init.  `host` is
+ * the address to connect to from here; strings point into `vm`.
+ */
+int vm_ssh_target(const struct vmctl_env *env, const struct vm_info *vm,
+		  char **vm_dir, struct ssh_target *t,
+		  struct vmctl_error **err);
+
+/* Wait until SSH accepts the VM's key (see ssh_wait); on timeout the
+ * error carries the serial log's last lines. */
+int vm_wait_ssh(const struct vmctl_env *env, const char *name,
+		int timeout_s, bool progress, double *elapsed,
+		struct vmctl_error **err);
 
 /* The last `lines` lines of the VM's serial log. */
 char *vm_serial_tail(const struct vmctl_env *env, const char *name,

@@ -14,5 +14,9 @@
 #define VMDIR_LOCK       "lock"
 #define VMDIR_CREATING   "creating"
 #define VMDIR_VNC_PASSWORD "vnc-password"
+#define VMDIR_SEED       "seed.iso"
+#define VMDIR_SSH_KEY    "id_ed25519"          /* the login key, and .pub */
+#define VMDIR_HOST_KEY   "ssh_host_ed25519_key" /* the guest's, and .pub */
+#define VMDIR_KNOWN_HOSTS "known_hosts"
 
 #endif
