@@ -179,12 +179,14 @@ static int add_file(IsoDir *root, const char *name, const char *text,
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "seed: %s", iso_error_to_msg(r));
 	}
+	/* On success the new file holds our reference to the stream. */
 	r = iso_tree_add_new_file(root, name, stream, &file);
-	iso_stream_unref(stream);
-	if (r < 0)
+	if (r < 0) {
+		iso_stream_unref(stream);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "seed: %s: %s", name,
 				       iso_error_to_msg(r));
+	}
 	iso_node_set_permissions((IsoNode *)file, 0444);
 	return 0;
 }
