@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_BOOTCFG_H
+#define VMCTL_BOOTCFG_H
+
+#include <stddef.h>
+
+/*
+ * Kernel command line edits in bootloader configuration, as pure text
+ * transformations: content in, content out.  Everything but the arguments
+ * being set stays byte-for-byte: other arguments, their quoting, comments,
+ * other variables, line endings.
+ */
+struct karg {
+	const char *key;
+	const char *value;   /* "" for a bare flag */
+};
+
+/* /etc/default/grub: set the args in VAR (GRUB_CMDLINE_LINUX_DEFAULT or
+ * GRUB_CMDLINE_LINUX), in its last assignment, or add one. */
+char *bootcfg_edit_grub(const char *content, const char *var,
+			const struct karg *args, size_t n);
+/* /etc/kernel/cmdline: one line of arguments. */
+char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
+			   size_t n);
+/* A Boot Loader Specification entry: every "options" line. */
+char *bootcfg_edit_entry(const char *content, const struct karg *args,
+			 size_t n);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_KCMDLINE_H
+#define VMCTL_KCMDLINE_H
+
+#include <stdbool.h>
+
+#include "vmctl/strv.h"
+
+/*
+ * Kernel command lines as the kernel reads them: words split on blanks,
+ * double quotes protecting blanks inside a word.  Words keep their exact
+ * text, so an edit changes only the words it is about.  Keys compare the
+ * way the kernel does: "vfio-pci.ids" and "vfio_pci.ids" are one key.
+ */
+void kcmdline_split(const char *line, struct strv *words);
+char *kcmdline_join(const struct strv *words);
+
+/* Make KEY=VALUE the value of KEY: the first word with that key is
+ * replaced, later ones dropped, or the word is appended.  True if the
+ * words changed. */
+bool kcmdline_set(struct strv *words, const char *key, const char *value);
+/* Drop every word with KEY; true if one was there. */
+bool kcmdline_remove(struct strv *words, const char *key);
+/* The value of KEY ("" for a bare flag), or NULL. */
+const char *kcmdline_get(const struct strv *words, const char *key);
+
+#endif

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/bootcfg.h"
+#include "vmctl/kcmdline.h"
+#include "vmctl/xalloc.h"
+
+static char *apply(const char *value, const struct karg *args, size_t n)
+{
+	struct strv words = { 0 };
+	char *out;
+
+	kcmdline_split(value, &words);
+	for (size_t i = 0; i < n; i++)
+		kcmdline_set(&words, args[i].key, args[i].value);
+	out = kcmdline_join(&words);
+	strv_clear(&words);
+	return out;
+}
+
+/* Start of the line holding the last "VAR=" assignment, or NULL. */
+static const char *find_assignment(const char *content, const char *var)
+{
+	size_t vlen = strlen(var);
+	const char *found = NULL;
+
+	for (const char *line = content; *line;) {
+		const char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		if (strncmp(p, var, vlen) == 0 && p[vlen] == '=')
+			found = line;
+		line += strcspn(line, "\n");
+		if (*line == '\n')
+			line++;
+	}
+	return found;
+}
+
+char *bootcfg_edit_grub(const char *content, const char *var,
+			const struct karg *args, size_t n)
+{
+	const char *line = find_assignment(content, var), *p, *open;
+	const char *vstart, *vend;
+	cleanup_free char *inner = NULL, *edited = NULL;
+	char quote = 0;
+
+	if (line == NULL) {
+		size_t len = strlen(content);
+
+		edited = apply("", args, n);
+		return xasprintf("%s%s%s=\"%s\"\n", content,
+				 len && content[len - 1] != '\n' ? "\n" : "",
+				 var, edited);
+	}
+	p = open = strchr(line, '=') + 1;
+	if (*p == '"' || *p == '\'') {
+		quote = *p;
+		vstart = ++p;
+		while (*p && *p != '\n' && *p != quote) {
+			if (quote == '"' && *p == '\\' && p[1] != '\0')
+				p++;
+			p++;
+		}
+		vend = p;
+		if (*p == quote)
+			p++;
+	} else {
+		vstart = p;
+		while (*p && *p != '\n' && *p != ' ' && *p != '\t' && *p != '#')
+			p++;
+		vend = p;
+	}
+	inner = xstrndup(vstart, (size_t)(vend - vstart));
+	edited = apply(inner, args, n);
+	if (quote == 0)
+		quote = '"';
+	/* Everything before the value and after it stays as it was. */
+	return xasprintf("%.*s%c%s%c%s", (int)(open - content), content,
+			 quote, edited, quote, p);
+}
+
+char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
+			   size_t n)
+{
+	size_t len = strcspn(content, "\n");
+	cleanup_free char *first = xstrndup(content, len);
+	cleanup_free char *edited = apply(first, args, n);
+
+	return xasprintf("%s%s", edited, content[len] ? content + len : "\n");
+}
+
+char *bootcfg_edit_entry(const char *content, const struct karg *args,
+			 size_t n)
+{
+	size_t cap = strlen(content) + 1, len = 0;
+	char *out = xmalloc(cap);
+
+	out[0] = '\0';
+	for (const char *line = content; *line;) {
+		size_t l = strcspn(line, "\n");
+		const char *p = line;
+		char *piece;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "options", 7) == 0 &&
+		    (p[7] == ' ' || p[7] == '\t')) {
+			cleanup_free char *value =
+				xstrndup(p + 8, l - (size_t)(p + 8 - line));
+			cleanup_free char *edited = apply(value, args, n);
+
+			piece = xasprintf("%.*s %s", (int)(p + 7 - line), line,
+					  edited);
+		} else {
+			piece = xstrndup(line, l);
+		}
+		if (line[l] == '\n') {
+			char *withnl = xasprintf("%s\n", piece);
+
+			free(piece);
+			piece = withnl;
+			l++;
+		}
+		while (len + strlen(piece) + 1 > cap) {
+			cap *= 2;
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + len, piece, strlen(piece) + 1);
+		len += strlen(piece);
+		free(piece);
+		line += l;
+	}
+	return out;
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Kernel command line edits: only the arguments asked for change. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "vmctl/bootcfg.h"
+#include "vmctl/kcmdline.h"
+
+static const struct karg iommu[] = {
+	{ "intel_iommu", "on" },
+	{ "iommu", "pt" },
+	{ "vfio-pci.ids", "10de:1b82,10de:10f0" },
+};
+
+static void check(const char *name, char *got, const char *want)
+{
+	is_str(got, want, "%s", name);
+	free(got);
+}
+
+static void test_words(void)
+{
+	struct strv w = { 0 };
+	char *s;
+
+	kcmdline_split("  quiet  \"acpi_osi=Windows 2020\" a=1\tb ", &w);
+	ok(w.n == 4 && strcmp(w.v[1], "\"acpi_osi=Windows 2020\"") == 0,
+	   "quoted word kept whole");
+	ok(kcmdline_set(&w, "a", "2") && strcmp(w.v[2], "a=2") == 0,
+	   "value replaced in place");
+	ok(!kcmdline_set(&w, "a", "2"), "setting the same value is no change");
+	strv_push(&w, "vfio_pci.ids=1:2");
+	strv_push(&w, "vfio-pci.ids=3:4");
+	ok(kcmdline_set(&w, "vfio-pci.ids", "5:6") && w.n == 5,
+	   "'-' and '_' are one key; duplicates collapse");
+	is_str(kcmdline_get(&w, "acpi_osi"), "Windows 2020\"",
+	       "get through quotes");
+	ok(kcmdline_remove(&w, "vfio_pci.ids") && w.n == 4, "remove");
+	s = kcmdline_join(&w);
+	is_str(s, "quiet \"acpi_osi=Windows 2020\" a=2 b", "join");
+	free(s);
+	strv_clear(&w);
+}
+
+static void test_grub(void)
+{
+	check("Debian default",
+	      bootcfg_edit_grub("# If you change this file, run 'update-grub'\n"
+				"GRUB_DEFAULT=0\n"
+				"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+				"GRUB_CMDLINE_LINUX=\"\"\n",
+				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 3),
+	      "# If you change this file, run 'update-grub'\n"
+	      "GRUB_DEFAULT=0\n"
+	      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt "
+	      "vfio-pci.ids=10de:1b82,10de:10f0\"\n"
+	      "GRUB_CMDLINE_LINUX=\"\"\n");
+	check("values replaced, not duplicated; single quotes and comment kept",
+	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT='quiet iommu=soft "
+				"splash intel_iommu=off' # mine\n",
+				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 3),
+	      "GRUB_CMDLINE_LINUX_DEFAULT='quiet iommu=pt splash intel_iommu=on "
+	      "vfio-pci.ids=10de:1b82,10de:10f0' # mine\n");
+	check("the last assignment is the one that counts",
+	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"a\"\n"
+				"#GRUB_CMDLINE_LINUX_DEFAULT=\"x\"\n"
+				"GRUB_CMDLINE_LINUX_DEFAULT=\"b\"\n",
+				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 1),
+	      "GRUB_CMDLINE_LINUX_DEFAULT=\"a\"\n"
+	      "#GRUB_CMDLINE_LINUX_DEFAULT=\"x\"\n"
+	      "GRUB_CMDLINE_LINUX_DEFAULT=\"b intel_iommu=on\"\n");
+	check("missing variable appended",
+	      bootcfg_edit_grub("GRUB_TIMEOUT=5", "GRUB_CMDLINE_LINUX", iommu, 2),
+	      "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n");
+	check("bare value",
+	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX=rhgb\n", "GRUB_CMDLINE_LINUX",
+				iommu, 1),
+	      "GRUB_CMDLINE_LINUX=\"rhgb intel_iommu=on\"\n");
+	{
+		char *once = bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"q\"\n",
+					       "GRUB_CMDLINE_LINUX_DEFAULT",
+					       iommu, 3);
+		char *twice = bootcfg_edit_grub(once,
+						"GRUB_CMDLINE_LINUX_DEFAULT",
+						iommu, 3);
+
+		is_str(twice, once, "idempotent");
+		free(once);
+		free(twice);
+	}
+}
+
+static void test_others(void)
+{
+	check("/etc/kernel/cmdline",
+	      bootcfg_edit_cmdline("root=UUID=abc rw quiet\n", iommu, 2),
+	      "root=UUID=abc rw quiet intel_iommu=on iommu=pt\n");
+	check("loader entry options line",
+	      bootcfg_edit_entry("title   Arch Linux\nlinux   /vmlinuz-linux\n"
+				 "options root=/dev/sda2 rw\n", iommu, 2),
+	      "title   Arch Linux\nlinux   /vmlinuz-linux\n"
+	      "options root=/dev/sda2 rw intel_iommu=on iommu=pt\n");
+}
+
+int main(void)
+{
+	test_words();
+	test_grub();
+	test_others();
+	return tap_done();
+}
