@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmctl host-setup [SELECTOR...] [--dry-run] [--now] [--undo] [--yes]
+ *                  [--force] [--root DIR] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmctl/cmd.h"
+#include "vmctl/gpu.h"
+#include "vmctl/gpusel.h"
+#include "vmctl/hostsetup.h"
+#include "vmctl/pci.h"
+#include "vmctl/vfio.h"
+#include "vmctl/xalloc.h"
+
+struct options {
+	bool dry_run, now, undo, yes, force;
+	const char *root;
+};
+
+static bool confirm(void)
+{
+	char answer[16];
+
+	fputs("Apply these changes? [y/N] ", stderr);
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int undo(struct vmctl_env *env, const struct options *o,
+		struct vmctl_error **err)
+{
+	bool nothing;
+
+	if (hostsetup_undo(env, o->root, &nothing, err) < 0)
+		return -1;
+	if (env->verbosity >= 0)
+		puts(nothing ? "Nothing to undo: host-setup has not changed "
+			       "this host."
+			     : "Restored every file host-setup changed and "
+			       "rebuilt the boot files. Reboot to return to "
+			       "the old kernel arguments.");
+	return VMCTL_EXIT_OK;
+}
+
+static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
+			       struct vmctl_error **err)
+{
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "now", no_argument, NULL, 'N' },
+		{ "undo", no_argument, NULL, 'u' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "root", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options o = { .root = "/" };
+	struct pci_host host = { 0 };
+	struct gpu_list gpus = { 0 };
+	struct hs_plan plan = { 0 };
+	struct vfio_plan bind = { 0 };
+	struct gpusel sel = { 0 };
+	const struct pci_function *const *fns = NULL;
+	size_t n_fns = 0;
+	int opt, ret = -1;
+
+	while ((opt = cmd_getopt(&cmd_host_setup_entry, env, argc, argv, "ny",
+				 options)) != -1) {
+		switch (opt) {
+		case 'n': o.dry_run = true; break;
+		case 'N': o.now = true; break;
+		case 'u': o.undo = true; break;
+		case 'y': o.yes = true; break;
+		case 'f': o.force = true; break;
+		case 'r': o.root = optarg; break;
+		default: return cmd_done(opt);
+		}
+	}
+	if (o.undo) {
+		if (optind < argc)
+			return cmd_usage_error(&cmd_host_setup_entry, err,
+					       "--undo takes no selector");
+		return undo(env, &o, err);
+	}
+	if (optind >= argc)
+		return cmd_usage_error(&cmd_host_setup_entry, err,
+				       "which GPUs? (NVIDIA, AMD, Intel, "
+				       "VVVV:DDDD or an address; see vmctl "
+				       "gpu list)");
+	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS, &host,
+			  err) < 0)
+		return -1;
+	gpu_list_build(&host, &gpus);
+	if (gpusel_select(&gpus, argv + optind, (size_t)(argc - optind), &sel,
+			  err) < 0)
+		goto out;
+	for (size_t g = 0; g < sel.n_gpus; g++) {
+		const struct gpu_info *gi = sel.gpus[g];
+
+		if (gi->verdict == GPU_UNSAFE && !o.force) {
+			vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					"refusing: %s (--force to do it "
+					"anyway)", gi->reason);
+			goto out;
+		}
+		if (gi->verdict == GPU_UNSAFE)
+			fprintf(stderr, "vmctl: warning: %s (going on: "
+				"--force)\n", gi->reason);
+		if (gi->boot_display)
+			fprintf(stderr, "vmctl: warning: a selected GPU is "
+				"the host's boot display: the host loses its "
+				"console on it\n");
+	}
+	fns = sel.fns;
+	n_fns = sel.n_fns;
+	if (hostsetup_plan(env, o.root, &host, fns, n_fns, &plan, err) < 0)
+		goto out;
+	if (o.now && vfio_plan_bind(env, &host, fns, n_fns, &bind, err) < 0)
+		goto out;
+	if (plan.n_edits == 0 && plan.n_commands == 0 && bind.n == 0) {
+		if (env->verbosity >= 0)
+			puts("Already configured: nothing to change.");
+		ret = VMCTL_EXIT_OK;
+		goto out;
+	}
+	{
+		cleanup_free char *text = hostsetup_plan_render(&plan);
+		cleanup_free char *btext = vfio_plan_render(&bind);
+
+		fputs(text, stdout);
+		fputs(btext, stdout);
+		fflush(stdout);
+	}
+	if (o.dry_run) {
+		ret = VMCTL_EXIT_OK;
+		goto out;
+	}
+	if (!o.yes) {
+		if (!isatty(STDIN_FILENO)) {
+			vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+					"not a terminal: pass --yes to apply "
+					"(or --dry-run)");
+			goto out;
+		}
+		if (!confirm()) {
+			vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					"nothing changed");
+			goto out;
+		}
+	}
+	if (hostsetup_apply(env, &plan, err) < 0)
+		goto out;
+	if (o.now && vfio_bind(env, &bind, err) < 0) {
+		vmctl_error_wrap(err, "the boot configuration is in place, "
+				 "but binding now failed (devices are back "
+				 "on their drivers)");
+		goto out;
+	}
+	if (env->verbosity >= 0) {
+		printf("Done.%s\nNext: reboot, then run `vmctl host-check` and "
+		       "`vmctl gpu list`:\nthe GPU should be \"ready\".\n",
+		       o.now ? " The functions are on vfio-pci now." : "");
+		if (strcmp(o.root, "/") != 0)
+			printf("(Changes were made under %s.)\n", o.root);
+	}
+	ret = VMCTL_EXIT_OK;
+out:
+	vfio_plan_clear(&bind);
+	hostsetup_plan_clear(&plan);
+	gpusel_clear(&sel);
+	gpu_list_clear(&gpus);
+	pci_host_clear(&host);
+	return ret;
+}
+
+const struct cmd_entry cmd_host_setup_entry = {
+	.name = "host-setup",
+	.usage = "[SELECTOR...] [--dry-run] [--now] [--undo] [--yes] "
+		 "[--force] [--root DIR]",
+	.summary = "prepare the host for GPU passthrough (IOMMU, vfio-pci at "
+		   "boot)",
+	.help = "SELECTOR: NVIDIA, AMD or Intel (that vendor's GPUs other than "
+		"the host's boot\ndisplay), VVVV:DDDD, or a PCI address; every "
+		"function of each selected slot\nis included. Prints the plan "
+		"(a diff of every file, every command), then\nasks (on a "
+		"terminal; --yes to skip). Kernel arguments go where the "
+		"host's\nbootloader reads them (GRUB, grubby, systemd-boot, "
+		"kernelstub); vfio-pci\ngoes into modprobe.d and the initramfs "
+		"(initramfs-tools, dracut, mkinitcpio).\n\n"
+		"  --dry-run   print the plan only\n"
+		"  --now       also bind the functions to vfio-pci right away\n"
+		"  --undo      restore every file host-setup changed, byte for "
+		"byte\n"
+		"  --force     go on even if the GPU's IOMMU group holds a "
+		"device the host needs\n"
+		"  --root DIR  change the filesystem tree at DIR instead of /\n",
+	.exec = cmd_host_setup_exec,
+};
