@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "vmctl/accel.h"
+#include "vmctl/gpu.h"
 #include "vmctl/hostfacts.h"
+#include "vmctl/pci.h"
 #include "vmctl/ports.h"
 #include "vmctl/state.h"
 #include "vmctl/xalloc.h"
@@ -27,27 +29,57 @@ static enum spec_accel resolve_accel(const struct vmctl_env *env,
 	return accel;
 }
 
-static int resolve_gpus(const struct vmctl_spec *spec, struct hostfacts *f,
+/*
+ * Each gpu: entry to the functions of one card's slot, through host
+ * discovery (gpu.c).  An address the host does not show is kept as it is,
+ * so a plan (`cmdline`) can be made on another machine; QEMU reports it
+ * when it runs.
+ */
+static int resolve_gpus(const struct vmctl_env *env,
+			const struct vmctl_spec *spec, struct hostfacts *f,
 			struct vmctl_error **err)
 {
+	struct pci_host host = { 0 };
+	int ret = -1;
+
 	f->qemu.gpus = xcalloc(spec->n_gpus, sizeof(*f->qemu.gpus));
 	f->qemu.n_gpus = spec->n_gpus;
+	if (spec->n_gpus > 0 && pci_host_read(env, 0, &host, err) < 0)
+		return -1;
 	for (size_t i = 0; i < spec->n_gpus; i++) {
 		const struct spec_gpu *g = &spec->gpus[i];
 		struct qemu_gpu *q = &f->qemu.gpus[i];
 
 		q->spec = g;
-		if (g->selector != SPEC_GPU_ADDRESS)
-			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					       "gpu[%zu]: selecting a GPU by "
-					       "vendor or id needs host "
-					       "discovery; give its address",
-					       i);
-		q->functions = xmalloc(sizeof(*q->functions));
-		q->functions[0] = g->address;
-		q->n_functions = 1;
+		if (g->selector == SPEC_GPU_ADDRESS &&
+		    pci_host_find(&host, &g->address) == NULL) {
+			q->functions = xmalloc(sizeof(*q->functions));
+			q->functions[0] = g->address;
+			q->n_functions = 1;
+		} else if (gpu_resolve(&host, g, &q->functions,
+				       &q->n_functions, err) < 0) {
+			vmctl_error_wrap(err, "gpu[%zu]", i);
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (pci_addr_same_slot(&f->qemu.gpus[j].functions[0],
+					       &q->functions[0])) {
+				char a[PCI_ADDR_STRLEN];
+
+				vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
+						"gpu[%zu] selects %s, as gpu[%zu] "
+						"does (use index to pick "
+						"another card)", i,
+						pci_addr_format(
+							&q->functions[0], a),
+						j);
+				goto out;
+			}
 	}
-	return 0;
+	ret = 0;
+out:
+	pci_host_clear(&host);
+	return ret;
 }
 
 int hostfacts_gather(const struct vmctl_env *env,
@@ -101,7 +133,7 @@ int hostfacts_gather(const struct vmctl_env *env,
 		}
 		f.qemu.ovmf_code = f.ovmf.code;
 	}
-	if (resolve_gpus(spec, &f, err) < 0)
+	if (resolve_gpus(env, spec, &f, err) < 0)
 		goto out;
 	*out = f;
 	f = (struct hostfacts){ 0 };

@@ -26,8 +26,13 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_vnc_entry,
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
+	&cmd_host_setup_entry,
+	&cmd_bind_entry,
+	&cmd_release_entry,
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
+	&cmd_host_check_entry,
+	&cmd_gpu_entry,
 	NULL,
 };
 

@@ -45,7 +45,13 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	strv_push(argv, "-machine");
 	strv_pushf(argv, "%s,accel=%s", spec->machine, kvm ? "kvm" : "tcg");
 	strv_push(argv, "-cpu");
-	strv_push(argv, kvm ? "host" : "max");
+	if (spec->hide_hypervisor)
+		/* No KVM signature, and a Hyper-V vendor id that is not
+		 * "Microsoft Hv": what consumer NVIDIA drivers look for. */
+		strv_push(argv, kvm ? "host,kvm=off,hv_vendor_id=vmctlhidden0"
+				    : "max,kvm=off,hv_vendor_id=vmctlhidden0");
+	else
+		strv_push(argv, kvm ? "host" : "max");
 	strv_push(argv, "-smp");
 	strv_pushf(argv, "%u,sockets=%u,cores=%u,threads=%u",
 		   spec_cpu_count(spec), spec->cpus.sockets, spec->cpus.cores,

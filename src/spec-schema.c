@@ -1024,6 +1024,7 @@ static const struct key spec_keys[] = {
 	KEY("network", set_network, struct vmctl_spec, network),
 	KEY("vnc", set_vnc, struct vmctl_spec, vnc),
 	KEY("gpu", set_gpu, struct vmctl_spec, gpus),
+	KEY("hide_hypervisor", set_bool, struct vmctl_spec, hide_hypervisor),
 	KEY("qemu", set_qemu, struct vmctl_spec, qemu),
 	{ NULL, NULL, 0 },
 };

@@ -146,6 +146,7 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 		for (size_t i = 0; i < spec->n_gpus; i++)
 			cJSON_AddItemToArray(arr, gpu_to_json(&spec->gpus[i]));
 	}
+	cJSON_AddBoolToObject(o, "hide_hypervisor", spec->hide_hypervisor);
 	sub = cJSON_AddObjectToObject(o, "qemu");
 	cJSON_AddStringToObject(sub, "binary", spec->qemu.binary);
 	add_strv(sub, "extra_args", &spec->qemu.extra_args);

@@ -38,6 +38,11 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_vnc_entry;
 extern const struct cmd_entry cmd_ssh_entry;
 extern const struct cmd_entry cmd_wait_entry;
+extern const struct cmd_entry cmd_host_setup_entry;
+extern const struct cmd_entry cmd_bind_entry;
+extern const struct cmd_entry cmd_release_entry;
+extern const struct cmd_entry cmd_gpu_entry;
+extern const struct cmd_entry cmd_host_check_entry;
 
 /*
  * getopt_long for a subcommand, which also takes the global options

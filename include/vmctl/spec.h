@@ -114,6 +114,9 @@ struct vmctl_spec {
 	struct spec_vnc vnc;
 	struct spec_gpu *gpus;
 	size_t n_gpus;
+	/* -cpu host,kvm=off,hv_vendor_id=...: for consumer NVIDIA drivers
+	 * that refuse to start in a VM. */
+	bool hide_hypervisor;
 	struct spec_qemu qemu;
 };
 
