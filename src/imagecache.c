@@ -155,7 +155,8 @@ static int fetch_url(const struct vmctl_env *env, const struct spec_disk *disk,
 		out->verified = true;
 		return 0;
 	}
-	unlink(stamp_path);
+	/* A cached image that does not match stays until a download that
+	 * does replaces it: a bad mirror cannot destroy a good cache. */
 	if (download_file(disk->image, part, true, progress, err) < 0)
 		return -1;
 	if (verify(part, want, algo, err) < 0) {

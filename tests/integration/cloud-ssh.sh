@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 4 end to end, for real: a Debian 12 cloud image (built from Debian
+# packages by scripts/build-cloud-image.sh) served over loopback HTTP;
+# `vmctl create --wait` downloads (resuming a cut transfer), verifies and
+# boots it under TCG; cloud-init finishes; `vmctl ssh` logs in with the
+# VM's key and the pinned host key; the cache is used the second time; a
+# wrong checksum is refused before anything boots; a replaced host key is
+# refused.
+TEST_NAME=cloud-ssh
+. "$(dirname "$0")/lib.sh"
+need qemu-system-x86_64 qemu-img tmux ssh ssh-keygen python3 debootstrap mke2fs
+
+IMG_DIR=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud
+"$ROOT/scripts/build-cloud-image.sh" "$IMG_DIR" >&2 || skip "cannot build the cloud image"
+[ -f "$IMG_DIR/debian-12-test.qcow2" ] || skip "no cloud image"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-cloud.XXXXXX")
+export VMCTL_STATE_DIR="$TMP/state" VMCTL_TMUX_SOCKET="vmctl-test-cloud-$$"
+SERVER=
+cleanup() {
+	tmux -L "$VMCTL_TMUX_SOCKET" kill-server 2>/dev/null
+	for p in "$VMCTL_STATE_DIR"/vms/*/qemu.pid; do
+		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+	done
+	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$TMP/www"
+ln -s "$IMG_DIR/debian-12-test.qcow2" "$TMP/www/debian-12-test.qcow2"
+cp "$IMG_DIR/SHA256SUMS" "$TMP/www/SHA256SUMS"
+size=$(stat -L -c %s "$IMG_DIR/debian-12-test.qcow2")
+python3 "$ROOT/tests/integration/helpers/httpserver.py" "$TMP/www" "$TMP/port" \
+	"$TMP/http.log" --cut-first "debian-12-test.qcow2:$((size / 3))" &
+SERVER=$!
+wait_for 10 test -s "$TMP/port" || fail "HTTP server did not start"
+URL="http://127.0.0.1:$(cat "$TMP/port")"
+
+spec() {   # spec NAME [EXTRA-DISK-KEY]
+	cat <<YAML
+name: $1
+cpus: 2
+memory: 1G
+accel: tcg
+disk:
+  image: $URL/debian-12-test.qcow2
+  ${2:-checksum_url: $URL/SHA256SUMS}
+kernel:
+  image: $IMG_DIR/vmlinuz
+  initrd: $IMG_DIR/initrd.img
+  cmdline: root=LABEL=root rw console=ttyS0
+cloud_init: {user: vmadmin}
+network: {ssh_listen: 127.0.0.1}
+vnc: false
+YAML
+}
+spec vm1 > "$TMP/vm1.yaml"
+spec vm2 > "$TMP/vm2.yaml"
+spec bad "sha256: $(printf '0%.0s' $(seq 64))" > "$TMP/bad.yaml"
+
+# 1. The first transfer is cut: create fails, leaving a partial download.
+if "$VMCTL" create --no-start "$TMP/vm1.yaml" 2>"$TMP/err1"; then
+	fail "create succeeded on a cut download"
+fi
+say "cut download: $(tail -n 1 "$TMP/err1")"
+ls "$VMCTL_STATE_DIR"/images/*.part >/dev/null 2>&1 || fail "no partial download kept"
+[ ! -d "$VMCTL_STATE_DIR/vms/vm1" ] || fail "a failed create left its VM dir"
+
+# 2. create --wait resumes, verifies, boots, and waits for SSH.
+start=$SECONDS
+"$VMCTL" create --wait=600 "$TMP/vm1.yaml" > "$TMP/create.out" 2>&1 ||
+	{ cat "$TMP/create.out"; fail "create --wait failed"; }
+say "create --wait took $((SECONDS - start)) s: $(grep -o 'SSH ready after [0-9.]* s' "$TMP/create.out")"
+grep -q 'Range\|bytes=' "$TMP/http.log" || grep -q ' 206$' "$TMP/http.log" ||
+	fail "the download was not resumed: $(cat "$TMP/http.log")"
+grep -q "SSH ready after" "$TMP/create.out" || fail "create --wait did not report SSH ready"
+
+# 3. cloud-init finished; the user has passwordless sudo; exit statuses pass through.
+out=$("$VMCTL" ssh vm1 -- cloud-init status --wait 2>&1) || fail "ssh cloud-init status: $out"
+case $out in *"status: done"*) ;; *) fail "cloud-init: $out" ;; esac
+"$VMCTL" ssh vm1 -- sudo true || fail "sudo in the guest"
+set +e
+"$VMCTL" ssh vm1 -- sh -c 'exit 7'
+rc=$?
+set -e
+[ "$rc" = 7 ] || fail "remote exit status 7 came back as $rc"
+words=$("$VMCTL" ssh vm1 -- printf '%s|' 'a b' '$HOME')
+[ "$words" = 'a b|$HOME|' ] || fail "arguments were not passed as given: $words"
+say "ssh, sudo, exit status and argument passing work"
+
+# 4. A second VM from the same URL uses the cache: no new image download.
+gets=$(grep -c 'GET /debian-12-test.qcow2' "$TMP/http.log")
+"$VMCTL" create --no-start "$TMP/vm2.yaml" >/dev/null || fail "second create"
+[ "$(grep -c 'GET /debian-12-test.qcow2' "$TMP/http.log")" = "$gets" ] ||
+	fail "the second create downloaded the image again"
+say "second create used the cache"
+
+# 5. A wrong checksum is refused before anything boots; the cache survives.
+if "$VMCTL" create "$TMP/bad.yaml" 2>"$TMP/err5"; then
+	fail "a wrong checksum was accepted"
+fi
+grep -q "checksum mismatch" "$TMP/err5" || fail "unclear error: $(cat "$TMP/err5")"
+[ ! -d "$VMCTL_STATE_DIR/vms/bad" ] || fail "the rejected VM left a dir"
+! ls "$VMCTL_STATE_DIR"/images/*.part >/dev/null 2>&1 || fail "the bad download was kept"
+say "wrong checksum refused"
+
+# 6. A guest whose host key changed is refused, with a clear message.
+"$VMCTL" ssh vm1 -- sudo sh -c 'rm -f /etc/ssh/ssh_host_ed25519_key* &&
+	ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key &&
+	systemctl restart ssh' || fail "replacing the guest's host key"
+if "$VMCTL" ssh vm1 -- true 2>"$TMP/err6"; then
+	fail "a replaced host key was accepted"
+fi
+grep -q "not the one vmctl pinned" "$TMP/err6" || fail "unclear refusal: $(cat "$TMP/err6")"
+say "replaced host key refused"
+
+"$VMCTL" destroy --force vm1 >/dev/null
+"$VMCTL" destroy vm2 >/dev/null
