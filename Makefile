@@ -86,18 +86,22 @@ asan:
 
 # libFuzzer target for the spec loader (clang).
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all \
                $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 fuzz: build/fuzz/fuzz-spec
 
-build/fuzz/fuzz-spec: tests/fuzz/fuzz-spec.c $(LIB_SRCS) $(BUILD)/default-spec.c
+build/fuzz/fuzz-spec: tests/fuzz/fuzz-spec.c $(LIB_SRCS) $(BUILD)/default-spec.c \
+		$(wildcard include/vmctl/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz-spec -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-timeout=10 -rss_limit_mb=2048 build/fuzz/corpus tests/fuzz/corpus
+		-timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/spec.dict \
+		-artifact_prefix=build/fuzz/ -print_final_stats=1 \
+		build/fuzz/corpus tests/fuzz/corpus tests/fuzz/crashes
 
 bench: $(VMCTL_BIN)
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/run.sh

@@ -87,8 +87,8 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	if (optind + 1 < argc)
 		return cmd_usage_error(&cmd_gpu_entry, err, "list takes no "
 				       "arguments");
-	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS, &host,
-			  err) < 0)
+	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
+			  PCI_HOST_GPU_SCOPE, &host, err) < 0)
 		return vmctl_error_wrap(err, "gpu list");
 	gpu_list_build(&host, &list);
 	if (env->json) {

@@ -231,11 +231,19 @@ static void read_gpus(const struct vmctl_env *env, struct hostcheck_facts *f)
 	struct vmctl_error *e = NULL;
 	char a[PCI_ADDR_STRLEN];
 
-	if (pci_host_read(env, PCI_HOST_NEEDS, &host, &e) < 0) {
+	if (pci_host_read(env, PCI_HOST_NEEDS | PCI_HOST_GPU_SCOPE, &host,
+			  &e) < 0) {
 		f->gpu_error = xstrdup(e->message);
 		vmctl_error_free(e);
 		return;
 	}
+	for (size_t i = 0; i < host.n_needs; i++)
+		strv_pushf(&f->host_devices, "%s %s on %s",
+			   host.needs[i].kind == PCI_NEED_ROOT_FS
+			   ? "root filesystem" : "default route",
+			   host.needs[i].detail,
+			   pci_addr_format(&host.needs[i].addr, a));
+	strv_extend(&f->host_notes, &host.needs_notes);
 	gpu_list_build(&host, &list);
 	f->gpus = list.n;
 	for (size_t i = 0; i < list.n; i++)
@@ -297,6 +305,8 @@ void hostcheck_facts_clear(struct hostcheck_facts *f)
 	free(f->tmux_version);
 	free(f->tmux_error);
 	strv_clear(&f->passable);
+	strv_clear(&f->host_devices);
+	strv_clear(&f->host_notes);
 	free(f->gpu_error);
 	*f = (struct hostcheck_facts){ 0 };
 }
@@ -574,6 +584,36 @@ static void judge_programs(const struct hostcheck_facts *f,
 		    f->tmux_error);
 }
 
+static char *join(const struct strv *sv, const char *sep)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < sv->n; i++) {
+		char *t = xasprintf("%s%s%s", s, i ? sep : "", sv->v[i]);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* What GPU verdicts protect: the devices the host runs on. */
+static void judge_host_devices(const struct hostcheck_facts *f,
+			       struct hostcheck_report *r)
+{
+	cleanup_free char *found = join(&f->host_devices, "; ");
+	cleanup_free char *notes = join(&f->host_notes, "; ");
+
+	if (f->gpu_error != NULL)
+		return;
+	if (f->host_notes.n == 0)
+		add(r, "host-devices", HOSTCHECK_OK, NULL, "%s", found);
+	else
+		add(r, "host-devices", HOSTCHECK_WARN, "before passing a GPU "
+		    "through, make sure its IOMMU group holds neither",
+		    "%s%s%s", found, *found ? "; " : "", notes);
+}
+
 static void judge_gpus(const struct hostcheck_facts *f,
 		       struct hostcheck_report *r)
 {
@@ -595,9 +635,10 @@ static void judge_gpus(const struct hostcheck_facts *f,
 		    "through", f->gpus, f->gpus > 1 ? "s" : "");
 		return;
 	}
-	list = kcmdline_join(&f->passable);
-	add(r, "gpu", HOSTCHECK_OK, NULL, "%zu of %zu can be passed through: "
-	    "%s", f->passable.n, f->gpus, list);
+	list = join(&f->passable, ", ");
+	add(r, "gpu", HOSTCHECK_OK, NULL, "%zu of %zu GPU%s can be passed "
+	    "through: %s", f->passable.n, f->gpus, f->gpus > 1 ? "s" : "",
+	    list);
 }
 
 void hostcheck_judge(const struct hostcheck_facts *f,
@@ -625,6 +666,7 @@ void hostcheck_judge(const struct hostcheck_facts *f,
 	judge_vfio(f, out);
 	judge_hugepages(f, out);
 	judge_programs(f, out);
+	judge_host_devices(f, out);
 	judge_gpus(f, out);
 	strv_clear(&words);
 }

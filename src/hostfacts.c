@@ -44,7 +44,8 @@ static int resolve_gpus(const struct vmctl_env *env,
 
 	f->qemu.gpus = xcalloc(spec->n_gpus, sizeof(*f->qemu.gpus));
 	f->qemu.n_gpus = spec->n_gpus;
-	if (spec->n_gpus > 0 && pci_host_read(env, 0, &host, err) < 0)
+	if (spec->n_gpus > 0 &&
+	    pci_host_read(env, PCI_HOST_GPU_SCOPE, &host, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->n_gpus; i++) {
 		const struct spec_gpu *g = &spec->gpus[i];

@@ -46,14 +46,21 @@ static int fail_at(struct builder *b, yaml_mark_t mark, const char *msg)
 			      (unsigned)mark.column + 1, NULL, "%s", msg);
 }
 
-static void anchor_add(struct builder *b, const char *name,
-		       const struct node *n)
+/* Anchors are looked up by a linear scan; a real spec has a handful, and
+ * the cap keeps a hostile one from making the scan quadratic. */
+#define MAX_ANCHORS 1000
+
+static int anchor_add(struct builder *b, const char *name,
+		      const struct node *n, yaml_mark_t mark)
 {
+	if (b->n_anchors >= MAX_ANCHORS)
+		return fail_at(b, mark, "more than 1000 anchors");
 	b->anchors = xreallocarray(b->anchors, b->n_anchors + 1,
 				   sizeof(*b->anchors));
 	b->anchors[b->n_anchors].name = xstrdup(name);
 	b->anchors[b->n_anchors].node = n;
 	b->n_anchors++;
+	return 0;
 }
 
 static const struct node *anchor_find(struct builder *b, const char *name)
@@ -115,8 +122,12 @@ static int on_scalar(struct builder *b, yaml_event_t *ev)
 			   ev->data.scalar.length);
 	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 		    (tag != NULL && strcmp(tag, TAG_STR) == 0);
-	if (ev->data.scalar.anchor != NULL)
-		anchor_add(b, (const char *)ev->data.scalar.anchor, n);
+	if (ev->data.scalar.anchor != NULL &&
+	    anchor_add(b, (const char *)ev->data.scalar.anchor, n,
+		       ev->start_mark) < 0) {
+		node_free(n);
+		return -1;
+	}
 	return attach(b, n, ev->start_mark);
 }
 
@@ -161,14 +172,16 @@ static int on_start(struct builder *b, yaml_event_t *ev, enum node_kind kind,
 	return 0;
 }
 
-static void on_end(struct builder *b)
+static int on_end(struct builder *b, yaml_mark_t mark)
 {
 	struct frame *top = &b->stack[--b->depth];
+	int ret = 0;
 
 	if (top->anchor != NULL) {
-		anchor_add(b, top->anchor, top->node);
+		ret = anchor_add(b, top->anchor, top->node, mark);
 		free(top->anchor);
 	}
+	return ret;
 }
 
 static void builder_release(struct builder *b)
@@ -232,8 +245,7 @@ static int handle_event(struct builder *b, yaml_event_t *ev, int *documents)
 		return on_start(b, ev, NODE_MAP, ev->data.mapping_start.anchor);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		on_end(b);
-		return 0;
+		return on_end(b, ev->start_mark);
 	default:
 		return 0;
 	}

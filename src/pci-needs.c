@@ -45,17 +45,17 @@ static char *unescape(const char *s, size_t len)
 	return out;
 }
 
-/* The next space-separated field of *p, advancing *p. */
+/* The next blank-separated field of *p's line, advancing *p. */
 static bool field(const char **p, const char **start, size_t *len)
 {
 	const char *s = *p;
 
-	while (*s == ' ')
+	while (*s == ' ' || *s == '\t')
 		s++;
 	if (*s == '\0' || *s == '\n')
 		return false;
 	*start = s;
-	*len = strcspn(s, " \n");
+	*len = strcspn(s, " \t\n");
 	*p = s + *len;
 	return true;
 }

@@ -189,23 +189,115 @@ static bool class_is_bridge(unsigned class_code)
 	return cls == 0x0604 || cls == 0x0607 || cls == 0x0609;
 }
 
+/* A function and the libpci device it came from, while reading. */
+struct scanned {
+	struct pci_function fn;
+	struct pci_dev *dev;
+};
+
+static int cmp_scanned(const void *a, const void *b)
+{
+	return pci_addr_cmp(&((const struct scanned *)a)->fn.addr,
+			    &((const struct scanned *)b)->fn.addr);
+}
+
+/* Mark what a GPU verdict looks at: every function of a slot holding a
+ * display function, and every member of those functions' IOMMU groups
+ * (from SYSFS/kernel/iommu_groups/N/devices). */
+static void mark_gpu_scope(const struct vmctl_env *env, const char *devices,
+			   struct scanned *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t a = i, b = i + 1;
+
+		if (!pci_function_is_display(&v[i].fn))
+			continue;
+		while (a > 0 && pci_addr_same_slot(&v[a - 1].fn.addr,
+						   &v[i].fn.addr))
+			a--;
+		while (b < n && pci_addr_same_slot(&v[b].fn.addr,
+						   &v[i].fn.addr))
+			b++;
+		for (size_t j = a; j < b; j++)
+			v[j].fn.detailed = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[PCI_ADDR_STRLEN];
+		cleanup_free char *dir = NULL;
+		cleanup_free char *group = NULL;
+		cleanup_free char *gdir = NULL;
+		struct strv members = { 0 };
+
+		if (!v[i].fn.detailed || !pci_function_is_display(&v[i].fn))
+			continue;
+		dir = xasprintf("%s/%s", devices,
+				pci_addr_format(&v[i].fn.addr, name));
+		if (sysfs_link_name(dir, "iommu_group", &group) < 0)
+			continue;
+		gdir = xasprintf("%s/kernel/iommu_groups/%s/devices",
+				 env->sysfs, group);
+		if (sysfs_list_dir(gdir, &members) < 0)
+			continue;
+		for (size_t m = 0; m < members.n; m++) {
+			struct scanned key = { 0 };
+			struct scanned *hit;
+
+			if (!sysfs_parse_pci_name(members.v[m], &key.fn.addr))
+				continue;
+			hit = bsearch(&key, v, n, sizeof(*v), cmp_scanned);
+			if (hit != NULL)
+				hit->fn.detailed = true;
+		}
+		strv_clear(&members);
+	}
+}
+
+/* What libpci gives beyond ids and class, for one function. */
+static void libpci_details(struct pci_access *acc, struct pci_dev *d,
+			   unsigned flags, struct pci_function *fn)
+{
+	u8 hdr;
+
+	pci_fill_info(d, PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
+		      PCI_FILL_NUMA_NODE);
+	fn->class_code = (fn->class_code & ~0xffu) | d->prog_if;
+	fn->revision = d->rev_id;
+	fn->subsys_vendor_id = d->subsys_vendor_id;
+	fn->subsys_device_id = d->subsys_id;
+	fn->numa_node = d->numa_node < 0 ? -1 : d->numa_node;
+	hdr = pci_read_byte(d, PCI_HEADER_TYPE);
+	fn->bridge = hdr == 0xff ? class_is_bridge(fn->class_code)
+		   : ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE ||
+		      (hdr & 0x7f) == PCI_HEADER_TYPE_CARDBUS);
+	if (flags & PCI_HOST_NAMES) {
+		fn->vendor_name = lookup(acc, PCI_LOOKUP_VENDOR,
+					 fn->vendor_id, 0u);
+		fn->device_name = lookup(acc, PCI_LOOKUP_DEVICE,
+					 fn->vendor_id, fn->device_id);
+		fn->class_name = lookup(acc, PCI_LOOKUP_CLASS,
+					fn->class_code >> 8, 0u);
+	}
+}
+
 /*
- * Everything libpci tells: scan, ids, class, revision, subsystem, NUMA
- * node, header type from config space (the kernel's own test for a
- * bridge), names.  setjmp() is here alone, so no local the jump skips
- * over is live afterwards.
+ * What libpci tells: the scan, ids and class of every function; then, for
+ * the functions read in detail, revision, subsystem, NUMA node, the
+ * header type from config space (the kernel's own test for a bridge) and
+ * names.  setjmp() is here alone, so no local the jump skips over is live
+ * afterwards; host->fns is complete (and sorted) or the call fails.
  */
 static int libpci_read(const struct vmctl_env *env, char *bus_dir,
-		       unsigned flags, struct pci_host *host,
-		       struct vmctl_error **err)
+		       const char *devices_dir, unsigned flags,
+		       struct pci_host *host, struct vmctl_error **err)
 {
 	struct pci_access *acc = pci_alloc();
 	size_t root_len = strlen(env->root);
+	struct scanned *v = NULL;
+	size_t n = 0;
 	jmp_buf jump;
 
 	while (root_len > 0 && env->root[root_len - 1] == '/')
 		root_len--;
-
 	acc->error = libpci_error;
 	acc->warning = libpci_quiet;
 	acc->debug = libpci_quiet;
@@ -223,6 +315,8 @@ static int libpci_read(const struct vmctl_env *env, char *bus_dir,
 	if (setjmp(jump) != 0) {
 		libpci_jump = NULL;
 		pci_cleanup(acc);
+		free(host->scratch);
+		host->scratch = NULL;
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "reading PCI devices: %s", libpci_msg);
 	}
@@ -230,38 +324,35 @@ static int libpci_read(const struct vmctl_env *env, char *bus_dir,
 	pci_scan_bus(acc);
 	for (struct pci_dev *d = acc->devices; d != NULL; d = d->next)
 		host->n++;
-	host->fns = xcalloc(host->n ? host->n : 1, sizeof(*host->fns));
-	host->n = 0;
+	/* Kept in host while libpci may jump, so the error path frees it. */
+	host->scratch = v = xcalloc(host->n ? host->n : 1, sizeof(*v));
 	for (struct pci_dev *d = acc->devices; d != NULL; d = d->next) {
-		struct pci_function *fn = &host->fns[host->n++];
-		u8 hdr;
+		struct scanned *s = &v[n++];
 
-		pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS |
-			      PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-			      PCI_FILL_NUMA_NODE);
-		fn->addr = (struct pci_addr){ (unsigned)d->domain, d->bus,
-					      d->dev, d->func };
-		fn->vendor_id = d->vendor_id;
-		fn->device_id = d->device_id;
-		fn->class_code = (unsigned)d->device_class << 8 | d->prog_if;
-		fn->revision = d->rev_id;
-		fn->subsys_vendor_id = d->subsys_vendor_id;
-		fn->subsys_device_id = d->subsys_id;
-		fn->numa_node = d->numa_node < 0 ? -1 : d->numa_node;
-		hdr = pci_read_byte(d, PCI_HEADER_TYPE);
-		fn->bridge = hdr == 0xff ? class_is_bridge(fn->class_code)
-			   : ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE ||
-			      (hdr & 0x7f) == PCI_HEADER_TYPE_CARDBUS);
-		if (flags & PCI_HOST_NAMES) {
-			fn->vendor_name = lookup(acc, PCI_LOOKUP_VENDOR,
-						 fn->vendor_id, 0u);
-			fn->device_name = lookup(acc, PCI_LOOKUP_DEVICE,
-						 fn->vendor_id, fn->device_id);
-			fn->class_name = lookup(acc, PCI_LOOKUP_CLASS,
-						fn->class_code >> 8, 0u);
-		}
+		pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS);
+		s->dev = d;
+		s->fn.addr = (struct pci_addr){ (unsigned)d->domain, d->bus,
+						d->dev, d->func };
+		s->fn.vendor_id = d->vendor_id;
+		s->fn.device_id = d->device_id;
+		s->fn.class_code = (unsigned)d->device_class << 8;
+		s->fn.iommu_group = -1;
+		s->fn.numa_node = -1;
+		s->fn.boot_vga = -1;
+		s->fn.detailed = !(flags & PCI_HOST_GPU_SCOPE);
 	}
+	qsort(v, n, sizeof(*v), cmp_scanned);
+	if (flags & PCI_HOST_GPU_SCOPE)
+		mark_gpu_scope(env, devices_dir, v, n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].fn.detailed)
+			libpci_details(acc, v[i].dev, flags, &v[i].fn);
 	libpci_jump = NULL;
+	host->fns = xcalloc(n ? n : 1, sizeof(*host->fns));
+	for (size_t i = 0; i < n; i++)
+		host->fns[i] = v[i].fn;
+	free(host->scratch);
+	host->scratch = NULL;
 	pci_cleanup(acc);
 	return 0;
 }
@@ -338,14 +429,14 @@ int pci_host_read(const struct vmctl_env *env, unsigned flags,
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 devices_dir);
 	}
-	if (libpci_read(env, bus_dir, flags, &host, err) < 0) {
+	if (libpci_read(env, bus_dir, devices_dir, flags, &host, err) < 0) {
+		host.n = 0;
 		pci_host_clear(&host);
 		return -1;
 	}
-	if (host.n > 1)
-		qsort(host.fns, host.n, sizeof(*host.fns), cmp_fn);
 	for (size_t i = 0; i < host.n; i++)
-		read_extras(devices_dir, &host.fns[i]);
+		if (host.fns[i].detailed)
+			read_extras(devices_dir, &host.fns[i]);
 	read_groups(env, &host);
 	if (flags & PCI_HOST_NEEDS)
 		pci_needs_read(env, &host);

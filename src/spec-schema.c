@@ -46,6 +46,10 @@ struct key {
 	size_t offset;     /* of the target inside the struct being filled */
 };
 
+/* QEMU takes all forwards in one option string, and Linux caps a single
+ * argument at 128 KiB: a few hundred is far more than any VM needs. */
+#define SPEC_MAX_FORWARDS 256
+
 #define KEY(name, fn, type, field) { name, fn, offsetof(type, field) }
 #define container_of(p, type, field) \
 	((type *)(void *)((char *)(p) - offsetof(type, field)))
@@ -770,6 +774,9 @@ static int set_forwards(struct walker *w, const struct node *n,
 	if (n->kind != NODE_SEQ)
 		return fail(w, n, path, "expected a list like "
 			    "[\"tcp:8080:80\"], got %s", node_kind_name(n));
+	if (n->n > SPEC_MAX_FORWARDS)
+		return fail(w, n->items[SPEC_MAX_FORWARDS], path, "more than "
+			    "%d forwards", SPEC_MAX_FORWARDS);
 	for (size_t i = 0; i < n->n; i++) {
 		cleanup_free char *sub = xasprintf("%s[%zu]", path, i);
 		struct spec_forward f = { 0 };
@@ -978,6 +985,10 @@ static int set_gpu(struct walker *w, const struct node *n, const char *path,
 			return -1;
 		for (size_t k = 0; k < item->n; k++) {
 			const char *key = item->keys[k]->text;
+
+			/* "vendor: ~" keeps no value: it selects nothing. */
+			if (node_is_null(item->items[k]))
+				continue;
 
 			if (strcmp(key, "vendor") == 0)
 				selectors++, gpu->selector = SPEC_GPU_VENDOR;

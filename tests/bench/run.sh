@@ -21,7 +21,7 @@
 # BENCH_STRESS_RUNS (20), BENCH_TIMER (auto, hyperfine or bash).
 set -u
 export LC_ALL=C
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 : "${VMCTL:=$PWD/vmctl}"
 : "${BENCH_RUNS:=200}"
@@ -35,8 +35,9 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 case $BENCH_RUNS$BENCH_WARMUP$BENCH_STRESS_RUNS in
 *[!0-9]*) die "BENCH_RUNS, BENCH_WARMUP and BENCH_STRESS_RUNS are counts" ;;
 esac
-[ "$BENCH_RUNS" -gt 0 ] && [ "$BENCH_STRESS_RUNS" -gt 0 ] ||
+if [ "$BENCH_RUNS" -eq 0 ] || [ "$BENCH_STRESS_RUNS" -eq 0 ]; then
 	die "BENCH_RUNS and BENCH_STRESS_RUNS must be at least 1"
+fi
 
 if [ "$BENCH_TIMER" = auto ]; then
 	if command -v hyperfine >/dev/null 2>&1 &&
@@ -47,9 +48,11 @@ if [ "$BENCH_TIMER" = auto ]; then
 	fi
 fi
 case $BENCH_TIMER in
-hyperfine) command -v hyperfine >/dev/null 2>&1 &&
-	   command -v python3 >/dev/null 2>&1 ||
-		die "BENCH_TIMER=hyperfine needs hyperfine and python3" ;;
+hyperfine)
+	if ! command -v hyperfine >/dev/null 2>&1 ||
+	   ! command -v python3 >/dev/null 2>&1; then
+		die "BENCH_TIMER=hyperfine needs hyperfine and python3"
+	fi ;;
 bash) ;;
 *) die "BENCH_TIMER is auto, hyperfine or bash, not '$BENCH_TIMER'" ;;
 esac
@@ -97,7 +100,7 @@ for t in json.load(open(sys.argv[1]))["results"][0]["times"]:
 			"$@" >/dev/null 2>&1
 			t1=$EPOCHREALTIME
 			# Microseconds since the epoch, without the decimal point.
-			echo $(( (10#${t1/./} - 10#${t0/./}) ))
+			echo $((10#${t1/./} - 10#${t0/./}))
 		done | awk '{ printf "%.3f\n", $1 / 1000 }' | stats
 	fi
 }
@@ -151,6 +154,7 @@ make_stress() {
 	}'
 }
 
+# shellcheck disable=SC2016  # $EPOCHREALTIME and `...` are printed as is
 printf 'vmctl bench: %s (%s), timer: %s, %d runs per file after %d warm-up\n' \
 	"$VMCTL" "$("$VMCTL" --version 2>/dev/null | head -n 1)" \
 	"$([ "$BENCH_TIMER" = hyperfine ] && hyperfine --version ||
@@ -158,13 +162,14 @@ printf 'vmctl bench: %s (%s), timer: %s, %d runs per file after %d warm-up\n' \
 # What starting a process costs here, to read the figures against.
 read -r base_med base_p90 < <(measure "$BENCH_RUNS" "$BENCH_WARMUP" \
 	"$VMCTL" --version)
+# shellcheck disable=SC2016
 printf 'baseline: `vmctl --version` (process start only): median %s ms, p90 %s ms\n' \
 	"$base_med" "$base_p90"
 echo
-fmt='%-34s %13s %10s\n'
-nafmt='%-34s %13s\n'
-printf "$fmt" "vmctl cmdline FILE" "median ms" "p90 ms"
-printf "$fmt" "------------------" "---------" "------"
+row() { printf '%-34s %13s %10s\n' "$@"; }
+na_row() { printf '%-34s %13s\n' "$1" "n/a (exit $2)"; }
+row "vmctl cmdline FILE" "median ms" "p90 ms"
+row "------------------" "---------" "------"
 
 timed=0 na=0 slowest="" slowest_ms=0 medians=()
 notes=()
@@ -175,14 +180,14 @@ for f in "${configs[@]}"; do
 	"$VMCTL" --state-dir "$tmp/state" cmdline "$f" >/dev/null 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
-		printf "$nafmt" "$f" "n/a (exit $rc)"
+		na_row "$f" "$rc"
 		notes+=("$f: $(head -n 1 "$tmp/err")")
 		na=$((na + 1))
 		continue
 	fi
 	read -r med p90 < <(measure "$BENCH_RUNS" "$BENCH_WARMUP" \
 		"$VMCTL" --state-dir "$tmp/state" cmdline "$f")
-	printf "$fmt" "$f" "$med" "$p90"
+	row "$f" "$med" "$p90"
 	[ "$med" = - ] && continue
 	timed=$((timed + 1))
 	medians+=("$med")
@@ -201,8 +206,8 @@ printf 'stress spec: %d GPUs, %d forwards, %d packages, %d SSH keys, %d QEMU arg
 	"$STRESS_ARGS" $((nodes / 1000)) \
 	$(($(wc -c < "$tmp/stress.yaml") / 1024)) \
 	$(($(wc -c < "$tmp/stress.json") / 1024))
-printf "$fmt" "stress ($BENCH_STRESS_RUNS runs)" "median ms" "p90 ms"
-printf "$fmt" "------" "---------" "------"
+row "stress ($BENCH_STRESS_RUNS runs)" "median ms" "p90 ms"
+row "------" "---------" "------"
 declare -A stress
 for verb in validate cmdline; do
 	for syn in yaml json; do
@@ -211,7 +216,7 @@ for verb in validate cmdline; do
 			>/dev/null 2>"$tmp/err"
 		rc=$?
 		if [ "$rc" -ne 0 ]; then
-			printf "$nafmt" "$label" "n/a (exit $rc)"
+			na_row "$label" "$rc"
 			printf '  %s\n' "$(head -n 1 "$tmp/err")"
 			stress[$verb.$syn]="n/a"
 			continue
@@ -219,7 +224,7 @@ for verb in validate cmdline; do
 		read -r med p90 < <(measure "$BENCH_STRESS_RUNS" 2 \
 			"$VMCTL" --state-dir "$tmp/state" "$verb" \
 			"$tmp/stress.$syn")
-		printf "$fmt" "$label" "$med" "$p90"
+		row "$label" "$med" "$p90"
 		stress[$verb.$syn]="$med ms"
 	done
 done
