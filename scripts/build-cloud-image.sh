@@ -96,21 +96,16 @@ apt_update_once() {
     apt-get -q update >&2 || log "warning: apt-get update failed"
 }
 
-# Candidate version of a package according to the host's apt lists.
-candidate_version() {
-    local v
-    v=$(LC_ALL=C apt-cache policy -- "$1" 2>/dev/null |
-        awk '$1 == "Candidate:" { print $2; exit }')
-    [[ "$v" == "(none)" ]] && v=""
-    printf '%s' "$v"
-}
-
-# Cache key: changes with this script, the key package versions or the size.
+# Cache key: changes with this script, the key package versions (candidate
+# versions in the host's apt lists; one apt-cache call) or the size.
 compute_inputs() {
-    local p v
+    local out p v
+    out=$(LC_ALL=C apt-cache policy -- "${KEY_PACKAGES[@]}" 2>/dev/null |
+        awk '/^[^[:space:]]/ { p = $0; sub(/:$/, "", p) }
+             $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }') || true
     printf 'script-sha256=%s\nsize=%s\n' "$SCRIPT_HASH" "$IMAGE_SIZE"
     for p in "${KEY_PACKAGES[@]}"; do
-        v=$(candidate_version "$p")
+        v=$(awk -F= -v p="$p" '$1 == p { print $2; exit }' <<<"$out")
         [[ -n "$v" ]] || return 1
         printf '%s=%s\n' "$p" "$v"
     done
@@ -164,7 +159,7 @@ for tool in debootstrap chroot mke2fs qemu-img mount umount; do
 done
 
 # The Debian mirror (and debian-security mirror) the host's apt uses: the
-# first http(s) source carrying suite "main" for a plain suite name resp. a
+# first http(s) source with component "main" for the plain suite resp. the
 # "*-security" suite. Handles one-line (.list) and deb822 (.sources) files.
 apt_sources() {
     local f

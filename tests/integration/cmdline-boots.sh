@@ -26,7 +26,7 @@ accel: tcg
 kernel:
   image: $GUEST/vmlinuz
   initrd: $GUEST/initrd.img
-  cmdline: console=ttyS0 panic=-1
+  cmdline: console=ttyS0 panic=-1 no_timer_check
 network: {ssh_port: auto, ssh_listen: 127.0.0.1}
 vnc: {listen: 127.0.0.1}
 YAML

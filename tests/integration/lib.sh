@@ -154,7 +154,7 @@ accel: tcg
 kernel:
   image: $LC_GUEST/vmlinuz
   initrd: $LC_GUEST/initrd.img
-  cmdline: console=ttyS0 panic=-1 $extra
+  cmdline: console=ttyS0 panic=-1 no_timer_check $extra
 network: {ssh_port: auto, ssh_listen: 127.0.0.1}
 vnc: {listen: 127.0.0.1}
 $more
