@@ -65,6 +65,8 @@ static char *cloud_config(const struct vmctl_spec *spec,
 	char *body, *text;
 
 	cJSON_AddStringToObject(doc, "hostname", spec->name);
+	/* So the guest resolves its own name (sudo asks for it). */
+	cJSON_AddTrueToObject(doc, "manage_etc_hosts");
 	cJSON_AddFalseToObject(doc, "ssh_pwauth");
 	cJSON_AddTrueToObject(doc, "disable_root");
 	users = cJSON_AddArrayToObject(doc, "users");

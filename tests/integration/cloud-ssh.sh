@@ -19,12 +19,15 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-cloud.XXXXXX")
 export VMCTL_STATE_DIR="$TMP/state" VMCTL_TMUX_SOCKET="vmctl-test-cloud-$$"
 SERVER=
 cleanup() {
+	local rc=$?
+	set +e
 	tmux -L "$VMCTL_TMUX_SOCKET" kill-server 2>/dev/null
 	for p in "$VMCTL_STATE_DIR"/vms/*/qemu.pid; do
 		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
 	done
 	[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null
 	rm -rf "$TMP"
+	exit "$rc"
 }
 trap cleanup EXIT
 
