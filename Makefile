@@ -105,6 +105,9 @@ fuzz-run: fuzz
 
 bench: $(VMCTL_BIN)
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/run.sh
+	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/discovery.sh
+	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/lifecycle.sh
+	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/cloud.sh
 
 install: $(VMCTL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/vmctl/configs \
