@@ -59,10 +59,13 @@ The description (all keys optional but "devices"):
        (a group of its own slot), "numa": 0, "boot_vga": 1,
        "reset": "flr bus", "children": [...]}
   A list item may carry "repeat": {"n": 8}: it stands for 8 copies with
-  n = 0..7, and "{EXPR}" or "{EXPR:FMT}" in its strings is replaced by
-  format(EXPR, FMT), EXPR being arithmetic over the repeat variables
-  ("{0x18+n*0x10:02x}:00.0").  Repeats nest, each with its own variable.
+  n = 0..7 ({"b": 4, "d": 32}: 128 copies, every combination), and
+  "{EXPR}" or "{EXPR:FMT}" in its strings is replaced by format(EXPR, FMT),
+  EXPR being a Python expression over the repeat variables
+  ("{0x18+n*0x10:02x}:00.0", "{['nvidia','vfio-pci'][n]}").  Repeats
+  nest: children see their ancestors' variables.
 """
+import itertools
 import json
 import os
 import re
@@ -76,11 +79,12 @@ def subst(value, env):
     if isinstance(value, str):
         def one(m):
             body = m.group(1)
-            expr, _, fmt = body.rpartition(":") if ":" in body else (body, "", "")
-            if not expr:
-                expr, fmt = body, ""
-            v = eval(expr, {"__builtins__": {}}, dict(env))  # trusted test data
-            return format(v, fmt)
+            scope = {"__builtins__": {}}
+            try:    # trusted test data: a Python expression...
+                return format(eval(body, scope, dict(env)))
+            except SyntaxError:  # ...or one with a format spec
+                expr, _, fmt = body.rpartition(":")
+                return format(eval(expr, scope, dict(env)), fmt)
         return TEMPLATE.sub(one, value) if env else value
     if isinstance(value, list):
         return expand(value, env)
@@ -95,9 +99,10 @@ def expand(items, env=None):
     out = []
     for item in items:
         if isinstance(item, dict) and "repeat" in item:
-            (var, count), = item["repeat"].items()
-            for i in range(count):
-                out.append(subst(item, {**env, var: i}))
+            names = list(item["repeat"])
+            for values in itertools.product(
+                    *(range(item["repeat"][v]) for v in names)):
+                out.append(subst(item, {**env, **dict(zip(names, values))}))
         else:
             out.append(subst(item, env))
     return out
@@ -231,7 +236,7 @@ class Gen:
         rev = int(e.get("rev", "00"), 16)
         subsys = (0, 0) if bridge else \
             tuple(int(x, 16) for x in e.get("subsys", e["id"]).split(":"))
-        numa = e.get("numa", -1)
+        numa = int(e.get("numa", -1))
         w = self.write
         w(path + "/vendor", "0x%04x\n" % vendor)
         w(path + "/device", "0x%04x\n" % device)
@@ -280,14 +285,17 @@ class Gen:
                 w(gdir + "/type", "DMA\n")
                 w(gdir + "/reserved_regions",
                   "0x00000000fee00000 0x00000000feefffff msi\n")
-            if self.iommu_dir:
+            if self.iommu_dir and not os.path.isdir(path + "/iommu"):
                 self.link(path + "/iommu", self.iommu_dir)
+        buses = self.bus_range(a) if bridge else None
         return {"address": fmt_addr(a), "vendor": "%04x" % vendor,
                 "device": "%04x" % device, "class": "%06x" % cls,
                 "revision": "%02x" % rev,
                 "subsystem": None if bridge else "%04x:%04x" % subsys,
                 "bridge": bridge, "driver": drv, "iommu_group": g,
                 "numa_node": numa,
+                "secondary": "%02x" % buses[0] if buses else None,
+                "subordinate": "%02x" % buses[1] if buses else None,
                 "parent": fmt_addr(rec["parent"]) if rec["parent"] else None}
 
     # -- IOMMU, disks, NICs --------------------------------------------------

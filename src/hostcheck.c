@@ -473,8 +473,8 @@ static void judge_cmdline(const struct hostcheck_facts *f,
 {
 	static const char *const keys[] = {
 		"intel_iommu", "amd_iommu", "iommu", "intremap",
-		"vfio_pci.ids", "vfio_pci.disable_vga", "vfio_iommu_type1."
-		"allow_unsafe_interrupts", "pcie_acs_override",
+		"vfio_pci.ids", "vfio_pci.disable_vga",
+		"vfio_iommu_type1.allow_unsafe_interrupts", "pcie_acs_override",
 		"modprobe.blacklist", "rd.driver.blacklist", "rd.driver.pre",
 		"video", "nomodeset", "hugepages", "hugepagesz",
 		"default_hugepagesz", "isolcpus", "kvm.ignore_msrs",

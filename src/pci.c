@@ -195,10 +195,21 @@ struct scanned {
 	struct pci_dev *dev;
 };
 
+/* What libpci_read() has allocated, while libpci may longjmp out. */
+static __thread struct scanned *scanning;
+
 static int cmp_scanned(const void *a, const void *b)
 {
 	return pci_addr_cmp(&((const struct scanned *)a)->fn.addr,
 			    &((const struct scanned *)b)->fn.addr);
+}
+
+static bool strv_has(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
 }
 
 /* Mark what a GPU verdict looks at: every function of a slot holding a
@@ -207,6 +218,10 @@ static int cmp_scanned(const void *a, const void *b)
 static void mark_gpu_scope(const struct vmctl_env *env, const char *devices,
 			   struct scanned *v, size_t n)
 {
+	struct strv groups = { 0 };
+	size_t *slot = xcalloc(n ? n : 1, sizeof(*slot));
+	size_t n_slot = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		size_t a = i, b = i + 1;
 
@@ -219,21 +234,23 @@ static void mark_gpu_scope(const struct vmctl_env *env, const char *devices,
 						   &v[i].fn.addr))
 			b++;
 		for (size_t j = a; j < b; j++)
-			v[j].fn.detailed = true;
+			if (!v[j].fn.detailed) {
+				v[j].fn.detailed = true;
+				slot[n_slot++] = j;
+			}
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < n_slot; k++) {
 		char name[PCI_ADDR_STRLEN];
-		cleanup_free char *dir = NULL;
+		cleanup_free char *dir = xasprintf("%s/%s", devices,
+				pci_addr_format(&v[slot[k]].fn.addr, name));
 		cleanup_free char *group = NULL;
 		cleanup_free char *gdir = NULL;
 		struct strv members = { 0 };
 
-		if (!v[i].fn.detailed || !pci_function_is_display(&v[i].fn))
+		if (sysfs_link_name(dir, "iommu_group", &group) < 0 ||
+		    strv_has(&groups, group))
 			continue;
-		dir = xasprintf("%s/%s", devices,
-				pci_addr_format(&v[i].fn.addr, name));
-		if (sysfs_link_name(dir, "iommu_group", &group) < 0)
-			continue;
+		strv_push(&groups, group);
 		gdir = xasprintf("%s/kernel/iommu_groups/%s/devices",
 				 env->sysfs, group);
 		if (sysfs_list_dir(gdir, &members) < 0)
@@ -250,6 +267,8 @@ static void mark_gpu_scope(const struct vmctl_env *env, const char *devices,
 		}
 		strv_clear(&members);
 	}
+	strv_clear(&groups);
+	free(slot);
 }
 
 /* What libpci gives beyond ids and class, for one function. */
@@ -315,8 +334,13 @@ static int libpci_read(const struct vmctl_env *env, char *bus_dir,
 	if (setjmp(jump) != 0) {
 		libpci_jump = NULL;
 		pci_cleanup(acc);
-		free(host->scratch);
-		host->scratch = NULL;
+		for (size_t i = 0; scanning != NULL && i < host->n; i++) {
+			free(scanning[i].fn.vendor_name);
+			free(scanning[i].fn.device_name);
+			free(scanning[i].fn.class_name);
+		}
+		free(scanning);
+		scanning = NULL;
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "reading PCI devices: %s", libpci_msg);
 	}
@@ -324,8 +348,9 @@ static int libpci_read(const struct vmctl_env *env, char *bus_dir,
 	pci_scan_bus(acc);
 	for (struct pci_dev *d = acc->devices; d != NULL; d = d->next)
 		host->n++;
-	/* Kept in host while libpci may jump, so the error path frees it. */
-	host->scratch = v = xcalloc(host->n ? host->n : 1, sizeof(*v));
+	/* Kept in a static while libpci may jump, so the error path can
+	 * free it. */
+	scanning = v = xcalloc(host->n ? host->n : 1, sizeof(*v));
 	for (struct pci_dev *d = acc->devices; d != NULL; d = d->next) {
 		struct scanned *s = &v[n++];
 
@@ -351,8 +376,8 @@ static int libpci_read(const struct vmctl_env *env, char *bus_dir,
 	host->fns = xcalloc(n ? n : 1, sizeof(*host->fns));
 	for (size_t i = 0; i < n; i++)
 		host->fns[i] = v[i].fn;
-	free(host->scratch);
-	host->scratch = NULL;
+	free(scanning);
+	scanning = NULL;
 	pci_cleanup(acc);
 	return 0;
 }
@@ -366,18 +391,22 @@ static void add_extra(struct pci_host *host, int group, const char *name)
 }
 
 /*
- * Count the groups, and look into the ones that matter (those holding a
- * display function) for members that are not PCI functions: the kernel's
- * viability rule covers them too.
+ * Count the groups, and look into the ones that matter (those of the
+ * functions in slots holding a display function) for members that are
+ * not PCI functions: the kernel's viability rule covers them too.
  */
 static void read_groups(const struct vmctl_env *env, struct pci_host *host)
 {
 	cleanup_free char *dir = xasprintf("%s/kernel/iommu_groups",
 					   env->sysfs);
 	struct strv groups = { 0 };
+	int *seen = xcalloc(host->n ? host->n : 1, sizeof(*seen));
+	size_t n_seen = 0;
 
-	if (sysfs_list_dir(dir, &groups) < 0)
+	if (sysfs_list_dir(dir, &groups) < 0) {
+		free(seen);
 		return;
+	}
 	host->n_groups = groups.n;
 	host->iommu = groups.n > 0;
 	strv_clear(&groups);
@@ -385,16 +414,22 @@ static void read_groups(const struct vmctl_env *env, struct pci_host *host)
 		const struct pci_function *fn = &host->fns[i];
 		struct strv members = { 0 };
 		cleanup_free char *gdir = NULL;
-		bool seen = false;
+		bool in_display_slot = false, done = false;
 
-		if (!pci_function_is_display(fn) || fn->iommu_group < 0)
+		/* fns is sorted: a slot's functions are neighbours. */
+		for (size_t j = i; j < host->n && pci_addr_same_slot(
+			     &host->fns[j].addr, &fn->addr); j++)
+			in_display_slot |= pci_function_is_display(
+				&host->fns[j]);
+		for (size_t j = i; j > 0 && pci_addr_same_slot(
+			     &host->fns[j - 1].addr, &fn->addr); j--)
+			in_display_slot |= pci_function_is_display(
+				&host->fns[j - 1]);
+		for (size_t k = 0; k < n_seen; k++)
+			done |= seen[k] == fn->iommu_group;
+		if (!in_display_slot || fn->iommu_group < 0 || done)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (pci_function_is_display(&host->fns[j]) &&
-			    host->fns[j].iommu_group == fn->iommu_group)
-				seen = true;
-		if (seen)
-			continue;
+		seen[n_seen++] = fn->iommu_group;
 		gdir = xasprintf("%s/%d/devices", dir, fn->iommu_group);
 		if (sysfs_list_dir(gdir, &members) < 0)
 			continue;
@@ -407,6 +442,7 @@ static void read_groups(const struct vmctl_env *env, struct pci_host *host)
 		}
 		strv_clear(&members);
 	}
+	free(seen);
 }
 
 int pci_host_read(const struct vmctl_env *env, unsigned flags,

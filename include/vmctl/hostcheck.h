@@ -49,6 +49,8 @@ struct hostcheck_facts {
 	char *tmux_version, *tmux_error;
 	size_t gpus;                 /* GPUs in the host */
 	struct strv passable;        /* "0000:01:00.0 (ready)" */
+	struct strv host_devices;    /* "root filesystem /dev/sda2 on ..." */
+	struct strv host_notes;      /* what could not be traced */
 	char *gpu_error;             /* the PCI tree could not be read */
 };
 

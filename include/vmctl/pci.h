@@ -41,6 +41,10 @@ struct pci_function {
 	char *reset_method;      /* NULL: no attribute (old kernel) */
 	bool has_parent;         /* the upstream bridge is a PCI function */
 	struct pci_addr parent;
+	/* Read in full.  With PCI_HOST_GPU_SCOPE only the functions a GPU
+	 * verdict looks at are; the others have address, ids and class,
+	 * and the fields above at their "none" values. */
+	bool detailed;
 };
 
 /* A device the host itself needs, and why. */
@@ -73,6 +77,10 @@ struct pci_host {
 enum {
 	PCI_HOST_NAMES = 1 << 0,    /* look names up in pci.ids */
 	PCI_HOST_NEEDS = 1 << 1,    /* find the root fs and route devices */
+	/* Read in full only the slots of display functions and the members
+	 * of their IOMMU groups (all a GPU verdict needs; much less I/O on
+	 * a big server).  Every function still has address, ids, class. */
+	PCI_HOST_GPU_SCOPE = 1 << 2,
 };
 
 /*

@@ -99,7 +99,7 @@ lc_qemu_pids() {
 	[ -z "${1:-}" ] || want=$VMCTL_STATE_DIR/vms/$1/
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
-		comm=$(cat "$d/comm" 2>/dev/null) || continue
+		read -r comm 2>/dev/null < "$d/comm" || continue
 		case $comm in qemu*) ;; *) continue ;; esac
 		cmd=$(tr '\0' '\n' < "$d/cmdline" 2>/dev/null) || continue
 		case $cmd in *"$want"*) ;; *) continue ;; esac

@@ -14,7 +14,7 @@ TEST_NAME=lifecycle-exit-status
 . "$(dirname "$0")/lib.sh"
 lc_setup exitst
 
-: "${LC_ROUNDS:=12}"   # rounds of each kind (guest poweroffs: a third)
+: "${LC_ROUNDS:=10}"   # rounds of each kind (guest poweroffs: a quarter + 1)
 vm=ex
 vmc create "$(lc_spec $vm)" >/dev/null 2>&1 || fail "create failed"
 bad=()
@@ -42,7 +42,7 @@ for ((i = 0; i < LC_ROUNDS; i++)); do
 	vmc start $vm >/dev/null 2>&1 || fail "start failed"
 done
 boots=1
-for ((i = 0; i < LC_ROUNDS / 3 + 1; i++)); do
+for ((i = 0; i < LC_ROUNDS / 4 + 1; i++)); do
 	lc_wait_ready $vm 180 $boots
 	vmc stop $vm >/dev/null || fail "stop failed"
 	expect "vmctl stop #$i" '["powerdown",0,null]' "$(exit_of)"

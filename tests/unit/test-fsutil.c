@@ -56,8 +56,13 @@ static void test_files(void)
 	strcat(deep, "/a/b/c");
 	ok(fs_mkdir_p(deep, 0700, &err) == 0 && stat(deep, &st) == 0 &&
 	   (st.st_mode & 0777) == 0700, "mkdir -p");
-	ok(symlink("/", strcat(strcpy(malloc(strlen(dir) + 8), dir), "/l"))
-	   == 0, "a symlink to / inside");
+	{
+		char *link = malloc(strlen(dir) + 8);
+
+		strcat(strcpy(link, dir), "/l");
+		ok(symlink("/", link) == 0, "a symlink to / inside");
+		free(link);
+	}
 	ok(fs_remove_tree(dir, &err) == 0 && stat(dir, &st) < 0 &&
 	   stat("/etc/passwd", &st) == 0, "rm -rf does not follow symlinks");
 	ok(fs_remove_tree(dir, &err) == 0, "removing a missing tree is fine");

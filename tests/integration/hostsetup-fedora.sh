@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# host-setup on a fake Fedora 39 (grubby and BLS entries, dracut) root (tests/hostsetup/fedora/), for the host of
+# tests/hostsetup/hosts/intel-nvidia.json: the plan (--dry-run), the files and
+# commands of --yes, "Already configured", byte-exact --undo, SIGKILL at
+# every step then a rerun, and a failing regeneration rolled back.  See
+# hostsetup-lib.sh.
+TEST_NAME=hostsetup-fedora
+. "$(dirname "$0")/hostsetup-lib.sh"
+hs_init fedora intel-nvidia
+HS_SELECTOR=NVIDIA
+hs_flavour_checks grubby dracut
+hs_done

@@ -1,0 +1,233 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# /test/main of the "GPU host" guest (busybox ash), run by its /init.
+# tests/integration/vfio-real-kernel.sh boots the guest twice and reads
+# what this prints on the serial console:
+#
+#   VFIOTEST step=NAME rc=N              a vmctl command (or check) ended
+#   VFIOTEST begin=NAME / end=NAME       NAME's output (stdout, then stderr
+#                                        as NAME.err) between these lines
+#   VFIOTEST driver tag=T fn=F addr=A driver=D group=G
+#                                        where function F (gpu|audio) is
+#   VFIOTEST vfio tag=T nodes=...        /dev/vfio at that moment
+#   VFIOTEST file=PATH (base64 between begin=file:PATH / end=file:PATH)
+#   VFIOTEST done boot=N
+#
+# Boot 1 (no /test/bootN): a host as after a normal boot (native drivers,
+# no vfio loaded): host-check, gpu list, host-setup --now, release,
+# a VM with the GPU managed, stop, kill, a VM whose QEMU fails.
+# Boot 2 (/test/boot2; GRUB's file and initramfs-tools' modules as boot 1
+# left them, the kernel command line GRUB would build from them): the
+# modules initramfs-tools would load first, then the native drivers; the
+# functions must be on vfio-pci.  Boot 3 (/test/boot3; boot 1's command
+# line and the modprobe.d file host-setup left): loading the native drivers
+# must bring vfio-pci first (softdep) with the ids (options).
+
+GPU_ID=1af4:1050
+VM=gpuvm
+QMP_PORT=4444
+
+# Kernel messages stay in dmesg (printed at the end): on the console they
+# would cut into the lines the host parses.
+echo 1 >/proc/sys/kernel/printk
+
+say() { echo "VFIOTEST $*"; }
+
+# Debian's busybox runs its own applets before anything on PATH (it is
+# built with FEATURE_SH_STANDALONE): call kmod's modprobe by its path.
+# (vmctl itself finds kmod through PATH, as execvp does.)
+modprobe() { /usr/sbin/modprobe "$@"; }
+
+# run NAME CMD...: run a command, its stdout and stderr in blocks.
+run() {
+    name=$1
+    shift
+    echo "VFIOTEST begin=$name"
+    # Bounded: a hung command fails its step instead of the whole boot
+    # (our own shell functions bound themselves).
+    case $(type "$1") in
+    *function*) "$@" >/tmp/out.$$ 2>/tmp/err.$$ ;;
+    *) timeout 120 "$@" >/tmp/out.$$ 2>/tmp/err.$$ ;;
+    esac
+    rc=$?
+    cat /tmp/out.$$
+    echo "VFIOTEST end=$name"
+    echo "VFIOTEST begin=$name.err"
+    cat /tmp/err.$$
+    echo "VFIOTEST end=$name.err"
+    say "step=$name rc=$rc"
+    say "time step=$name end=$(cut -d' ' -f1 /proc/uptime)"
+    rm -f /tmp/out.$$ /tmp/err.$$
+    return $rc
+}
+
+# The stand-in GPU's functions, found by id: GPU=0000:01:00.0 and the
+# other function(s) of its slot.
+GPU=""
+for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1050 ]; then
+        GPU=${d##*/}
+    fi
+done
+if [ -z "$GPU" ]; then
+    say "error no $GPU_ID device"
+    exit 1
+fi
+AUDIO=${GPU%.0}.1
+say "functions gpu=$GPU audio=$AUDIO"
+
+drivers() {
+    for f in gpu audio; do
+        if [ $f = gpu ]; then a=$GPU; else a=$AUDIO; fi
+        drv=$(readlink "/sys/bus/pci/devices/$a/driver")
+        grp=$(readlink "/sys/bus/pci/devices/$a/iommu_group")
+        say "driver tag=$1 fn=$f addr=$a driver=${drv##*/} group=${grp##*/}"
+    done
+    say "vfio tag=$1 nodes=$(ls /dev/vfio 2>/dev/null | tr '\n' ' ')"
+}
+
+# show_file PATH [TAG]: the file, base64, as block TAG:PATH (file:PATH)
+show_file() {
+    echo "VFIOTEST begin=${2:-file}:$1"
+    if [ -e "$1" ]; then base64 "$1"; fi
+    echo "VFIOTEST end=${2:-file}:$1"
+}
+
+# What udev coldplug does on a host where nothing claims the card early.
+# modprobe is kmod's (as on Debian): it takes module options from the
+# kernel command line and /etc/modprobe.d, and follows softdeps.
+native_drivers() {
+    for m in virtio_pci snd-hda-intel virtio-gpu; do
+        modprobe $m || say "warning modprobe $m failed"
+    done
+}
+
+vfio_loaded() {
+    say "modules tag=$1 vfio_pci=$([ -e /sys/module/vfio_pci ] && echo y || echo n) vfio_iommu_type1=$([ -e /sys/module/vfio_iommu_type1 ] && echo y || echo n)"
+}
+
+qmp_query() {
+    # A second QMP monitor on loopback TCP (busybox nc speaks no unix
+    # sockets); vmctl keeps its own qmp.sock.
+    {
+        echo '{"execute":"qmp_capabilities"}'
+        sleep 1
+        echo "{\"execute\":\"$1\"}"
+        sleep 2
+    } | timeout 15 nc 127.0.0.1 $QMP_PORT | grep '"return"' | tail -n 1
+}
+
+nested_vfio_fds() {
+    pid=$(vmctl status $VM --json | sed -n 's/.*"pid":[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1)
+    say "nested pid=$pid"
+    [ -n "$pid" ] || return 1
+    ls -l /proc/$pid/fd 2>/dev/null | grep -o '/dev/vfio/.*' | sort -u | tr '\n' ' '
+    echo
+}
+
+boot1() {
+    native_drivers
+    drivers boot1-start
+    run hostcheck vmctl host-check
+    run gpulist-json vmctl gpu list --json
+    run gpulist vmctl gpu list
+    run lsmod-before lsmod
+    vfio_loaded before-hostsetup
+    run hostsetup vmctl host-setup $GPU_ID --now --yes
+    drivers after-hostsetup
+    vfio_loaded after-hostsetup
+    # Whatever host-setup managed, go on from a bound state so the steps
+    # after it are still tested (the host fails the hostsetup step itself).
+    gd=$(readlink /sys/bus/pci/devices/$GPU/driver)
+    if [ "${gd##*/}" != vfio-pci ]; then
+        say "note recovering: modprobe vfio-pci, vmctl bind"
+        modprobe vfio-pci
+        run bind-recover vmctl bind $GPU_ID
+        drivers after-bind-recover
+    fi
+    show_file /etc/default/grub
+    show_file /etc/modprobe.d/vfio.conf
+    show_file /etc/initramfs-tools/modules
+    show_file /var/log/vmctl-regen.log
+    run grub-cmdline sh -c '. /etc/default/grub && echo "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT"'
+    run hostsetup-again vmctl host-setup $GPU_ID --now --yes
+    run gpulist-bound vmctl gpu list --json
+    run release vmctl release $GPU_ID
+    drivers after-release
+    run gpulist-released vmctl gpu list --json
+
+    # A managed GPU is for hosts that did not run host-setup: start from
+    # one where the vfio modules are not loaded.
+    modprobe -r vfio-pci vfio_iommu_type1
+    vfio_loaded before-create
+    run create vmctl create /test/gpuvm.yaml
+    gd=$(readlink /sys/bus/pci/devices/$GPU/driver)
+    if [ "${gd##*/}" != vfio-pci ]; then
+        say "note recovering: modprobe vfio-pci, create again"
+        drivers after-failed-create
+        run destroy-failed vmctl destroy $VM --force
+        modprobe vfio-pci
+        run create-recover vmctl create /test/gpuvm.yaml
+    fi
+    drivers vm-running
+    run status vmctl status $VM --json
+    run nested-fds nested_vfio_fds
+    run query-pci qmp_query query-pci
+    run stop vmctl stop $VM --timeout 5
+    drivers after-stop
+    # A QEMU that dies (SIGKILL through vmctl kill) gives its GPU back too.
+    run start vmctl start $VM
+    drivers vm-restarted
+    run kill vmctl kill $VM
+    drivers after-kill
+    run destroy vmctl destroy $VM
+    # A start that fails after vmctl bound the GPU (QEMU refuses its
+    # command line) must give the functions back too.
+    drivers before-create-bad
+    run create-bad vmctl create /test/gpuvm-bad.yaml
+    drivers after-create-bad
+    # What host-setup left behind at the end, for the next boots.
+    show_file /etc/default/grub final
+    show_file /etc/modprobe.d/vfio.conf final
+    show_file /etc/initramfs-tools/modules final
+}
+
+boot2() {
+    run cmdline cat /proc/cmdline
+    # initramfs-tools loads /etc/initramfs-tools/modules first (kmod
+    # adds the options of the kernel command line), then udev brings the
+    # rest.
+    grep -v '^[[:space:]]*#' /etc/initramfs-tools/modules | while read -r m args; do
+        [ -n "$m" ] || continue
+        # shellcheck disable=SC2086
+        modprobe "$m" $args || say "warning modprobe $m failed"
+    done
+    native_drivers
+    drivers boot2
+    run hostcheck2 vmctl host-check
+    run gpulist2-json vmctl gpu list --json
+}
+
+# Boot 3: the boot command line without vfio-pci.ids and host-setup's
+# modprobe.d file: the native drivers' softdeps must pull vfio-pci in
+# first, with its ids option.
+boot3() {
+    run cmdline cat /proc/cmdline
+    native_drivers
+    drivers boot3
+    vfio_loaded boot3
+    run gpulist3-json vmctl gpu list --json
+}
+
+if [ -e /test/boot2 ]; then
+    boot2
+    n=2
+elif [ -e /test/boot3 ]; then
+    boot3
+    n=3
+else
+    boot1
+    n=1
+fi
+run dmesg sh -c 'dmesg | grep -iE "vfio|dmar|iommu|virtio|snd_hda|hda" | tail -n 60'
+say "done boot=$n"
