@@ -368,13 +368,20 @@ int hostsetup_undo(const struct vmctl_env *env, const char *root,
 				 "files failed; fix that and rerun --undo");
 		goto out;
 	}
-	/* Done: forget the transaction (the lock file stays). */
+	/* Done: forget the transaction (the lock file stays).  The manifest
+	 * goes first: once it is gone the undo is complete, and a kill now
+	 * leaves only unreferenced backups, which the next run replaces. */
 	{
 		cleanup_free char *manifest = xasprintf("%s/manifest.json",
 							t.dir);
 		cleanup_free char *backup = xasprintf("%s/backup", t.dir);
 
-		if (fs_remove_tree(backup, err) < 0 || unlink(manifest) < 0)
+		if (unlink(manifest) < 0 && errno != ENOENT) {
+			vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					  manifest);
+			goto out;
+		}
+		if (fs_remove_tree(backup, err) < 0)
 			goto out;
 	}
 	ret = 0;
