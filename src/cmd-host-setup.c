@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmctl host-setup [SELECTOR...] [--dry-run] [--now] [--undo] [--yes]
  *                  [--force] [--root DIR] */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .root = "/" };
+	cleanup_free char *root_real = NULL;
 	struct pci_host host = { 0 };
 	struct gpu_list gpus = { 0 };
 	struct hs_plan plan = { 0 };
@@ -79,6 +81,14 @@ static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
 		case 'r': o.root = optarg; break;
 		default: return cmd_done(opt);
 		}
+	}
+	/* One spelling of the root, so --undo finds what --yes recorded. */
+	if (strcmp(o.root, "/") != 0) {
+		root_real = realpath(o.root, NULL);
+		if (root_real == NULL)
+			return vmctl_error_errno(err, VMCTL_EXIT_USAGE, errno,
+						 "--root %s", o.root);
+		o.root = root_real;
 	}
 	if (o.undo) {
 		if (optind < argc)

@@ -263,6 +263,14 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 		}
 		n_before++;
 	}
+	/* Until the regeneration below succeeds, a rerun must redo it even
+	 * if every file already has its new content. */
+	if (plan->n_edits > 0 || plan->n_commands > 0) {
+		cJSON_DeleteItemFromObject(t.manifest, "regen_pending");
+		cJSON_AddTrueToObject(t.manifest, "regen_pending");
+		if (txn_save(&t, err) < 0)
+			goto out;
+	}
 	/* 2. Replace the files, each atomically. */
 	for (size_t i = 0; i < plan->n_edits; i++) {
 		const struct hs_edit *e = &plan->edits[i];
@@ -288,7 +296,12 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 					 "rebuilding boot files failed too "
 					 "(%s)", again->message);
 		} else {
+			struct vmctl_error *ignored = NULL;
+
 			vmctl_error_wrap(err, "changes rolled back");
+			cJSON_DeleteItemFromObject(t.manifest, "regen_pending");
+			txn_save(&t, &ignored);
+			vmctl_error_free(ignored);
 		}
 		vmctl_error_free(again);
 		for (size_t i = 0; i < n_regen; i++)
@@ -296,6 +309,9 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 		free(regen);
 		goto out;
 	}
+	cJSON_DeleteItemFromObject(t.manifest, "regen_pending");
+	if (txn_save(&t, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	for (size_t i = 0; i < n_before; i++)
@@ -341,6 +357,15 @@ int hostsetup_undo(const struct vmctl_env *env, const char *root,
 		if (path == NULL)
 			continue;
 		full = target_path(root, path);
+		/* A write killed before its rename leaves DIR/.NAME.tmp. */
+		{
+			cleanup_free char *tmp = NULL;
+			const char *slash = strrchr(full, '/');
+
+			tmp = xasprintf("%.*s/.%s.tmp", (int)(slash - full),
+					full, slash + 1);
+			unlink(tmp);
+		}
 		if (cJSON_IsTrue(cJSON_GetObjectItem(f, "existed"))) {
 			cleanup_free char *bpath = xasprintf("%s/backup/%s",
 				t.dir, cJSON_GetStringValue(
@@ -391,4 +416,28 @@ out:
 	free(regen);
 	txn_close(&t);
 	return ret;
+}
+
+bool hostsetup_regen_pending(const struct vmctl_env *env, const char *root)
+{
+	cleanup_free char *path = xasprintf("%s/host-setup/manifest.json",
+					    env->state_dir);
+	cleanup_free char *text = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len;
+	cJSON *m;
+	bool pending = false;
+
+	if (fs_read_file(path, 16u << 20, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return false;
+	}
+	m = cJSON_ParseWithLength(text, len);
+	if (cJSON_IsTrue(cJSON_GetObjectItem(m, "regen_pending")) &&
+	    cJSON_IsString(cJSON_GetObjectItem(m, "root")) &&
+	    strcmp(cJSON_GetObjectItem(m, "root")->valuestring, root) == 0)
+		pending = true;
+	cJSON_Delete(m);
+	return pending;
 }

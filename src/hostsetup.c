@@ -418,6 +418,45 @@ static bool has_karg_words(const char *text, const struct strv *kargs)
 	return all;
 }
 
+/*
+ * The options in kernelstub's configuration (JSON strings) that set one of
+ * our keys to another value, space-separated, for --delete-options.
+ */
+static char *stale_kernelstub_options(const char *text, const struct karg *kargs,
+				      size_t nk)
+{
+	char *out = xstrdup("");
+
+	for (const char *p = strchr(text, '"'); p != NULL;) {
+		const char *end = strchr(p + 1, '"');
+		cleanup_free char *word = NULL;
+
+		if (end == NULL)
+			break;
+		word = xstrndup(p + 1, (size_t)(end - p - 1));
+		for (size_t i = 0; i < nk; i++) {
+			struct strv one = { 0 };
+			cleanup_free char *want = xasprintf("%s=%s", kargs[i].key,
+							    kargs[i].value);
+			bool same_key, same;
+
+			strv_push(&one, word);
+			same_key = kcmdline_get(&one, kargs[i].key) != NULL;
+			same = strcmp(word, want) == 0;
+			strv_clear(&one);
+			if (same_key && !same && !strstr(out, word)) {
+				char *more = xasprintf("%s%s%s", out,
+						       *out ? " " : "", word);
+
+				free(out);
+				out = more;
+			}
+		}
+		p = strchr(end + 1, '"');
+	}
+	return out;
+}
+
 static int plan_boot(const char *root, struct hs_plan *plan,
 		     const struct karg *kargs, size_t nk,
 		     struct vmctl_error **err)
@@ -502,8 +541,20 @@ static int plan_boot(const char *root, struct hs_plan *plan,
 		if (read_target(root, KERNELSTUB_CONF, &text, NULL, err) < 0)
 			return -1;
 		if (!has_karg_words(text, &plan->kargs)) {
+			/* kernelstub appends: other values of our keys must go
+			 * first, or the kernel line would carry both. */
+			cleanup_free char *stale = stale_kernelstub_options(
+				text ? text : "", kargs, nk);
 			const char *const c[] = { "kernelstub", "--add-options",
 						  joined, NULL };
+
+			if (*stale) {
+				const char *const d[] = {
+					"kernelstub", "--delete-options", stale,
+					NULL };
+				add_command(&plan->commands, &plan->n_commands,
+					    root, d);
+			}
 			add_command(&plan->commands, &plan->n_commands, root,
 				    c);
 		}
@@ -552,7 +603,13 @@ static char *hook_script(const struct pci_function *const *fns, size_t n,
 		"prereqs() { echo \"$PREREQ\"; }\n"
 		"case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
 		"for dev in%s; do\n"
-		"\techo vfio-pci > /sys/bus/pci/devices/$dev/driver_override\n"
+		"\td=/sys/bus/pci/devices/$dev\n"
+		"\techo vfio-pci > $d/driver_override\n"
+		"\t# A driver that loaded first (udev runs early) gives it up.\n"
+		"\tif [ -e $d/driver ] && [ \"$(basename \"$(readlink $d/driver)\")\" != vfio-pci ]; then\n"
+		"\t\techo $dev > $d/driver/unbind\n"
+		"\tfi\n"
+		"\techo $dev > /sys/bus/pci/drivers_probe 2>/dev/null || true\n"
 		"done\n", list);
 }
 
@@ -619,6 +676,45 @@ static int plan_initrd(const struct vmctl_env *env, const char *root,
 			   "`vmctl bind` after boot",
 			   hs_initrd_name(plan->initrd));
 	return 0;
+}
+
+/* An earlier run was killed after changing files but before its
+ * regeneration finished: rebuild everything, even if no file changes.
+ * The commands that are not regeneration (grubby's, kernelstub's) keep
+ * their place first; then every regeneration, in the usual order. */
+static void add_missing_regen(struct hs_plan *plan)
+{
+	struct strv *regen = NULL, *all = NULL;
+	size_t n = 0, n_all = 0;
+
+	hostsetup_regen_commands(plan->root, plan->boot, plan->initrd, &regen,
+				 &n);
+	for (size_t k = 0; k < plan->n_commands; k++) {
+		cleanup_free char *b = kcmdline_join(&plan->commands[k]);
+		bool is_regen = false;
+
+		for (size_t i = 0; i < n && !is_regen; i++) {
+			cleanup_free char *a = kcmdline_join(&regen[i]);
+
+			is_regen = strcmp(a, b) == 0;
+		}
+		if (is_regen) {
+			strv_clear(&plan->commands[k]);
+			continue;
+		}
+		all = xreallocarray(all, n_all + 1, sizeof(*all));
+		all[n_all++] = plan->commands[k];
+	}
+	for (size_t i = 0; i < n; i++) {
+		all = xreallocarray(all, n_all + 1, sizeof(*all));
+		all[n_all++] = regen[i];
+	}
+	free(regen);
+	free(plan->commands);
+	plan->commands = all;
+	plan->n_commands = n_all;
+	strv_push(&plan->notes, "an earlier host-setup was interrupted before "
+		  "its boot files were rebuilt: rebuilding them now");
 }
 
 int hostsetup_plan(const struct vmctl_env *env, const char *root,
@@ -756,6 +852,8 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 	    plan_initrd(env, root, fns, n, by_address, any_by_address, &plan,
 			modprobe_changed, err) < 0)
 		goto fail;
+	if (hostsetup_regen_pending(env, root))
+		add_missing_regen(&plan);
 	for (size_t i = 0; i < nk; i++)
 		free((char *)kargs[i].key);
 	free(kargs);

@@ -103,13 +103,19 @@ void proc_result_clear(struct proc_result *r)
 
 char *proc_result_summary(const struct proc_result *r)
 {
-	const char *s = r->err;
+	const char *end = r->err + strlen(r->err), *start;
 
-	while (*s == '\n' || *s == ' ')
-		s++;
-	if (*s != '\0')
-		return xstrndup(s, strcspn(s, "\n"));
-	return xasprintf("exit status %d", r->status);
+	/* The last line is where programs put the error that stopped them;
+	 * earlier lines are often warnings. */
+	while (end > r->err && (end[-1] == '\n' || end[-1] == ' ' ||
+				end[-1] == '\r'))
+		end--;
+	if (end == r->err)
+		return xasprintf("exit status %d", r->status);
+	start = end;
+	while (start > r->err && start[-1] != '\n')
+		start--;
+	return xstrndup(start, (size_t)(end - start));
 }
 
 int proc_exec(const struct strv *argv, struct vmctl_error **err)

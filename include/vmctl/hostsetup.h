@@ -96,6 +96,10 @@ char *hostsetup_plan_render(const struct hs_plan *plan);
 int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 		    struct vmctl_error **err);
 
+/* Did a run on `root` change files and die before its regeneration
+ * commands succeeded?  (The manifest says so until they have.) */
+bool hostsetup_regen_pending(const struct vmctl_env *env, const char *root);
+
 /* Put back every file host-setup ever changed, byte for byte, and rerun
  * the regeneration.  *nothing is set when there was nothing to undo. */
 int hostsetup_undo(const struct vmctl_env *env, const char *root,

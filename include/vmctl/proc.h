@@ -26,7 +26,8 @@ int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err);
 void proc_result_clear(struct proc_result *r);
 
-/* The first line of stderr worth showing, or the exit status. */
+/* The last line of stderr (where the error usually is), or the exit
+ * status. */
 char *proc_result_summary(const struct proc_result *r);
 
 /* Replace this process with argv (for attach, ssh). Returns only on error. */

@@ -368,6 +368,9 @@ check "boot 2: both functions on vfio-pci from boot" drivers_are boot2 vfio-pci 
 check "boot 2: gpu list says ready" gpulist_check gpulist2-json ready
 show hostcheck2
 check "boot 2: host-check: vfio modules loaded" has "$(block hostcheck2)" '^ok +vfio '
+show release2
+check "boot 2: release gives the functions to virtio-pci and snd_hda_intel" \
+	drivers_are after-release2 virtio-pci snd_hda_intel
 
 # ---- boot 3: host-setup's modprobe.d file alone ----------------------------
 
