@@ -602,14 +602,15 @@ static char *hook_script(const struct pci_function *const *fns, size_t n,
 		"PREREQ=\"\"\n"
 		"prereqs() { echo \"$PREREQ\"; }\n"
 		"case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
+		"pci=/sys/bus/pci\n"
 		"for dev in%s; do\n"
-		"\td=/sys/bus/pci/devices/$dev\n"
+		"\td=$pci/devices/$dev\n"
 		"\techo vfio-pci > $d/driver_override\n"
 		"\t# A driver that loaded first (udev runs early) gives it up.\n"
 		"\tif [ -e $d/driver ] && [ \"$(basename \"$(readlink $d/driver)\")\" != vfio-pci ]; then\n"
 		"\t\techo $dev > $d/driver/unbind\n"
 		"\tfi\n"
-		"\techo $dev > /sys/bus/pci/drivers_probe 2>/dev/null || true\n"
+		"\techo $dev > $pci/drivers_probe 2>/dev/null || true\n"
 		"done\n", list);
 }
 
