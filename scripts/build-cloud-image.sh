@@ -88,27 +88,16 @@ done
 SCRIPT_PATH=$(readlink -f -- "${BASH_SOURCE[0]}")
 SCRIPT_HASH=$(sha256sum -- "$SCRIPT_PATH" | cut -d' ' -f1)
 
-apt_updated=0
-apt_update_once() {
-    [[ $apt_updated -eq 0 ]] || return 0
-    apt_updated=1
-    log "running apt-get update"
-    apt-get -q update >&2 || log "warning: apt-get update failed"
-}
+# shellcheck source=scripts/lib/debcache.sh
+. "$(dirname -- "$SCRIPT_PATH")/lib/debcache.sh"
 
 # Cache key: changes with this script, the key package versions (candidate
 # versions in the host's apt lists; one apt-cache call) or the size.
 compute_inputs() {
-    local out p v
-    out=$(LC_ALL=C apt-cache policy -- "${KEY_PACKAGES[@]}" 2>/dev/null |
-        awk '/^[^[:space:]]/ { p = $0; sub(/:$/, "", p) }
-             $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }') || true
-    printf 'script-sha256=%s\nsize=%s\n' "$SCRIPT_HASH" "$IMAGE_SIZE"
-    for p in "${KEY_PACKAGES[@]}"; do
-        v=$(awk -F= -v p="$p" '$1 == p { print $2; exit }' <<<"$out")
-        [[ -n "$v" ]] || return 1
-        printf '%s=%s\n' "$p" "$v"
-    done
+    local versions
+    versions=$(candidate_versions "${KEY_PACKAGES[@]}") || return 1
+    printf 'script-sha256=%s\nsize=%s\n%s\n' "$SCRIPT_HASH" "$IMAGE_SIZE" \
+        "$versions"
 }
 
 build_complete() {
@@ -122,14 +111,7 @@ print_paths() {
     printf '%s\n%s\n%s\n' "$OUTDIR/$IMAGE_NAME" "$OUTDIR/vmlinuz" "$OUTDIR/initrd.img"
 }
 
-PARENT=$(dirname -- "$OUTDIR")
-mkdir -p -- "$PARENT"
-PARENT=$(cd -- "$PARENT" && pwd -P)
-OUTDIR=$PARENT/$(basename -- "$OUTDIR")
-
-# Serialise concurrent builds of the same OUTDIR.
-exec 9>"$OUTDIR.lock"
-flock 9
+cache_open "$OUTDIR"
 
 if ! INPUTS=$(compute_inputs); then
     apt_update_once

@@ -59,29 +59,8 @@ done
 SCRIPT_PATH=$(readlink -f -- "${BASH_SOURCE[0]}")
 SCRIPT_HASH=$(sha256sum -- "$SCRIPT_PATH" | cut -d' ' -f1)
 
-APT_OPTS=()
-if [[ $EUID -eq 0 ]]; then
-    # apt drops privileges to _apt for downloads; our temp dir is not
-    # readable/writable by it, so keep the download running as root.
-    APT_OPTS=(-o APT::Sandbox::User=root)
-fi
-
-apt_updated=0
-apt_update_once() {
-    [[ $apt_updated -eq 0 ]] || return 0
-    apt_updated=1
-    log "running apt-get update"
-    apt-get -q update >&2 || log "warning: apt-get update failed"
-}
-
-# Candidate version of a package according to the local apt lists ("" if none).
-candidate_version() {
-    local v
-    v=$(LC_ALL=C apt-cache policy -- "$1" 2>/dev/null |
-        awk '$1 == "Candidate:" { print $2; exit }')
-    [[ "$v" == "(none)" ]] && v=""
-    printf '%s' "$v"
-}
+# shellcheck source=scripts/lib/debcache.sh
+. "$(dirname -- "$SCRIPT_PATH")/lib/debcache.sh"
 
 # Cache key: changes when this script or either package version changes.
 compute_inputs() {
@@ -104,14 +83,7 @@ print_paths() {
     printf '%s\n%s\n' "$OUTDIR/vmlinuz" "$OUTDIR/initrd.img"
 }
 
-PARENT=$(dirname -- "$OUTDIR")
-mkdir -p -- "$PARENT"
-PARENT=$(cd -- "$PARENT" && pwd -P)
-OUTDIR=$PARENT/$(basename -- "$OUTDIR")
-
-# Serialise concurrent builds of the same OUTDIR.
-exec 9>"$OUTDIR.lock"
-flock 9
+cache_open "$OUTDIR"
 
 if ! INPUTS=$(compute_inputs); then
     apt_update_once

@@ -117,34 +117,11 @@ TCG_MODULE=$QEMU_MODDIR/accel-tcg-x86_64.so
 SCRIPT_PATH=$(readlink -f -- "${BASH_SOURCE[0]}")
 SCRIPT_HASH=$(sha256sum -- "$SCRIPT_PATH" | cut -d' ' -f1)
 
-APT_OPTS=()
-# apt drops privileges to _apt for downloads; keep it root in our temp dir.
-[[ $EUID -ne 0 ]] || APT_OPTS=(-o APT::Sandbox::User=root)
+# shellcheck source=scripts/lib/debcache.sh
+. "$(dirname -- "$SCRIPT_PATH")/lib/debcache.sh"
 
-apt_updated=0
-apt_update_once() {
-    [[ $apt_updated -eq 0 ]] || return 0
-    apt_updated=1
-    log "running apt-get update"
-    apt-get -q update >&2 || log "warning: apt-get update failed"
-}
-
-candidate_version() {
-    local v
-    v=$(LC_ALL=C apt-cache policy -- "$1" 2>/dev/null |
-        awk '$1 == "Candidate:" { print $2; exit }')
-    [[ "$v" == "(none)" ]] && v=""
-    printf '%s' "$v"
-}
-
-PARENT=$(dirname -- "$OUTDIR")
-mkdir -p -- "$PARENT"
-PARENT=$(cd -- "$PARENT" && pwd -P)
-OUTDIR=$PARENT/$(basename -- "$OUTDIR")
+cache_open "$OUTDIR"
 mkdir -p -- "$OUTDIR"
-
-exec 9>"$OUTDIR.lock"
-flock 9
 
 WORK=$(mktemp -d -- "$PARENT/.vfio-host-build.XXXXXX")
 cleanup() { rm -rf -- "$WORK"; }
@@ -256,6 +233,8 @@ build_base() {
     ln -s kmod "$WORK/kmod-out/depmod"
     kdepmod() { LD_LIBRARY_PATH=$WORK/kmod-out "$WORK/kmod-out/depmod" "$@"; }
     kdepmod --version >/dev/null 2>&1 || die "the kmod from ${KMOD_PKGS[*]} does not run here"
+    local kpkg_ver
+    kpkg_ver=$(dpkg-deb -f "$kdeb" Version)
     rm -f -- "$kdeb"
     local bb=$bbroot/bin/busybox
     [[ -x "$bb" ]] || die "busybox missing from $bb_deb"
@@ -362,8 +341,11 @@ EOF
     cp -- "$bb" "$WORK/busybox"
     rm -f -- "$WORK/kmod-out/depmod"
     {
-        printf 'kernel %s %s (%s)\n' "$kpkg" "$(dpkg-deb -f "$kdeb" Version 2>/dev/null || true)" "$kver"
-        printf 'modules %s\n' "${mod_paths[*]}"
+        printf 'kernel   %s %s (%s)\n' "$kpkg" "$kpkg_ver" "$kver"
+        printf 'busybox  %s %s\n' "$BUSYBOX_PKG" "$(dpkg-deb -f "$bb_deb" Version)"
+        printf 'kmod     %s %s (modprobe & co. in /usr/sbin)\n' "${KMOD_PKGS[0]}" \
+            "$(dpkg-deb -f "$(deb_of "${KMOD_PKGS[0]}")" Version)"
+        printf 'modules  %s\n' "${mod_paths[*]}"
     } >"$WORK/base.txt"
 
     # Replace the part: drop its stamp first, so a crash leaves it incomplete.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -56,6 +57,8 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 		fprintf(stderr, "Creating VM %s...\n",
 			opts.name ? opts.name : spec->name);
 	opts.progress = tty && env->verbosity >= 0;
+	/* Ctrl-C undoes a half-made VM instead of leaving it behind. */
+	interrupt_catch();
 	if (wait_s >= 0 && opts.no_start)
 		return cmd_usage_error(&cmd_create_entry, err, "--wait needs "
 				       "the VM started (drop --no-start)");

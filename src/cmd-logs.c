@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/spec.h"
 #include "vmctl/state.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
@@ -44,6 +45,9 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_logs_entry, err,
 				       "give one VM name");
+	if (!spec_name_valid(argv[optind]))
+		return cmd_usage_error(&cmd_logs_entry, err,
+				       "invalid VM name \"%s\"", argv[optind]);
 	if (!state_vm_exists(env, argv[optind]))
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
 				       "no VM named \"%s\"", argv[optind]);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/vm.h"
 
 #define DEFAULT_WAIT 300
@@ -29,6 +30,7 @@ static int cmd_wait_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_wait_entry, err,
 				       "give one VM name");
+	interrupt_catch();
 	if (vm_wait_ssh(env, argv[optind], timeout,
 			env->verbosity >= 0 && isatty(STDERR_FILENO),
 			&elapsed, err) < 0)

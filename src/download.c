@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vmctl/download.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/xalloc.h"
 
 static CURL *new_handle(const char *url, char *errbuf)
@@ -62,6 +63,7 @@ struct progress {
 	double last_draw;
 	double start;
 	bool drawn;
+	bool draw;        /* a bar on stderr; else only watch for Ctrl-C */
 };
 
 static double now_s(void)
@@ -82,6 +84,10 @@ static int draw_progress(void *data, curl_off_t total, curl_off_t done,
 
 	(void)ut;
 	(void)un;
+	if (interrupt_pending())
+		return 1;   /* abort the transfer */
+	if (!p->draw)
+		return 0;
 	if (t - p->last_draw < 0.2 && !(total > 0 && done == total))
 		return 0;
 	p->last_draw = t;
@@ -128,12 +134,13 @@ int download_file(const char *url, const char *path, bool resume,
 	if (st.st_size > 0)
 		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
 				 (curl_off_t)st.st_size);
-	if (progress) {
+	{
 		const char *base = strrchr(url, '/');
 
 		prog.label = base && base[1] ? base + 1 : url;
 		prog.offset = st.st_size;
 		prog.start = now_s();
+		prog.draw = progress;
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, draw_progress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

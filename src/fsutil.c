@@ -125,13 +125,13 @@ char *fs_abs_dirname(const char *path)
 int fs_write_atomic(const char *dir, const char *name, const void *data,
 		    size_t len, mode_t mode, struct vmctl_error **err)
 {
-	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	/* A unique temporary name: two writers of one file never share it. */
+	cleanup_free char *tmp = xasprintf("%s/.%s.XXXXXX", dir, name);
 	cleanup_free char *dst = xasprintf("%s/%s", dir, name);
 	cleanup_close int fd = -1, dfd = -1;
 	const char *p = data;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return vmctl_error_errno(err, vmctl_error_status_from_errno(
 				errno, VMCTL_EXIT_FAILURE), errno, "%s", tmp);
@@ -237,4 +237,21 @@ int fs_copy_file(const char *from, const char *dir, const char *name,
 			 err) < 0)
 		return -1;
 	return fs_write_atomic(dir, name, data, len, mode, err);
+}
+
+void fs_remove_temps(const char *dir, const char *name)
+{
+	cleanup_free char *prefix = xasprintf(".%s.", name);
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		/* exactly the mkostemp pattern: the prefix and 6 characters */
+		if (strncmp(de->d_name, prefix, plen) == 0 &&
+		    strlen(de->d_name) == plen + 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
 }

@@ -150,6 +150,8 @@ static int write_target(const char *root, const char *path, const char *text,
 	*slash = '\0';
 	if (fs_mkdir_p(*dir ? dir : "/", 0755, err) < 0)
 		return -1;
+	/* Temporaries of an earlier, killed run go first. */
+	fs_remove_temps(*dir ? dir : "/", slash + 1);
 	return fs_write_atomic(*dir ? dir : "/", slash + 1, text, len, mode,
 			       err);
 }
@@ -357,14 +359,13 @@ int hostsetup_undo(const struct vmctl_env *env, const char *root,
 		if (path == NULL)
 			continue;
 		full = target_path(root, path);
-		/* A write killed before its rename leaves DIR/.NAME.tmp. */
+		/* A write killed before its rename leaves a temporary. */
 		{
-			cleanup_free char *tmp = NULL;
 			const char *slash = strrchr(full, '/');
+			cleanup_free char *dir = xstrndup(full,
+				(size_t)(slash - full));
 
-			tmp = xasprintf("%.*s/.%s.tmp", (int)(slash - full),
-					full, slash + 1);
-			unlink(tmp);
+			fs_remove_temps(*dir ? dir : "/", slash + 1);
 		}
 		if (cJSON_IsTrue(cJSON_GetObjectItem(f, "existed"))) {
 			cleanup_free char *bpath = xasprintf("%s/backup/%s",

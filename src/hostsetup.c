@@ -846,6 +846,29 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 	}
 	if (read_target(root, MODPROBE_CONF, &old, NULL, err) < 0)
 		goto fail;
+	/* Functions already on vfio-pci no longer show their own driver:
+	 * keep the softdeps an earlier run wrote for them. */
+	for (const char *l = old; l != NULL && *l;) {
+		size_t len = strcspn(l, "\n");
+		char mod[128];
+
+		if (sscanf(l, "softdep %127s pre: vfio-pci", mod) == 1) {
+			bool have = false;
+
+			for (size_t k = 0; k < modules.n; k++)
+				have |= strcmp(modules.v[k], mod) == 0;
+			if (!have) {
+				char *more;
+
+				strv_push(&modules, mod);
+				more = xasprintf("%ssoftdep %s pre: vfio-pci\n",
+						 conf, mod);
+				free(conf);
+				conf = more;
+			}
+		}
+		l += len + (l[len] == '\n');
+	}
 	modprobe_changed = add_edit(&plan, MODPROBE_CONF, old, conf, 0644) > 0;
 	conf = NULL;
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmctl/interrupt.h"
 #include "vmctl/proc.h"
 #include "vmctl/quote.h"
 #include "vmctl/ssh.h"
@@ -168,6 +169,11 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 			fprintf(stderr, "\rWaiting for SSH on %s: %.0f s",
 				t->vm, t_now - start);
 			last_draw = t_now;
+		}
+		if (interrupt_pending()) {
+			vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					"interrupted");
+			break;
 		}
 		if (alive != NULL && !alive(alive_data)) {
 			vmctl_error_set(err, VMCTL_EXIT_FAILURE, ESRCH,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <cJSON.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/proc.h"
+#include "vmctl/sysfs.h"
 #include "vmctl/vfio.h"
 #include "vmctl/xalloc.h"
 
@@ -219,8 +222,20 @@ static int move_to(const struct vmctl_env *env, const struct pci_addr *a,
 	}
 	if (driver == NULL)
 		return 0;
-	if (write_attr(probe, s, err) < 0)
-		return -1;
+	if (strcmp(driver, "vfio-pci") == 0) {
+		/* The override makes vfio-pci the only driver that probes. */
+		if (write_attr(probe, s, err) < 0)
+			return -1;
+	} else {
+		/* Bind explicitly: a probe could hand the function straight
+		 * back to vfio-pci when vfio-pci.ids names it. */
+		cleanup_free char *bind = xasprintf(
+			"%s/bus/pci/drivers/%s/bind", env->sysfs, driver);
+
+		if (write_attr(access(bind, F_OK) == 0 ? bind : probe, s,
+			       err) < 0)
+			return -1;
+	}
 	if (!wait_driver(env, a, driver)) {
 		cleanup_free char *got = current_driver(env, a);
 
@@ -244,12 +259,56 @@ static bool group_node(const struct vmctl_env *env, int group)
 	return false;
 }
 
+/* vfio-pci and the IOMMU backend QEMU needs, loaded if they are not. */
+static int load_modules(const struct vmctl_env *env, struct vmctl_error **err)
+{
+	static const struct {
+		const char *module, *present;
+	} need[] = {
+		{ "vfio-pci", "bus/pci/drivers/vfio-pci" },
+		{ "vfio_iommu_type1", "module/vfio_iommu_type1" },
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		cleanup_free char *path = xasprintf("%s/%s", env->sysfs,
+						    need[i].present);
+		struct strv argv = { 0 };
+		struct proc_result r;
+		int ret;
+
+		if (access(path, F_OK) == 0)
+			continue;
+		strv_push(&argv, "modprobe");
+		strv_push(&argv, need[i].module);
+		ret = proc_run(&argv, &r, err);
+		strv_clear(&argv);
+		if (ret < 0)
+			return vmctl_error_wrap(err, "loading %s",
+						need[i].module);
+		if (r.status != 0 || access(path, F_OK) != 0) {
+			cleanup_free char *why = proc_result_summary(&r);
+
+			proc_result_clear(&r);
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "the %s module is not available "
+					       "(modprobe: %s)", need[i].module,
+					       why);
+		}
+		proc_result_clear(&r);
+	}
+	return 0;
+}
+
 int vfio_bind(const struct vmctl_env *env, const struct vfio_plan *plan,
 	      struct vmctl_error **err)
 {
-	cJSON *bindings = load_bindings(env);
+	cJSON *bindings;
 	size_t done = 0;
 	int ret = -1;
+
+	if (plan->n > 0 && load_modules(env, err) < 0)
+		return -1;
+	bindings = load_bindings(env);
 
 	/* Record first: a crash after this still lets release undo it. */
 	for (size_t i = 0; i < plan->n; i++) {
@@ -312,6 +371,84 @@ out:
 	return ret;
 }
 
+/* Offer the function to each PCI driver but vfio-pci and pci-stub; the
+ * kernel refuses (ENODEV) those whose id table does not match it. */
+static bool bind_to_any(const struct vmctl_env *env, const struct pci_addr *a)
+{
+	cleanup_free char *dir = xasprintf("%s/bus/pci/drivers", env->sysfs);
+	struct strv drivers = { 0 };
+	char s[PCI_ADDR_STRLEN];
+	bool bound = false;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "vfio-pci") != 0 &&
+		    strcmp(de->d_name, "pci-stub") != 0)
+			strv_push(&drivers, de->d_name);
+	closedir(d);
+	pci_addr_format(a, s);
+	for (size_t i = 0; i < drivers.n && !bound; i++) {
+		cleanup_free char *bind = xasprintf("%s/%s/bind", dir,
+						    drivers.v[i]);
+		cleanup_free char *now = NULL;
+		struct vmctl_error *ignored = NULL;
+
+		if (write_attr(bind, s, &ignored) == 0) {
+			now = current_driver(env, a);
+			bound = now != NULL;
+		}
+		vmctl_error_free(ignored);
+	}
+	strv_clear(&drivers);
+	return bound;
+}
+
+/*
+ * Give back a function vmctl did not bind (vfio-pci.ids took it at boot,
+ * or the record is gone): no override, off vfio-pci, then whichever loaded
+ * driver accepts it; failing that, load the module its modalias names and
+ * try again.  A probe alone would let vfio-pci.ids take it straight back.
+ */
+static int release_unrecorded(const struct vmctl_env *env,
+			      const struct pci_addr *a, struct vmctl_error **err)
+{
+	cleanup_free char *dir = dev_dir(env, a);
+	cleanup_free char *o = xasprintf("%s/driver_override", dir);
+	cleanup_free char *unbind = xasprintf(
+		"%s/bus/pci/drivers/vfio-pci/unbind", env->sysfs);
+	char s[PCI_ADDR_STRLEN];
+
+	pci_addr_format(a, s);
+	if (write_attr(o, "\n", err) < 0 || write_attr(unbind, s, err) < 0)
+		return -1;
+	if (bind_to_any(env, a))
+		return 0;
+	{
+		cleanup_free char *alias = NULL;
+		struct strv argv = { 0 };
+		struct proc_result r;
+		struct vmctl_error *ignored = NULL;
+
+		if (sysfs_read_attr(dir, "modalias", &alias) == 0) {
+			strv_push(&argv, "modprobe");
+			strv_push(&argv, "-q");
+			strv_push(&argv, alias);
+			if (proc_run(&argv, &r, &ignored) == 0)
+				proc_result_clear(&r);
+			vmctl_error_free(ignored);
+			strv_clear(&argv);
+		}
+	}
+	if (current_driver(env, a) == NULL && !bind_to_any(env, a))
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "%s: off vfio-pci, but no driver "
+				       "accepts it", s);
+	return 0;
+}
+
 int vfio_release(const struct vmctl_env *env,
 		 const struct pci_function *const *fns, size_t n,
 		 size_t *released, struct vmctl_error **err)
@@ -331,25 +468,10 @@ int vfio_release(const struct vmctl_env *env,
 			continue;
 		orig = cJSON_GetObjectItem(bindings, s);
 		driver = cJSON_IsString(orig) ? orig->valuestring : NULL;
-		if (driver == NULL) {
-			/* Unknown or none: unbind and let the kernel choose. */
-			cleanup_free char *dir = dev_dir(env, &fns[i]->addr);
-			cleanup_free char *o = xasprintf("%s/driver_override",
-							 dir);
-			cleanup_free char *unbind = xasprintf(
-				"%s/bus/pci/drivers/vfio-pci/unbind",
-				env->sysfs);
-			cleanup_free char *probe = xasprintf(
-				"%s/bus/pci/drivers_probe", env->sysfs);
-
-			ret = write_attr(o, "\n", err);
-			if (ret == 0)
-				ret = write_attr(unbind, s, err);
-			if (ret == 0)
-				ret = write_attr(probe, s, err);
-		} else {
+		if (driver == NULL)
+			ret = release_unrecorded(env, &fns[i]->addr, err);
+		else
 			ret = move_to(env, &fns[i]->addr, driver, err);
-		}
 		if (ret == 0) {
 			cJSON_DeleteItemFromObject(bindings, s);
 			(*released)++;

@@ -25,6 +25,7 @@
 #include "vmctl/pci.h"
 #include "vmctl/vfio.h"
 #include "vmctl/image.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/ssh.h"
 #include "vmctl/qemu-argv.h"
@@ -60,6 +61,7 @@ const char *vm_run_state_name(enum vm_run_state s)
 	case VM_RUNNING: return "running";
 	case VM_CRASHED: return "crashed";
 	case VM_CREATING: return "creating";
+	case VM_INCOMPLETE: return "incomplete";
 	case VM_STOPPED: break;
 	}
 	return "stopped";
@@ -166,16 +168,30 @@ static void record_exit(const struct vmctl_env *env, const char *name,
 	struct tmux_pane pane;
 	struct vmctl_error *ignored = NULL;
 
+	cleanup_free char *pidfile = state_vm_file(env, name, VMDIR_PIDFILE);
+
 	free(st->last_exit.stopped_by);
 	st->last_exit = (struct vm_exit){
 		.known = true, .status = -1, .time = time(NULL),
 	};
-	if (tmux_query(env, name, &pane, &ignored) == 0 && pane.exists &&
-	    pane.dead) {
-		st->last_exit.status = pane.status;
-		st->last_exit.signal = pane.signal;
+	/* QEMU can be gone (a zombie) before tmux has seen its pane die:
+	 * give tmux a moment to collect the status. */
+	for (int i = 0; i < 50; i++) {
+		if (tmux_query(env, name, &pane, &ignored) < 0 || !pane.exists)
+			break;
+		if (pane.dead && (pane.status >= 0 || pane.signal > 0)) {
+			st->last_exit.status = pane.status;
+			st->last_exit.signal = pane.signal;
+			break;
+		}
+		sleep_ms(20);
 	}
 	vmctl_error_free(ignored);
+	/* Without tmux's word: QEMU removes its pidfile when it exits
+	 * cleanly, never when it is killed or crashes. */
+	if (st->last_exit.status < 0 && st->last_exit.signal == 0 &&
+	    !file_exists(pidfile))
+		st->last_exit.status = 0;
 	if (stopped_by != NULL)
 		st->last_exit.stopped_by = xstrdup(stopped_by);
 	else if (st->last_exit.status == 0 && st->last_exit.signal == 0)
@@ -390,6 +406,9 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 		    qmp_open(sock, 2000, out, &ignored) == 0)
 			return 0;
 		vmctl_error_free(ignored);
+		if (interrupt_pending())
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					       "interrupted");
 		if (now_ms() >= deadline)
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
 					       ETIMEDOUT, "QEMU did not answer "
@@ -410,6 +429,9 @@ static int wait_running(struct qmp *q, struct vmctl_error **err)
 			return -1;
 		if (strcmp(status, "running") == 0)
 			return 0;
+		if (interrupt_pending())
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					       "interrupted");
 		if (now_ms() >= deadline)
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 					       "QEMU is %s, not running",
@@ -617,6 +639,9 @@ static int launch(const struct vmctl_env *env, const char *name,
 	goto out;
 fail:
 	abandon_launch(env, name, st, pid);
+	/* QEMU may have died before vmctl knew its pid: give managed GPUs
+	 * back here, not only when a known QEMU goes away. */
+	gpus_release_managed(env, name);
 out:
 	qmp_close(q);
 	strv_clear(&argv);
@@ -699,6 +724,16 @@ static int preflight(const struct vmctl_spec *spec, const char *base_path,
 	return 0;
 }
 
+/* A create that has not finished: its marker is there, or it died
+ * before even the marker and the first state file were written. */
+static bool create_unfinished(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
+	cleanup_free char *state = state_vm_file(env, name, VMDIR_STATE);
+
+	return file_exists(marker) || !file_exists(state);
+}
+
 /* A `creating` VM whose creator is gone (killed, crashed): undo it. */
 static int reclaim_stale(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
@@ -709,17 +744,30 @@ static int reclaim_stale(const struct vmctl_env *env, const char *name,
 	struct vmctl_error *ignored = NULL;
 	int lock;
 
-	if (!file_exists(marker))
+	if (!create_unfinished(env, name))
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
 				       "a VM named \"%s\" already exists",
 				       name);
-	lock = state_lock_vm(env, name, false, err);
+	/* A creator that was just killed may take a moment to let go of
+	 * the lock; a live one keeps it, and is left alone. */
+	for (int tries = 0;; tries++) {
+		lock = state_lock_vm(env, name, false, err);
+		if (lock >= 0 || tries == 40)
+			break;
+		vmctl_error_free(*err);
+		*err = NULL;
+		sleep_ms(50);
+	}
 	if (lock < 0)
 		return vmctl_error_wrap(err, "VM %s is being created", name);
-	if (state_read(env, name, &st, &ignored) < 0)
+	if (state_read(env, name, &st, &ignored) < 0) {
 		vmctl_error_free(ignored);
-	if (st.qemu.pid > 0 && proc_alive(env, &st.qemu))
+		ignored = NULL;
+	}
+	if (st.qemu.pid > 0 && proc_alive(env, &st.qemu)) {
 		kill(st.qemu.pid, SIGKILL);
+		wait_gone(env, &st.qemu, KILL_TIMEOUT_MS);
+	}
 	refresh(env, name, &st, &ignored);
 	vmctl_error_free(ignored);
 	clear_runtime(env, name, &st);
@@ -876,7 +924,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	dir = state_vm_dir(env, name);
 	marker = state_vm_file(env, name, VMDIR_CREATING);
 	/* Before a download that could take minutes: is the name free? */
-	if (state_vm_exists(env, name) && !file_exists(marker)) {
+	if (state_vm_exists(env, name) && !create_unfinished(env, name)) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
 				"a VM named \"%s\" already exists", name);
 		goto out;
@@ -914,6 +962,14 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		goto out;
 	if (!opts->no_start && launch(env, name, spec, &st, err) < 0)
 		goto out;
+	if (interrupt_pending()) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR, "interrupted");
+		if (st.qemu.pid > 0) {
+			kill(st.qemu.pid, SIGKILL);
+			wait_gone(env, &st.qemu, KILL_TIMEOUT_MS);
+		}
+		goto out;
+	}
 	if (unlink(marker) < 0) {
 		vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s", marker);
 		goto out;
@@ -947,7 +1003,7 @@ static int fill_info(const struct vmctl_env *env, const char *name,
 
 	if (state_read(env, name, &info.st, err) < 0) {
 		/* Between mkdir and the first state write of a create. */
-		if (!file_exists(marker)) {
+		if (!create_unfinished(env, name)) {
 			vm_info_clear(&info);
 			return -1;
 		}
@@ -1008,6 +1064,9 @@ int vm_inspect(const struct vmctl_env *env, const char *name,
 			close(lock);
 		return -1;
 	}
+	/* Creating, yet nobody holds its lock: that create is dead. */
+	if (lock >= 0 && out->state == VM_CREATING)
+		out->state = VM_INCOMPLETE;
 	if (lock >= 0)
 		close(lock);
 	return 0;
@@ -1027,7 +1086,7 @@ static int open_vm(const struct vmctl_env *env, const char *name, int *lock,
 	if (*lock < 0)
 		return -1;
 	marker = state_vm_file(env, name, VMDIR_CREATING);
-	if (file_exists(marker)) {
+	if (create_unfinished(env, name)) {
 		close(*lock);
 		*lock = -1;
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
@@ -1212,6 +1271,16 @@ char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 			 &ignored) < 0) {
 		vmctl_error_free(ignored);
 		return xstrdup("");
+	}
+	/* Guests write CRLF on the console; keep plain lines. */
+	{
+		size_t o = 0;
+
+		for (size_t i = 0; i < len; i++)
+			if (text[i] != '\r')
+				text[o++] = text[i];
+		len = o;
+		text[len] = '\0';
 	}
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';

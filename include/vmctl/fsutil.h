@@ -20,12 +20,16 @@ char *fs_path_clean(const char *path);
 char *fs_abs_dirname(const char *path);
 
 /*
- * Replace DIR/NAME with `data` atomically: write DIR/.NAME.tmp, fsync,
- * rename over NAME, fsync DIR.  A crash leaves the old file or the new
- * one, never a torn one.
+ * Replace DIR/NAME with `data` atomically: write DIR/.NAME.XXXXXX (unique),
+ * fsync, rename over NAME, fsync DIR.  A crash leaves the old file or the
+ * new one, never a torn one (and perhaps a stray temporary file, which
+ * fs_remove_temps() clears).
  */
 int fs_write_atomic(const char *dir, const char *name, const void *data,
 		    size_t len, mode_t mode, struct vmctl_error **err);
+
+/* Remove DIR/.NAME.XXXXXX files left by writes that were killed. */
+void fs_remove_temps(const char *dir, const char *name);
 
 /* mkdir -p with `mode` for the directories it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct vmctl_error **err);

@@ -32,7 +32,8 @@ enum vm_run_state {
 	VM_STOPPED,
 	VM_RUNNING,
 	VM_CRASHED,
-	VM_CREATING,
+	VM_CREATING,     /* a create is at work on it */
+	VM_INCOMPLETE,   /* a create died halfway: destroy or create again */
 };
 
 struct vm_exit {

@@ -273,7 +273,7 @@ hs_manifest() {
 # hs_old_or_new WHAT: every file under the root is byte for byte (and mode
 # for mode) either what it was (pristine/) or what it will be (after/),
 # every directory is in one of them, and a file missing is one that one
-# of them lacks.  A temporary file of vmctl's atomic writes (".NAME.tmp"
+# of them lacks.  A temporary file of vmctl's atomic writes (".NAME.XXXXXX"
 # beside a file that changes) is only noted: a rerun or --undo must clear
 # it, which the callers check.
 hs_old_or_new() {
@@ -298,9 +298,9 @@ hs_old_or_new() {
 		esac
 		base=${p##*/}
 		case $base in
-		.*.tmp)
+		.*.??????)
 			base=${base#.}
-			base=${p%/*}/${base%.tmp}
+			base=${p%/*}/${base%.??????}
 			if [ "${HS_PRISTINE[$base]:-}" != "${HS_AFTER[$base]:-}" ]; then
 				say "note: $what: temporary file /$p left behind"
 				continue

@@ -305,9 +305,12 @@ port, pw = int(sys.argv[1]), sys.argv[2].encode()[:8].ljust(8, b"\0")
 # VNC's DES key is the password with each byte's bits mirrored.
 key = bytes(int("{:08b}".format(b)[::-1], 2) for b in pw)
 def des(block):
-    r = subprocess.run(["openssl", "enc", "-des-ecb", "-nopad", "-K", key.hex(),
-                        "-provider", "legacy", "-provider", "default"],
-                       input=block, capture_output=True)
+    try:
+        r = subprocess.run(["openssl", "enc", "-des-ecb", "-nopad", "-K",
+                            key.hex(), "-provider", "legacy", "-provider",
+                            "default"], input=block, capture_output=True)
+    except OSError:
+        sys.exit(2)
     if r.returncode != 0 or len(r.stdout) != len(block):
         sys.exit(2)
     return r.stdout

@@ -203,18 +203,28 @@ check() {   # check DESCRIPTION COMMAND...
 	fi
 }
 eq() { [ "$1" = "$2" ] || { say "    got '$1', want '$2'"; return 1; }; }
-has() { grep -qE -- "$2" <<<"$1" || { say "    no /$2/ in:"; sed 's/^/    | /' <<<"$1"; return 1; }; }
+has() { grep -qE -- "$2" <<<"$1" || { say "    no /$2/ in:"; indent <<<"$1"; return 1; }; }
+indent() { sed "s/^/    | /"; }
+rc_nonzero() {
+	local got
+	got=$(step_rc "$1")
+	case $got in
+	""|0) say "    $1 exited '${got:-?}', want a failure"; show "$1"; return 1 ;;
+	esac
+}
 rc_is() {
 	local got
 	got=$(step_rc "$1")
-	[ "$got" = "$2" ] || { say "    $1 exited '${got:-?}', want $2"; show "$1"; return 1; }
+	[ "$got" = "$2" ] || { say "    $1 exited '${got:-?}', want $2:"; block "$1.err" | indent; return 1; }
 }
 drivers_are() {   # drivers_are TAG GPU-DRIVER AUDIO-DRIVER
 	local g a
 	g=$(driver "$1" gpu)
 	a=$(driver "$1" audio)
-	[ "$g" = "$2" ] && [ "$a" = "$3" ] ||
-		{ say "    at $1: gpu on '${g:-none}', audio on '${a:-none}'; want $2, $3"; return 1; }
+	if [ "$g" != "$2" ] || [ "$a" != "$3" ]; then
+		say "    at $1: gpu on '${g:-none}', audio on '${a:-none}'; want $2, $3"
+		return 1
+	fi
 }
 
 # gpulist_check NAME VERDICT: the stand-in GPU in `gpu list --json`, with
@@ -234,7 +244,7 @@ gpulist_check() {
 		and ($g[0].functions[0].iommu_group != null)
 		and ($g[0].functions[0].iommu_group == $g[0].functions[1].iommu_group)
 		and ($g[0].verdict == $v)' <<<"$json" >/dev/null ||
-		{ say "    $1:"; sed 's/^/    | /' <<<"$json"; show "$1"; return 1; }
+		{ say "    $1:"; indent <<<"$json"; show "$1"; return 1; }
 }
 
 # ---- boot 1 ---------------------------------------------------------------
@@ -319,7 +329,7 @@ realized() {
 	jq -en --argjson v "$1" --argjson d "$2" \
 		'[input | .. | objects | select(.id? | type == "object") | .id
 		  | select(.vendor == $v and .device == $d)] | length == 1' \
-		<<<"$PCI" >/dev/null || { say "    query-pci:"; sed 's/^/    | /' <<<"$PCI"; return 1; }
+		<<<"$PCI" >/dev/null || { say "    query-pci:"; indent <<<"$PCI"; return 1; }
 }
 check "nested QEMU: vfio-pci $GPU_ID realized (query-pci)" realized 6900 4176
 check "nested QEMU: vfio-pci $AUDIO_ID realized (query-pci)" realized 32902 10558
@@ -335,8 +345,7 @@ check "kill gives the functions back (virtio-pci, snd_hda_intel)" \
 	drivers_are after-kill virtio-pci snd_hda_intel
 check "destroy exits 0" rc_is destroy 0
 show create-bad
-check "create of a VM whose QEMU cannot start fails" \
-	eval '[ "$(step_rc create-bad)" != 0 ] && [ -n "$(step_rc create-bad)" ]'
+check "create of a VM whose QEMU cannot start fails" rc_nonzero create-bad
 check "a failed start gives the functions back (virtio-pci, snd_hda_intel)" \
 	drivers_are after-create-bad virtio-pci snd_hda_intel
 
@@ -381,7 +390,7 @@ make_cpio "$TMP/carry3" "$TMP/carry3.cpio"
 boot 3 "$BOOT1_CMDLINE" "$TMP/carry3.cpio"
 LOG=$TMP/serial3.log.txt
 say "boot 3 (modprobe.d/vfio.conf as boot 1 left it, no vfio-pci.ids):"
-sed 's/^/  vfio.conf| /' <<<"$FINAL_CONF"
+printf '%s\n' "$FINAL_CONF" | sed 's/^/  vfio.conf| /'
 check "boot 3: loading the native drivers puts both functions on vfio-pci (softdep + options)" \
 	drivers_are boot3 vfio-pci vfio-pci
 check "boot 3: gpu list says ready" gpulist_check gpulist3-json ready

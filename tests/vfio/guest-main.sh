@@ -83,7 +83,11 @@ drivers() {
         grp=$(readlink "/sys/bus/pci/devices/$a/iommu_group")
         say "driver tag=$1 fn=$f addr=$a driver=${drv##*/} group=${grp##*/}"
     done
-    say "vfio tag=$1 nodes=$(ls /dev/vfio 2>/dev/null | tr '\n' ' ')"
+    nodes=""
+    for n in /dev/vfio/*; do
+        [ -e "$n" ] && nodes="$nodes${n##*/} "
+    done
+    say "vfio tag=$1 nodes=$nodes"
 }
 
 # show_file PATH [TAG]: the file, base64, as block TAG:PATH (file:PATH)
@@ -121,7 +125,9 @@ nested_vfio_fds() {
     pid=$(vmctl status $VM --json | sed -n 's/.*"pid":[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1)
     say "nested pid=$pid"
     [ -n "$pid" ] || return 1
-    ls -l /proc/$pid/fd 2>/dev/null | grep -o '/dev/vfio/.*' | sort -u | tr '\n' ' '
+    for fd in /proc/"$pid"/fd/*; do
+        readlink "$fd"
+    done | grep '^/dev/vfio/' | sort -u | tr '\n' ' '
     echo
 }
 
@@ -138,7 +144,7 @@ boot1() {
     vfio_loaded after-hostsetup
     # Whatever host-setup managed, go on from a bound state so the steps
     # after it are still tested (the host fails the hostsetup step itself).
-    gd=$(readlink /sys/bus/pci/devices/$GPU/driver)
+    gd=$(readlink "/sys/bus/pci/devices/$GPU/driver")
     if [ "${gd##*/}" != vfio-pci ]; then
         say "note recovering: modprobe vfio-pci, vmctl bind"
         modprobe vfio-pci
@@ -161,7 +167,7 @@ boot1() {
     modprobe -r vfio-pci vfio_iommu_type1
     vfio_loaded before-create
     run create vmctl create /test/gpuvm.yaml
-    gd=$(readlink /sys/bus/pci/devices/$GPU/driver)
+    gd=$(readlink "/sys/bus/pci/devices/$GPU/driver")
     if [ "${gd##*/}" != vfio-pci ]; then
         say "note recovering: modprobe vfio-pci, create again"
         drivers after-failed-create
@@ -206,6 +212,11 @@ boot2() {
     drivers boot2
     run hostcheck2 vmctl host-check
     run gpulist2-json vmctl gpu list --json
+    # Giving the card back to the host after such a boot: no record of
+    # the drivers it had, and vfio-pci (loaded first, with the ids) would
+    # take it again on a plain re-probe.
+    run release2 vmctl release $GPU_ID
+    drivers after-release2
 }
 
 # Boot 3: the boot command line without vfio-pci.ids and host-setup's

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the test-image builders (sourced, not run): Debian packages
+# fetched without installing them, and build caches keyed on their
+# versions.  The sourcing script defines log().
+
+# apt drops privileges to _apt for downloads; our temp dirs are root's.
+APT_OPTS=()
+[[ $EUID -ne 0 ]] || APT_OPTS=(-o APT::Sandbox::User=root)
+
+apt_updated=0
+apt_update_once() {
+    [[ $apt_updated -eq 0 ]] || return 0
+    apt_updated=1
+    log "running apt-get update"
+    apt-get -q update >&2 || log "warning: apt-get update failed"
+}
+
+# Candidate version of a package in the local apt lists ("" if none).
+candidate_version() {
+    local v
+    v=$(LC_ALL=C apt-cache policy -- "$1" 2>/dev/null |
+        awk '$1 == "Candidate:" { print $2; exit }')
+    [[ "$v" == "(none)" ]] && v=""
+    printf '%s' "$v"
+}
+
+# "PKG=VERSION" lines for every package, in one apt-cache call; fails if
+# one has no candidate.
+candidate_versions() {
+    local out p v
+    out=$(LC_ALL=C apt-cache policy -- "$@" 2>/dev/null |
+        awk '/^[^[:space:]]/ { p = $0; sub(/:$/, "", p) }
+             $1 == "Candidate:" && $2 != "(none)" { print p "=" $2 }') || true
+    for p in "$@"; do
+        v=$(awk -F= -v p="$p" '$1 == p { print $2; exit }' <<<"$out")
+        [[ -n "$v" ]] || return 1
+        printf '%s=%s\n' "$p" "$v"
+    done
+}
+
+# cache_open OUTDIR: make OUTDIR's parent, set PARENT and OUTDIR to
+# absolute paths, and hold OUTDIR.lock (fd 9) so parallel builds of one
+# cache take turns.
+cache_open() {
+    PARENT=$(dirname -- "$1")
+    mkdir -p -- "$PARENT"
+    PARENT=$(cd -- "$PARENT" && pwd -P)
+    OUTDIR=$PARENT/$(basename -- "$1")
+    exec 9>"$OUTDIR.lock"
+    flock 9
+}
