@@ -67,7 +67,6 @@ static char *cloud_config(const struct vmctl_spec *spec,
 	cJSON_AddStringToObject(doc, "hostname", spec->name);
 	/* So the guest resolves its own name (sudo asks for it). */
 	cJSON_AddTrueToObject(doc, "manage_etc_hosts");
-	cJSON_AddFalseToObject(doc, "ssh_pwauth");
 	cJSON_AddTrueToObject(doc, "disable_root");
 	users = cJSON_AddArrayToObject(doc, "users");
 	user = cJSON_CreateObject();
@@ -79,6 +78,9 @@ static char *cloud_config(const struct vmctl_spec *spec,
 	if (ci->password_hash != NULL) {
 		cJSON_AddStringToObject(user, "passwd", ci->password_hash);
 		cJSON_AddFalseToObject(user, "lock_passwd");
+		/* The password is for the console: SSH stays key-only.  Only
+		 * set then, since applying it restarts sshd mid-boot. */
+		cJSON_AddFalseToObject(doc, "ssh_pwauth");
 	} else {
 		cJSON_AddTrueToObject(user, "lock_passwd");
 	}

@@ -81,7 +81,9 @@ static void test_user_data(void)
 	   "vmctl's key first, the spec's keys after, quotes escaped");
 	ok(strstr(ud, "OPENSSH PRIVATE KEY-----\\nabc\\n") != NULL,
 	   "host key pinned, newlines escaped");
-	ok(strstr(ud, "\"ssh_pwauth\":  false") != NULL, "no password SSH");
+	ok(strstr(ud, "\"lock_passwd\":  true") != NULL &&
+	   strstr(ud, "ssh_pwauth") == NULL,
+	   "no password at all, so sshd is left alone (no restart)");
 	ok(strstr(ud, "\"nginx\"") != NULL, "packages");
 	multi = cloudinit_user_data(spec, &keys, "#cloud-config\nruncmd: [x]");
 	ok(strncmp(multi, "Content-Type: multipart/mixed", 29) == 0 &&
