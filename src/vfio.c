@@ -30,7 +30,9 @@ static void sleep_ms(long ms)
 static int write_attr(const char *path, const char *value,
 		      struct vmctl_error **err)
 {
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as a shell redirection does: sysfs ignores it, a fake tree
+	 * of plain files needs it. */
+	cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	size_t len = strlen(value);
 
 	if (fd < 0)
