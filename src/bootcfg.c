@@ -7,16 +7,113 @@
 #include "vmctl/kcmdline.h"
 #include "vmctl/xalloc.h"
 
+/*
+ * Set the args in a command line, touching nothing else: each word keeps
+ * its text and the blanks around it.  The first word with a key becomes
+ * KEY=VALUE, later ones with that key go (with the blanks before them),
+ * and keys not there are appended.
+ */
 static char *apply(const char *value, const struct karg *args, size_t n)
 {
-	struct strv words = { 0 };
+	size_t len = strlen(value), cap = len + 1, o = 0;
 	char *out;
+	bool *found = xcalloc(n ? n : 1, sizeof(bool));
+	const char *p = value, *gap;
 
-	kcmdline_split(value, &words);
 	for (size_t i = 0; i < n; i++)
-		kcmdline_set(&words, args[i].key, args[i].value);
-	out = kcmdline_join(&words);
-	strv_clear(&words);
+		cap += strlen(args[i].key) + strlen(args[i].value) + 3;
+	out = xmalloc(cap);
+	while (*p) {
+		const char *start;
+		bool quoted = false, drop = false;
+		char *word, *replace = NULL;
+
+		gap = p;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0') {
+			memcpy(out + o, gap, (size_t)(p - gap));   /* trailing */
+			o += (size_t)(p - gap);
+			break;
+		}
+		start = p;
+		while (*p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n'))) {
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		word = xstrndup(start, (size_t)(p - start));
+		for (size_t i = 0; i < n; i++) {
+			if (!kcmdline_same_key(word, args[i].key))
+				continue;
+			if (found[i])
+				drop = true;
+			else
+				replace = *args[i].value
+					? xasprintf("%s=%s", args[i].key,
+						    args[i].value)
+					: xstrdup(args[i].key);
+			found[i] = true;
+			break;
+		}
+		free(word);
+		if (drop)
+			continue;   /* the word and the blanks before it */
+		memcpy(out + o, gap, (size_t)(start - gap));
+		o += (size_t)(start - gap);
+		if (replace != NULL) {
+			size_t rl = strlen(replace);
+
+			if (o + rl + (size_t)(p - start) + 1 > cap) {
+				cap = o + rl + len + 1;
+				out = xrealloc(out, cap);
+			}
+			memcpy(out + o, replace, rl);
+			o += rl;
+			free(replace);
+		} else {
+			memcpy(out + o, start, (size_t)(p - start));
+			o += (size_t)(p - start);
+		}
+	}
+	/* Appended arguments go before any trailing blanks. */
+	{
+		size_t trail = 0;
+		cleanup_free char *tail = NULL;
+
+		while (trail < o && (out[o - trail - 1] == ' ' ||
+				     out[o - trail - 1] == '\t' ||
+				     out[o - trail - 1] == '\n'))
+			trail++;
+		tail = xstrndup(out + o - trail, trail);
+		o -= trail;
+		for (size_t i = 0; i < n; i++) {
+			char *word;
+			size_t wl;
+
+			if (found[i])
+				continue;
+			word = *args[i].value ? xasprintf("%s=%s", args[i].key,
+							  args[i].value)
+					      : xstrdup(args[i].key);
+			wl = strlen(word);
+			if (o + wl + 2 + trail > cap) {
+				cap = o + wl + 2 + trail + 64;
+				out = xrealloc(out, cap);
+			}
+			if (o > 0)
+				out[o++] = ' ';
+			memcpy(out + o, word, wl);
+			o += wl;
+			free(word);
+		}
+		if (o + trail + 1 > cap)
+			out = xrealloc(out, o + trail + 1);
+		memcpy(out + o, tail, trail);
+		o += trail;
+	}
+	out[o] = '\0';
+	free(found);
 	return out;
 }
 

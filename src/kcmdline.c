@@ -68,7 +68,7 @@ static char *word_key(const char *word)
 	return key;
 }
 
-static bool same_key(const char *word, const char *key)
+bool kcmdline_same_key(const char *word, const char *key)
 {
 	cleanup_free char *a = word_key(word), *b = word_key(key);
 
@@ -90,7 +90,7 @@ bool kcmdline_set(struct strv *words, const char *key, const char *value)
 	bool changed = false, found = false;
 
 	for (size_t i = 0; i < words->n;) {
-		if (!same_key(words->v[i], key)) {
+		if (!kcmdline_same_key(words->v[i], key)) {
 			i++;
 			continue;
 		}
@@ -119,7 +119,7 @@ bool kcmdline_remove(struct strv *words, const char *key)
 	bool removed = false;
 
 	for (size_t i = 0; i < words->n;) {
-		if (same_key(words->v[i], key)) {
+		if (kcmdline_same_key(words->v[i], key)) {
 			remove_at(words, i);
 			removed = true;
 		} else {
@@ -132,7 +132,7 @@ bool kcmdline_remove(struct strv *words, const char *key)
 const char *kcmdline_get(const struct strv *words, const char *key)
 {
 	for (size_t i = 0; i < words->n; i++) {
-		if (same_key(words->v[i], key)) {
+		if (kcmdline_same_key(words->v[i], key)) {
 			const char *eq = strchr(words->v[i], '=');
 
 			return eq ? eq + 1 : "";

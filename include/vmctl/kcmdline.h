@@ -21,6 +21,9 @@ char *kcmdline_join(const struct strv *words);
 bool kcmdline_set(struct strv *words, const char *key, const char *value);
 /* Drop every word with KEY; true if one was there. */
 bool kcmdline_remove(struct strv *words, const char *key);
+/* Does WORD set KEY (quotes ignored, '-' and '_' alike)? */
+bool kcmdline_same_key(const char *word, const char *key);
+
 /* The value of KEY ("" for a bare flag), or NULL. */
 const char *kcmdline_get(const struct strv *words, const char *key);
 

@@ -91,6 +91,23 @@ static void test_grub(void)
 	}
 }
 
+static void test_spacing(void)
+{
+	check("blanks between other words kept; a value replaced in place",
+	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet   iommu=soft"
+				"\tsplash\"\n", "GRUB_CMDLINE_LINUX_DEFAULT",
+				iommu + 1, 1),
+	      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet   iommu=pt\tsplash\"\n");
+	check("a duplicate goes with the blanks before it",
+	      bootcfg_edit_cmdline("a  iommu=soft  b   iommu=on  c\n", iommu + 1,
+				   1),
+	      "a  iommu=pt  b  c\n");
+	check("loader entry spacing and quotes kept",
+	      bootcfg_edit_entry("options   root=\"LABEL=arch os\"  rw\n",
+				 iommu, 1),
+	      "options   root=\"LABEL=arch os\"  rw intel_iommu=on\n");
+}
+
 static void test_others(void)
 {
 	check("/etc/kernel/cmdline",
@@ -107,6 +124,7 @@ int main(void)
 {
 	test_words();
 	test_grub();
+	test_spacing();
 	test_others();
 	return tap_done();
 }
