@@ -348,7 +348,8 @@ static int read_pidfile(const struct vmctl_env *env, const char *name,
 
 static int resolve_ports(const struct vmctl_env *env, const char *name,
 			 const struct vmctl_spec *spec, struct vm_state *st,
-			 struct hostfacts *facts, struct vmctl_error **err)
+			 const struct port_set *avoid, struct hostfacts *facts,
+			 struct vmctl_error **err)
 {
 	struct port_set *taken = xcalloc(1, sizeof(*taken));
 	struct hostfacts_want want = {
@@ -363,6 +364,8 @@ static int resolve_ports(const struct vmctl_env *env, const char *name,
 		free(taken);
 		return -1;
 	}
+	if (avoid != NULL)
+		*taken = *avoid;
 	collect_taken(env, name, taken);
 	ret = hostfacts_gather(env, spec, &want, facts, err);
 	if (ret == 0) {
@@ -598,9 +601,9 @@ static void abandon_launch(const struct vmctl_env *env, const char *name,
 
 /* Start QEMU for a VM whose files are in place; on failure, nothing of
  * that QEMU is left running. */
-static int launch(const struct vmctl_env *env, const char *name,
-		  const struct vmctl_spec *spec, struct vm_state *st,
-		  struct vmctl_error **err)
+static int launch_once(const struct vmctl_env *env, const char *name,
+		       const struct vmctl_spec *spec, struct vm_state *st,
+		       const struct port_set *avoid, struct vmctl_error **err)
 {
 	struct hostfacts facts = { 0 };
 	struct strv argv = { 0 };
@@ -608,7 +611,7 @@ static int launch(const struct vmctl_env *env, const char *name,
 	pid_t pid = 0;
 	int ret = -1;
 
-	if (resolve_ports(env, name, spec, st, &facts, err) < 0)
+	if (resolve_ports(env, name, spec, st, avoid, &facts, err) < 0)
 		return -1;
 	if (qemu_argv_build(spec, &facts.qemu, &argv, err) < 0)
 		goto out;
@@ -646,6 +649,48 @@ out:
 	qmp_close(q);
 	strv_clear(&argv);
 	hostfacts_clear(&facts);
+	return ret;
+}
+
+/*
+ * A port vmctl picked can be taken between the pick and QEMU's bind (by
+ * anything outside this state dir).  Ports the spec left to vmctl are
+ * then picked again, a few times; fixed ports fail with QEMU's words.
+ */
+static int launch(const struct vmctl_env *env, const char *name,
+		  const struct vmctl_spec *spec, struct vm_state *st,
+		  struct vmctl_error **err)
+{
+	struct port_set *avoid = xcalloc(1, sizeof(*avoid));
+	int ret = -1;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct vmctl_error *e = NULL;
+		bool ssh_busy, vnc_busy;
+
+		ret = launch_once(env, name, spec, st, avoid, &e);
+		if (ret == 0)
+			break;
+		ssh_busy = strstr(e->message, "host forwarding rule") != NULL &&
+			   spec->network.ssh_port == 0;
+		vnc_busy = strstr(e->message, "Failed to find an available "
+				  "port") != NULL && spec->vnc.display < 0;
+		if (attempt == 3 || interrupt_pending() ||
+		    !(ssh_busy || vnc_busy)) {
+			*err = e;
+			break;
+		}
+		vmctl_error_free(e);
+		if (ssh_busy) {
+			port_set_add(avoid, st->ssh_port);
+			st->ssh_port = 0;
+		}
+		if (vnc_busy && st->vnc_display >= 0) {
+			port_set_add(avoid, 5900 + (unsigned)st->vnc_display);
+			st->vnc_display = -1;
+		}
+	}
+	free(avoid);
 	return ret;
 }
 
