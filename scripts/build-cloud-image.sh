@@ -113,23 +113,7 @@ print_paths() {
 
 cache_open "$OUTDIR"
 
-if ! INPUTS=$(compute_inputs); then
-    apt_update_once
-    if ! INPUTS=$(compute_inputs); then
-        # No apt lists (offline): a build by this very script will do.
-        if build_complete "$OUTDIR" &&
-            grep -qx "script-sha256=$SCRIPT_HASH" "$OUTDIR/.inputs"; then
-            log "warning: cannot determine package versions; reusing $OUTDIR"
-            print_paths
-            exit 0
-        fi
-        die "packages ${KEY_PACKAGES[*]} not all available from apt"
-    fi
-fi
-
-if [[ "${VMCTL_CLOUD_FORCE:-0}" != 1 ]] && build_complete "$OUTDIR" &&
-    [[ "$(cat -- "$OUTDIR/.inputs")" == "$INPUTS" ]]; then
-    log "up to date: $OUTDIR"
+if cache_current "${VMCTL_CLOUD_FORCE:-0}"; then
     print_paths
     exit 0
 fi

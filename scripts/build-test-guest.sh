@@ -85,24 +85,7 @@ print_paths() {
 
 cache_open "$OUTDIR"
 
-if ! INPUTS=$(compute_inputs); then
-    apt_update_once
-    if ! INPUTS=$(compute_inputs); then
-        # Offline and no apt lists: an existing build of this very script is
-        # better than nothing.
-        if build_complete "$OUTDIR" &&
-            grep -qx "script-sha256=$SCRIPT_HASH" "$OUTDIR/.inputs"; then
-            log "warning: cannot determine package versions; reusing $OUTDIR"
-            print_paths
-            exit 0
-        fi
-        die "packages $KERNEL_META / $BUSYBOX_PKG not available from apt"
-    fi
-fi
-
-if [[ "${VMCTL_GUEST_FORCE:-0}" != 1 ]] && build_complete "$OUTDIR" &&
-    [[ "$(cat -- "$OUTDIR/.inputs")" == "$INPUTS" ]]; then
-    log "up to date: $OUTDIR"
+if cache_current "${VMCTL_GUEST_FORCE:-0}"; then
     print_paths
     exit 0
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # APT_OPTS is for the sourcing script
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the test-image builders (sourced, not run): Debian packages
 # fetched without installing them, and build caches keyed on their
@@ -48,4 +49,25 @@ cache_open() {
     OUTDIR=$PARENT/$(basename -- "$1")
     exec 9>"$OUTDIR.lock"
     flock 9
+}
+
+# cache_current FORCE: set INPUTS from the caller's compute_inputs (after
+# one apt-get update if the lists lack a package) and succeed when OUTDIR
+# already holds a complete build (build_complete) of exactly those inputs,
+# unless FORCE is 1.  Offline, a build by this same script is reused.
+cache_current() {
+    if ! INPUTS=$(compute_inputs); then
+        apt_update_once
+        if ! INPUTS=$(compute_inputs); then
+            if build_complete "$OUTDIR" &&
+                grep -qx "script-sha256=$SCRIPT_HASH" "$OUTDIR/.inputs"; then
+                log "warning: cannot determine package versions; reusing $OUTDIR"
+                return 0
+            fi
+            die "the packages this build needs are not available from apt"
+        fi
+    fi
+    [[ "$1" != 1 ]] && build_complete "$OUTDIR" &&
+        [[ "$(cat -- "$OUTDIR/.inputs")" == "$INPUTS" ]] &&
+        log "up to date: $OUTDIR"
 }
