@@ -12,6 +12,7 @@
 #include "vmctl/xalloc.h"
 
 static const struct cmd_entry *const commands[] = {
+	/* VMs */
 	&cmd_create_entry,
 	&cmd_start_entry,
 	&cmd_stop_entry,
@@ -26,13 +27,15 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_vnc_entry,
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
+	/* the host */
+	&cmd_gpu_entry,
+	&cmd_host_check_entry,
 	&cmd_host_setup_entry,
 	&cmd_bind_entry,
 	&cmd_release_entry,
+	/* specs */
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
-	&cmd_host_check_entry,
-	&cmd_gpu_entry,
 	NULL,
 };
 
@@ -53,7 +56,7 @@ static void usage(FILE *out)
 		"Run GPU-accelerated QEMU/KVM virtual machines from a YAML or "
 		"JSON spec.\n\nCommands:\n");
 	for (size_t i = 0; commands[i] != NULL; i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name,
+		fprintf(out, "  %-11s %s\n", commands[i]->name,
 			commands[i]->summary);
 	fprintf(out,
 		"\nGlobal options (also accepted after COMMAND):\n"
