@@ -174,11 +174,20 @@ static int run_command(const struct strv *argv, struct vmctl_error **err)
 	return ret;
 }
 
-static int run_commands(struct strv *cmds, size_t n, struct vmctl_error **err)
+/* Regeneration can take a minute (an initramfs per kernel): on a
+ * terminal, say what is running. */
+static int run_commands(struct strv *cmds, size_t n, bool show,
+			struct vmctl_error **err)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (show) {
+			cleanup_free char *line = quote_shell_argv(&cmds[i]);
+
+			fprintf(stderr, "Running %s ...\n", line);
+		}
 		if (run_command(&cmds[i], err) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -212,6 +221,7 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 	struct strv touched = { 0 };
 	struct before *before = NULL;
 	size_t n_before = 0;
+	bool show = env->verbosity >= 0 && isatty(STDERR_FILENO);
 	int ret = -1;
 
 	if (txn_open(env, &t, err) < 0)
@@ -285,7 +295,7 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 	}
 	/* 3. Regenerate; on failure, put this run's files back and rebuild
 	 * from them. */
-	if (run_commands(plan->commands, plan->n_commands, err) < 0) {
+	if (run_commands(plan->commands, plan->n_commands, show, err) < 0) {
 		struct strv *regen = NULL;
 		size_t n_regen = 0;
 		struct vmctl_error *again = NULL;
@@ -293,7 +303,7 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 		restore_before(plan->root, before, n_before);
 		hostsetup_regen_commands(plan->root, plan->boot, plan->initrd,
 					 &regen, &n_regen);
-		if (run_commands(regen, n_regen, &again) < 0) {
+		if (run_commands(regen, n_regen, show, &again) < 0) {
 			vmctl_error_wrap(err, "rolled back the files, but "
 					 "rebuilding boot files failed too "
 					 "(%s)", again->message);
@@ -389,7 +399,8 @@ int hostsetup_undo(const struct vmctl_env *env, const char *root,
 	hostsetup_regen_commands(root, hostsetup_detect_boot(root),
 				 hostsetup_detect_initrd(root), &regen,
 				 &n_regen);
-	if (run_commands(regen, n_regen, err) < 0) {
+	if (run_commands(regen, n_regen, env->verbosity >= 0 &&
+			 isatty(STDERR_FILENO), err) < 0) {
 		vmctl_error_wrap(err, "files restored, but rebuilding boot "
 				 "files failed; fix that and rerun --undo");
 		goto out;

@@ -783,7 +783,6 @@ static bool create_unfinished(const struct vmctl_env *env, const char *name)
 static int reclaim_stale(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
 {
-	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
 	cleanup_free char *dir = state_vm_dir(env, name);
 	struct vm_state st = { 0 };
 	struct vmctl_error *ignored = NULL;
@@ -1044,7 +1043,6 @@ static int fill_info(const struct vmctl_env *env, const char *name,
 		     struct vm_info *out, struct vmctl_error **err)
 {
 	struct vm_info info = { .name = xstrdup(name) };
-	cleanup_free char *marker = state_vm_file(env, name, VMDIR_CREATING);
 
 	if (state_read(env, name, &info.st, err) < 0) {
 		/* Between mkdir and the first state write of a create. */
@@ -1123,14 +1121,11 @@ int vm_inspect(const struct vmctl_env *env, const char *name,
 static int open_vm(const struct vmctl_env *env, const char *name, int *lock,
 		   struct vm_state *st, struct vmctl_error **err)
 {
-	cleanup_free char *marker = NULL;
-
 	if (require_vm(env, name, err) < 0)
 		return -1;
 	*lock = state_lock_vm(env, name, true, err);
 	if (*lock < 0)
 		return -1;
-	marker = state_vm_file(env, name, VMDIR_CREATING);
 	if (create_unfinished(env, name)) {
 		close(*lock);
 		*lock = -1;
