@@ -45,13 +45,17 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	strv_push(argv, "-machine");
 	strv_pushf(argv, "%s,accel=%s", spec->machine, kvm ? "kvm" : "tcg");
 	strv_push(argv, "-cpu");
-	if (spec->hide_hypervisor)
-		/* No KVM signature, and a Hyper-V vendor id that is not
-		 * "Microsoft Hv": what consumer NVIDIA drivers look for. */
-		strv_push(argv, kvm ? "host,kvm=off,hv_vendor_id=vmctlhidden0"
-				    : "max,kvm=off,hv_vendor_id=vmctlhidden0");
-	else
-		strv_push(argv, kvm ? "host" : "max");
+	strv_pushf(argv, "%s%s%s", kvm ? "host" : "max",
+		   /* The enlightenments Windows guests run much better with;
+		    * they exist only under KVM. */
+		   kvm && spec->hyperv
+		   ? ",hv-relaxed,hv-vapic,hv-spinlocks=0x1fff,hv-vpindex,"
+		     "hv-runtime,hv-synic,hv-stimer,hv-time,hv-frequencies,"
+		     "hv-reset" : "",
+		   /* No KVM signature, and a Hyper-V vendor id that is not
+		    * "Microsoft Hv": what consumer NVIDIA drivers look for. */
+		   spec->hide_hypervisor ? ",kvm=off,hv-vendor-id=vmctlhidden0"
+					 : "");
 	strv_push(argv, "-smp");
 	strv_pushf(argv, "%u,sockets=%u,cores=%u,threads=%u",
 		   spec_cpu_count(spec), spec->cpus.sockets, spec->cpus.cores,

@@ -1036,6 +1036,7 @@ static const struct key spec_keys[] = {
 	KEY("vnc", set_vnc, struct vmctl_spec, vnc),
 	KEY("gpu", set_gpu, struct vmctl_spec, gpus),
 	KEY("hide_hypervisor", set_bool, struct vmctl_spec, hide_hypervisor),
+	KEY("hyperv", set_bool, struct vmctl_spec, hyperv),
 	KEY("qemu", set_qemu, struct vmctl_spec, qemu),
 	{ NULL, NULL, 0 },
 };

@@ -147,6 +147,7 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 			cJSON_AddItemToArray(arr, gpu_to_json(&spec->gpus[i]));
 	}
 	cJSON_AddBoolToObject(o, "hide_hypervisor", spec->hide_hypervisor);
+	cJSON_AddBoolToObject(o, "hyperv", spec->hyperv);
 	sub = cJSON_AddObjectToObject(o, "qemu");
 	cJSON_AddStringToObject(sub, "binary", spec->qemu.binary);
 	add_strv(sub, "extra_args", &spec->qemu.extra_args);

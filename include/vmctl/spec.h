@@ -117,6 +117,7 @@ struct vmctl_spec {
 	/* -cpu host,kvm=off,hv_vendor_id=...: for consumer NVIDIA drivers
 	 * that refuse to start in a VM. */
 	bool hide_hypervisor;
+	bool hyperv;              /* Hyper-V enlightenments (KVM only) */
 	struct spec_qemu qemu;
 };
 
