@@ -100,30 +100,10 @@ STAGE=$WORK/stage
 NEW=$WORK/out
 mkdir -p -- "$DL" "$STAGE" "$NEW"
 
-apt_download() {
-    # Downloads into the current directory.
-    if ! (cd -- "$DL" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2); then
-        apt_update_once
-        (cd -- "$DL" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2) ||
-            die "apt-get download $* failed"
-    fi
-}
-
-deb_of() {
-    # Path of the downloaded .deb for package $1 (exactly one expected).
-    local f
-    for f in "$DL/$1"_*.deb; do
-        [[ -f "$f" ]] || continue
-        printf '%s' "$f"
-        return 0
-    done
-    die "no .deb for $1 in $DL"
-}
-
 log "downloading $KERNEL_META and $BUSYBOX_PKG"
-apt_download "$KERNEL_META" "$BUSYBOX_PKG"
-META_DEB=$(deb_of "$KERNEL_META")
-BB_DEB=$(deb_of "$BUSYBOX_PKG")
+apt_download "$DL" "$KERNEL_META" "$BUSYBOX_PKG"
+META_DEB=$(deb_of "$DL" "$KERNEL_META")
+BB_DEB=$(deb_of "$DL" "$BUSYBOX_PKG")
 
 # The meta package depends on exactly one versioned image package,
 # e.g. "linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)".
@@ -132,8 +112,8 @@ KPKG=$(dpkg-deb -f "$META_DEB" Depends | tr ',' '\n' |
     head -n1)
 [[ -n "$KPKG" ]] || die "cannot find the versioned kernel package in $KERNEL_META's Depends"
 log "downloading $KPKG"
-apt_download "$KPKG"
-KDEB=$(deb_of "$KPKG")
+apt_download "$DL" "$KPKG"
+KDEB=$(deb_of "$DL" "$KPKG")
 
 KROOT=$WORK/kernel
 BBROOT=$WORK/busybox

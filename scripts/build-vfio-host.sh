@@ -195,35 +195,21 @@ build_base() {
     local kmroot=$WORK/kmod
     local meta_deb bb_deb kpkg kdeb kver moddir f
     mkdir -p -- "$dl" "$stage"
-    apt_download() {
-        if ! (cd -- "$dl" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2); then
-            apt_update_once
-            (cd -- "$dl" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2) ||
-                die "apt-get download $* failed"
-        fi
-    }
-    deb_of() {
-        local d
-        for d in "$dl/$1"_*.deb; do
-            [[ -f "$d" ]] && { printf '%s' "$d"; return 0; }
-        done
-        die "no .deb for $1"
-    }
     log "downloading $KERNEL_META, $BUSYBOX_PKG, ${KMOD_PKGS[*]}"
-    apt_download "$KERNEL_META" "$BUSYBOX_PKG" "${KMOD_PKGS[@]}"
-    meta_deb=$(deb_of "$KERNEL_META")
-    bb_deb=$(deb_of "$BUSYBOX_PKG")
+    apt_download "$dl" "$KERNEL_META" "$BUSYBOX_PKG" "${KMOD_PKGS[@]}"
+    meta_deb=$(deb_of "$dl" "$KERNEL_META")
+    bb_deb=$(deb_of "$dl" "$BUSYBOX_PKG")
     kpkg=$(dpkg-deb -f "$meta_deb" Depends | tr ',' '\n' |
         sed -n 's/^[[:space:]]*\(linux-image-[0-9][^[:space:]|]*-amd64\).*/\1/p' |
         head -n1)
     [[ -n "$kpkg" ]] || die "cannot find the kernel package in $KERNEL_META's Depends"
     log "downloading $kpkg"
-    apt_download "$kpkg"
-    kdeb=$(deb_of "$kpkg")
+    apt_download "$dl" "$kpkg"
+    kdeb=$(deb_of "$dl" "$kpkg")
     dpkg-deb -x "$kdeb" "$kroot"
     dpkg-deb -x "$bb_deb" "$bbroot"
     for f in "${KMOD_PKGS[@]}"; do
-        dpkg-deb -x "$(deb_of "$f")" "$kmroot"
+        dpkg-deb -x "$(deb_of "$dl" "$f")" "$kmroot"
     done
     # kmod dispatches on its name; run its depmod from here, with its
     # library (the rest of what it links is the host's, like QEMU's).
@@ -344,7 +330,7 @@ EOF
         printf 'kernel   %s %s (%s)\n' "$kpkg" "$kpkg_ver" "$kver"
         printf 'busybox  %s %s\n' "$BUSYBOX_PKG" "$(dpkg-deb -f "$bb_deb" Version)"
         printf 'kmod     %s %s (modprobe & co. in /usr/sbin)\n' "${KMOD_PKGS[0]}" \
-            "$(dpkg-deb -f "$(deb_of "${KMOD_PKGS[0]}")" Version)"
+            "$(dpkg-deb -f "$(deb_of "$dl" "${KMOD_PKGS[0]}")" Version)"
         printf 'modules  %s\n' "${mod_paths[*]}"
     } >"$WORK/base.txt"
 

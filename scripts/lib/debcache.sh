@@ -71,3 +71,26 @@ cache_current() {
         [[ "$(cat -- "$OUTDIR/.inputs")" == "$INPUTS" ]] &&
         log "up to date: $OUTDIR"
 }
+
+# apt_download DIR PKG...: fetch .debs into DIR (no install), updating
+# the package lists once if a package is not found.
+apt_download() {
+    local dir=$1
+    shift
+    if ! (cd -- "$dir" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2); then
+        apt_update_once
+        (cd -- "$dir" && apt-get -q "${APT_OPTS[@]}" download -- "$@" >&2) ||
+            die "apt-get download $* failed"
+    fi
+}
+
+# deb_of DIR PKG: the downloaded .deb of PKG in DIR.
+deb_of() {
+    local f
+    for f in "$1/$2"_*.deb; do
+        [[ -f "$f" ]] || continue
+        printf '%s' "$f"
+        return 0
+    done
+    die "no .deb for $2 in $1"
+}
