@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Disk images through qemu-img: format detection and qcow2 overlays. */
+/* Disk images: our own header check, then qemu-img for the details and
+ * for qcow2 overlays. */
 #include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmctl/image.h"
 #include "vmctl/proc.h"
@@ -26,18 +30,215 @@ void image_argv_overlay(const char *base, const char *base_format,
 		strv_pushf(argv, "%" PRIu64, size);
 }
 
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#define QCOW2_INCOMPAT_DATA_FILE (1u << 2)
+#define QCOW2_EXT_DATA_FILE 0x44415441u   /* "DATA" */
+
+static int qcow2_check(const unsigned char *buf, size_t len, char **why)
+{
+	uint64_t version, ext, hdr_end, cluster;
+
+	if (len < 72) {
+		*why = xstrdup("truncated qcow2 header");
+		return -1;
+	}
+	version = be(buf + 4, 4);
+	if (version < 2 || version > 3) {
+		*why = xasprintf("qcow version %" PRIu64 " (only qcow2 "
+				 "versions 2 and 3 are taken)", version);
+		return -1;
+	}
+	if (be(buf + 8, 8) != 0) {
+		*why = xstrdup("it has a backing file of its own");
+		return -1;
+	}
+	cluster = be(buf + 20, 4);
+	if (cluster < 9 || cluster > 21) {
+		*why = xasprintf("invalid qcow2 cluster size 2^%" PRIu64,
+				 cluster);
+		return -1;
+	}
+	hdr_end = 72;
+	if (version == 3) {
+		if (len < 104) {
+			*why = xstrdup("truncated qcow2 header");
+			return -1;
+		}
+		if (be(buf + 72, 8) & QCOW2_INCOMPAT_DATA_FILE) {
+			*why = xstrdup("it keeps its data in an external "
+				       "data file");
+			return -1;
+		}
+		hdr_end = be(buf + 100, 4);
+	}
+	/* Header extensions lie in the first cluster, after the header. */
+	cluster = 1ull << cluster;
+	if (hdr_end < 72 || hdr_end > cluster) {
+		*why = xstrdup("invalid qcow2 header length");
+		return -1;
+	}
+	for (ext = hdr_end;;) {
+		uint64_t type, elen;
+
+		if (ext + 8 > len || ext + 8 > cluster) {
+			*why = xstrdup("qcow2 header extensions run past the "
+				       "first cluster");
+			return -1;
+		}
+		type = be(buf + ext, 4);
+		elen = be(buf + ext + 4, 4);
+		if (type == 0)
+			return 0;
+		if (type == QCOW2_EXT_DATA_FILE) {
+			*why = xstrdup("it names an external data file");
+			return -1;
+		}
+		ext += 8 + ((elen + 7) & ~7ull);
+	}
+}
+
+int image_header_check(const unsigned char *buf, size_t len,
+		       const char **format, char **why)
+{
+	/* Formats QEMU would probe that are not taken as a base; anything
+	 * else is raw, and is opened as raw (never probed). */
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t n;
+		const char *name;
+	} other[] = {
+		{ 0, "QED\0", 4, "qed" },
+		{ 0, "KDMV", 4, "vmdk" },
+		{ 0, "COWD", 4, "vmdk" },
+		{ 0, "# Disk DescriptorFile", 21, "vmdk" },
+		{ 0, "conectix", 8, "vpc" },
+		{ 0, "vhdxfile", 8, "vhdx" },
+		{ 0, "LUKS\xba\xbe", 6, "luks" },
+		{ 0, "WithoutFreeSpace", 16, "parallels" },
+		{ 0, "WithouFreSpacExt", 16, "parallels" },
+		{ 0, "Bochs Virtual HD Image", 22, "bochs" },
+		{ 64, "\x7f\x10\xda\xbe", 4, "vdi" },
+	};
+
+	*why = NULL;
+	if (len >= 4 && memcmp(buf, "QFI\xfb", 4) == 0) {
+		*format = "qcow2";
+		return qcow2_check(buf, len, why);
+	}
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		if (len >= other[i].off + other[i].n &&
+		    memcmp(buf + other[i].off, other[i].magic, other[i].n) == 0) {
+			*format = other[i].name;
+			*why = xasprintf("it is a %s image; only qcow2 and raw "
+					 "base images are taken (qemu-img "
+					 "convert -O qcow2 makes one)",
+					 other[i].name);
+			return -1;
+		}
+	}
+	*format = "raw";
+	return 0;
+}
+
+/* The first cluster (at most 2 MiB) is all the header check needs. */
+#define HEADER_READ_MAX (2u << 20)
+
+static int read_header(const char *path, unsigned char **out, size_t *len,
+		       struct vmctl_error **err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	cleanup_free unsigned char *buf = NULL;
+
+	if (fd < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					 path);
+	buf = xmalloc(HEADER_READ_MAX);
+	*len = 0;
+	while (*len < HEADER_READ_MAX) {
+		ssize_t r = read(fd, buf + *len, HEADER_READ_MAX - *len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+						 "reading %s", path);
+		if (r == 0)
+			break;
+		*len += (size_t)r;
+	}
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+int image_check_base(const char *path, const char **format,
+		     struct vmctl_error **err)
+{
+	cleanup_free unsigned char *buf = NULL;
+	cleanup_free char *why = NULL;
+	size_t len = 0;
+
+	if (read_header(path, &buf, &len, err) < 0)
+		return -1;
+	if (image_header_check(buf, len, format, &why) < 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "base image %s refused: %s", path, why);
+	return 0;
+}
+
+char *image_header_backing(const unsigned char *buf, size_t len)
+{
+	uint64_t off, n;
+
+	if (len < 20 || memcmp(buf, "QFI\xfb", 4) != 0)
+		return NULL;
+	off = be(buf + 8, 8);
+	n = be(buf + 16, 4);
+	if (off == 0 || n == 0 || n > 1023 || off > len || n > len - off)
+		return NULL;
+	return xstrndup((const char *)buf + off, (size_t)n);
+}
+
+int image_backing_file(const char *path, char **backing,
+		       struct vmctl_error **err)
+{
+	cleanup_free unsigned char *buf = NULL;
+	size_t len = 0;
+
+	*backing = NULL;
+	if (read_header(path, &buf, &len, err) < 0)
+		return -1;
+	*backing = image_header_backing(buf, len);
+	return 0;
+}
+
 int image_info(const char *path, struct image_info *info,
 	       struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
 	struct proc_result r;
 	cJSON *o, *fmt, *size;
+	const char *format;
 	int ret = -1;
 
 	*info = (struct image_info){ 0 };
+	/* Before qemu-img opens anything: an image naming another file
+	 * (a backing file, a data file) could make it open any host file. */
+	if (image_check_base(path, &format, err) < 0)
+		return -1;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "info");
 	strv_push(&argv, "--output=json");
+	strv_push(&argv, "-f");
+	strv_push(&argv, format);
 	strv_push(&argv, path);
 	if (proc_run(&argv, &r, err) < 0) {
 		strv_clear(&argv);

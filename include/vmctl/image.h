@@ -17,7 +17,31 @@ struct image_info {
 void image_argv_overlay(const char *base, const char *base_format,
 			const char *overlay, uint64_t size, struct strv *argv);
 
-/* `qemu-img info --output=json`: the format is read, never guessed. */
+/*
+ * Pure: judge the first bytes of a disk image (its first cluster, at most
+ * 2 MiB).  A qcow2 image must stand alone: no backing file, no external
+ * data file (flag or header extension); other formats QEMU would probe
+ * (vmdk, vhdx, qed, ...) are refused; anything else is raw.  Sets *format
+ * ("qcow2", "raw", or the refused format); returns -1 with *why (to free)
+ * when the image is refused.
+ */
+int image_header_check(const unsigned char *buf, size_t len,
+		       const char **format, char **why);
+
+/* image_header_check() on a file: reads its header and nothing else. */
+int image_check_base(const char *path, const char **format,
+		     struct vmctl_error **err);
+
+/* Pure: a qcow2 header's backing file name, or NULL. */
+char *image_header_backing(const unsigned char *buf, size_t len);
+/* The backing file an overlay names (from its header), *backing NULL when
+ * none; no other file is opened. */
+int image_backing_file(const char *path, char **backing,
+		       struct vmctl_error **err);
+
+/* image_check_base(), then `qemu-img info -f FORMAT --output=json`: the
+ * format is read by us, never probed, and nothing beyond the image's own
+ * file is ever opened. */
 int image_info(const char *path, struct image_info *info,
 	       struct vmctl_error **err);
 void image_info_clear(struct image_info *info);
