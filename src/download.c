@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +13,18 @@
 #include "vmctl/download.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/xalloc.h"
+
+const char *download_redirect_protocols(const char *url)
+{
+	/* A redirect may keep or raise the protection, never drop it: an
+	 * https URL (or a checksum list fetched over it) that lands on http
+	 * would be worth no more than an http one. */
+	if (strncasecmp(url, "https://", 8) == 0)
+		return "https";
+	if (strncasecmp(url, "http://", 7) == 0)
+		return "http,https";
+	return "";   /* file:// and the like are never redirected */
+}
 
 static CURL *new_handle(const char *url, char *errbuf)
 {
@@ -28,8 +42,10 @@ static CURL *new_handle(const char *url, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 download_redirect_protocols(url));
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION,
+			 *download_redirect_protocols(url) ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -107,30 +123,58 @@ static int draw_progress(void *data, curl_off_t total, curl_off_t done,
 	return 0;
 }
 
+/* Where a download goes, and the errno of the first write that failed
+ * (curl only says "failed writing"; ENOSPC is what the user needs). */
+struct sink {
+	int fd;
+	int errnum;
+};
+
+static size_t to_file(char *ptr, size_t size, size_t n, void *data)
+{
+	struct sink *k = data;
+	size_t len = size * n, done = 0;
+
+	while (done < len) {
+		ssize_t w = write(k->fd, ptr + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			k->errnum = w < 0 ? errno : ENOSPC;
+			return 0;   /* abort the transfer */
+		}
+		done += (size_t)w;
+	}
+	return len;
+}
+
 int download_file(const char *url, const char *path, bool resume,
 		  bool progress, struct vmctl_error **err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct progress prog = { 0 };
+	struct sink sink = { .fd = -1 };
 	struct stat st;
 	long http = 0;
 	CURLcode rc;
-	FILE *f;
 	CURL *c;
 
 	if (!resume || stat(path, &st) < 0)
 		st.st_size = 0;
-	f = fopen(path, st.st_size > 0 ? "ae" : "we");
-	if (f == NULL)
+	sink.fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
+		       (st.st_size > 0 ? O_APPEND : O_TRUNC), 0644);
+	if (sink.fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
 	c = new_handle(url, errbuf);
 	if (c == NULL) {
-		fclose(f);
+		close(sink.fd);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "cannot initialize libcurl");
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_file);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	if (st.st_size > 0)
 		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
 				 (curl_off_t)st.st_size);
@@ -154,13 +198,18 @@ int download_file(const char *url, const char *path, bool resume,
 	     (rc == CURLE_HTTP_RETURNED_ERROR && http == 416))) {
 		/* The server sent the whole file, not the rest: start over. */
 		curl_easy_cleanup(c);
-		fclose(f);
+		close(sink.fd);
 		return download_file(url, path, false, progress, err);
 	}
-	if (fclose(f) != 0 && rc == CURLE_OK) {
+	/* On disk before anyone renames it into place. */
+	if (rc == CURLE_OK && fsync(sink.fd) < 0)
+		sink.errnum = errno;
+	if (close(sink.fd) < 0 && rc == CURLE_OK && sink.errnum == 0)
+		sink.errnum = errno;
+	if (sink.errnum != 0) {
 		curl_easy_cleanup(c);
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
-					 "writing %s", path);
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, sink.errnum,
+					 "download %s: writing %s", url, path);
 	}
 	if (rc != CURLE_OK) {
 		transfer_error(c, rc, url, errbuf, err);

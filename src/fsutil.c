@@ -255,3 +255,65 @@ void fs_remove_temps(const char *dir, const char *name)
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 }
+
+void fs_file_id_from_stat(const struct stat *st, struct fs_file_id *id)
+{
+	*id = (struct fs_file_id){
+		.dev = (uint64_t)st->st_dev,
+		.ino = (uint64_t)st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.mtime_sec = (int64_t)st->st_mtim.tv_sec,
+		.mtime_nsec = st->st_mtim.tv_nsec,
+	};
+}
+
+bool fs_file_id_same(const struct fs_file_id *a, const struct fs_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
+}
+
+char *fs_file_id_describe_change(const struct fs_file_id *was,
+				 const struct fs_file_id *now)
+{
+	cleanup_free char *size = NULL;
+	const char *sep = "";
+	char *out;
+
+	if (was->size != now->size)
+		size = xasprintf("size %llu -> %llu bytes",
+				 (unsigned long long)was->size,
+				 (unsigned long long)now->size);
+	out = xstrdup("");
+	if (size != NULL) {
+		free(out);
+		out = xstrdup(size);
+		sep = ", ";
+	}
+	if (was->mtime_sec != now->mtime_sec ||
+	    was->mtime_nsec != now->mtime_nsec) {
+		char *more = xasprintf("%s%smodified", out, sep);
+
+		free(out);
+		out = more;
+		sep = ", ";
+	}
+	if (was->dev != now->dev || was->ino != now->ino) {
+		char *more = xasprintf("%s%sreplaced by another file", out,
+				       sep);
+
+		free(out);
+		out = more;
+	}
+	return out;
+}
+
+int fs_sync_dir(const char *dir, struct vmctl_error **err)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "syncing %s", dir);
+	return 0;
+}

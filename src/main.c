@@ -27,6 +27,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_vnc_entry,
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
+	&cmd_image_entry,
 	/* the host */
 	&cmd_gpu_entry,
 	&cmd_host_check_entry,

@@ -549,6 +549,43 @@ static int set_sha512(struct walker *w, const struct node *n,
 	return set_sha(w, n, path, target, 128);
 }
 
+static bool is_plain_http(const char *url)
+{
+	return url != NULL && strncasecmp(url, "http://", 7) == 0;
+}
+
+/* Where the digest a download is checked against comes from must be
+ * trustworthy: pinned in the spec, or a checksum list fetched over https
+ * or carrying a good OpenPGP signature.  Over plain http an attacker
+ * can swap the list along with the image. */
+static int check_disk_trust(struct walker *w, const struct node *n,
+			    const char *path, const struct spec_disk *disk)
+{
+	bool pinned = disk->sha256 != NULL || disk->sha512 != NULL;
+	bool signed_list = disk->checksum_sig_url != NULL;
+
+	if (signed_list && disk->checksum_url == NULL)
+		return fail(w, n, path, "checksum_sig_url signs the list at "
+			    "checksum_url: give checksum_url too");
+	if (signed_list && disk->keyring == NULL)
+		return fail(w, n, path, "checksum_sig_url needs keyring (the "
+			    "OpenPGP keys to check the signature with)");
+	if (disk->keyring != NULL && !signed_list)
+		return fail(w, n, path, "keyring is only used with "
+			    "checksum_sig_url");
+	if (is_plain_http(disk->image) && !pinned && !signed_list)
+		return fail(w, n, path, "image is a plain http:// URL: pin "
+			    "its digest with sha256 or sha512 (a checksum "
+			    "list fetched over http proves nothing), or sign "
+			    "the list (checksum_sig_url and keyring)");
+	if (is_plain_http(disk->checksum_url) && !signed_list)
+		return fail(w, n, path, "checksum_url is a plain http:// URL, "
+			    "which proves nothing: use https, pin sha256 or "
+			    "sha512, or sign the list (checksum_sig_url and "
+			    "keyring)");
+	return 0;
+}
+
 static int set_disk(struct walker *w, const struct node *n, const char *path,
 		    void *target)
 {
@@ -558,6 +595,8 @@ static int set_disk(struct walker *w, const struct node *n, const char *path,
 		KEY("sha256", set_sha256, disk_t, sha256),
 		KEY("sha512", set_sha512, disk_t, sha512),
 		KEY("checksum_url", set_url, disk_t, checksum_url),
+		KEY("checksum_sig_url", set_url, disk_t, checksum_sig_url),
+		KEY("keyring", set_path, disk_t, keyring),
 		KEY("size", set_disk_size, disk_t, size),
 		KEY("bus", set_disk_bus, disk_t, bus),
 		{ NULL, NULL, 0 },
@@ -576,7 +615,7 @@ static int set_disk(struct walker *w, const struct node *n, const char *path,
 			    "checksum_url, not several");
 	if (disk->image == NULL)
 		return fail(w, n, path, "missing key \"image\"");
-	return 0;
+	return check_disk_trust(w, n, path, disk);
 }
 
 static int set_kernel(struct walker *w, const struct node *n,

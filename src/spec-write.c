@@ -89,6 +89,9 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 		add_opt_string(sub, "sha256", spec->disk.sha256);
 		add_opt_string(sub, "sha512", spec->disk.sha512);
 		add_opt_string(sub, "checksum_url", spec->disk.checksum_url);
+		add_opt_string(sub, "checksum_sig_url",
+			       spec->disk.checksum_sig_url);
+		add_opt_string(sub, "keyring", spec->disk.keyring);
 		if (spec->disk.size != 0)
 			add_size(sub, "size", spec->disk.size);
 		cJSON_AddStringToObject(sub, "bus",

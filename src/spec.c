@@ -171,6 +171,8 @@ void spec_free(struct vmctl_spec *spec)
 	free(spec->disk.sha256);
 	free(spec->disk.sha512);
 	free(spec->disk.checksum_url);
+	free(spec->disk.checksum_sig_url);
+	free(spec->disk.keyring);
 	free(spec->cdrom);
 	free(spec->kernel.image);
 	free(spec->kernel.initrd);

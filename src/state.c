@@ -118,6 +118,10 @@ int state_read(const struct vmctl_env *env, const char *name,
 	st->accel = dup_or_null(get_string(o, "accel"));
 	st->base_image = dup_or_null(get_string(o, "base_image"));
 	st->base_format = dup_or_null(get_string(o, "base_format"));
+	st->base_digest = dup_or_null(get_string(o, "base_digest"));
+	x = cJSON_GetObjectItem(o, "base_id");
+	st->base_id_known = cJSON_IsObject(x) &&
+			    state_file_id_from_json(x, &st->base_id);
 	st->created = (time_t)get_number(o, "created", 0);
 	st->qemu.pid = (pid_t)get_number(o, "pid", 0);
 	st->qemu.starttime = (uint64_t)get_number(o, "starttime", 0);
@@ -151,6 +155,11 @@ int state_write(const struct vmctl_env *env, const char *name,
 		cJSON_AddStringToObject(o, "base_image", st->base_image);
 	if (st->base_format)
 		cJSON_AddStringToObject(o, "base_format", st->base_format);
+	if (st->base_digest)
+		cJSON_AddStringToObject(o, "base_digest", st->base_digest);
+	if (st->base_id_known)
+		state_file_id_to_json(cJSON_AddObjectToObject(o, "base_id"),
+				      &st->base_id);
 	cJSON_AddNumberToObject(o, "created", (double)st->created);
 	if (st->qemu.pid > 0) {
 		cJSON_AddNumberToObject(o, "pid", st->qemu.pid);
@@ -180,8 +189,32 @@ void state_clear(struct vm_state *st)
 	free(st->accel);
 	free(st->base_image);
 	free(st->base_format);
+	free(st->base_digest);
 	free(st->last_exit.stopped_by);
 	*st = (struct vm_state){ 0 };
+}
+
+void state_file_id_to_json(cJSON *o, const struct fs_file_id *id)
+{
+	cJSON_AddNumberToObject(o, "size", (double)id->size);
+	cJSON_AddNumberToObject(o, "dev", (double)id->dev);
+	cJSON_AddNumberToObject(o, "ino", (double)id->ino);
+	cJSON_AddNumberToObject(o, "mtime", (double)id->mtime_sec);
+	cJSON_AddNumberToObject(o, "mtime_nsec", (double)id->mtime_nsec);
+}
+
+bool state_file_id_from_json(const cJSON *o, struct fs_file_id *id)
+{
+	if (!cJSON_IsNumber(cJSON_GetObjectItem(o, "ino")))
+		return false;
+	*id = (struct fs_file_id){
+		.size = (uint64_t)get_number(o, "size", 0),
+		.dev = (uint64_t)get_number(o, "dev", 0),
+		.ino = (uint64_t)get_number(o, "ino", 0),
+		.mtime_sec = (int64_t)get_number(o, "mtime", 0),
+		.mtime_nsec = (long)get_number(o, "mtime_nsec", 0),
+	};
+	return true;
 }
 
 static int compare_names(const void *a, const void *b)

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmctl/strv.h"
 #include "vmctl/xalloc.h"
@@ -50,4 +51,12 @@ void strv_clear(struct strv *sv)
 		free(sv->v[i]);
 	free(sv->v);
 	*sv = (struct strv){ 0 };
+}
+
+bool strv_contains(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
 }

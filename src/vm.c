@@ -1002,6 +1002,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	glock = -1;
 
 	st.created = time(NULL);
+	imagecache_record_base(&image, &st);
 	if (prepare_files(env, name, spec, image.path, &base, &st, err) < 0)
 		goto out;
 	if (!opts->no_start && launch(env, name, spec, &st, err) < 0)
@@ -1154,7 +1155,8 @@ int vm_start(const struct vmctl_env *env, const char *name,
 		return -1;
 	if (st.qemu.pid > 0) {
 		ret = 1;   /* already running */
-	} else if (load_spec(env, name, &spec, err) == 0) {
+	} else if (imagecache_check_base(env, name, &st, err) == 0 &&
+		   load_spec(env, name, &spec, err) == 0) {
 		cleanup_free char *overlay = state_vm_file(env, name,
 							   VMDIR_DISK);
 

@@ -2,7 +2,10 @@
 #ifndef VMCTL_FSUTIL_H
 #define VMCTL_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "vmctl/error.h"
@@ -40,5 +43,26 @@ int fs_remove_tree(const char *path, struct vmctl_error **err);
 /* Copy a file (for OVMF variables), atomically, with `mode`. */
 int fs_copy_file(const char *from, const char *dir, const char *name,
 		 mode_t mode, struct vmctl_error **err);
+
+/*
+ * What tells one file's content from another's without reading it: device,
+ * inode, size and modification time.  A file rewritten in place or
+ * replaced (renamed over) gets another identity, so a digest recorded with
+ * an identity stays trustworthy while the identity holds.
+ */
+struct fs_file_id {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
+
+void fs_file_id_from_stat(const struct stat *st, struct fs_file_id *id);
+bool fs_file_id_same(const struct fs_file_id *a, const struct fs_file_id *b);
+/* Pure: "size 1 -> 2, modified, replaced" (what differs), for messages. */
+char *fs_file_id_describe_change(const struct fs_file_id *was,
+				 const struct fs_file_id *now);
+
+/* fsync a directory (after a rename into it). */
+int fs_sync_dir(const char *dir, struct vmctl_error **err);
 
 #endif

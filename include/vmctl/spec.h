@@ -62,6 +62,8 @@ struct spec_disk {
 	char *image;              /* path or URL; NULL: no disk */
 	char *sha256, *sha512;    /* lowercase hex, or NULL */
 	char *checksum_url;       /* a SHA*SUMS file published beside it */
+	char *checksum_sig_url;   /* its detached OpenPGP signature */
+	char *keyring;            /* the keys gpgv checks that signature with */
 	uint64_t size;            /* overlay size in bytes; 0: the image's */
 	enum spec_disk_bus bus;
 };

@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <cJSON.h>
+
 #include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
 
 /*
@@ -50,6 +53,12 @@ struct vm_state {
 	char *accel;         /* "kvm" or "tcg" as launched */
 	char *base_image;    /* absolute path of the overlay's backing file */
 	char *base_format;
+	/* What the base was when the overlay was made: `vmctl start`
+	 * refuses a base whose identity changed and whose digest (when one
+	 * is known) no longer matches. */
+	char *base_digest;   /* "sha256:HEX" / "sha512:HEX", or NULL */
+	bool base_id_known;  /* false: a VM made before identities were kept */
+	struct fs_file_id base_id;
 	time_t created;
 	struct proc_id qemu; /* pid 0 when not running */
 	time_t started;
@@ -71,6 +80,11 @@ int state_read(const struct vmctl_env *env, const char *name,
 int state_write(const struct vmctl_env *env, const char *name,
 		const struct vm_state *st, struct vmctl_error **err);
 void state_clear(struct vm_state *st);
+
+/* A file identity as JSON members of `o` (vm.json, the image cache's
+ * stamps), and back; false when `o` holds none. */
+void state_file_id_to_json(cJSON *o, const struct fs_file_id *id);
+bool state_file_id_from_json(const cJSON *o, struct fs_file_id *id);
 
 /* Names of every VM in the state dir, sorted. */
 int state_list(const struct vmctl_env *env, struct strv *names,

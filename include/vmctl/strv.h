@@ -2,6 +2,7 @@
 #ifndef VMCTL_STRV_H
 #define VMCTL_STRV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -22,6 +23,8 @@ void strv_pushf(struct strv *sv, const char *fmt, ...)
 void strv_take(struct strv *sv, char *s);
 void strv_extend(struct strv *sv, const struct strv *from);
 void strv_clear(struct strv *sv);
+/* Whether `s` is one of the strings. */
+bool strv_contains(const struct strv *sv, const char *s);
 void strv_copy(struct strv *dst, const struct strv *src);
 
 #endif
