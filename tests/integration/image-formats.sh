@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Base images of either format, detected by qemu-img and never guessed:
+# Base images of either format, read from their header and never probed:
 # the overlay names an absolute backing file with its format, honours
 # disk.size, and a VM that runs never writes to the base.
 TEST_NAME=image-formats
