@@ -38,7 +38,8 @@ endif
 # tests and the fuzzer link the same code vmctl runs.
 LIB_SRCS   := $(filter-out src/main.c src/cmd-%.c,$(wildcard src/*.c))
 CMD_SRCS   := src/main.c $(wildcard src/cmd-*.c)
-LIB_OBJS   := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/default-spec.o
+LIB_OBJS   := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/default-spec.o \
+              $(BUILD)/utf8-ctype.o
 CMD_OBJS   := $(CMD_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -63,6 +64,16 @@ $(BUILD)/default-spec.c: configs/default.yaml scripts/embed.sh | $(BUILD)
 	sh scripts/embed.sh $< spec_default_yaml > $@
 
 $(BUILD)/default-spec.o: $(BUILD)/default-spec.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The build host's C.UTF-8 LC_CTYPE, for tmux on hosts without any UTF-8
+# locale (src/utf8locale.c); empty where the build host has none.
+UTF8_CTYPE ?= /usr/lib/locale/C.utf8/LC_CTYPE
+$(BUILD)/utf8-ctype.c: scripts/embed.sh | $(BUILD)
+	if [ -r $(UTF8_CTYPE) ]; then f=$(UTF8_CTYPE); else f=/dev/null; fi; \
+		sh scripts/embed.sh $$f utf8locale_ctype > $@
+
+$(BUILD)/utf8-ctype.o: $(BUILD)/utf8-ctype.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(BUILD)
@@ -91,6 +102,7 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 fuzz: build/fuzz/fuzz-spec
 
 build/fuzz/fuzz-spec: tests/fuzz/fuzz-spec.c $(LIB_SRCS) $(BUILD)/default-spec.c \
+		$(BUILD)/utf8-ctype.c \
 		$(wildcard include/vmctl/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)

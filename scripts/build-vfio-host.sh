@@ -287,8 +287,9 @@ build_base() {
         ln -s ../bin/kmod "$stage/usr/sbin/$f"
     done
 
-    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$stage/etc/passwd"
-    printf 'root:x:0:\n' >"$stage/etc/group"
+    # vmctl-qemu: the user vmctl runs QEMU as (busybox has no useradd).
+    printf 'root:x:0:0:root:/root:/bin/sh\nvmctl-qemu:x:990:990:vmctl QEMU processes:/nonexistent:/bin/false\n' >"$stage/etc/passwd"
+    printf 'root:x:0:\nvmctl-qemu:x:990:\n' >"$stage/etc/group"
     printf 'vfio-host\n' >"$stage/etc/hostname"
     : >"$stage/etc/fstab"
 

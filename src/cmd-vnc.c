@@ -3,9 +3,36 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/state.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
+#include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
+
+/* VNC without a password: a UNIX socket in the VM's directory. */
+static void print_socket(const struct vmctl_env *env, const struct vm_info *vm)
+{
+	cleanup_free char *sock = state_vm_file(env, vm->name,
+						VMDIR_VNC_SOCKET);
+
+	if (env->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "name", vm->name);
+		cJSON_AddStringToObject(j, "socket", sock);
+		cJSON_AddNullToObject(j, "password");
+		cJSON_AddBoolToObject(j, "running", vm->state == VM_RUNNING);
+		view_print_json(j);
+		cJSON_Delete(j);
+		return;
+	}
+	printf("socket:   %s (UNIX socket, no password)\n"
+	       "from another machine: ssh -L 5900:%s root@THIS-HOST, then "
+	       "vnc://localhost:5900\n", sock, sock);
+	if (vm->state != VM_RUNNING)
+		printf("(VM %s is %s)\n", vm->name,
+		       vm_run_state_name(vm->state));
+}
 
 static int cmd_vnc_exec(struct vmctl_env *env, int argc, char **argv,
 			struct vmctl_error **err)
@@ -18,12 +45,14 @@ static int cmd_vnc_exec(struct vmctl_env *env, int argc, char **argv,
 		return cmd_done(ret);
 	if (vm_inspect(env, name, &vm, err) < 0)
 		return -1;
-	if (vm.spec == NULL || !vm.spec->vnc.enabled || vm.st.vnc_display < 0) {
+	if (vm.spec != NULL && vm.spec->vnc.enabled && !vm.spec->vnc.password) {
+		print_socket(env, &vm);
+	} else if (vm.spec == NULL || !vm.spec->vnc.enabled ||
+		   vm.st.vnc_display < 0) {
 		vm_info_clear(&vm);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "VM %s has no VNC server", name);
-	}
-	{
+	} else {
 		unsigned port = 5900 + (unsigned)vm.st.vnc_display;
 		cleanup_free char *ep = view_endpoint(vm.spec->vnc.listen, port);
 

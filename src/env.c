@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "vmctl/env.h"
+#include "vmctl/fsutil.h"
 #include "vmctl/xalloc.h"
 
 static char *default_state_dir(void)
@@ -37,6 +38,34 @@ void env_init(struct vmctl_env *env)
 	env->proc = from_env("VMCTL_PROC_ROOT", "/proc");
 	env->dev = from_env("VMCTL_DEV_ROOT", "/dev");
 	env->root = xstrdup("/");
+	env->qemu_user = from_env("VMCTL_QEMU_USER",
+				  geteuid() == 0 ? "vmctl-qemu" : "");
+	/* Never "drop" to root, nor to nobody at all. */
+	if (*env->qemu_user == '\0' || strcmp(env->qemu_user, "root") == 0) {
+		free(env->qemu_user);
+		env->qemu_user = NULL;
+	}
+}
+
+/*
+ * The state dir as an absolute, clean path: sockets, QEMU's option strings
+ * and the tmux socket's name are derived from it, and none of them may
+ * depend on the directory vmctl happened to be started in.
+ */
+static void absolute_state_dir(struct vmctl_env *env)
+{
+	cleanup_free char *cwd = NULL, *joined = NULL;
+	char *clean;
+
+	if (env->state_dir[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (cwd == NULL)
+			return;   /* the first file access reports it */
+		joined = xasprintf("%s/%s", cwd, env->state_dir);
+	}
+	clean = fs_path_clean(joined ? joined : env->state_dir);
+	free(env->state_dir);
+	env->state_dir = clean;
 }
 
 void env_finish(struct vmctl_env *env)
@@ -45,6 +74,7 @@ void env_finish(struct vmctl_env *env)
 	cleanup_free char *def = default_state_dir();
 	uint32_t h = 2166136261u;   /* FNV-1a of the state dir */
 
+	absolute_state_dir(env);
 	free(env->tmux_socket);
 	if (sock != NULL && *sock != '\0') {
 		env->tmux_socket = xstrdup(sock);
@@ -67,5 +97,6 @@ void env_clear(struct vmctl_env *env)
 	free(env->dev);
 	free(env->root);
 	free(env->tmux_socket);
+	free(env->qemu_user);
 }
 

@@ -109,11 +109,17 @@ int hostfacts_gather(const struct vmctl_env *env,
 	if (f.qemu.ssh_port == 0)
 		f.qemu.ssh_port = ports_first_free(used, SSH_PORT_FIRST, 65535);
 	port_set_add(used, f.qemu.ssh_port);
+	f.qemu.run_as = env->qemu_user;
 	f.qemu.vnc_display = spec->vnc.display;
-	if (f.qemu.vnc_display < 0 && want != NULL && want->vnc_display >= 0 &&
-	    !port_set_has(used, VNC_PORT_BASE + (unsigned)want->vnc_display))
+	if (!spec->vnc.enabled || !spec->vnc.password) {
+		/* No VNC, or VNC on a UNIX socket: no TCP port. */
+		f.qemu.vnc_display = -1;
+	} else if (f.qemu.vnc_display < 0 && want != NULL &&
+		   want->vnc_display >= 0 &&
+		   !port_set_has(used, VNC_PORT_BASE +
+					       (unsigned)want->vnc_display)) {
 		f.qemu.vnc_display = want->vnc_display;
-	if (f.qemu.vnc_display < 0) {
+	} else if (f.qemu.vnc_display < 0) {
 		unsigned p = ports_first_free(used, VNC_PORT_BASE,
 					      VNC_PORT_BASE + 99);
 

@@ -9,6 +9,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/env.h"
+#include "vmctl/qemu-run.h"
 #include "vmctl/xalloc.h"
 
 static const struct cmd_entry *const commands[] = {
@@ -147,6 +148,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		env_clear(&env);
 		return VMCTL_EXIT_USAGE;
+	}
+	/* Internal: what a VM's tmux pane runs before QEMU (qemu-run.h). */
+	if (strcmp(argv[optind], "__run-qemu") == 0) {
+		env_clear(&env);
+		return qemu_run_main(argc - optind, argv + optind);
 	}
 	if (strcmp(argv[optind], "help") == 0) {
 		status = optind + 1 < argc ? help_command(argv[optind + 1])

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,12 @@ static void buf_read(struct buf *b, int fd, bool *open)
 int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err)
 {
+	return proc_run_env(argv, NULL, result, err);
+}
+
+int proc_run_env(const struct strv *argv, char *const envp[],
+		 struct proc_result *result, struct vmctl_error **err)
+{
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus, rc;
 	struct buf ob = { 0 }, eb = { 0 };
@@ -58,7 +65,8 @@ int proc_run(const struct strv *argv, struct proc_result *result,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	rc = posix_spawnp(&pid, argv->v[0], &fa, NULL, argv->v, environ);
+	rc = posix_spawnp(&pid, argv->v[0], &fa, NULL, argv->v,
+			  envp ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
 	close(errp[1]);
@@ -120,38 +128,65 @@ char *proc_result_summary(const struct proc_result *r)
 
 int proc_exec(const struct strv *argv, struct vmctl_error **err)
 {
-	execvp(argv->v[0], argv->v);
+	return proc_exec_env(argv, NULL, err);
+}
+
+int proc_exec_env(const struct strv *argv, char *const envp[],
+		  struct vmctl_error **err)
+{
+	if (envp != NULL)
+		execvpe(argv->v[0], argv->v, envp);
+	else
+		execvp(argv->v[0], argv->v);
 	return vmctl_error_errno(err, errno == ENOENT ? VMCTL_EXIT_UNAVAILABLE
 						      : VMCTL_EXIT_FAILURE,
 				 errno, "cannot run %s", argv->v[0]);
 }
 
+/* "pid (comm) state ppid ...": comm may hold spaces and parens, so
+ * fields are counted from the last ')'.  Returns field `n` (state is 3). */
+static const char *stat_field(char *line, int n)
+{
+	char *p = strrchr(line, ')');
+
+	if (p == NULL || p[1] != ' ')
+		return NULL;
+	p += 2;
+	for (int field = 3; field < n; field++) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return NULL;
+		p++;
+	}
+	return p;
+}
+
 int proc_identify(const struct vmctl_env *env, pid_t pid, struct proc_id *out)
 {
 	cleanup_free char *path = xasprintf("%s/%d/stat", env->proc, (int)pid);
-	cleanup_file FILE *f = fopen(path, "re");
-	char line[2048], *p;
-	unsigned long long start;
+	cleanup_file FILE *f = NULL;
+	char line[2048];
+	const char *state, *ppid, *start;
+	unsigned long long starttime;
+	int parent;
 
-	if (pid <= 0 || f == NULL || fgets(line, sizeof(line), f) == NULL)
+	if (pid <= 0)
 		return -1;
-	/* "pid (comm) state ppid ...": comm may hold spaces and parens,
-	 * so count fields from the last ')'. starttime is field 22. */
-	p = strrchr(line, ')');
-	if (p == NULL)
+	f = fopen(path, "re");
+	if (f == NULL || fgets(line, sizeof(line), f) == NULL)
 		return -1;
-	p++;
-	if (p[0] != ' ' || p[1] == 'Z' || p[1] == 'X')
-		return -1;   /* a zombie has exited already */
-	for (int field = 2; field < 21; field++) {
-		p = strchr(p + 1, ' ');
-		if (p == NULL)
-			return -1;
-	}
-	if (sscanf(p, " %llu", &start) != 1)
+	state = stat_field(line, 3);
+	ppid = stat_field(line, 4);
+	start = stat_field(line, 22);
+	if (state == NULL || ppid == NULL || start == NULL ||
+	    *state == 'Z' || *state == 'X')   /* a zombie has exited */
+		return -1;
+	if (sscanf(ppid, "%d", &parent) != 1 ||
+	    sscanf(start, "%llu", &starttime) != 1)
 		return -1;
 	out->pid = pid;
-	out->starttime = start;
+	out->ppid = parent;
+	out->starttime = starttime;
 	return 0;
 }
 
@@ -162,4 +197,37 @@ bool proc_alive(const struct vmctl_env *env, const struct proc_id *id)
 	if (id->pid <= 0 || proc_identify(env, id->pid, &now) < 0)
 		return false;
 	return now.starttime == id->starttime;
+}
+
+/*
+ * A pidfd pins the process it was opened for: once the identity check
+ * passes after pidfd_open(), the signal goes to that process even if it
+ * exits and its pid is reused in between.  Kernels before 5.3 have no
+ * pidfds; there the check and kill() are as close together as they can be.
+ */
+int proc_signal(const struct vmctl_env *env, const struct proc_id *id,
+		int sig)
+{
+	int fd, ret;
+
+	if (id->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	fd = (int)syscall(SYS_pidfd_open, id->pid, 0);
+	if (fd < 0 && errno != ENOSYS)
+		return -1;
+	if (!proc_alive(env, id)) {
+		if (fd >= 0)
+			close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	if (fd < 0)
+		return kill(id->pid, sig);
+	ret = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	if (ret < 0 && errno == ENOSYS)
+		ret = kill(id->pid, sig);
+	close(fd);
+	return ret;
 }

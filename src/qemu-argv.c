@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vmctl/qemu-argv.h"
+#include "vmctl/qemu-run.h"
 #include "vmctl/quote.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
@@ -70,11 +71,22 @@ static void add_sandbox_and_control(struct strv *argv,
 				    const struct qemu_host *host)
 {
 	cleanup_free char *qmp = vm_file(host, VMDIR_QMP);
-	cleanup_free char *log = vm_file(host, VMDIR_SERIAL_LOG);
 
+	/*
+	 * QEMU opens every file and device it is given as root, then gives
+	 * up root for good (-runas: all uids and gids the user's, no
+	 * capabilities).  That switch is itself a set*id call, so the
+	 * sandbox must allow those calls; once it is done they cannot
+	 * elevate anything.
+	 */
+	if (host->run_as != NULL) {
+		strv_push(argv, "-runas");
+		strv_push(argv, host->run_as);
+	}
 	strv_push(argv, "-sandbox");
-	strv_push(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-			"resourcecontrol=deny");
+	strv_pushf(argv, "on,obsolete=deny,elevateprivileges=%s,spawn=deny,"
+			 "resourcecontrol=deny",
+		   host->run_as != NULL ? "allow" : "deny");
 	strv_push(argv, "-pidfile");
 	/* -pidfile takes a plain path, not an option string. */
 	strv_pushf(argv, "%s/%s", host->vm_dir, VMDIR_PIDFILE);
@@ -82,10 +94,15 @@ static void add_sandbox_and_control(struct strv *argv,
 	strv_pushf(argv, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
 	strv_push(argv, "-mon");
 	strv_push(argv, "chardev=qmp,mode=control");
-	/* The serial console is the tmux pane (stdio) and a log file. */
+	/* The serial console is the tmux pane (stdio) and a log, which
+	 * QEMU writes into a pipe that vmctl's keeper drains and caps
+	 * (qemu-run.h). */
+	strv_push(argv, "-add-fd");
+	strv_pushf(argv, "fd=%d,set=%d,opaque=serial-log", QEMU_RUN_LOG_FD,
+		   QEMU_RUN_LOG_FDSET);
 	strv_push(argv, "-chardev");
-	strv_pushf(argv, "stdio,id=serial0,signal=off,logfile=%s,logappend=on",
-		   log);
+	strv_pushf(argv, "stdio,id=serial0,signal=off,logfile=/dev/fdset/%d,"
+			 "logappend=on", QEMU_RUN_LOG_FDSET);
 	strv_push(argv, "-serial");
 	strv_push(argv, "chardev:serial0");
 	strv_push(argv, "-display");
@@ -230,9 +247,19 @@ static void add_display(struct strv *argv, const struct vmctl_spec *spec,
 	if (!spec->vnc.enabled)
 		return;
 	strv_push(argv, "-vnc");
-	strv_pushf(argv, strchr(spec->vnc.listen, ':') ? "[%s]:%d%s" : "%s:%d%s",
-		   spec->vnc.listen, host->vnc_display,
-		   spec->vnc.password ? ",password=on" : "");
+	if (!spec->vnc.password) {
+		/* Guests reach the host's loopback through user networking
+		 * (10.0.2.2): VNC without a password is a UNIX socket in
+		 * the VM's 0700 directory, never a TCP port. */
+		cleanup_free char *sock = vm_file(host, VMDIR_VNC_SOCKET);
+
+		strv_pushf(argv, "unix:%s", sock);
+	} else {
+		strv_pushf(argv, strchr(spec->vnc.listen, ':') ? "[%s]:%d%s"
+							       : "%s:%d%s",
+			   spec->vnc.listen, host->vnc_display,
+			   ",password=on");
+	}
 	/* An absolute pointer, so the VNC cursor tracks the guest's. */
 	strv_push(argv, "-device");
 	strv_push(argv, "qemu-xhci,id=usb0");

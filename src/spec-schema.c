@@ -32,6 +32,7 @@ struct walker {
 	/* Nodes the cross-key checks point at. */
 	const struct node *root;
 	const struct node *at_machine, *at_vnc_password, *at_vnc_listen;
+	const struct node *at_vnc_display;
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
 	const struct node *at_gpu, *at_forwards;
 	bool cloud_init_given;
@@ -891,6 +892,13 @@ static int set_vnc_listen(struct walker *w, const struct node *n,
 	return set_address(w, n, path, target);
 }
 
+static int set_vnc_display(struct walker *w, const struct node *n,
+			   const char *path, void *target)
+{
+	w->at_vnc_display = n;
+	return set_display(w, n, path, target);
+}
+
 static int set_vnc_password(struct walker *w, const struct node *n,
 			    const char *path, void *target)
 {
@@ -905,7 +913,7 @@ static int set_vnc(struct walker *w, const struct node *n, const char *path,
 	static const struct key keys[] = {
 		KEY("enabled", set_bool, vnc_t, enabled),
 		KEY("listen", set_vnc_listen, vnc_t, listen),
-		KEY("display", set_display, vnc_t, display),
+		KEY("display", set_vnc_display, vnc_t, display),
 		KEY("password", set_vnc_password, vnc_t, password),
 		{ NULL, NULL, 0 },
 	};
@@ -1100,18 +1108,6 @@ static void spec_set_defaults(struct vmctl_spec *spec)
 	spec->qemu.binary = xstrdup("qemu-system-x86_64");
 }
 
-static bool is_loopback(const char *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return false;
-}
-
 static int check_spec(struct walker *w, struct vmctl_spec *spec)
 {
 	const struct node *root = w->root;
@@ -1123,12 +1119,18 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 		return fail(w, w->at_machine ? w->at_machine : w->at_gpu,
 			    "machine", "GPU passthrough needs a q35 machine "
 			    "(PCIe root ports), not \"%s\"", spec->machine);
+	/* Every guest reaches the host's loopback through user networking
+	 * (10.0.2.2), so no TCP address is safe without a password. */
 	if (spec->vnc.enabled && !spec->vnc.password &&
-	    !is_loopback(spec->vnc.listen))
-		return fail(w, w->at_vnc_password, "vnc.password",
-			    "a VNC server without a password may only listen "
-			    "on a loopback address, not %s (set vnc.listen: "
-			    "127.0.0.1)", spec->vnc.listen);
+	    (w->at_vnc_listen != NULL || w->at_vnc_display != NULL))
+		return fail(w, w->at_vnc_listen ? w->at_vnc_listen
+						: w->at_vnc_display,
+			    w->at_vnc_listen ? "vnc.listen" : "vnc.display",
+			    "VNC without a password is served on a UNIX socket "
+			    "in the VM's directory, never on TCP (guests reach "
+			    "the host's loopback); drop vnc.%s or set "
+			    "vnc.password: true",
+			    w->at_vnc_listen ? "listen" : "display");
 	if (spec->vnc.enabled && spec->vnc.display >= 0) {
 		unsigned vnc_port = 5900 + (unsigned)spec->vnc.display;
 

@@ -138,11 +138,16 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 	}
 	sub = cJSON_AddObjectToObject(o, "vnc");
 	cJSON_AddBoolToObject(sub, "enabled", spec->vnc.enabled);
-	cJSON_AddStringToObject(sub, "listen", spec->vnc.listen);
-	if (spec->vnc.display >= 0)
-		cJSON_AddNumberToObject(sub, "display", spec->vnc.display);
-	else
-		cJSON_AddStringToObject(sub, "display", "auto");
+	/* Without a password VNC is a UNIX socket: no address, no display
+	 * (and the schema refuses them there). */
+	if (spec->vnc.password) {
+		cJSON_AddStringToObject(sub, "listen", spec->vnc.listen);
+		if (spec->vnc.display >= 0)
+			cJSON_AddNumberToObject(sub, "display",
+						spec->vnc.display);
+		else
+			cJSON_AddStringToObject(sub, "display", "auto");
+	}
 	cJSON_AddBoolToObject(sub, "password", spec->vnc.password);
 	if (spec->n_gpus > 0) {
 		arr = cJSON_AddArrayToObject(o, "gpu");

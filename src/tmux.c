@@ -8,7 +8,10 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
 #include "vmctl/tmux.h"
+#include "vmctl/utf8locale.h"
 #include "vmctl/xalloc.h"
+
+extern char **environ;
 
 #define TMUX_CONF "tmux.conf"
 
@@ -17,11 +20,62 @@ static const char tmux_conf[] =
 	"# Written by vmctl; edits are overwritten.\n"
 	"set-option -g remain-on-exit on\n"
 	"set-option -g history-limit 10000\n"
-	"set-option -g status-right \"vmctl | Ctrl-b d detaches\"\n";
+	"set-option -g status-right \"vmctl | Ctrl-b d detaches\"\n"
+	"# The guest writes to the pane: it must not reach the clipboard of\n"
+	"# whoever attaches (OSC 52), nor rename windows behind vmctl's back.\n"
+	"set-option -g set-clipboard off\n"
+	"set-option -g allow-rename off\n"
+	"set-option -g set-titles off\n";
 
+/*
+ * tmux turns '.' and ':' in a session name into '_' (they separate window
+ * and pane in targets), so "web.1" and "web_1" would share a session and
+ * "web.1" would never be found by its own name.  VM names are lower case
+ * letters, digits, '.', '_' and '-'; '.' becomes '+', which no VM name
+ * holds, so every name has a session of its own.
+ */
 char *tmux_session_name(const char *vm)
 {
-	return xasprintf("vmctl-%s", vm);
+	char *s = xasprintf("vmctl-%s", vm);
+
+	for (char *p = s; *p; p++)
+		if (*p == '.')
+			*p = '+';
+	return s;
+}
+
+/*
+ * The environment tmux runs in: vmctl's, plus LOCPATH where this host has
+ * no UTF-8 locale of its own (see utf8locale.h).  NULL: vmctl's as it is.
+ */
+static int tmux_environ(const struct vmctl_env *env, char ***envp,
+			struct vmctl_error **err)
+{
+	cleanup_free char *locpath = NULL;
+	size_t n = 0, k = 0;
+	char **v;
+
+	*envp = NULL;
+	if (utf8locale_path(env, &locpath, err) < 0)
+		return -1;
+	if (locpath == NULL)
+		return 0;
+	while (environ[n] != NULL)
+		n++;
+	v = xcalloc(n + 2, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LOCPATH=", 8) != 0)
+			v[k++] = xstrdup(environ[i]);
+	v[k++] = xasprintf("LOCPATH=%s", locpath);
+	*envp = v;
+	return 0;
+}
+
+static void environ_free(char **envp)
+{
+	for (size_t i = 0; envp != NULL && envp[i] != NULL; i++)
+		free(envp[i]);
+	free(envp);
 }
 
 void tmux_argv_base(const struct vmctl_env *env, struct strv *argv)
@@ -39,6 +93,9 @@ void tmux_argv_new_session(const struct vmctl_env *env, const char *vm,
 	strv_pushf(argv, "%s/%s", env->state_dir, TMUX_CONF);
 	strv_push(argv, "new-session");
 	strv_push(argv, "-d");
+	strv_push(argv, "-P");
+	strv_push(argv, "-F");
+	strv_push(argv, "#{session_id} #{pane_pid} #{pid}");
 	strv_push(argv, "-s");
 	strv_take(argv, tmux_session_name(vm));
 	strv_push(argv, "-c");
@@ -55,29 +112,40 @@ void tmux_argv_new_session(const struct vmctl_env *env, const char *vm,
  * pane), so VM "a" never finds session "vmctl-ab". */
 static char *target(const char *vm)
 {
-	return xasprintf("=vmctl-%s:", vm);
+	cleanup_free char *session = tmux_session_name(vm);
+
+	return xasprintf("=%s:", session);
 }
 
-static int run_tmux(const struct strv *argv, struct proc_result *r,
-		    struct vmctl_error **err)
+static int run_tmux(const struct vmctl_env *env, const struct strv *argv,
+		    struct proc_result *r, struct vmctl_error **err)
 {
-	if (proc_run(argv, r, err) < 0)
+	char **envp = NULL;
+	int ret;
+
+	if (tmux_environ(env, &envp, err) < 0)
+		return -1;
+	ret = proc_run_env(argv, envp, r, err);
+	environ_free(envp);
+	if (ret < 0)
 		return vmctl_error_wrap(err, "tmux");
 	return 0;
 }
 
 int tmux_start(const struct vmctl_env *env, const char *vm,
-	       const struct strv *command, struct vmctl_error **err)
+	       const struct strv *command, struct tmux_started *out,
+	       struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
 	struct proc_result r;
 	int ret;
 
+	*out = (struct tmux_started){ 0 };
 	if (fs_write_atomic(env->state_dir, TMUX_CONF, tmux_conf,
 			    sizeof(tmux_conf) - 1, 0644, err) < 0)
 		return -1;
 	tmux_argv_new_session(env, vm, command, &argv);
-	ret = run_tmux(&argv, &r, err);
+	ret = run_tmux(env, &argv, &r, err);
 	strv_clear(&argv);
 	if (ret < 0)
 		return -1;
@@ -87,8 +155,45 @@ int tmux_start(const struct vmctl_env *env, const char *vm,
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				"tmux new-session: %s", why);
 		ret = -1;
+	} else {
+		/* -P -F: "$ID PANE-PID SERVER-PID", what to clean up
+		 * should the session not be found by its name later. */
+		char id[32] = "";
+		int pid = 0, server = 0;
+
+		if (sscanf(r.out, "%31s %d %d", id, &pid, &server) == 3 &&
+		    id[0] == '$') {
+			out->session_id = xstrdup(id);
+			out->pane_pid = pid;
+			out->server = server;
+		}
 	}
 	proc_result_clear(&r);
+	return ret;
+}
+
+void tmux_started_clear(struct tmux_started *t)
+{
+	free(t->session_id);
+	*t = (struct tmux_started){ 0 };
+}
+
+/* kill-session -t TARGET: a session id ("$3") or an exact-match target. */
+int tmux_kill_id(const struct vmctl_env *env, const char *session_id,
+		 struct vmctl_error **err)
+{
+	struct strv argv = { 0 };
+	struct proc_result r;
+	int ret;
+
+	tmux_argv_base(env, &argv);
+	strv_push(&argv, "kill-session");
+	strv_push(&argv, "-t");
+	strv_push(&argv, session_id);
+	ret = run_tmux(env, &argv, &r, err);
+	strv_clear(&argv);
+	if (ret == 0)
+		proc_result_clear(&r);
 	return ret;
 }
 
@@ -106,7 +211,7 @@ static int query_once(const struct vmctl_env *env, const char *vm,
 	strv_push(&argv, "-F");
 	strv_push(&argv, "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|"
 			 "#{pane_pid}|#{pid}");
-	if (run_tmux(&argv, &r, err) < 0) {
+	if (run_tmux(env, &argv, &r, err) < 0) {
 		strv_clear(&argv);
 		return -1;
 	}
@@ -136,6 +241,7 @@ static int query_once(const struct vmctl_env *env, const char *vm,
 				pane->signal = atoi(fields[2]);
 			pane->pid = atoi(fields[3]);
 			*server = atoi(fields[4]);
+			pane->server = *server;
 		}
 	}
 	proc_result_clear(&r);
@@ -159,8 +265,10 @@ int tmux_query(const struct vmctl_env *env, const char *vm,
 			pane->status < 0 && pane->signal == 0 && server > 0;
 	     i++) {
 		struct timespec ts = { 0, 20 * 1000000L };
+		struct proc_id id;
 
-		kill(server, SIGCHLD);
+		if (proc_identify(env, server, &id) == 0)
+			proc_signal(env, &id, SIGCHLD);
 		nanosleep(&ts, NULL);
 		if (query_once(env, vm, pane, &server, err) < 0)
 			return -1;
@@ -182,7 +290,7 @@ int tmux_capture(const struct vmctl_env *env, const char *vm, int lines,
 	strv_take(&argv, target(vm));
 	strv_push(&argv, "-S");
 	strv_pushf(&argv, "-%d", lines);
-	if (run_tmux(&argv, &r, err) < 0) {
+	if (run_tmux(env, &argv, &r, err) < 0) {
 		strv_clear(&argv);
 		return -1;
 	}
@@ -195,19 +303,9 @@ int tmux_capture(const struct vmctl_env *env, const char *vm, int lines,
 int tmux_kill(const struct vmctl_env *env, const char *vm,
 	      struct vmctl_error **err)
 {
-	struct strv argv = { 0 };
-	struct proc_result r;
-	int ret;
+	cleanup_free char *t = target(vm);
 
-	tmux_argv_base(env, &argv);
-	strv_push(&argv, "kill-session");
-	strv_push(&argv, "-t");
-	strv_take(&argv, target(vm));
-	ret = run_tmux(&argv, &r, err);
-	strv_clear(&argv);
-	if (ret == 0)
-		proc_result_clear(&r);
-	return ret;
+	return tmux_kill_id(env, t, err);
 }
 
 int tmux_attach(const struct vmctl_env *env, const char *vm,
@@ -215,11 +313,16 @@ int tmux_attach(const struct vmctl_env *env, const char *vm,
 {
 	struct strv argv = { 0 };
 
+	char **envp = NULL;
+
+	if (tmux_environ(env, &envp, err) < 0)
+		return -1;
 	tmux_argv_base(env, &argv);
 	strv_push(&argv, "attach-session");
 	strv_push(&argv, "-t");
 	strv_take(&argv, target(vm));
-	proc_exec(&argv, err);
+	proc_exec_env(&argv, envp, err);
 	strv_clear(&argv);
+	environ_free(envp);
 	return -1;
 }

@@ -9,6 +9,7 @@
 
 #include "vmctl/tmux.h"
 #include "vmctl/view.h"
+#include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
 char *view_host_address(void)
@@ -80,7 +81,15 @@ cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 		cJSON_AddStringToObject(o, "accel", vm->st.accel);
 	add_nullable_number(o, "ssh_port", vm->st.ssh_port,
 			    vm->st.ssh_port != 0);
-	if (spec != NULL && spec->vnc.enabled && vm->st.vnc_display >= 0) {
+	if (spec != NULL && spec->vnc.enabled && !spec->vnc.password) {
+		cJSON *vnc = cJSON_AddObjectToObject(o, "vnc");
+		cleanup_free char *sock = state_vm_file(env, vm->name,
+							VMDIR_VNC_SOCKET);
+
+		cJSON_AddStringToObject(vnc, "socket", sock);
+		cJSON_AddBoolToObject(vnc, "password", false);
+	} else if (spec != NULL && spec->vnc.enabled &&
+		   vm->st.vnc_display >= 0) {
 		cJSON *vnc = cJSON_AddObjectToObject(o, "vnc");
 		unsigned port = 5900 + (unsigned)vm->st.vnc_display;
 		cleanup_free char *ep = view_endpoint(spec->vnc.listen, port);
@@ -135,7 +144,6 @@ void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 {
 	const struct vmctl_spec *spec = vm->spec;
 
-	(void)env;
 	if (spec == NULL)
 		return;
 	if (vm->st.ssh_port != 0) {
@@ -144,15 +152,17 @@ void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 
 		fprintf(out, "  ssh:     %s (vmctl ssh %s)\n", ep, vm->name);
 	}
-	if (spec->vnc.enabled && vm->st.vnc_display >= 0) {
+	if (spec->vnc.enabled && !spec->vnc.password) {
+		cleanup_free char *sock = state_vm_file(env, vm->name,
+							VMDIR_VNC_SOCKET);
+
+		fprintf(out, "  vnc:     UNIX socket %s (no password)\n", sock);
+	} else if (spec->vnc.enabled && vm->st.vnc_display >= 0) {
 		cleanup_free char *ep = view_endpoint(
 			spec->vnc.listen, 5900 + (unsigned)vm->st.vnc_display);
 
-		if (spec->vnc.password)
-			fprintf(out, "  vnc:     vnc://%s (password: vmctl vnc "
-				"%s)\n", ep, vm->name);
-		else
-			fprintf(out, "  vnc:     vnc://%s\n", ep);
+		fprintf(out, "  vnc:     vnc://%s (password: vmctl vnc %s)\n",
+			ep, vm->name);
 	}
 	fprintf(out, "  console: vmctl attach %s (Ctrl-b d detaches)\n",
 		vm->name);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "vmctl/imagecache.h"
 #include "vmctl/ssh.h"
 #include "vmctl/qemu-argv.h"
+#include "vmctl/qemu-run.h"
 #include "vmctl/qmp.h"
 #include "vmctl/tmux.h"
 #include "vmctl/vm.h"
@@ -144,7 +146,8 @@ static bool wait_gone(const struct vmctl_env *env, const struct proc_id *id,
 static void gpus_release_managed(const struct vmctl_env *env,
 				 const char *name);
 
-/* Forget a QEMU that is gone: its session, socket and pidfile. */
+/* Forget a QEMU that is gone: its session, sockets and pidfile (a QEMU
+ * that gave up root could not remove them). */
 static void clear_runtime(const struct vmctl_env *env, const char *name,
 			  struct vm_state *st)
 {
@@ -155,6 +158,7 @@ static void clear_runtime(const struct vmctl_env *env, const char *name,
 	tmux_kill(env, name, &ignored);
 	vmctl_error_free(ignored);
 	unlink_vm_file(env, name, VMDIR_QMP);
+	unlink_vm_file(env, name, VMDIR_VNC_SOCKET);
 	unlink_vm_file(env, name, VMDIR_PIDFILE);
 	st->qemu = (struct proc_id){ 0 };
 	/* QEMU is gone: its managed GPUs go back to their drivers. */
@@ -188,14 +192,71 @@ static void record_exit(const struct vmctl_env *env, const char *name,
 	}
 	vmctl_error_free(ignored);
 	/* Without tmux's word: QEMU removes its pidfile when it exits
-	 * cleanly, never when it is killed or crashes. */
+	 * cleanly, never when it is killed or crashes.  (A QEMU that gave
+	 * up root for env->qemu_user cannot remove it from the VM's 0700
+	 * directory, so its pidfile says nothing.) */
 	if (st->last_exit.status < 0 && st->last_exit.signal == 0 &&
-	    !file_exists(pidfile))
+	    env->qemu_user == NULL && !file_exists(pidfile))
 		st->last_exit.status = 0;
 	if (stopped_by != NULL)
 		st->last_exit.stopped_by = xstrdup(stopped_by);
 	else if (st->last_exit.status == 0 && st->last_exit.signal == 0)
 		st->last_exit.stopped_by = xstrdup("guest");
+}
+
+/* Kill a pane's process: only if it is still the tmux server's child. */
+static void kill_pane(const struct vmctl_env *env,
+		      const struct tmux_pane *pane)
+{
+	struct proc_id id;
+
+	if (pane->pid > 0 && proc_identify(env, pane->pid, &id) == 0 &&
+	    id.ppid == pane->server)
+		proc_signal(env, &id, SIGKILL);
+}
+
+/*
+ * The QEMU this VM's pidfile names, if it is one: a live process whose
+ * command line holds this very pidfile path (every QEMU vmctl starts
+ * names its own), so a stale pidfile never gets another process killed.
+ */
+static int pidfile_qemu(const struct vmctl_env *env, const char *name,
+			struct proc_id *id)
+{
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_PIDFILE);
+	cleanup_free char *text = NULL, *cmdline = NULL, *cpath = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len;
+	long v;
+
+	if (fs_read_file(path, 64, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	v = strtol(text, NULL, 10);
+	if (v <= 0 || v > INT32_MAX || proc_identify(env, (pid_t)v, id) < 0)
+		return -1;
+	cpath = xasprintf("%s/%ld/cmdline", env->proc, v);
+	if (fs_read_file(cpath, 1u << 20, &cmdline, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1)
+		if (strcmp(cmdline + off, path) == 0)
+			return 0;
+	return -1;
+}
+
+static void kill_by_pidfile(const struct vmctl_env *env, const char *name)
+{
+	struct proc_id id;
+
+	if (pidfile_qemu(env, name, &id) == 0) {
+		proc_signal(env, &id, SIGKILL);
+		wait_gone(env, &id, KILL_TIMEOUT_MS);
+	}
 }
 
 /*
@@ -215,8 +276,9 @@ static int refresh(const struct vmctl_env *env, const char *name,
 	if (st->qemu.pid == 0 && tmux_query(env, name, &pane, err) == 0 &&
 	    pane.exists) {
 		/* A session no launch finished with: vmctl was killed. */
-		if (!pane.dead && pane.pid > 0)
-			kill(pane.pid, SIGKILL);
+		if (!pane.dead)
+			kill_pane(env, &pane);
+		kill_by_pidfile(env, name);
 		clear_runtime(env, name, st);
 	}
 	return 0;
@@ -300,13 +362,17 @@ static char *read_vnc_password(const struct vmctl_env *env, const char *name)
 	return text;
 }
 
-/* QEMU's own words, from its pane: the last line it printed about itself. */
-static char *qemu_error(const struct vmctl_env *env, const char *name,
-			const char *binary)
+/*
+ * QEMU's own words, from its pane, for a QEMU that died before it answered
+ * on QMP: its last line, whatever its prefix ("qemu-system-x86_64: ...",
+ * "qemu: could not load PC BIOS ...", or vmctl's launcher's "vmctl: ...").
+ * The guest has not run yet, so nothing else writes there (but tmux's
+ * "Pane is dead" notice, which is skipped).  Control
+ * characters are dropped: the text goes to the user's terminal.
+ */
+static char *qemu_error(const struct vmctl_env *env, const char *name)
 {
 	cleanup_free char *text = NULL;
-	const char *base = strrchr(binary, '/') ? strrchr(binary, '/') + 1
-						: binary;
 	char *best = NULL, *save = NULL;
 	struct vmctl_error *ignored = NULL;
 
@@ -316,34 +382,21 @@ static char *qemu_error(const struct vmctl_env *env, const char *name,
 	}
 	for (char *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, base, strlen(base)) == 0 &&
-		    line[strlen(base)] == ':') {
+		size_t o = 0;
+
+		for (size_t i = 0; line[i]; i++)
+			if ((unsigned char)line[i] >= 0x20 && line[i] != 0x7f)
+				line[o++] = line[i];
+		while (o > 0 && line[o - 1] == ' ')
+			o--;
+		line[o] = '\0';
+		/* tmux's own remain-on-exit notice is not QEMU's word. */
+		if (o > 0 && strncmp(line, "Pane is dead", 12) != 0) {
 			free(best);
 			best = xstrdup(line);
 		}
 	}
 	return best;
-}
-
-static int read_pidfile(const struct vmctl_env *env, const char *name,
-			pid_t *pid)
-{
-	cleanup_free char *path = state_vm_file(env, name, VMDIR_PIDFILE);
-	cleanup_free char *text = NULL;
-	size_t len;
-	struct vmctl_error *ignored = NULL;
-	long v;
-
-	if (fs_read_file(path, 64, &text, &len, VMCTL_EXIT_FAILURE,
-			 &ignored) < 0) {
-		vmctl_error_free(ignored);
-		return -1;
-	}
-	v = strtol(text, NULL, 10);
-	if (v <= 0)
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
 }
 
 static int resolve_ports(const struct vmctl_env *env, const char *name,
@@ -381,8 +434,7 @@ static int resolve_ports(const struct vmctl_env *env, const char *name,
 }
 
 static int wait_for_qmp(const struct vmctl_env *env, const char *name,
-			const struct vmctl_spec *spec, struct qmp **out,
-			struct vmctl_error **err)
+			struct qmp **out, struct vmctl_error **err)
 {
 	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
 	long long deadline = now_ms() + LAUNCH_TIMEOUT_MS;
@@ -393,9 +445,15 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 
 		if (tmux_query(env, name, &pane, err) < 0)
 			return -1;
-		if (!pane.exists || pane.dead) {
-			cleanup_free char *why = qemu_error(env, name,
-							    spec->qemu.binary);
+		if (!pane.exists) {
+			cleanup_free char *session = tmux_session_name(name);
+
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU's tmux session %s is gone",
+					       session);
+		}
+		if (pane.dead) {
+			cleanup_free char *why = qemu_error(env, name);
 
 			if (why != NULL)
 				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
@@ -578,25 +636,90 @@ out:
 	spec_free(spec);
 }
 
-/* Undo a launch that failed after tmux started QEMU: kill whatever QEMU
- * is there (by recorded pid, pidfile pid or pane pid), drop the session. */
+/*
+ * Undo a launch that failed after tmux started QEMU: kill whatever QEMU is
+ * there (the identified one, the one its pidfile names, the pane's
+ * process as tmux reported it at start), then drop the session, by name
+ * and by the id tmux gave it, so no QEMU and no session outlive the VM.
+ */
 static void abandon_launch(const struct vmctl_env *env, const char *name,
-			   struct vm_state *st, pid_t pidfile_pid)
+			   struct vm_state *st,
+			   const struct tmux_started *started)
 {
-	struct tmux_pane pane;
+	struct tmux_pane pane = { 0 };
+	struct proc_id id;
 	struct vmctl_error *ignored = NULL;
 
 	if (st->qemu.pid > 0)
-		kill(st->qemu.pid, SIGKILL);
-	else if (pidfile_pid > 0)
-		kill(pidfile_pid, SIGKILL);
+		proc_signal(env, &st->qemu, SIGKILL);
+	kill_by_pidfile(env, name);
 	if (tmux_query(env, name, &pane, &ignored) == 0 && pane.exists &&
-	    !pane.dead && pane.pid > 0)
-		kill(pane.pid, SIGKILL);
+	    !pane.dead)
+		kill_pane(env, &pane);
+	vmctl_error_free(ignored);
+	ignored = NULL;
+	if (started->pane_pid > 0 &&
+	    proc_identify(env, started->pane_pid, &id) == 0 &&
+	    id.ppid == started->server) {
+		proc_signal(env, &id, SIGKILL);
+		wait_gone(env, &id, KILL_TIMEOUT_MS);
+	}
 	wait_gone(env, &st->qemu, KILL_TIMEOUT_MS);
+	if (started->session_id != NULL)
+		tmux_kill_id(env, started->session_id, &ignored);
+	vmctl_error_free(ignored);
+	ignored = NULL;
 	clear_runtime(env, name, st);
 	state_write(env, name, st, &ignored);
 	vmctl_error_free(ignored);
+}
+
+/* Socket paths must fit a sockaddr_un (108 bytes with its NUL). */
+static int check_socket_paths(const struct vmctl_env *env, const char *name,
+			      struct vmctl_error **err)
+{
+	static const char *const socks[] = { VMDIR_QMP, VMDIR_VNC_SOCKET };
+
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+		cleanup_free char *path = state_vm_file(env, name, socks[i]);
+
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return vmctl_error_set(err, VMCTL_EXIT_USAGE,
+					       ENAMETOOLONG,
+					       "%s is %zu bytes long, more than "
+					       "a UNIX socket path may be (%zu): "
+					       "use a shorter --state-dir or VM "
+					       "name", path, strlen(path),
+					       sizeof(((struct sockaddr_un *)0)
+							      ->sun_path) - 1);
+	}
+	return 0;
+}
+
+/* The pane's command: vmctl's launcher, then QEMU (qemu-run.h). */
+static void pane_command(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec,
+			 const struct strv *qemu, struct strv *argv)
+{
+	cleanup_free char *self = qemu_run_self();
+	cleanup_free char *log = state_vm_file(env, name, VMDIR_SERIAL_LOG);
+	const char *max = getenv("VMCTL_SERIAL_LOG_MAX");
+	struct qemu_run_opts o = {
+		.self = self,
+		.log = log,
+		.log_max = QEMU_RUN_LOG_MAX_DEFAULT,
+	};
+	if (max != NULL && *max != '\0') {
+		uint64_t v;
+
+		if (spec_parse_size(max, &v) == 0 && v > 0)
+			o.log_max = v;
+	}
+	/* VFIO pins all guest RAM (and QEMU's own mappings of the cards):
+	 * what libvirt allows, guest RAM plus 1 GiB. */
+	if (spec->n_gpus > 0)
+		o.memlock = spec->memory + (1ull << 30);
+	qemu_run_argv(&o, qemu, argv);
 }
 
 /* Start QEMU for a VM whose files are in place; on failure, nothing of
@@ -606,26 +729,31 @@ static int launch_once(const struct vmctl_env *env, const char *name,
 		       const struct port_set *avoid, struct vmctl_error **err)
 {
 	struct hostfacts facts = { 0 };
-	struct strv argv = { 0 };
+	struct strv qemu = { 0 }, argv = { 0 };
+	struct tmux_started started = { 0 };
 	struct qmp *q = NULL;
-	pid_t pid = 0;
 	int ret = -1;
 
+	if (check_socket_paths(env, name, err) < 0)
+		return -1;
+	if (env->qemu_user != NULL &&
+	    qemu_run_ensure_user(env->qemu_user, err) < 0)
+		return -1;
 	if (resolve_ports(env, name, spec, st, avoid, &facts, err) < 0)
 		return -1;
-	if (qemu_argv_build(spec, &facts.qemu, &argv, err) < 0)
+	if (qemu_argv_build(spec, &facts.qemu, &qemu, err) < 0)
 		goto out;
+	pane_command(env, name, spec, &qemu, &argv);
 	clear_runtime(env, name, st);
 	if (gpus_prepare(env, spec, err) < 0)
 		goto out;
-	if (tmux_start(env, name, &argv, err) < 0) {
+	if (tmux_start(env, name, &argv, &started, err) < 0) {
 		gpus_release_managed(env, name);
 		goto out;
 	}
-	if (wait_for_qmp(env, name, spec, &q, err) < 0)
+	if (wait_for_qmp(env, name, &q, err) < 0)
 		goto fail;
-	if (read_pidfile(env, name, &pid) < 0 ||
-	    proc_identify(env, pid, &st->qemu) < 0) {
+	if (pidfile_qemu(env, name, &st->qemu) < 0) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				"QEMU answered but its pidfile is unusable");
 		goto fail;
@@ -641,12 +769,14 @@ static int launch_once(const struct vmctl_env *env, const char *name,
 	ret = 0;
 	goto out;
 fail:
-	abandon_launch(env, name, st, pid);
+	abandon_launch(env, name, st, &started);
 	/* QEMU may have died before vmctl knew its pid: give managed GPUs
 	 * back here, not only when a known QEMU goes away. */
 	gpus_release_managed(env, name);
 out:
 	qmp_close(q);
+	tmux_started_clear(&started);
+	strv_clear(&qemu);
 	strv_clear(&argv);
 	hostfacts_clear(&facts);
 	return ret;
@@ -809,7 +939,7 @@ static int reclaim_stale(const struct vmctl_env *env, const char *name,
 		ignored = NULL;
 	}
 	if (st.qemu.pid > 0 && proc_alive(env, &st.qemu)) {
-		kill(st.qemu.pid, SIGKILL);
+		proc_signal(env, &st.qemu, SIGKILL);
 		wait_gone(env, &st.qemu, KILL_TIMEOUT_MS);
 	}
 	refresh(env, name, &st, &ignored);
@@ -967,12 +1097,15 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	name = spec->name;
 	dir = state_vm_dir(env, name);
 	marker = state_vm_file(env, name, VMDIR_CREATING);
-	/* Before a download that could take minutes: is the name free? */
+	/* Before a download that could take minutes: is the name free,
+	 * and can its sockets be made at all? */
 	if (state_vm_exists(env, name) && !create_unfinished(env, name)) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
 				"a VM named \"%s\" already exists", name);
 		goto out;
 	}
+	if (check_socket_paths(env, name, err) < 0)
+		goto out;
 	if (spec->disk.image != NULL &&
 	    imagecache_get(env, &spec->disk, opts->progress, &image, err) < 0)
 		goto out;
@@ -1010,7 +1143,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	if (interrupt_pending()) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR, "interrupted");
 		if (st.qemu.pid > 0) {
-			kill(st.qemu.pid, SIGKILL);
+			proc_signal(env, &st.qemu, SIGKILL);
 			wait_gone(env, &st.qemu, KILL_TIMEOUT_MS);
 		}
 		goto out;
@@ -1200,7 +1333,7 @@ static int stop_locked(const struct vmctl_env *env, const char *name,
 			if (wait_gone(env, &st->qemu, QUIT_TIMEOUT_MS))
 				*how = VM_STOP_QUIT;
 		}
-	} else if (kill(st->qemu.pid, SIGTERM) == 0 &&
+	} else if (proc_signal(env, &st->qemu, SIGTERM) == 0 &&
 		   wait_gone(env, &st->qemu, QUIT_TIMEOUT_MS)) {
 		/* No QMP: SIGTERM is QEMU's other orderly "quit". */
 		*how = VM_STOP_QUIT;
@@ -1209,7 +1342,7 @@ static int stop_locked(const struct vmctl_env *env, const char *name,
 	qmp_close(q);
 	if (*how == VM_STOP_NOT_RUNNING) {
 		if (proc_alive(env, &st->qemu))
-			kill(st->qemu.pid, SIGKILL);
+			proc_signal(env, &st->qemu, SIGKILL);
 		if (!wait_gone(env, &st->qemu, KILL_TIMEOUT_MS))
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 					       "QEMU (pid %d) survived SIGKILL",
@@ -1245,7 +1378,7 @@ int vm_kill(const struct vmctl_env *env, const char *name,
 		return -1;
 	*how = VM_STOP_NOT_RUNNING;
 	if (st.qemu.pid > 0) {
-		kill(st.qemu.pid, SIGKILL);
+		proc_signal(env, &st.qemu, SIGKILL);
 		if (!wait_gone(env, &st.qemu, KILL_TIMEOUT_MS)) {
 			ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 					      "QEMU (pid %d) survived SIGKILL",
@@ -1280,7 +1413,7 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	if (state_read(env, name, &st, err) == 0) {
 		if (file_exists(marker) && st.qemu.pid > 0 &&
 		    proc_alive(env, &st.qemu))
-			kill(st.qemu.pid, SIGKILL);
+			proc_signal(env, &st.qemu, SIGKILL);
 		ret = refresh(env, name, &st, err);
 		if (ret == 0)
 			ret = stop_locked(env, name, &st, force ? 0 : timeout_s,

@@ -17,6 +17,9 @@
  *   root       the filesystem holding /etc and /usr/share, default /
  *   tmux_socket  VMCTL_TMUX_SOCKET; "vmctl" for the default state dir,
  *              "vmctl-HASH" for any other, so state dirs never share VMs
+ *   qemu_user  the unprivileged user QEMU runs as (VMCTL_QEMU_USER,
+ *              default "vmctl-qemu" when vmctl runs as root); NULL: QEMU
+ *              keeps vmctl's own user (not root, or VMCTL_QEMU_USER=root)
  */
 struct vmctl_env {
 	char *state_dir;
@@ -25,6 +28,7 @@ struct vmctl_env {
 	char *dev;
 	char *root;
 	char *tmux_socket;
+	char *qemu_user;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */
 };

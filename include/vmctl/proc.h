@@ -24,6 +24,9 @@ struct proc_result {
  */
 int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err);
+/* The same with an environment of its own (NULL: vmctl's). */
+int proc_run_env(const struct strv *argv, char *const envp[],
+		 struct proc_result *result, struct vmctl_error **err);
 void proc_result_clear(struct proc_result *r);
 
 /* The last line of stderr (where the error usually is), or the exit
@@ -32,6 +35,8 @@ char *proc_result_summary(const struct proc_result *r);
 
 /* Replace this process with argv (for attach, ssh). Returns only on error. */
 int proc_exec(const struct strv *argv, struct vmctl_error **err);
+int proc_exec_env(const struct strv *argv, char *const envp[],
+		  struct vmctl_error **err);
 
 /*
  * A process we started, known by pid and the kernel's start time for it
@@ -39,10 +44,20 @@ int proc_exec(const struct strv *argv, struct vmctl_error **err);
  */
 struct proc_id {
 	pid_t pid;
+	pid_t ppid;          /* its parent when identified (not persisted) */
 	uint64_t starttime;
 };
 
 int proc_identify(const struct vmctl_env *env, pid_t pid, struct proc_id *out);
 bool proc_alive(const struct vmctl_env *env, const struct proc_id *id);
+
+/*
+ * Send `sig` to the process `id` names, and to no other: nothing is sent
+ * unless its pid still has the recorded start time, and through a pidfd
+ * (where the kernel has them) so that the pid cannot be reused between
+ * the check and the signal.  -1 with errno ESRCH when it is gone.
+ */
+int proc_signal(const struct vmctl_env *env, const struct proc_id *id,
+		int sig);
 
 #endif

@@ -23,7 +23,8 @@ struct qemu_host {
 	const char *vm_dir;          /* STATE_DIR/vms/NAME */
 	enum spec_accel accel;       /* KVM or TCG, never AUTO */
 	unsigned ssh_port;
-	int vnc_display;             /* >= 0 */
+	int vnc_display;             /* >= 0; unused for a UNIX socket */
+	const char *run_as;          /* -runas USER, or NULL */
 	const char *ovmf_code;       /* read-only firmware, for UEFI */
 	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
 	size_t n_gpus;

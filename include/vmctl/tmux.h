@@ -10,7 +10,8 @@
 #include "vmctl/strv.h"
 
 /*
- * Each VM's QEMU runs in its own session ("vmctl-NAME") of vmctl's private
+ * Each VM's QEMU runs in its own session ("vmctl-NAME", with '.' written
+ * '+': see tmux_session_name()) of vmctl's private
  * tmux server (`tmux -L SOCKET`, see env->tmux_socket), which reads only
  * STATE_DIR/tmux.conf.  QEMU is handed to tmux as separate arguments, which
  * tmux execs directly: no shell.  remain-on-exit keeps a dead QEMU's pane,
@@ -30,11 +31,24 @@ struct tmux_pane {
 	int status;       /* exit status when dead, -1 if unknown */
 	int signal;       /* terminating signal when dead, 0 if none */
 	pid_t pid;        /* the pane's process: QEMU */
+	pid_t server;     /* the tmux server, the pane process's parent */
 };
+
+/* What tmux said it started: its session id ("$N") and the pane's pid. */
+struct tmux_started {
+	char *session_id;
+	pid_t pane_pid;
+	pid_t server;
+};
+void tmux_started_clear(struct tmux_started *t);
 
 /* Write STATE_DIR/tmux.conf and start the session. */
 int tmux_start(const struct vmctl_env *env, const char *vm,
-	       const struct strv *command, struct vmctl_error **err);
+	       const struct strv *command, struct tmux_started *out,
+	       struct vmctl_error **err);
+/* Kill a session by its id (for one that is not where its name says). */
+int tmux_kill_id(const struct vmctl_env *env, const char *session_id,
+		 struct vmctl_error **err);
 int tmux_query(const struct vmctl_env *env, const char *vm,
 	       struct tmux_pane *pane, struct vmctl_error **err);
 /* The pane's last `lines` lines of text. */

@@ -8,6 +8,7 @@
 #define VMDIR_DISK       "disk.qcow2"
 #define VMDIR_OVMF_VARS  "OVMF_VARS.fd"
 #define VMDIR_QMP        "qmp.sock"
+#define VMDIR_VNC_SOCKET "vnc.sock"          /* VNC without a password */
 #define VMDIR_SERIAL_LOG "serial.log"
 #define VMDIR_PIDFILE    "qemu.pid"
 #define VMDIR_STATE      "vm.json"

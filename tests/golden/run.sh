@@ -32,6 +32,8 @@ mkdir "$tmp/dev" "$tmp/sys" "$tmp/gen"
 export VMCTL_DEV_ROOT=$tmp/dev VMCTL_SYSFS_ROOT=$tmp/sys
 export VMCTL_PROC_ROOT=$root/$golden/proc
 export LC_ALL=C
+# QEMU gives up root for this user (-runas) whoever runs the tests.
+export VMCTL_QEMU_USER=vmctl-qemu
 unset VMCTL_STATE_DIR XDG_DATA_HOME
 
 n=0 failed=0

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The argv `vmctl cmdline --json` prints is one real QEMU runs: boot the
 # busybox test guest with exactly that argv (TCG), see the guest come up on
-# the serial log, the VNC server answer, and QMP power it off.
+# the serial log, the VNC server answer, and QMP power it off.  QEMU writes
+# its serial log to fd 3 (vmctl's launcher hands it a pipe there); here it
+# is the log file itself.  QEMU keeps this test's user (VMCTL_QEMU_USER=root:
+# the user switch is lifecycle-isolation's business).
 TEST_NAME=cmdline-boots
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 socat jq
@@ -31,16 +34,16 @@ network: {ssh_port: auto, ssh_listen: 127.0.0.1}
 vnc: {listen: 127.0.0.1}
 YAML
 
-"$VMCTL" --state-dir "$STATE" cmdline --json "$TMP/spec.yaml" > "$TMP/argv.json"
+VMCTL_QEMU_USER=root "$VMCTL" --state-dir "$STATE" cmdline --json "$TMP/spec.yaml" > "$TMP/argv.json"
 mapfile -t ARGV < <(jq -r '.[]' "$TMP/argv.json")
 [ "${#ARGV[@]}" -gt 10 ] || fail "no argv"
 display=$(jq -r 'index("-vnc") as $i | .[$i + 1]' "$TMP/argv.json")
 display=${display#127.0.0.1:}
 port=$((5900 + ${display%%,*}))
 
-"${ARGV[@]}" </dev/null >"$TMP/stdout" 2>"$TMP/stderr" &
-QPID=$!
 LOG="$STATE/vms/boot-test/serial.log"
+"${ARGV[@]}" </dev/null >"$TMP/stdout" 2>"$TMP/stderr" 3>>"$LOG" &
+QPID=$!
 if ! wait_for 120 grep -q 'vmctl-test-guest: ready' "$LOG" 2>/dev/null; then
 	cat "$TMP/stderr" "$LOG" 2>/dev/null | tail -n 20
 	fail "guest did not boot from the printed argv"

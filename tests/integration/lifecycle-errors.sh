@@ -3,6 +3,8 @@
 # Failures leave nothing behind and say why, in QEMU's own words where
 # QEMU is the one that failed:
 #   - a device QEMU does not know ("is not a valid device model name");
+#   - missing firmware, which QEMU reports as "qemu: could not load PC
+#     BIOS" (not "qemu-system-x86_64: ...");
 #   - a fixed ssh_port already in use ("Could not set up host forwarding
 #     rule"), and a fixed VNC display already in use;
 #   - a kernel file that is missing, an invalid spec;
@@ -36,6 +38,11 @@ create_fails "unknown device" 1 "is not a valid device model name" \
 	"$(lc_spec baddev "" 'qemu: {extra_args: [-device, nonexistent-dev]}')"
 nothing_left baddev "unknown device"
 lc_server_gone || fail "tmux server left after a failed create: $(tmux -L "$VMCTL_TMUX_SOCKET" ls 2>&1)"
+
+# ---- QEMU's words whatever their prefix: "qemu: could not load PC BIOS"
+create_fails "missing firmware" 1 "could not load PC BIOS '/nonexistent-bios.bin'" \
+	"$(lc_spec nobios "" 'qemu: {extra_args: [-bios, /nonexistent-bios.bin]}')"
+nothing_left nobios "missing firmware"
 
 # ---- a fixed ssh_port that is in use
 python3 -c '

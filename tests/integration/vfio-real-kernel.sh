@@ -323,6 +323,16 @@ check "while the VM runs both functions are on vfio-pci" \
 	drivers_are vm-running vfio-pci vfio-pci
 check "the nested QEMU holds /dev/vfio/$GROUP" \
 	has "$(block nested-fds)" "/dev/vfio/$GROUP( |$)"
+# QEMU runs as vmctl-qemu, not root: real, effective, saved and fs uids.
+creds_unprivileged() {
+	local c uid
+	c=$(block nested-creds)
+	uid=$(awk -F: '/^vmctl-qemu:/ {print $3}' <<<"$c")
+	[ -n "$uid" ] && [ "$uid" != 0 ] || { say "    no vmctl-qemu user:"; indent <<<"$c"; return 1; }
+	has "$c" "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$"
+}
+check "the nested QEMU runs as vmctl-qemu (Uid real/effective/saved/fs)" \
+	creds_unprivileged
 PCI=$(block query-pci)
 # QMP gives ids in decimal: 0x1af4:0x1050 = 6900:4176, 0x8086:0x293e = 32902:10558
 realized() {

@@ -32,7 +32,7 @@ static void test_parity(void)
 		", size: 40G}\n"
 		"network: {ssh_port: 2200, forwards: [\"tcp:8080:80\", "
 		"\"udp:127.0.0.1:5353:53\"]}\n"
-		"vnc: {listen: 127.0.0.1, display: 3, password: false}\n"
+		"vnc: {listen: 127.0.0.1, display: 3, password: true}\n"
 		"gpu: [{address: \"0000:01:00.0\", x_vga: true}, "
 		"{id: \"10de:1b82\", index: 1}]\n"
 		"qemu: {extra_args: [-S, \"-device\", \"foo,bar=1\"]}\n";
@@ -46,7 +46,7 @@ static void test_parity(void)
 		" \"network\": {\"ssh_port\": 2200, \"forwards\": [\"tcp:8080:80\","
 		" \"udp:127.0.0.1:5353:53\"]},\n"
 		" \"vnc\": {\"listen\": \"127.0.0.1\", \"display\": 3, "
-		"\"password\": false},\n"
+		"\"password\": true},\n"
 		" \"gpu\": [{\"address\": \"0000:01:00.0\", \"x_vga\": true},"
 		" {\"id\": \"10de:1b82\", \"index\": 1}],\n"
 		" \"qemu\": {\"extra_args\": [\"-S\", \"-device\", \"foo,bar=1\"]}}\n";
@@ -76,7 +76,7 @@ static void test_parity(void)
 	   !strcmp(a->network.forwards[1].proto, "udp") &&
 	   !strcmp(b->network.forwards[1].host_addr, "127.0.0.1"),
 	   "udp forward parsed");
-	ok(!a->vnc.password && !b->vnc.password && a->vnc.display == 3,
+	ok(a->vnc.password && b->vnc.password && a->vnc.display == 3,
 	   "vnc");
 	ok(a->n_gpus == 2 && b->n_gpus == 2, "two GPUs");
 	ok(a->gpus[0].selector == SPEC_GPU_ADDRESS && a->gpus[0].x_vga &&
@@ -206,10 +206,11 @@ static void test_errors(void)
 		{ "name: a\nname: b\n",
 		  "t:2:1: name: duplicate key (first given at line 1, "
 		  "column 1)" },
-		{ "name: a\nvnc: {password: false}\n",
-		  "t:2:17: vnc.password: a VNC server without a password may "
-		  "only listen on a loopback address, not 0.0.0.0 (set "
-		  "vnc.listen: 127.0.0.1)" },
+		{ "name: a\nvnc: {listen: 127.0.0.1, password: false}\n",
+		  "t:2:15: vnc.listen: VNC without a password is served on a "
+		  "UNIX socket in the VM's directory, never on TCP (guests "
+		  "reach the host's loopback); drop vnc.listen or set "
+		  "vnc.password: true" },
 		{ "{\"name\": \"a\", \"cpus\": 4.0}",
 		  "t:1:23: cpus: expected an integer, got \"4.0\"" },
 		{ "a: &a [*a]\n",

@@ -131,6 +131,16 @@ nested_vfio_fds() {
     echo
 }
 
+# The nested QEMU's credentials (Uid/Gid: real, effective, saved, fs) and
+# its locked-memory limit: it gave up root, and VFIO can still pin RAM.
+nested_creds() {
+    pid=$(vmctl status $VM --json | sed -n 's/.*"pid":[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1)
+    [ -n "$pid" ] || return 1
+    grep -E '^(Uid|Gid):' /proc/"$pid"/status
+    grep -E '^Max locked memory' /proc/"$pid"/limits
+    grep vmctl-qemu /etc/passwd
+}
+
 boot1() {
     native_drivers
     drivers boot1-start
@@ -178,6 +188,7 @@ boot1() {
     drivers vm-running
     run status vmctl status $VM --json
     run nested-fds nested_vfio_fds
+    run nested-creds nested_creds
     run query-pci qmp_query query-pci
     run stop vmctl stop $VM --timeout 5
     drivers after-stop

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_QEMU_RUN_H
+#define VMCTL_QEMU_RUN_H
+
+#include <stdint.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/strv.h"
+
+/*
+ * How QEMU is started in its tmux pane: through `vmctl __run-qemu`, a few
+ * lines of vmctl that set up what QEMU cannot do for itself, then exec
+ * QEMU in place (so the pane's process is QEMU, and tmux sees its exit):
+ *
+ *   - the serial log: QEMU writes it into a pipe (fd QEMU_RUN_LOG_FD,
+ *     `-add-fd` + `logfile=/dev/fdset/N`); a small keeper process drains
+ *     the pipe into STATE_DIR/vms/NAME/serial.log and rotates it to
+ *     serial.log.1 at `log_max` bytes, so a chatty guest cannot fill the
+ *     disk.  The keeper holds no other file and exits when QEMU does
+ *     (end of file on the pipe); it never blocks QEMU.
+ *   - RLIMIT_MEMLOCK, raised to cover guest RAM when a GPU is passed
+ *     through: QEMU runs as an unprivileged user (`-runas`), and VFIO
+ *     accounts the pinned guest memory against this limit.
+ *
+ * No shell anywhere: tmux execs vmctl with these words, vmctl execs QEMU.
+ */
+#define QEMU_RUN_LOG_FD 3
+#define QEMU_RUN_LOG_FDSET 1
+#define QEMU_RUN_LOG_MAX_DEFAULT (8ull << 20)
+
+struct qemu_run_opts {
+	const char *self;      /* this vmctl binary */
+	const char *log;       /* serial log path, NULL for none */
+	uint64_t log_max;      /* rotate at this size */
+	uint64_t memlock;      /* RLIMIT_MEMLOCK for QEMU, 0 to leave it */
+};
+
+/* Pure: the pane's command, `self __run-qemu ... -- QEMU-ARGV...`. */
+void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
+		   struct strv *argv);
+
+/* `vmctl __run-qemu` itself: returns only on failure (an exit status). */
+int qemu_run_main(int argc, char **argv);
+
+/* The path of the running vmctl binary, for qemu_run_opts.self. */
+char *qemu_run_self(void);
+
+/*
+ * Make sure the unprivileged user QEMU runs as exists: a system user with
+ * no home and no login shell, created with useradd(8) when missing.
+ */
+int qemu_run_ensure_user(const char *user, struct vmctl_error **err);
+
+#endif

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `vmctl __run-qemu`: what runs in a VM's tmux pane before QEMU replaces
+ * it (see qemu-run.h).  It writes only to stderr (the pane, where
+ * vm.c's qemu_error() finds its words) and to the serial log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vmctl/proc.h"
+#include "vmctl/qemu-run.h"
+#include "vmctl/xalloc.h"
+
+void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
+		   struct strv *argv)
+{
+	strv_push(argv, o->self);
+	strv_push(argv, "__run-qemu");
+	if (o->log != NULL) {
+		strv_push(argv, "--log");
+		strv_push(argv, o->log);
+		strv_push(argv, "--log-max");
+		strv_pushf(argv, "%" PRIu64, o->log_max);
+	}
+	if (o->memlock != 0) {
+		strv_push(argv, "--memlock");
+		strv_pushf(argv, "%" PRIu64, o->memlock);
+	}
+	strv_push(argv, "--");
+	strv_extend(argv, qemu);
+}
+
+char *qemu_run_self(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return xstrdup("vmctl");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* ---- the serial log keeper -------------------------------------------- */
+
+static int open_log(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			    O_NOFOLLOW, 0600);
+
+	*size = 0;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* serial.log -> serial.log.1 (replacing the older one), a fresh log. */
+static int rotate(const char *path, int fd, uint64_t *size)
+{
+	cleanup_free char *old = xasprintf("%s.1", path);
+
+	if (fd >= 0)
+		close(fd);
+	rename(path, old);
+	return open_log(path, size);
+}
+
+/* Write all of buf; on a write error (ENOSPC, say) drop it: the guest
+ * must never wait on its log. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0 && fd >= 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+static void close_from(int lowest)
+{
+	if (syscall(SYS_close_range, (unsigned)lowest, ~0u, 0) == 0)
+		return;
+	for (int fd = lowest; fd < 1024; fd++)
+		close(fd);
+}
+
+static _Noreturn void keep_log(int in, const char *path, uint64_t max)
+{
+	char buf[65536];
+	uint64_t size;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
+
+	/* Out of the pane: no terminal, no signals meant for QEMU's pane. */
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	dup2(in, 0);
+	if (null >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	close_from(3);
+	fd = open_log(path, &size);
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf));
+		const char *p = buf;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);   /* QEMU is gone */
+		/* Fill the log up to `max`, then start the next one. */
+		while (n > 0) {
+			size_t chunk = (size_t)n;
+
+			if (size >= max)
+				fd = rotate(path, fd, &size);
+			if (size < max && chunk > max - size)
+				chunk = (size_t)(max - size);
+			write_all(fd, p, chunk);
+			size += chunk;
+			p += chunk;
+			n -= (ssize_t)chunk;
+		}
+	}
+}
+
+/* Start the keeper; QEMU's end of the pipe lands on QEMU_RUN_LOG_FD. */
+static int start_log(const char *path, uint64_t max)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[1]);
+		keep_log(p[0], path, max);
+	}
+	close(p[0]);
+	if (p[1] == QEMU_RUN_LOG_FD)
+		return fcntl(p[1], F_SETFD, 0);   /* keep it across exec */
+	if (dup2(p[1], QEMU_RUN_LOG_FD) < 0)
+		return -1;
+	close(p[1]);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int qemu_run_main(int argc, char **argv)
+{
+	const char *log = NULL;
+	uint64_t log_max = QEMU_RUN_LOG_MAX_DEFAULT, memlock = 0;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1]
+							      : NULL;
+		int bad = val == NULL;
+
+		if (!bad && strcmp(opt, "--log") == 0)
+			log = val;
+		else if (!bad && strcmp(opt, "--log-max") == 0)
+			bad = parse_u64(val, &log_max) < 0 || log_max == 0;
+		else if (!bad && strcmp(opt, "--memlock") == 0)
+			bad = parse_u64(val, &memlock) < 0;
+		else
+			bad = 1;
+		if (bad) {
+			fprintf(stderr, "vmctl __run-qemu: bad option %s\n",
+				opt);
+			return 64;
+		}
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "vmctl __run-qemu: no QEMU command\n");
+		return 64;
+	}
+	argv += i + 1;
+	if (memlock != 0) {
+		struct rlimit rl = { memlock, memlock };
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+			fprintf(stderr, "vmctl: cannot raise the locked memory "
+				"limit to %" PRIu64 " bytes for VFIO: %s\n",
+				memlock, strerror(errno));
+			return 77;
+		}
+	}
+	if (log != NULL && start_log(log, log_max) < 0) {
+		fprintf(stderr, "vmctl: serial log %s: %s\n", log,
+			strerror(errno));
+		return 1;
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "vmctl: cannot run %s: %s\n", argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+/* ---- the QEMU user ----------------------------------------------------- */
+
+int qemu_run_ensure_user(const char *user, struct vmctl_error **err)
+{
+	struct strv argv = { 0 };
+	struct proc_result r;
+	int ret;
+
+	if (getpwnam(user) != NULL)
+		return 0;
+	strv_push(&argv, "useradd");
+	strv_push(&argv, "--system");
+	strv_push(&argv, "--user-group");
+	strv_push(&argv, "--no-create-home");
+	strv_push(&argv, "--home-dir");
+	strv_push(&argv, "/nonexistent");
+	strv_push(&argv, "--shell");
+	strv_push(&argv, "/usr/sbin/nologin");
+	strv_push(&argv, "--comment");
+	strv_push(&argv, "vmctl QEMU processes");
+	strv_push(&argv, user);
+	ret = proc_run(&argv, &r, err);
+	strv_clear(&argv);
+	if (ret < 0)
+		return vmctl_error_wrap(err, "QEMU runs as user %s, who does "
+					"not exist", user);
+	if (r.status != 0 && getpwnam(user) == NULL) {
+		cleanup_free char *why = proc_result_summary(&r);
+
+		ret = vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+				      "QEMU runs as user %s, who does not "
+				      "exist, and useradd failed: %s", user,
+				      why);
+	}
+	proc_result_clear(&r);
+	return ret;
+}
