@@ -57,6 +57,26 @@ for n in "${names[@]}"; do
 done
 say "stop and start of every name"
 
+# attach reaches each VM's own console: run it in an outer tmux (a
+# terminal) and look for the guest's lines there.
+for n in web.1 web_1; do
+	outer=vmctl-outer-$$-${n//./-}
+	tmux -L "$outer" -f /dev/null new-session -d -x 160 -y 48 \
+		"$VMCTL" attach "$n"
+	LC_KILL+=("$(tmux -L "$outer" display-message -p '#{pid}' 2>/dev/null || true)")
+	shows_console() {
+		tmux -L "$outer" capture-pane -p -S -100 2>/dev/null |
+			grep -q 'vmctl-test-guest'
+	}
+	wait_for 20 shows_console || fail "attach $n does not show its console: $(
+		tmux -L "$outer" capture-pane -p 2>&1 | tail -n 5)"
+	attached=$(tmux -L "$VMCTL_TMUX_SOCKET" list-clients -F '#{session_name}')
+	[ "$attached" = "$(jq -r .tmux.session <<<"$(lc_status "$n")")" ] ||
+		fail "attach $n attached to '$attached'"
+	tmux -L "$outer" kill-server
+done
+say "attach reaches web.1's and web_1's own sessions"
+
 # The others are still running after each one's destroy.
 for i in "${!names[@]}"; do
 	vmc destroy "${names[$i]}" --force >/dev/null || fail "destroy ${names[$i]} failed"
