@@ -62,7 +62,7 @@ log=$(lc_vmdir $vm)/serial.log
 lc_wait_ready $vm
 
 # ---- logs -f: sequences split across writes, each after a poll
-vmc logs -f $vm > "$LC_TMP/follow.out" 2>&1 &
+"$VMCTL" logs -f $vm > "$LC_TMP/follow.out" 2>&1 &
 follow=$!
 sleep 0.5
 half=$(( ${#hostile} / 2 ))
