@@ -50,7 +50,7 @@ else
 VMCTL_BIN  := vmctl
 endif
 
-.PHONY: all test check unit asan fuzz fuzz-run bench install uninstall clean
+.PHONY: all test check unit asan soak fuzz fuzz-run bench install uninstall clean
 
 all: $(VMCTL_BIN)
 
@@ -94,6 +94,12 @@ test check: $(VMCTL_BIN) $(UNIT_BINS)
 
 asan:
 	$(MAKE) SANITIZE=1 test
+
+# The soak test at full length (make test runs it for 2 cycles).
+SOAK_CYCLES ?= 20
+soak: $(VMCTL_BIN)
+	SOAK_CYCLES=$(SOAK_CYCLES) VMCTL=$(CURDIR)/$(VMCTL_BIN) \
+		bash tests/integration/soak.sh
 
 # libFuzzer target for the spec loader (clang).
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -44,5 +44,6 @@ const struct cmd_entry cmd_destroy_entry = {
 	.help = "Stops the VM as `vmctl stop` does (--force: without waiting "
 		"for the guest),\nthen removes its state directory: overlay, "
 		"UEFI variables, logs. The base\nimage is not touched.\n",
+	.full_name = true,
 	.exec = cmd_destroy_exec,
 };

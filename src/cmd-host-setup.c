@@ -75,7 +75,15 @@ static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
 		switch (opt) {
 		case 'n': o.dry_run = true; break;
 		case 'N': o.now = true; break;
-		case 'u': o.undo = true; break;
+		case 'u':
+			/* Undoing is not a thing to do by a slip either. */
+			if (strcmp(argv[optind - 1], "--undo") != 0)
+				return cmd_usage_error(&cmd_host_setup_entry,
+						       err, "\"%s\": type "
+						       "--undo in full",
+						       argv[optind - 1]);
+			o.undo = true;
+			break;
 		case 'y': o.yes = true; break;
 		case 'f': o.force = true; break;
 		case 'r': o.root = optarg; break;
@@ -91,6 +99,10 @@ static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
 		o.root = root_real;
 	}
 	if (o.undo) {
+		if (cmd_require_full_name(&cmd_host_setup_entry, argv[0],
+					  "--undo is never abbreviated, nor "
+					  "its command", err) < 0)
+			return -1;
 		if (optind < argc)
 			return cmd_usage_error(&cmd_host_setup_entry, err,
 					       "--undo takes no selector");
@@ -204,7 +216,7 @@ const struct cmd_entry cmd_host_setup_entry = {
 		"  --dry-run   print the plan only\n"
 		"  --now       also bind the functions to vfio-pci right away\n"
 		"  --undo      restore every file host-setup changed, byte for "
-		"byte\n"
+		"byte (type it,\n              and host-setup, in full)\n"
 		"  --force     go on even if the GPU's IOMMU group holds a "
 		"device the host needs\n"
 		"  --root DIR  change the filesystem tree at DIR instead of /\n",

@@ -28,5 +28,6 @@ const struct cmd_entry cmd_kill_entry = {
 	.summary = "stop a VM at once (SIGKILL to QEMU)",
 	.help = "Like pulling the plug: the guest gets no chance to shut "
 		"down.\n",
+	.full_name = true,
 	.exec = cmd_kill_exec,
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl logs NAME [-f] */
+/* vmctl logs NAME [-f] [--raw] */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,19 +9,42 @@
 #include "vmctl/cmd.h"
 #include "vmctl/spec.h"
 #include "vmctl/state.h"
+#include "vmctl/termsafe.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
-static int copy_out(int fd)
+#define CHUNK 65536
+
+/* Copy what fd has now to stdout; through the filter unless it is NULL. */
+static int copy_out(int fd, struct termsafe *ts, char *safe)
 {
-	char buf[65536];
+	char buf[CHUNK];
 	ssize_t r;
 
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, (size_t)r, stdout) != (size_t)r)
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		const char *out = buf;
+		size_t n = (size_t)r;
+
+		if (ts != NULL) {
+			n = termsafe_feed(ts, buf, n, safe);
+			out = safe;
+		}
+		if (fwrite(out, 1, n, stdout) != n)
 			return -1;
+	}
 	fflush(stdout);
 	return r < 0 ? -1 : 0;
+}
+
+/* The end of the log: what the filter still holds. */
+static int finish(struct termsafe *ts, char *safe, struct vmctl_error **err)
+{
+	size_t n = termsafe_finish(ts, safe);
+
+	if (fwrite(safe, 1, n, stdout) != n || fflush(stdout) != 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "stdout");
+	return VMCTL_EXIT_OK;
 }
 
 static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
@@ -29,18 +52,24 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 {
 	static const struct option options[] = {
 		{ "follow", no_argument, NULL, 'f' },
+		{ "raw", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cleanup_free char *path = NULL;
+	cleanup_free char *safe = NULL;
 	cleanup_close int fd = -1;
+	struct termsafe filter = TERMSAFE_INIT, *ts = &filter;
 	bool follow = false;
 	int opt;
 
 	while ((opt = cmd_getopt(&cmd_logs_entry, env, argc, argv, "f",
 				 options)) != -1) {
-		if (opt != 'f')
+		if (opt == 'f')
+			follow = true;
+		else if (opt == 'r')
+			ts = NULL;
+		else
 			return cmd_done(opt);
-		follow = true;
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_logs_entry, err,
@@ -56,12 +85,15 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 	if (fd < 0 && !(errno == ENOENT && follow))
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
+	if (ts != NULL)
+		safe = xmalloc(TERMSAFE_OUT_MAX(CHUNK));
 	for (;;) {
-		if (fd >= 0 && copy_out(fd) < 0)
+		if (fd >= 0 && copy_out(fd, ts, safe) < 0)
 			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
 						 errno, "%s", path);
 		if (!follow)
-			return VMCTL_EXIT_OK;
+			return ts != NULL ? finish(ts, safe, err)
+					  : VMCTL_EXIT_OK;
 		/* Like tail -f: poll for growth until interrupted. */
 		usleep(200000);
 		if (fd < 0)
@@ -71,9 +103,18 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
-	.usage = "NAME [-f]",
+	.usage = "NAME [-f] [--raw]",
 	.summary = "print the VM's serial log (-f: follow it)",
 	.help = "Everything the guest wrote to its serial console, kept across "
-		"restarts.\n",
+		"restarts.\n\n"
+		"The guest controls these bytes, so escape sequences and other "
+		"control\ncharacters are removed (CR LF becomes a newline; "
+		"invalid UTF-8 becomes\nU+FFFD) before they reach the terminal.\n"
+		"\n"
+		"  -f, --follow  keep printing what the guest writes until "
+		"interrupted\n"
+		"  --raw         the log's bytes exactly as the guest wrote them "
+		"(for a file\n"
+		"                or a pipe; a terminal would obey them)\n",
 	.exec = cmd_logs_exec,
 };

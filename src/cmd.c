@@ -114,6 +114,15 @@ int cmd_usage_error(const struct cmd_entry *cmd, struct vmctl_error **err,
 			       cmd->name, cmd->usage);
 }
 
+int cmd_require_full_name(const struct cmd_entry *cmd, const char *typed,
+			  const char *why, struct vmctl_error **err)
+{
+	if (strcmp(typed, cmd->name) == 0)
+		return 0;
+	return cmd_usage_error(cmd, err, "\"%s\": type %s in full (%s)",
+			       typed, cmd->name, why);
+}
+
 void cmd_print_error(const struct vmctl_error *err)
 {
 	if (err->located)

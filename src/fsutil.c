@@ -202,19 +202,28 @@ static int remove_at(int parent, const char *name, struct vmctl_error **err)
 			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
 						 errno, "%s", name);
 		}
-		while (ret == 0 && (de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			ret = remove_at(dirfd(d), de->d_name, err);
+		for (int pass = 0; ret == 0; pass++) {
+			rewinddir(d);
+			while (ret == 0 && (de = readdir(d)) != NULL) {
+				if (strcmp(de->d_name, ".") == 0 ||
+				    strcmp(de->d_name, "..") == 0)
+					continue;
+				ret = remove_at(dirfd(d), de->d_name, err);
+			}
+			if (ret < 0 ||
+			    unlinkat(parent, name, AT_REMOVEDIR) == 0 ||
+			    errno == ENOENT)
+				break;
+			/* Someone added an entry meanwhile (a VM's lock
+			 * file, which `vmctl list` opens with O_CREAT):
+			 * empty it again, a bounded number of times. */
+			if (errno != ENOTEMPTY || pass == 100)
+				ret = vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+							errno, "removing %s",
+							name);
 		}
 		closedir(d);
-		if (ret < 0)
-			return ret;
-		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
-						 errno, "removing %s", name);
-		return 0;
+		return ret;
 	}
 	if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,

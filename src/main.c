@@ -71,7 +71,9 @@ static void usage(FILE *out)
 		"  -v, --verbose     say more; -q, --quiet: say only errors\n"
 		"  -h, --help        this help; `vmctl help COMMAND` for one "
 		"command\n"
-		"  --version         print the version\n\n%s",
+		"  --version         print the version\n\n"
+		"A command may be shortened to a unique prefix, but destroy, "
+		"kill and\nhost-setup --undo only run typed in full.\n\n%s",
 		exit_codes_help);
 }
 
@@ -170,7 +172,13 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;   /* glibc: start getopt afresh for the command */
-	status = cmd->exec(&env, argc, argv, &err);
+	/* A slip of the keyboard must not delete or kill a VM. */
+	status = !cmd->full_name ? 0
+		 : cmd_require_full_name(cmd, argv[0], "commands that delete "
+					 "or kill are never abbreviated",
+					 &err);
+	if (status == 0)
+		status = cmd->exec(&env, argc, argv, &err);
 	if (status < 0) {
 		if (err == NULL)
 			vmctl_error_set(&err, VMCTL_EXIT_FAILURE, 0,

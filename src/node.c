@@ -97,6 +97,31 @@ const char *node_kind_name(const struct node *n)
 	return n->quoted ? "a string" : "a scalar";
 }
 
+size_t node_refused_at(const char *s, size_t len, unsigned *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	/* 0xc2 and 0xef only lead sequences, so matching bytes is exact. */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f) {
+			*cp = u[i + 1];
+			return i;
+		}
+		if (u[i] == 0xef && i + 2 < len && u[i + 1] == 0xbf &&
+		    (u[i + 2] == 0xbe || u[i + 2] == 0xbf)) {
+			*cp = 0xfffeu + (u[i + 2] - 0xbeu);
+			return i;
+		}
+	}
+	return len;
+}
+
+char *node_refused_name(unsigned cp)
+{
+	return xasprintf("%s U+%04X", cp <= 0x9f ? "C1 control character"
+						: "noncharacter", cp);
+}
+
 void node_position(const char *buf, size_t off, unsigned *line,
 		   unsigned *col)
 {

@@ -233,6 +233,43 @@ static int get_enum(struct walker *w, const struct node *n, const char *path,
 		    list);
 }
 
+/* ---- text every syntax must refuse ----------------------------------- */
+
+static int check_text(struct walker *w, const struct node *n,
+		      const char *path, const char *what)
+{
+	size_t len = strlen(n->text);
+	unsigned cp;
+	cleanup_free char *name = NULL;
+
+	if (node_refused_at(n->text, len, &cp) == len)
+		return 0;
+	name = node_refused_name(cp);
+	return fail(w, n, path, "%s in %s", name, what);
+}
+
+/* Every key and scalar, whatever the schema makes of it: an escape
+ * (JSON "\u0085", YAML "\x85" or "\N") gets here as the character. */
+static int check_texts(struct walker *w, const struct node *n,
+		       const char *path)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		cleanup_free char *sub = NULL;
+
+		if (n->kind == NODE_MAP) {
+			if (check_text(w, n->keys[i], path, "a key") < 0)
+				return -1;
+			sub = child_path(path, n->keys[i]->text);
+		} else {
+			sub = xasprintf("%s[%zu]", path, i);
+		}
+		if (check_texts(w, n->items[i], sub) < 0)
+			return -1;
+	}
+	return n->kind == NODE_SCALAR ? check_text(w, n, path, "a string")
+				      : 0;
+}
+
 /* ---- maps ----------------------------------------------------------- */
 
 static int walk_map(struct walker *w, const struct node *n, const char *path,
@@ -1184,6 +1221,8 @@ int spec_schema_read(const char *file, const char *base_dir,
 		return vmctl_error_at(err, file, root->line, root->col, NULL,
 				      "a spec must be a mapping of keys, got "
 				      "%s", node_kind_name(root));
+	if (check_texts(&w, root, "") < 0)
+		return -1;
 	spec = xcalloc(1, sizeof(*spec));
 	spec_set_defaults(spec);
 	if (walk_map(&w, root, "", spec_keys, spec) < 0 ||

@@ -93,8 +93,8 @@ static int load(const char *file, const char *base_dir, const char *buf,
 	struct node *root = NULL;
 	const char *nul = memchr(buf, '\0', len);
 	int ret;
-
 	size_t bad;
+	unsigned cp;
 
 	if (nul != NULL) {
 		unsigned line, col;
@@ -117,6 +117,17 @@ static int load(const char *file, const char *base_dir, const char *buf,
 	}
 	if (syntax == SPEC_SYNTAX_AUTO)
 		syntax = detect_syntax(file, buf, len);
+	/* libyaml would refuse these with a vaguer message, or (U+0085)
+	 * read a line break; in JSON the schema names the key holding one. */
+	if (syntax == SPEC_SYNTAX_YAML &&
+	    (bad = node_refused_at(buf, len, &cp)) < len) {
+		cleanup_free char *name = node_refused_name(cp);
+		unsigned line, col;
+
+		node_position(buf, bad, &line, &col);
+		return vmctl_error_at(err, file, line, col, NULL,
+				      "%s in the spec", name);
+	}
 	if (syntax == SPEC_SYNTAX_JSON) {
 		/* cJSON does not skip a byte order mark; libyaml does. */
 		if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {

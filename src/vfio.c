@@ -463,17 +463,21 @@ int vfio_release(const struct vmctl_env *env,
 		char s[PCI_ADDR_STRLEN];
 		cleanup_free char *now = current_driver(env, &fns[i]->addr);
 		cJSON *orig;
-		const char *driver;
 
 		pci_addr_format(&fns[i]->addr, s);
 		if (now == NULL || strcmp(now, "vfio-pci") != 0)
 			continue;
 		orig = cJSON_GetObjectItem(bindings, s);
-		driver = cJSON_IsString(orig) ? orig->valuestring : NULL;
-		if (driver == NULL)
-			ret = release_unrecorded(env, &fns[i]->addr, err);
+		if (cJSON_IsString(orig))
+			ret = move_to(env, &fns[i]->addr, orig->valuestring,
+				      err);
+		else if (cJSON_IsNull(orig))
+			/* It had no driver before bind (say, HDMI audio
+			 * on a host without snd_hda_intel): back to none,
+			 * override cleared, offered to no driver. */
+			ret = move_to(env, &fns[i]->addr, NULL, err);
 		else
-			ret = move_to(env, &fns[i]->addr, driver, err);
+			ret = release_unrecorded(env, &fns[i]->addr, err);
 		if (ret == 0) {
 			cJSON_DeleteItemFromObject(bindings, s);
 			(*released)++;

@@ -32,6 +32,7 @@
 #include "vmctl/qemu-argv.h"
 #include "vmctl/qemu-run.h"
 #include "vmctl/qmp.h"
+#include "vmctl/termsafe.h"
 #include "vmctl/tmux.h"
 #include "vmctl/vm.h"
 #include "vmctl/vmdir.h"
@@ -1436,27 +1437,21 @@ char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 		     int lines)
 {
 	cleanup_free char *path = state_vm_file(env, name, VMDIR_SERIAL_LOG);
-	cleanup_free char *text = NULL;
+	cleanup_free char *raw = NULL, *text = NULL;
 	struct vmctl_error *ignored = NULL;
 	size_t len;
 	const char *p;
 	int seen = 0;
 
-	if (fs_read_file(path, 64u << 20, &text, &len, VMCTL_EXIT_FAILURE,
+	if (fs_read_file(path, 64u << 20, &raw, &len, VMCTL_EXIT_FAILURE,
 			 &ignored) < 0) {
 		vmctl_error_free(ignored);
 		return xstrdup("");
 	}
-	/* Guests write CRLF on the console; keep plain lines. */
-	{
-		size_t o = 0;
-
-		for (size_t i = 0; i < len; i++)
-			if (text[i] != '\r')
-				text[o++] = text[i];
-		len = o;
-		text[len] = '\0';
-	}
+	/* The guest wrote these bytes: no escape sequence of theirs reaches
+	 * a terminal (or the JSON), and CR LF becomes plain lines. */
+	text = termsafe_string(raw, len);
+	len = strlen(text);
 	while (len > 0 && text[len - 1] == '\n')
 		text[--len] = '\0';
 	for (p = text + len; p > text; p--)

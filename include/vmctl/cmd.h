@@ -3,6 +3,7 @@
 #define VMCTL_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
@@ -18,6 +19,7 @@ struct cmd_entry {
 	const char *usage;     /* arguments after the name */
 	const char *summary;   /* one line for `vmctl --help` */
 	const char *help;      /* the rest of `vmctl help NAME` */
+	bool full_name;        /* deletes or kills: never abbreviated */
 	int (*exec)(struct vmctl_env *env, int argc, char **argv,
 		    struct vmctl_error **err);
 };
@@ -57,6 +59,14 @@ extern const struct cmd_entry cmd_host_check_entry;
 int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
 	       char **argv, const char *shortopts,
 	       const struct option *longopts);
+
+/*
+ * 0 when `typed`, the word that named the command (its exec's argv[0]), is
+ * the command's full name; otherwise a usage error saying why it must be
+ * (main() for full_name commands; host-setup for --undo).
+ */
+int cmd_require_full_name(const struct cmd_entry *cmd, const char *typed,
+			  const char *why, struct vmctl_error **err);
 
 /* Print "usage: vmctl NAME USAGE" and the help of one command. */
 void cmd_print_help(const struct cmd_entry *cmd, FILE *out);

@@ -58,6 +58,20 @@ int node_yaml_parse(const char *file, const char *buf, size_t len,
 int node_json_parse(const char *file, const char *buf, size_t len,
 		    struct node **out, struct vmctl_error **err);
 
+/*
+ * Code points no spec may hold, raw or escaped: C1 controls (U+0080 to
+ * U+009F) and the noncharacters U+FFFE and U+FFFF.  YAML readers refuse
+ * them (libyaml here; PyYAML in the guest's cloud-init, which would then
+ * drop the whole user-data), and libyaml reads a raw U+0085 as a line
+ * break.  The other noncharacters are let through, as both readers do.
+ * Returns the offset of the first one in the UTF-8 text s and sets *cp,
+ * or returns len.
+ */
+size_t node_refused_at(const char *s, size_t len, unsigned *cp);
+
+/* "C1 control character U+0085", "noncharacter U+FFFE": a new string. */
+char *node_refused_name(unsigned cp);
+
 /* Line and column (1-based) of byte `off` in buf. */
 void node_position(const char *buf, size_t off, unsigned *line,
 		   unsigned *col);

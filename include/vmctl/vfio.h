@@ -37,7 +37,9 @@ int vfio_bind(const struct vmctl_env *env, const struct vfio_plan *plan,
 	      struct vmctl_error **err);
 
 /* Give functions on vfio-pci back to the drivers recorded at bind time
- * (clear the override, re-probe).  *released counts them. */
+ * (clear the override, bind to that driver); one recorded with no driver
+ * is left on none.  One without a record goes to whichever driver takes
+ * it.  *released counts them. */
 int vfio_release(const struct vmctl_env *env,
 		 const struct pci_function *const *fns, size_t n,
 		 size_t *released, struct vmctl_error **err);

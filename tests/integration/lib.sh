@@ -64,6 +64,22 @@ vnc_banner() {
 	timeout 5 socat -T 3 - "TCP:127.0.0.1:$1" </dev/null 2>/dev/null | head -c 12
 }
 
+# ---- VFIO on a fake sysfs tree (tests/integration/vfio-fake-*.sh) ---------
+#
+# vf_setup FIXTURE: TMP, a temp dir removed at exit, holding the fake host
+# of tests/fixtures/sysfs/FIXTURE.json (SYS: its sysfs) and vmctl's state,
+# proc and dev roots (exported), so nothing touches this machine's /sys.
+vf_setup() {
+	need python3
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-vfio-$1.XXXXXX")
+	trap 'rm -rf "$TMP"' EXIT
+	python3 "$ROOT/scripts/gen-sysfs.py" "$ROOT/tests/fixtures/sysfs/$1.json" \
+		"$TMP/host" >/dev/null
+	SYS=$TMP/host/sys
+	export VMCTL_STATE_DIR=$TMP/state VMCTL_PROC_ROOT=$TMP/host/proc \
+		VMCTL_DEV_ROOT=$TMP/host/dev
+}
+
 # ---- lifecycle tests (tests/integration/lifecycle-*.sh) -------------------
 #
 # lc_setup TAG: a private world for one test, torn down on ANY exit:

@@ -7,15 +7,7 @@
 # driver it had, leaving no override and no record behind.
 TEST_NAME=vfio-fake-rollback
 . "$(dirname "$0")/lib.sh"
-need python3
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-vfio-fake.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-python3 "$ROOT/scripts/gen-sysfs.py" "$ROOT/tests/fixtures/sysfs/rtx-4fn.json" \
-	"$TMP/host" >/dev/null
-SYS=$TMP/host/sys
-export VMCTL_STATE_DIR=$TMP/state VMCTL_PROC_ROOT=$TMP/host/proc \
-	VMCTL_DEV_ROOT=$TMP/host/dev
+vf_setup rtx-4fn
 # modprobe is a stand-in: it records and loads nothing.
 mkdir "$TMP/bin"
 printf '#!/bin/sh\necho "$@" >> %s/modprobe.log\n' "$TMP" > "$TMP/bin/modprobe"

@@ -5,6 +5,7 @@
 
 #include "tap.h"
 #include "vmctl/spec.h"
+#include "vmctl/xalloc.h"
 
 static struct vmctl_spec *load(const char *text, enum spec_syntax syntax,
 			       char **errmsg)
@@ -230,6 +231,44 @@ static void test_errors(void)
 	}
 }
 
+/* What YAML readers accept stays accepted: the refusal of C1 controls and
+ * U+FFFE/U+FFFF has no neighbours caught with it. */
+static void test_text_neighbours(void)
+{
+	static const char *const texts[] = {
+		"\xc2\xa0",         /* U+00A0, just past C1 */
+		"\x7e",              /* ~, just before DEL */
+		"\xc3\xa9\xe2\x82\xac", /* e acute, euro */
+		"\xef\xbf\xbd",     /* U+FFFD, just before U+FFFE */
+		"\xef\xb7\x90",     /* U+FDD0, a noncharacter YAML allows */
+		"\xf0\x9f\x98\x80", /* an emoji */
+		"\xf4\x8f\xbf\xbd", /* U+10FFFD */
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		static const enum spec_syntax syn[] = { SPEC_SYNTAX_YAML,
+							SPEC_SYNTAX_JSON };
+
+		for (size_t k = 0; k < 2; k++) {
+			char *text = xasprintf(
+				k == 0 ? "name: a\nkernel: {image: /k, "
+					 "cmdline: \"x%sx\"}\n"
+				       : "{\"name\": \"a\", \"kernel\": "
+					 "{\"image\": \"/k\", \"cmdline\": "
+					 "\"x%sx\"}}",
+				texts[i]);
+			char *e;
+			struct vmctl_spec *sp = load(text, syn[k], &e);
+
+			ok(sp != NULL, "%s: text %zu accepted (%s)",
+			   k == 0 ? "YAML" : "JSON", i, e ? e : "");
+			spec_free(sp);
+			free(e);
+			free(text);
+		}
+	}
+}
+
 int main(void)
 {
 	test_parity();
@@ -239,5 +278,6 @@ int main(void)
 	test_pci_addr();
 	test_names();
 	test_errors();
+	test_text_neighbours();
 	return tap_done();
 }
