@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,27 @@ static int finish(struct termsafe *ts, char *safe, struct vmctl_error **err)
 	return VMCTL_EXIT_OK;
 }
 
+/* The older part of a rotated log (serial.log.1), whole, first. */
+static int copy_rotated(const char *path, struct termsafe *ts, char *safe)
+{
+	cleanup_free char *old = xasprintf("%s.1", path);
+	cleanup_close int fd = open(old, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	return copy_out(fd, ts, safe);
+}
+
+/* The log keeper rotated the file under us (tail -F): a new inode. */
+static bool rotated(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 &&
+	       (stat(path, &b) != 0 || a.st_ino != b.st_ino ||
+		a.st_dev != b.st_dev);
+}
+
 static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
@@ -87,14 +109,26 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 					 path);
 	if (ts != NULL)
 		safe = xmalloc(TERMSAFE_OUT_MAX(CHUNK));
+	if (copy_rotated(path, ts, safe) < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "%s.1", path);
 	for (;;) {
 		if (fd >= 0 && copy_out(fd, ts, safe) < 0)
 			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
 						 errno, "%s", path);
-		if (!follow)
+		if (!follow || !state_vm_exists(env, argv[optind]))
 			return ts != NULL ? finish(ts, safe, err)
 					  : VMCTL_EXIT_OK;
-		/* Like tail -f: poll for growth until interrupted. */
+		/* Like tail -F: poll for growth until interrupted; after a
+		 * rotation, finish the old file and go on with the new. */
+		if (fd >= 0 && rotated(fd, path)) {
+			if (copy_out(fd, ts, safe) < 0)
+				return vmctl_error_errno(err,
+							 VMCTL_EXIT_FAILURE,
+							 errno, "%s", path);
+			close(fd);
+			fd = -1;
+		}
 		usleep(200000);
 		if (fd < 0)
 			fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -106,13 +140,16 @@ const struct cmd_entry cmd_logs_entry = {
 	.usage = "NAME [-f] [--raw]",
 	.summary = "print the VM's serial log (-f: follow it)",
 	.help = "Everything the guest wrote to its serial console, kept across "
-		"restarts.\n\n"
+		"restarts, up to\nthe log's cap: serial.log is rotated to "
+		"serial.log.1 at 8 MiB\n(VMCTL_SERIAL_LOG_MAX); both are "
+		"printed, the older first, and -f follows\nthe log across "
+		"rotations.\n\n"
 		"The guest controls these bytes, so escape sequences and other "
 		"control\ncharacters are removed (CR LF becomes a newline; "
 		"invalid UTF-8 becomes\nU+FFFD) before they reach the terminal.\n"
 		"\n"
 		"  -f, --follow  keep printing what the guest writes until "
-		"interrupted\n"
+		"interrupted\n                (or the VM is destroyed)\n"
 		"  --raw         the log's bytes exactly as the guest wrote them "
 		"(for a file\n"
 		"                or a pipe; a terminal would obey them)\n",

@@ -373,26 +373,23 @@ static char *read_vnc_password(const struct vmctl_env *env, const char *name)
  */
 static char *qemu_error(const struct vmctl_env *env, const char *name)
 {
-	cleanup_free char *text = NULL;
+	cleanup_free char *raw = NULL, *text = NULL;
 	char *best = NULL, *save = NULL;
 	struct vmctl_error *ignored = NULL;
 
-	if (tmux_capture(env, name, 200, &text, &ignored) < 0) {
+	if (tmux_capture(env, name, 200, &raw, &ignored) < 0) {
 		vmctl_error_free(ignored);
 		return NULL;
 	}
+	text = termsafe_string(raw, strlen(raw));
 	for (char *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		size_t o = 0;
+		size_t len = strlen(line);
 
-		for (size_t i = 0; line[i]; i++)
-			if ((unsigned char)line[i] >= 0x20 && line[i] != 0x7f)
-				line[o++] = line[i];
-		while (o > 0 && line[o - 1] == ' ')
-			o--;
-		line[o] = '\0';
+		while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
 		/* tmux's own remain-on-exit notice is not QEMU's word. */
-		if (o > 0 && strncmp(line, "Pane is dead", 12) != 0) {
+		if (len > 0 && strncmp(line, "Pane is dead", 12) != 0) {
 			free(best);
 			best = xstrdup(line);
 		}
