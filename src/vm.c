@@ -205,6 +205,27 @@ static void record_exit(const struct vmctl_env *env, const char *name,
 		st->last_exit.stopped_by = xstrdup("guest");
 }
 
+/*
+ * A QEMU that vmctl stopped is gone: put how on record, then clear its
+ * session and files.  In that order: a vmctl killed in between leaves a
+ * stopped VM and a dead session for the next command to clean, where the
+ * other order would leave a QEMU that vanished without a word (crashed).
+ */
+static int record_stop(const struct vmctl_env *env, const char *name,
+		       struct vm_state *st, const char *how,
+		       struct vmctl_error **err)
+{
+	struct proc_id qemu = st->qemu;
+	int ret;
+
+	record_exit(env, name, st, how);
+	st->qemu = (struct proc_id){ 0 };
+	ret = state_write(env, name, st, err);
+	st->qemu = qemu;   /* so clear_runtime gives managed GPUs back */
+	clear_runtime(env, name, st);
+	return ret;
+}
+
 /* Kill a pane's process: only if it is still the tmux server's child. */
 static void kill_pane(const struct vmctl_env *env,
 		      const struct tmux_pane *pane)
@@ -1347,9 +1368,7 @@ static int stop_locked(const struct vmctl_env *env, const char *name,
 					       (int)st->qemu.pid);
 		*how = VM_STOP_KILL;
 	}
-	record_exit(env, name, st, vm_stop_step_name(*how));
-	clear_runtime(env, name, st);
-	return state_write(env, name, st, err);
+	return record_stop(env, name, st, vm_stop_step_name(*how), err);
 }
 
 int vm_stop(const struct vmctl_env *env, const char *name, int timeout_s,
@@ -1383,9 +1402,7 @@ int vm_kill(const struct vmctl_env *env, const char *name,
 					      (int)st.qemu.pid);
 		} else {
 			*how = VM_STOP_KILL;
-			record_exit(env, name, &st, "kill");
-			clear_runtime(env, name, &st);
-			ret = state_write(env, name, &st, err);
+			ret = record_stop(env, name, &st, "kill", err);
 		}
 	}
 	state_clear(&st);
