@@ -928,11 +928,28 @@ static bool create_unfinished(const struct vmctl_env *env, const char *name)
 	return file_exists(marker) || !file_exists(state);
 }
 
+/*
+ * Remove a VM's directory, vm.json first: should vmctl be killed halfway,
+ * what is left reads as an unfinished create, which list shows as
+ * incomplete and create or destroy finish, never as a created VM with
+ * files missing (which neither would touch).
+ */
+static int remove_vm_dir(const struct vmctl_env *env, const char *name,
+			 struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cleanup_free char *state = state_vm_file(env, name, VMDIR_STATE);
+
+	if (unlink(state) < 0 && errno != ENOENT)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					 state);
+	return fs_remove_tree(dir, err);
+}
+
 /* A `creating` VM whose creator is gone (killed, crashed): undo it. */
 static int reclaim_stale(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
 {
-	cleanup_free char *dir = state_vm_dir(env, name);
 	struct vm_state st = { 0 };
 	struct vmctl_error *ignored = NULL;
 	int lock;
@@ -965,7 +982,7 @@ static int reclaim_stale(const struct vmctl_env *env, const char *name,
 	vmctl_error_free(ignored);
 	clear_runtime(env, name, &st);
 	state_clear(&st);
-	if (fs_remove_tree(dir, err) < 0) {
+	if (remove_vm_dir(env, name, err) < 0) {
 		close(lock);
 		return -1;
 	}
@@ -1177,7 +1194,7 @@ out:
 		struct vmctl_error *ignored = NULL;
 
 		clear_runtime(env, name, &st);
-		fs_remove_tree(dir, &ignored);
+		remove_vm_dir(env, name, &ignored);
 		vmctl_error_free(ignored);
 	}
 	if (lock >= 0)
@@ -1413,14 +1430,13 @@ int vm_kill(const struct vmctl_env *env, const char *name,
 int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	       int timeout_s, struct vmctl_error **err)
 {
-	cleanup_free char *dir = NULL, *marker = NULL;
+	cleanup_free char *marker = NULL;
 	struct vm_state st = { 0 };
 	enum vm_stop_step how;
 	int lock, ret = 0;
 
 	if (require_vm(env, name, err) < 0)
 		return -1;
-	dir = state_vm_dir(env, name);
 	marker = state_vm_file(env, name, VMDIR_CREATING);
 	lock = state_lock_vm(env, name, !file_exists(marker), err);
 	if (lock < 0)
@@ -1440,7 +1456,7 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	}
 	if (ret == 0) {
 		clear_runtime(env, name, &st);
-		ret = fs_remove_tree(dir, err);
+		ret = remove_vm_dir(env, name, err);
 	}
 	state_clear(&st);
 	close(lock);
