@@ -54,6 +54,7 @@ else
 		> "$LC_TMP/halt.bin"
 	kernel="{image: $LC_TMP/halt.bin}"
 fi
+# No VNC: one TCP port less to race other tests' QEMUs for.
 cat > "$SPEC" <<YAML
 name: $VM
 cpus: 1
@@ -62,8 +63,12 @@ accel: tcg
 kernel: $kernel
 disk: {image: $BASE}
 network: {ssh_port: auto, ssh_listen: 127.0.0.1}
-vnc: {listen: 127.0.0.1}
+vnc: false
 YAML
+
+# Under strace, LeakSanitizer cannot work and fails the run (make asan):
+# traced runs go without it; the untraced ones still check for leaks.
+FX_ASAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # fx_vmctl ARGS...: vmctl, its output in FX_OUT, its exit status in FX_RC.
 fx_vmctl() {
@@ -79,8 +84,8 @@ fx_vmctl() {
 # FAULTS_FULL=1).
 fx_steps() {
 	local rc=0
-	timeout -k 5 60 strace -o "$LC_TMP/trace" -e trace="$FX_CALLS" \
-		"$VMCTL" "$@" > "$LC_TMP/out" 2>&1 || rc=$?
+	ASAN_OPTIONS=$FX_ASAN timeout -k 5 60 strace -o "$LC_TMP/trace" \
+		-e trace="$FX_CALLS" "$VMCTL" "$@" > "$LC_TMP/out" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || fail "traced vmctl $*: exit $rc: $(cat "$LC_TMP/out")"
 	mapfile -t FX_STEPS < <(awk -F'(' -v all="${FAULTS_FULL:-0}" '
 		/^[a-z0-9_]+\(/ {
@@ -102,9 +107,9 @@ fx_interrupted() {
 	shift 3
 	FX_RC=0
 	{
-		timeout -k 5 60 strace -o /dev/null -e trace="$sc" \
-			-e inject="$sc:signal=$sig:when=$n" "$VMCTL" "$@" \
-			> "$LC_TMP/out" 2>&1 || FX_RC=$?
+		ASAN_OPTIONS=$FX_ASAN timeout -k 5 60 strace -o /dev/null \
+			-e trace="$sc" -e inject="$sc:signal=$sig:when=$n" \
+			"$VMCTL" "$@" > "$LC_TMP/out" 2>&1 || FX_RC=$?
 	} 2>/dev/null
 	FX_OUT=$(cat "$LC_TMP/out")
 }
