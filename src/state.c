@@ -59,6 +59,11 @@ static int lock_file(const char *path, bool wait, struct vmctl_error **err)
 	return fd;
 }
 
+int state_lock_path(const char *path, bool wait, struct vmctl_error **err)
+{
+	return lock_file(path, wait, err);
+}
+
 int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err)
 {
 	cleanup_free char *path = xasprintf("%s/lock", env->state_dir);
@@ -220,6 +225,47 @@ bool state_file_id_from_json(const cJSON *o, struct fs_file_id *id)
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Hidden entries of STATE_DIR/vms are a VM directory on its way in or out:
+ * ".NAME.new-XXXXXX" while a create fills it (its lock held), and
+ * ".NAME.gone-XXXXXX" once a destroy has taken it away.  What a killed
+ * vmctl left of them goes here: a new one whose lock nobody holds, and
+ * any gone one.
+ */
+void state_sweep(const struct vmctl_env *env)
+{
+	cleanup_free char *path = xasprintf("%s/vms", env->state_dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		cleanup_free char *dir = NULL, *lock = NULL;
+		struct vmctl_error *ignored = NULL;
+		bool gone = strstr(de->d_name, ".gone-") != NULL;
+		int fd = -1;
+
+		if (de->d_name[0] != '.' ||
+		    (!gone && strstr(de->d_name, ".new-") == NULL))
+			continue;
+		dir = xasprintf("%s/%s", path, de->d_name);
+		lock = xasprintf("%s/%s", dir, VMDIR_LOCK);
+		if (!gone) {
+			fd = lock_file(lock, false, &ignored);
+			if (fd < 0) {
+				vmctl_error_free(ignored);
+				continue;   /* a create at work */
+			}
+		}
+		fs_remove_tree(dir, &ignored);
+		vmctl_error_free(ignored);
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
 }
 
 int state_list(const struct vmctl_env *env, struct strv *names,

@@ -939,11 +939,58 @@ static int remove_vm_dir(const struct vmctl_env *env, const char *name,
 {
 	cleanup_free char *dir = state_vm_dir(env, name);
 	cleanup_free char *state = state_vm_file(env, name, VMDIR_STATE);
+	cleanup_free char *gone = xasprintf("%s/vms/.%s.gone-XXXXXX",
+					    env->state_dir, name);
 
+	/* Away at once, by one rename over an empty directory of ours: no
+	 * command can see half a VM (a `list` recreating its lock file
+	 * inside while it is emptied, say).  A killed vmctl leaves a hidden
+	 * directory for state_sweep(). */
+	if (mkdtemp(gone) != NULL) {
+		if (rename(dir, gone) == 0)
+			return fs_remove_tree(gone, err);
+		rmdir(gone);
+	}
 	if (unlink(state) < 0 && errno != ENOENT)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 state);
 	return fs_remove_tree(dir, err);
+}
+
+/*
+ * Make the VM's directory appear already holding its `creating` marker
+ * and already locked by this create: filled under a hidden name, then
+ * renamed into place, so no other command ever sees it unmarked or takes
+ * its lock first.  Needs the state-wide lock.
+ */
+static int make_vm_dir(const struct vmctl_env *env, const char *name,
+		       int *lock, struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cleanup_free char *stage = xasprintf("%s/vms/.%s.new-XXXXXX",
+					     env->state_dir, name);
+	cleanup_free char *lock_path = NULL;
+	struct vmctl_error *ignored = NULL;
+
+	if (mkdtemp(stage) == NULL)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", stage);
+	lock_path = xasprintf("%s/%s", stage, VMDIR_LOCK);
+	if (fs_write_atomic(stage, VMDIR_CREATING, "", 0, 0600, err) < 0)
+		goto fail;
+	*lock = state_lock_path(lock_path, true, err);
+	if (*lock < 0)
+		goto fail;
+	if (rename(stage, dir) == 0)
+		return 0;
+	vmctl_error_errno(err, vmctl_error_status_from_errno(errno,
+			  VMCTL_EXIT_FAILURE), errno, "%s", dir);
+	close(*lock);
+	*lock = -1;
+fail:
+	fs_remove_tree(stage, &ignored);
+	vmctl_error_free(ignored);
+	return -1;
 }
 
 /* A `creating` VM whose creator is gone (killed, crashed): undo it. */
@@ -1154,19 +1201,12 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	glock = state_lock_global(env, err);
 	if (glock < 0)
 		goto out;
+	state_sweep(env);
 	if (state_vm_exists(env, name) && reclaim_stale(env, name, err) < 0)
 		goto out;
-	if (mkdir(dir, 0700) < 0) {
-		vmctl_error_errno(err, vmctl_error_status_from_errno(errno,
-				  VMCTL_EXIT_FAILURE), errno, "%s", dir);
+	if (make_vm_dir(env, name, &lock, err) < 0)
 		goto out;
-	}
 	made = true;
-	if (fs_write_atomic(dir, VMDIR_CREATING, "", 0, 0600, err) < 0)
-		goto out;
-	lock = state_lock_vm(env, name, false, err);
-	if (lock < 0)
-		goto out;
 	close(glock);
 	glock = -1;
 
@@ -1460,6 +1500,8 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	}
 	state_clear(&st);
 	close(lock);
+	if (ret == 0)
+		state_sweep(env);
 	return ret;
 }
 

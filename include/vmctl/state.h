@@ -18,6 +18,9 @@
  *
  *   STATE_DIR/lock              flock: held while ports are picked
  *   STATE_DIR/tmux.conf         the private tmux server's config
+ *   STATE_DIR/vms/.NAME.new-X   a VM being created, renamed to NAME
+ *                               (locked, with its `creating` marker)
+ *   STATE_DIR/vms/.NAME.gone-X  a destroyed VM's files, being removed
  *   STATE_DIR/vms/NAME/         one VM, mode 0700:
  *       lock                    flock: one command at a time on this VM
  *       creating                present until `create` has finished
@@ -72,6 +75,7 @@ bool state_vm_exists(const struct vmctl_env *env, const char *name);
 
 /* flock helpers: return an fd to close to release, or -1 with *err. */
 int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err);
+int state_lock_path(const char *path, bool wait, struct vmctl_error **err);
 int state_lock_vm(const struct vmctl_env *env, const char *name, bool wait,
 		  struct vmctl_error **err);
 
@@ -85,6 +89,10 @@ void state_clear(struct vm_state *st);
  * stamps), and back; false when `o` holds none. */
 void state_file_id_to_json(cJSON *o, const struct fs_file_id *id);
 bool state_file_id_from_json(const cJSON *o, struct fs_file_id *id);
+
+/* Remove what killed creates and destroys left in STATE_DIR/vms (hidden
+ * ".NAME.new-*" and ".NAME.gone-*" directories); errors are ignored. */
+void state_sweep(const struct vmctl_env *env);
 
 /* Names of every VM in the state dir, sorted. */
 int state_list(const struct vmctl_env *env, struct strv *names,
