@@ -216,33 +216,18 @@ static int function_group(const struct hostinv *inv,
 	return -1;
 }
 
-static int plan_gpus(const struct hostinv *inv,
-		     const struct broker_claims *held,
-		     const struct broker_request *req, struct broker_plan *p,
-		     struct vmctl_error **err)
+void broker_claim_add_functions(struct broker_claim *c,
+				const struct hostinv *inv,
+				const struct pci_addr *fns, size_t n)
 {
-	struct broker_claim *c = &p->claim;
-
-	for (size_t i = 0; i < req->n_gpu_functions; i++) {
-		const struct pci_addr *fn = &req->gpu_functions[i];
-		const struct hostinv_gpu *g = hostinv_gpu_of(inv, fn);
-		int group = function_group(inv, fn);
-		const struct broker_claim *h =
-			broker_gpu_holder(held, fn, group, req->vm);
-		char a[PCI_ADDR_STRLEN];
+	for (size_t i = 0; i < n; i++) {
+		int group = function_group(inv, &fns[i]);
 		bool seen = false;
 
-		if (h != NULL)
-			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-					       "GPU %s is in use by VM \"%s\"",
-					       pci_addr_format(fn, a), h->vm);
-		if (p->node < 0 && g != NULL && g->node >= 0 &&
-		    hostinv_node(inv, g->node) != NULL)
-			p->node = g->node;
 		c->gpu_functions = xreallocarray(c->gpu_functions,
 						 c->n_gpu_functions + 1,
 						 sizeof(*c->gpu_functions));
-		c->gpu_functions[c->n_gpu_functions++] = *fn;
+		c->gpu_functions[c->n_gpu_functions++] = fns[i];
 		for (size_t j = 0; j < c->n_iommu_groups; j++)
 			seen |= c->iommu_groups[j] == group;
 		if (group >= 0 && !seen) {
@@ -252,6 +237,30 @@ static int plan_gpus(const struct hostinv *inv,
 			c->iommu_groups[c->n_iommu_groups++] = group;
 		}
 	}
+}
+
+static int plan_gpus(const struct hostinv *inv,
+		     const struct broker_claims *held,
+		     const struct broker_request *req, struct broker_plan *p,
+		     struct vmctl_error **err)
+{
+	for (size_t i = 0; i < req->n_gpu_functions; i++) {
+		const struct pci_addr *fn = &req->gpu_functions[i];
+		const struct hostinv_gpu *g = hostinv_gpu_of(inv, fn);
+		const struct broker_claim *h = broker_gpu_holder(
+			held, fn, function_group(inv, fn), req->vm);
+		char a[PCI_ADDR_STRLEN];
+
+		if (h != NULL)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "GPU %s is in use by VM \"%s\"",
+					       pci_addr_format(fn, a), h->vm);
+		if (p->node < 0 && g != NULL && g->node >= 0 &&
+		    hostinv_node(inv, g->node) != NULL)
+			p->node = g->node;
+	}
+	broker_claim_add_functions(&p->claim, inv, req->gpu_functions,
+				   req->n_gpu_functions);
 	return 0;
 }
 
@@ -325,7 +334,8 @@ static size_t count_cores(const struct hostinv *inv, int node)
 
 	for (size_t i = 0; i < inv->n_cpus; i++)
 		n += inv->cpus[i].node == node &&
-		     inv->cpus[i].id == inv->cpus[i].core;
+		     inv->cpus[i].id == inv->cpus[i].core &&
+		     inv->cpus[i].online;
 	return n;
 }
 

@@ -57,6 +57,11 @@ struct broker_claims {
 /* A new, empty claim for `vm` at the end of the list. */
 struct broker_claim *broker_claims_add(struct broker_claims *claims,
 				       const char *vm);
+/* Add PCI functions (a GPU's slot, as gpu_resolve() gives it) and the
+ * IOMMU groups the inventory puts them in. */
+void broker_claim_add_functions(struct broker_claim *claim,
+				const struct hostinv *inv,
+				const struct pci_addr *fns, size_t n);
 void broker_claim_clear(struct broker_claim *claim);
 void broker_claims_clear(struct broker_claims *claims);
 
