@@ -26,6 +26,9 @@ What is mirrored:
           controller, partitions, device-mapper devices with slaves/
   sys/class/net/NAME under its PCI function, or virtual with lower_* links
   sys/module/NAME for loaded modules
+  sys/devices/system/cpu/{online,cpuN/topology/...} and
+  sys/devices/system/node/nodeN/{cpulist,meminfo,hugepages/...},
+          sys/kernel/mm/hugepages/... (only with "topology")
   proc/{self/mountinfo,net/route,net/ipv6_route,cmdline,modules,cpuinfo,
         meminfo,interrupts}
   dev/mapper/NAME -> ../dm-N
@@ -52,6 +55,15 @@ The description (all keys optional but "devices"):
   nets       [{"name": "eno1", "pci": "00:1f.6"},
               {"name": "br0", "lower": ["eno1"]}]
   route      interface of the IPv4 default route; route6: of IPv6's
+  topology   CPUs and NUMA: {"packages": 2, "cores": 8, "threads": 2,
+              "offline": [31], "nodes": [NODE, ...]}: CPU numbers as
+              Linux gives them (thread t of core c of package p is
+              t*packages*cores + p*cores + c), each package one node;
+              without "nodes" no node directories (a host without NUMA).
+              NODE: {"memory": MiB, "free": MiB, "hugepages": {"2M":
+              [total, free], "1G": [total, free]}}.  PROC/meminfo's
+              MemTotal becomes the nodes' sum, cpuinfo counts the CPUs,
+              and a PCI function's local_cpulist is its node's CPUs.
   devices    the PCI tree: each entry
       {"addr": "[DDDD:]BB:DD.F", "id": "vvvv:dddd", "class": "ccsspp",
        "rev": "a1", "subsys": "vvvv:dddd", "driver": "nvidia",
@@ -106,6 +118,19 @@ def expand(items, env=None):
         else:
             out.append(subst(item, env))
     return out
+
+
+def cpulist(cpus):
+    """The kernel's list syntax: [0, 1, 2, 5] -> "0-2,5"."""
+    out, cpus = [], sorted(cpus)
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append("%d" % cpus[i] if i == j else "%d-%d" % (cpus[i], cpus[j]))
+        i = j + 1
+    return ",".join(out)
 
 
 def parse_addr(s):
@@ -247,7 +272,7 @@ class Gen:
         w(path + "/irq", "%d\n" % e.get("irq", 0))
         w(path + "/numa_node", "%d\n" % numa)
         w(path + "/enable", "1\n")
-        w(path + "/local_cpulist", "0-3\n")
+        w(path + "/local_cpulist", "%s\n" % self.local_cpulist(numa))
         w(path + "/driver_override", "%s\n" % e.get("override", "(null)"))
         w(path + "/modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n"
           % (vendor, device, subsys[0], subsys[1], cls >> 16,
@@ -395,6 +420,96 @@ class Gen:
                 self.link(paths[low] + "/upper_" + n["name"], paths[n["name"]])
                 self.link(paths[low] + "/master", paths[n["name"]])
 
+    # -- CPUs and NUMA nodes --------------------------------------------------
+    def topology(self):
+        """{cpu: (package, core, thread)} of the "topology" description."""
+        t = self.desc.get("topology")
+        if not t:
+            return {}
+        pk, co, th = t.get("packages", 1), t.get("cores", 1), t.get("threads", 1)
+        return {h * pk * co + p * co + c: (p, c, h)
+                for p in range(pk) for c in range(co) for h in range(th)}
+
+    def node_cpus(self, node):
+        return sorted(c for c, (p, _, _) in self.topology().items() if p == node)
+
+    def local_cpulist(self, numa):
+        t = self.desc.get("topology")
+        if not t or numa < 0 or numa >= len(t.get("nodes", [])):
+            return "0-3"
+        return cpulist(self.node_cpus(numa))
+
+    def make_cpus(self):
+        t = self.desc.get("topology")
+        if not t:
+            return
+        topo = self.topology()
+        offline = set(t.get("offline", []))
+        base = self.sys + "/devices/system/cpu"
+        self.write(base + "/online", cpulist(sorted(set(topo) - offline)) + "\n")
+        self.write(base + "/possible", cpulist(sorted(topo)) + "\n")
+        self.write(base + "/present", cpulist(sorted(topo)) + "\n")
+        for cpu, (p, c, _) in sorted(topo.items()):
+            d = "%s/cpu%d" % (base, cpu)
+            if cpu != 0:
+                self.write(d + "/online", "%d\n" % (cpu not in offline))
+            if cpu in offline:
+                continue    # the kernel drops an offline CPU's topology
+            # the kernel's sibling masks hold online CPUs only
+            sib = sorted(k for k, v in topo.items()
+                         if v[:2] == (p, c) and k not in offline)
+            pkg = sorted(k for k, v in topo.items()
+                         if v[0] == p and k not in offline)
+            self.write(d + "/topology/core_id", "%d\n" % c)
+            self.write(d + "/topology/physical_package_id", "%d\n" % p)
+            self.write(d + "/topology/thread_siblings_list", cpulist(sib) + "\n")
+            self.write(d + "/topology/core_siblings_list", cpulist(pkg) + "\n")
+        nodes = t.get("nodes", [])
+        if not nodes:
+            return
+        nbase = self.sys + "/devices/system/node"
+        ids = cpulist(range(len(nodes)))
+        self.write(nbase + "/online", ids + "\n")
+        self.write(nbase + "/possible", ids + "\n")
+        totals = {}
+        for n, node in enumerate(nodes):
+            d = "%s/node%d" % (nbase, n)
+            cpus = self.node_cpus(n)
+            self.write(d + "/cpulist", cpulist(cpus) + "\n")
+            for cpu in cpus:
+                self.link("%s/cpu%d" % (d, cpu), "%s/cpu%d" % (base, cpu))
+                self.link("%s/cpu%d/node%d" % (base, cpu, n), d)
+            huge = node.get("hugepages", {})
+            mem = node.get("memory", 65536) * 1024
+            free = node.get("free", node.get("memory", 65536) // 2) * 1024
+            hp_total = hp_free = 0
+            for name, kb in (("2M", 2048), ("1G", 1048576)):
+                nr, fr = huge.get(name, [0, 0])
+                h = "%s/hugepages/hugepages-%dkB" % (d, kb)
+                self.write(h + "/nr_hugepages", "%d\n" % nr)
+                self.write(h + "/free_hugepages", "%d\n" % fr)
+                self.write(h + "/surplus_hugepages", "0\n")
+                tot = totals.setdefault(kb, [0, 0])
+                tot[0] += nr
+                tot[1] += fr
+                if kb == 2048:
+                    hp_total, hp_free = nr, fr
+            self.write(d + "/meminfo", "".join(
+                "Node %d %s%s\n" % (n, k + ":", v) for k, v in (
+                    ("MemTotal", "%16d kB" % mem),
+                    ("MemFree", "%17d kB" % free),
+                    ("MemUsed", "%17d kB" % (mem - free)),
+                    ("HugePages_Total", "%6d" % hp_total),
+                    ("HugePages_Free", "%7d" % hp_free),
+                    ("HugePages_Surp", "%7d" % 0))))
+        mm = self.sys + "/kernel/mm/hugepages"
+        for kb, (nr, fr) in sorted(totals.items()):
+            h = "%s/hugepages-%dkB" % (mm, kb)
+            self.write(h + "/nr_hugepages", "%d\n" % nr)
+            self.write(h + "/free_hugepages", "%d\n" % fr)
+            self.write(h + "/resv_hugepages", "0\n")
+            self.write(h + "/surplus_hugepages", "0\n")
+
     # -- proc ----------------------------------------------------------------
     def make_proc(self):
         d = self.desc
@@ -436,7 +551,8 @@ class Gen:
             self.write("%s/module/%s/initstate" % (self.sys, m), "live\n")
         cpu = d.get("cpu", {})
         info = ""
-        for i in range(cpu.get("count", 4)):
+        count = cpu.get("count", len(self.topology()) or 4)
+        for i in range(count):
             info += ("processor\t: %d\nvendor_id\t: %s\ncpu family\t: 6\n"
                      "model name\t: %s\nflags\t\t: %s\n\n"
                      % (i, cpu.get("vendor", "GenuineIntel"),
@@ -446,6 +562,15 @@ class Gen:
         mem = {"MemTotal": 32768000, "MemFree": 20000000, "HugePages_Total": 0,
                "HugePages_Free": 0, "HugePages_Rsvd": 0, "HugePages_Surp": 0,
                "Hugepagesize": 2048}
+        nodes = d.get("topology", {}).get("nodes", [])
+        if nodes:
+            mem["MemTotal"] = sum(n.get("memory", 65536) for n in nodes) * 1024
+            mem["MemFree"] = sum(n.get("free", n.get("memory", 65536) // 2)
+                                 for n in nodes) * 1024
+            mem["HugePages_Total"] = sum(n.get("hugepages", {}).get("2M", [0, 0])[0]
+                                         for n in nodes)
+            mem["HugePages_Free"] = sum(n.get("hugepages", {}).get("2M", [0, 0])[1]
+                                        for n in nodes)
         mem.update(d.get("meminfo", {}))
         self.write(p + "/meminfo", "".join(
             "%s:%s%s\n" % (k, " " * max(1, 16 - len(k)),
@@ -475,6 +600,7 @@ class Gen:
         os.makedirs(self.dev, exist_ok=True)
         self.make_blocks()
         self.make_nets()
+        self.make_cpus()
         self.make_proc()
         with open(os.path.join(self.out, "manifest.json"), "w") as f:
             json.dump({"functions": manifest,

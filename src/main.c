@@ -31,6 +31,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_image_entry,
 	/* the host */
 	&cmd_gpu_entry,
+	&cmd_host_entry,
 	&cmd_host_check_entry,
 	&cmd_host_setup_entry,
 	&cmd_bind_entry,

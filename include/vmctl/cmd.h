@@ -45,6 +45,7 @@ extern const struct cmd_entry cmd_host_setup_entry;
 extern const struct cmd_entry cmd_bind_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_gpu_entry;
+extern const struct cmd_entry cmd_host_entry;
 extern const struct cmd_entry cmd_host_check_entry;
 
 /*

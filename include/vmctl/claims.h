@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_CLAIMS_H
+#define VMCTL_CLAIMS_H
+
+#include "vmctl/broker.h"
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/hostinv.h"
+#include "vmctl/pci.h"
+
+/*
+ * What running VMs hold, from the state dir: the broker's `held` input.
+ * Until `start` records claims, a VM whose QEMU is alive (vm.json's pid
+ * and start time, proc_alive()) holds its spec's memory and the slots of
+ * its spec's GPUs (resolved on `pci`, groups from `inv`); no CPUs are
+ * pinned yet.  A VM whose state or spec cannot be read holds nothing.
+ * Reads only; takes no lock.
+ */
+int claims_read_running(const struct vmctl_env *env,
+			const struct pci_host *pci, const struct hostinv *inv,
+			struct broker_claims *out, struct vmctl_error **err);
+
+#endif
