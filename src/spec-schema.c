@@ -34,7 +34,7 @@ struct walker {
 	const struct node *at_machine, *at_vnc_password, *at_vnc_listen;
 	const struct node *at_vnc_display;
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
-	const struct node *at_gpu, *at_forwards;
+	const struct node *at_gpu, *at_forwards, *at_overcommit;
 	bool cloud_init_given;
 };
 
@@ -1105,6 +1105,13 @@ static int set_qemu(struct walker *w, const struct node *n, const char *path,
 	return walk_map(w, n, path, keys, target);
 }
 
+static int set_overcommit(struct walker *w, const struct node *n,
+			  const char *path, void *target)
+{
+	w->at_overcommit = n;
+	return set_bool(w, n, path, target);
+}
+
 static const struct key spec_keys[] = {
 	KEY("name", set_name, struct vmctl_spec, name),
 	KEY("cpus", set_cpus, struct vmctl_spec, cpus),
@@ -1121,6 +1128,7 @@ static const struct key spec_keys[] = {
 	KEY("gpu", set_gpu, struct vmctl_spec, gpus),
 	KEY("hide_hypervisor", set_bool, struct vmctl_spec, hide_hypervisor),
 	KEY("hyperv", set_bool, struct vmctl_spec, hyperv),
+	KEY("overcommit", set_overcommit, struct vmctl_spec, overcommit),
 	KEY("qemu", set_qemu, struct vmctl_spec, qemu),
 	{ NULL, NULL, 0 },
 };
@@ -1156,6 +1164,10 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 		return fail(w, w->at_machine ? w->at_machine : w->at_gpu,
 			    "machine", "GPU passthrough needs a q35 machine "
 			    "(PCIe root ports), not \"%s\"", spec->machine);
+	if (spec->n_gpus > 0 && spec->overcommit)
+		return fail(w, w->at_overcommit, "overcommit",
+			    "a VM with a passed-through GPU cannot be "
+			    "overcommitted: VFIO pins all its memory");
 	/* Every guest reaches the host's loopback through user networking
 	 * (10.0.2.2), so no TCP address is safe without a password. */
 	if (spec->vnc.enabled && !spec->vnc.password &&

@@ -120,6 +120,9 @@ struct vmctl_spec {
 	 * that refuse to start in a VM. */
 	bool hide_hypervisor;
 	bool hyperv;              /* Hyper-V enlightenments (KVM only) */
+	/* The broker may start it past the host's RAM (never with a GPU:
+	 * VFIO pins all of it). */
+	bool overcommit;
 	struct spec_qemu qemu;
 };
 
