@@ -32,6 +32,18 @@ static void claim_gpus(const struct pci_host *pci, const struct hostinv *inv,
 	}
 }
 
+/*
+ * A VM holds its claim while its QEMU lives, and while the vmctl that
+ * recorded it (a start before QEMU is up, a stop giving it back) does.
+ */
+static bool holds(const struct vmctl_env *env, const struct vm_state *st)
+{
+	if (proc_alive(env, &st->qemu))
+		return true;
+	return st->qemu.pid == 0 && st->claim.recorded &&
+	       proc_alive(env, &st->claim.owner);
+}
+
 static void read_one(const struct vmctl_env *env, const struct pci_host *pci,
 		     const struct hostinv *inv, const char *name,
 		     struct broker_claims *out)
@@ -46,7 +58,15 @@ static void read_one(const struct vmctl_env *env, const struct pci_host *pci,
 		vmctl_error_free(e);
 		return;
 	}
-	if (proc_alive(env, &st.qemu) && spec_load_file(path, &spec, &e) == 0) {
+	if (!holds(env, &st)) {
+		/* nothing */
+	} else if (st.claim.recorded) {
+		c = broker_claims_add(out, name);
+		c->memory = st.claim.memory;
+		broker_claim_add_functions(c, inv, st.claim.gpus,
+					   st.claim.n_gpus);
+	} else if (spec_load_file(path, &spec, &e) == 0) {
+		/* Started before claims were recorded: its spec says. */
 		c = broker_claims_add(out, name);
 		c->memory = spec->memory;
 		claim_gpus(pci, inv, spec, c);

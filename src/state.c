@@ -11,6 +11,7 @@
 #include <cJSON.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/pci.h"
 #include "vmctl/spec.h"
 #include "vmctl/state.h"
 #include "vmctl/vmdir.h"
@@ -100,6 +101,76 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+void vm_claim_clear(struct vm_claim *claim)
+{
+	free(claim->gpus);
+	free(claim->bound);
+	*claim = (struct vm_claim){ 0 };
+}
+
+static void addrs_to_json(cJSON *o, const char *key,
+			  const struct pci_addr *v, size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[PCI_ADDR_STRLEN];
+
+		cJSON_AddItemToArray(a, cJSON_CreateString(
+			pci_addr_format(&v[i], buf)));
+	}
+}
+
+/* Addresses that do not parse are dropped: a claim names what it can. */
+static void addrs_from_json(const cJSON *o, const char *key,
+			    struct pci_addr **v, size_t *n)
+{
+	const cJSON *a = cJSON_GetObjectItem(o, key), *x;
+
+	*v = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(a))
+		return;
+	cJSON_ArrayForEach(x, a) {
+		struct pci_addr addr;
+
+		if (!cJSON_IsString(x) ||
+		    pci_addr_parse(x->valuestring, &addr) < 0)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = addr;
+	}
+}
+
+static void claim_from_json(const cJSON *o, struct vm_claim *c)
+{
+	if (!cJSON_IsObject(o))
+		return;
+	c->recorded = true;
+	c->memory = (uint64_t)get_number(o, "memory", 0);
+	addrs_from_json(o, "gpu_functions", &c->gpus, &c->n_gpus);
+	addrs_from_json(o, "bound", &c->bound, &c->n_bound);
+	c->owner.pid = (pid_t)get_number(o, "owner_pid", 0);
+	c->owner.starttime = (uint64_t)get_number(o, "owner_starttime", 0);
+}
+
+static void claim_to_json(cJSON *o, const struct vm_claim *c)
+{
+	cJSON *x;
+
+	if (!c->recorded)
+		return;
+	x = cJSON_AddObjectToObject(o, "claim");
+	cJSON_AddNumberToObject(x, "memory", (double)c->memory);
+	addrs_to_json(x, "gpu_functions", c->gpus, c->n_gpus);
+	addrs_to_json(x, "bound", c->bound, c->n_bound);
+	if (c->owner.pid > 0) {
+		cJSON_AddNumberToObject(x, "owner_pid", c->owner.pid);
+		cJSON_AddNumberToObject(x, "owner_starttime",
+					(double)c->owner.starttime);
+	}
+}
+
 int state_read(const struct vmctl_env *env, const char *name,
 	       struct vm_state *st, struct vmctl_error **err)
 {
@@ -140,6 +211,7 @@ int state_read(const struct vmctl_env *env, const char *name,
 		st->last_exit.stopped_by =
 			dup_or_null(get_string(x, "stopped_by"));
 	}
+	claim_from_json(cJSON_GetObjectItem(o, "claim"), &st->claim);
 	cJSON_Delete(o);
 	return 0;
 }
@@ -182,6 +254,7 @@ int state_write(const struct vmctl_env *env, const char *name,
 			cJSON_AddStringToObject(x, "stopped_by",
 						st->last_exit.stopped_by);
 	}
+	claim_to_json(o, &st->claim);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	ret = fs_write_atomic(dir, VMDIR_STATE, text, strlen(text), 0600, err);
@@ -196,6 +269,7 @@ void state_clear(struct vm_state *st)
 	free(st->base_format);
 	free(st->base_digest);
 	free(st->last_exit.stopped_by);
+	vm_claim_clear(&st->claim);
 	*st = (struct vm_state){ 0 };
 }
 

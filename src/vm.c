@@ -35,6 +35,7 @@
 #include "vmctl/termsafe.h"
 #include "vmctl/tmux.h"
 #include "vmctl/vm.h"
+#include "vmctl/vm-claims.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -144,11 +145,9 @@ static bool wait_gone(const struct vmctl_env *env, const struct proc_id *id,
 	return true;
 }
 
-static void gpus_release_managed(const struct vmctl_env *env,
-				 const char *name);
-
 /* Forget a QEMU that is gone: its session, sockets and pidfile (a QEMU
- * that gave up root could not remove them). */
+ * that gave up root could not remove them), and give back what it
+ * claimed (the caller writes the state). */
 static void clear_runtime(const struct vmctl_env *env, const char *name,
 			  struct vm_state *st)
 {
@@ -162,9 +161,9 @@ static void clear_runtime(const struct vmctl_env *env, const char *name,
 	unlink_vm_file(env, name, VMDIR_VNC_SOCKET);
 	unlink_vm_file(env, name, VMDIR_PIDFILE);
 	st->qemu = (struct proc_id){ 0 };
-	/* QEMU is gone: its managed GPUs go back to their drivers. */
-	if (had_qemu)
-		gpus_release_managed(env, name);
+	/* QEMU is gone: what its start moved to vfio-pci goes back. */
+	if (had_qemu || st->claim.recorded)
+		vm_claims_release(env, name, st);
 }
 
 static void record_exit(const struct vmctl_env *env, const char *name,
@@ -220,9 +219,13 @@ static int record_stop(const struct vmctl_env *env, const char *name,
 
 	record_exit(env, name, st, how);
 	st->qemu = (struct proc_id){ 0 };
+	/* The claim counts until it is given back: this vmctl holds it. */
+	vm_claims_own(env, st);
 	ret = state_write(env, name, st, err);
-	st->qemu = qemu;   /* so clear_runtime gives managed GPUs back */
+	st->qemu = qemu;   /* so clear_runtime gives the claim back */
 	clear_runtime(env, name, st);
+	if (ret == 0)
+		ret = state_write(env, name, st, err);
 	return ret;
 }
 
@@ -302,6 +305,12 @@ static int refresh(const struct vmctl_env *env, const char *name,
 			kill_pane(env, &pane);
 		kill_by_pidfile(env, name);
 		clear_runtime(env, name, st);
+	}
+	if (st->qemu.pid == 0 && st->claim.recorded) {
+		/* A claim no QEMU holds, under our lock: the start or stop
+		 * that held it was killed. */
+		vm_claims_release(env, name, st);
+		return state_write(env, name, st, err);
 	}
 	return 0;
 }
@@ -538,124 +547,6 @@ static int set_vnc_password(const struct vmctl_env *env, const char *name,
 /* ---- GPUs ---------------------------------------------------------------- */
 
 /*
- * Check every gpu: entry against the host: the card must be "ready", or
- * "bindable" with managed: true, in which case its functions go to
- * vfio-pci now.  Nothing is bound unless every entry passes.
- */
-static int gpus_prepare(const struct vmctl_env *env,
-			const struct vmctl_spec *spec, struct vmctl_error **err)
-{
-	struct pci_host host = { 0 };
-	struct gpu_list list = { 0 };
-	struct vfio_plan plan = { 0 };
-	const struct pci_function **bind = NULL;
-	size_t n_bind = 0;
-	int ret = -1;
-
-	if (spec->n_gpus == 0)
-		return 0;
-	if (pci_host_read(env, PCI_HOST_NEEDS, &host, err) < 0)
-		return -1;
-	gpu_list_build(&host, &list);
-	bind = xcalloc(host.n ? host.n : 1, sizeof(*bind));
-	for (size_t i = 0; i < spec->n_gpus; i++) {
-		const struct spec_gpu *g = &spec->gpus[i];
-		struct pci_addr *fns = NULL;
-		const struct gpu_info *info = NULL;
-		size_t n = 0;
-
-		if (gpu_resolve(&host, g, &fns, &n, err) < 0) {
-			vmctl_error_wrap(err, "gpu[%zu]", i);
-			goto out;
-		}
-		for (size_t k = 0; k < list.n && info == NULL; k++)
-			for (size_t f = 0; f < list.v[k].n_slot; f++)
-				if (n > 0 && pci_addr_cmp(&list.v[k].slot[f]->addr,
-							  &fns[0]) == 0)
-					info = &list.v[k];
-		free(fns);
-		if (info == NULL) {
-			vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					"gpu[%zu]: not a GPU slot", i);
-			goto out;
-		}
-		switch (info->verdict) {
-		case GPU_READY:
-			break;
-		case GPU_BINDABLE:
-			if (!g->managed) {
-				vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-						"gpu[%zu]: %s; run `vmctl "
-						"host-setup` and reboot, `vmctl "
-						"bind`, or set gpu[%zu].managed: "
-						"true", i, info->reason, i);
-				goto out;
-			}
-			for (size_t f = 0; f < info->n_to_bind; f++)
-				bind[n_bind++] = info->to_bind[f];
-			break;
-		case GPU_UNSAFE:
-		case GPU_NO_IOMMU:
-			vmctl_error_set(err, info->verdict == GPU_NO_IOMMU
-					? VMCTL_EXIT_UNAVAILABLE
-					: VMCTL_EXIT_FAILURE, 0, "gpu[%zu]: %s",
-					i, info->reason);
-			goto out;
-		}
-	}
-	if (n_bind > 0 &&
-	    (vfio_plan_bind(env, &host, bind, n_bind, &plan, err) < 0 ||
-	     vfio_bind(env, &plan, err) < 0))
-		goto out;
-	ret = 0;
-out:
-	vfio_plan_clear(&plan);
-	free(bind);
-	gpu_list_clear(&list);
-	pci_host_clear(&host);
-	return ret;
-}
-
-/* Give managed GPUs back to their drivers once QEMU is gone. */
-static void gpus_release_managed(const struct vmctl_env *env,
-				 const char *name)
-{
-	struct vmctl_spec *spec = NULL;
-	struct pci_host host = { 0 };
-	struct vmctl_error *ignored = NULL;
-	bool any = false;
-
-	if (load_spec(env, name, &spec, &ignored) < 0)
-		goto out;
-	for (size_t i = 0; i < spec->n_gpus; i++)
-		any |= spec->gpus[i].managed;
-	if (!any || pci_host_read(env, 0, &host, &ignored) < 0)
-		goto out;
-	for (size_t i = 0; i < spec->n_gpus; i++) {
-		struct pci_addr *fns = NULL;
-		const struct pci_function **sel;
-		size_t n = 0, released;
-
-		if (!spec->gpus[i].managed ||
-		    gpu_resolve(&host, &spec->gpus[i], &fns, &n, &ignored) < 0)
-			continue;
-		sel = xcalloc(n ? n : 1, sizeof(*sel));
-		for (size_t f = 0; f < n; f++)
-			sel[f] = pci_host_find(&host, &fns[f]);
-		for (size_t f = 0; f < n; f++)
-			if (sel[f] == NULL)
-				n = 0;
-		vfio_release(env, sel, n, &released, &ignored);
-		free(sel);
-		free(fns);
-	}
-out:
-	vmctl_error_free(ignored);
-	pci_host_clear(&host);
-	spec_free(spec);
-}
-
-/*
  * Undo a launch that failed after tmux started QEMU: kill whatever QEMU is
  * there (the identified one, the one its pidfile names, the pane's
  * process as tmux reported it at start), then drop the session, by name
@@ -764,10 +655,16 @@ static int launch_once(const struct vmctl_env *env, const char *name,
 		goto out;
 	pane_command(env, name, spec, &qemu, &argv);
 	clear_runtime(env, name, st);
-	if (gpus_prepare(env, spec, err) < 0)
+	/* Claim, then bind: a refusal leaves everything as it was. */
+	if (vm_claims_take(env, name, spec, st, err) < 0)
 		goto out;
-	if (tmux_start(env, name, &argv, &started, err) < 0) {
-		gpus_release_managed(env, name);
+	if (vm_claims_bind(env, name, spec, st, err) < 0 ||
+	    tmux_start(env, name, &argv, &started, err) < 0) {
+		struct vmctl_error *ignored = NULL;
+
+		vm_claims_release(env, name, st);
+		state_write(env, name, st, &ignored);
+		vmctl_error_free(ignored);
 		goto out;
 	}
 	if (wait_for_qmp(env, name, &q, err) < 0)
@@ -788,10 +685,9 @@ static int launch_once(const struct vmctl_env *env, const char *name,
 	ret = 0;
 	goto out;
 fail:
+	/* Gives back what this start claimed and bound, whether or not
+	 * QEMU lived long enough for vmctl to know its pid. */
 	abandon_launch(env, name, st, &started);
-	/* QEMU may have died before vmctl knew its pid: give managed GPUs
-	 * back here, not only when a known QEMU goes away. */
-	gpus_release_managed(env, name);
 out:
 	qmp_close(q);
 	tmux_started_clear(&started);

@@ -12,6 +12,7 @@
 #include "vmctl/error.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
+#include "vmctl/spec.h"
 
 /*
  * The state directory:
@@ -50,6 +51,28 @@ struct vm_exit {
 	char *stopped_by;    /* "powerdown", "quit", "kill", "guest", NULL */
 };
 
+/*
+ * What a start claimed from the resource broker (docs/ARCHITECTURE.md,
+ * "Resource broker"), kept until the QEMU is gone and the claim given
+ * back: at stop, destroy, or when a command finds the QEMU dead.
+ */
+struct vm_claim {
+	bool recorded;               /* false: none (or a VM started before
+				      * claims were recorded) */
+	uint64_t memory;             /* bytes */
+	struct pci_addr *gpus;       /* every function of its GPUs' slots */
+	size_t n_gpus;
+	struct pci_addr *bound;      /* those this start moved to vfio-pci:
+				      * the only ones a stop gives back */
+	size_t n_bound;
+	/* The vmctl at work on the claim while no QEMU holds it (a start
+	 * before QEMU is up, a stop giving it back): alive, it still
+	 * counts; dead, the claim is stale (refresh() gives it back). */
+	struct proc_id owner;
+};
+
+void vm_claim_clear(struct vm_claim *claim);
+
 struct vm_state {
 	unsigned ssh_port;
 	int vnc_display;
@@ -66,6 +89,7 @@ struct vm_state {
 	struct proc_id qemu; /* pid 0 when not running */
 	time_t started;
 	struct vm_exit last_exit;
+	struct vm_claim claim;
 };
 
 char *state_vm_dir(const struct vmctl_env *env, const char *name);

@@ -128,7 +128,7 @@ boot() {
 	t=$(lc_ms)
 	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel=tcg,kernel-irqchip=split \
-		-cpu max,vendor=GenuineIntel -m 2G -smp 2 \
+		-cpu max,vendor=GenuineIntel -m 3G -smp 2 \
 		-nodefaults -no-user-config -display none \
 		-device intel-iommu,intremap=on,caching-mode=on \
 		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1 \
@@ -343,6 +343,18 @@ realized() {
 }
 check "nested QEMU: vfio-pci $GPU_ID realized (query-pci)" realized 6900 4176
 check "nested QEMU: vfio-pci $AUDIO_ID realized (query-pci)" realized 32902 10558
+GPU_ADDR=$(sed -n 's/^VFIOTEST functions gpu=\([^ ]*\) .*/\1/p' "$LOG" | head -n 1)
+show create-second
+check "a second VM asking for the running VM's GPU is refused (exit 1)" \
+	rc_is create-second 1
+check "the refusal names the GPU and the VM holding it" \
+	has "$(block create-second.err)" "^vmctl: GPU $GPU_ADDR is in use by VM \"gpuvm\"\$"
+check "the first VM still runs" \
+	has "$(block status-after-second)" '"state":[[:space:]]*"running"'
+check "its functions are still on vfio-pci" \
+	drivers_are after-create-second vfio-pci vfio-pci
+check "its QEMU still holds /dev/vfio/$GROUP" \
+	has "$(block nested-fds-after-second)" "/dev/vfio/$GROUP( |\$)"
 show stop
 check "stop exits 0" rc_is stop 0
 check "stop gives the functions back (virtio-pci, snd_hda_intel)" \
@@ -354,6 +366,16 @@ check "kill exits 0" rc_is kill 0
 check "kill gives the functions back (virtio-pci, snd_hda_intel)" \
 	drivers_are after-kill virtio-pci snd_hda_intel
 check "destroy exits 0" rc_is destroy 0
+check "bind before a start exits 0" rc_is bind-prebound 0
+show create-prebound
+check "create over a card already on vfio-pci exits 0" rc_is create-prebound 0
+check "it runs with both functions on vfio-pci" \
+	drivers_are prebound-running vfio-pci vfio-pci
+check "its stop exits 0" rc_is stop-prebound 0
+check "a stop leaves a card that was on vfio-pci before the start there" \
+	drivers_are after-stop-prebound vfio-pci vfio-pci
+check "release then gives it back (virtio-pci, snd_hda_intel)" \
+	drivers_are after-release-prebound virtio-pci snd_hda_intel
 show create-bad
 check "create of a VM whose QEMU cannot start fails" rc_nonzero create-bad
 check "a failed start gives the functions back (virtio-pci, snd_hda_intel)" \

@@ -15,7 +15,8 @@
 #
 # Boot 1 (no /test/bootN): a host as after a normal boot (native drivers,
 # no vfio loaded): host-check, gpu list, host-setup --now, release,
-# a VM with the GPU managed, stop, kill, a VM whose QEMU fails.
+# a VM with the GPU managed, a second VM refused its GPU, stop, kill, a
+# VM over a card bound before it started, a VM whose QEMU fails.
 # Boot 2 (/test/boot2; GRUB's file and initramfs-tools' modules as boot 1
 # left them, the kernel command line GRUB would build from them): the
 # modules initramfs-tools would load first, then the native drivers; the
@@ -190,6 +191,12 @@ boot1() {
     run nested-fds nested_vfio_fds
     run nested-creds nested_creds
     run query-pci qmp_query query-pci
+    # A second VM asking for the GPU the first one holds is refused
+    # before anything is bound or launched; the first keeps its card.
+    run create-second vmctl create /test/gpuvm2.yaml
+    drivers after-create-second
+    run status-after-second vmctl status $VM --json
+    run nested-fds-after-second nested_vfio_fds
     run stop vmctl stop $VM --timeout 5
     drivers after-stop
     # A QEMU that dies (SIGKILL through vmctl kill) gives its GPU back too.
@@ -198,6 +205,17 @@ boot1() {
     run kill vmctl kill $VM
     drivers after-kill
     run destroy vmctl destroy $VM
+    # A card on vfio-pci before the VM started (a boot-time binding)
+    # stays there when the VM stops, managed or not.
+    modprobe vfio-pci
+    run bind-prebound vmctl bind $GPU_ID
+    run create-prebound vmctl create /test/gpuvm.yaml
+    drivers prebound-running
+    run stop-prebound vmctl stop $VM --timeout 5
+    drivers after-stop-prebound
+    run destroy-prebound vmctl destroy $VM
+    run release-prebound vmctl release $GPU_ID
+    drivers after-release-prebound
     # A start that fails after vmctl bound the GPU (QEMU refuses its
     # command line) must give the functions back too.
     drivers before-create-bad

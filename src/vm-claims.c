@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The lifecycle's claim steps (include/vmctl/vm-claims.h). */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "vmctl/broker.h"
+#include "vmctl/claims.h"
+#include "vmctl/gpu.h"
+#include "vmctl/hostinv.h"
+#include "vmctl/pci.h"
+#include "vmctl/proc.h"
+#include "vmctl/vfio.h"
+#include "vmctl/vm-claims.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+/* Every function of the spec's GPUs' slots, function 0 first.  An
+ * address the host does not show is kept as given: the bind step says
+ * what is wrong with it. */
+static int resolve_gpus(const struct pci_host *pci,
+			const struct vmctl_spec *spec, struct pci_addr **out,
+			size_t *n_out, struct vmctl_error **err)
+{
+	for (size_t i = 0; i < spec->n_gpus; i++) {
+		const struct spec_gpu *g = &spec->gpus[i];
+		struct pci_addr *fns = NULL;
+		size_t n = 0;
+
+		if (g->selector == SPEC_GPU_ADDRESS &&
+		    pci_host_find(pci, &g->address) == NULL) {
+			fns = xmalloc(sizeof(*fns));
+			fns[0] = g->address;
+			n = 1;
+		} else if (gpu_resolve(pci, g, &fns, &n, err) < 0) {
+			return vmctl_error_wrap(err, "gpu[%zu]", i);
+		}
+		*out = xreallocarray(*out, *n_out + n, sizeof(**out));
+		for (size_t f = 0; f < n; f++)
+			(*out)[(*n_out)++] = fns[f];
+		free(fns);
+	}
+	return 0;
+}
+
+void vm_claims_own(const struct vmctl_env *env, struct vm_state *st)
+{
+	if (proc_identify(env, getpid(), &st->claim.owner) < 0)
+		st->claim.owner = (struct proc_id){ 0 };
+}
+
+static int plan_locked(const struct vmctl_env *env, const char *name,
+		       const struct vmctl_spec *spec, struct vm_state *st,
+		       struct vmctl_error **err)
+{
+	struct pci_host pci = { 0 };
+	struct hostinv inv = { 0 };
+	struct broker_claims held = { 0 };
+	struct broker_plan plan = { .node = -1 };
+	struct pci_addr *fns = NULL;
+	size_t n_fns = 0;
+	int ret = -1;
+
+	/* Without a GPU to place, the PCI tree is not needed: others'
+	 * GPUs cannot collide with it. */
+	if (spec->n_gpus > 0 &&
+	    pci_host_read(env, PCI_HOST_GPU_SCOPE, &pci, err) < 0)
+		goto out;
+	if (hostinv_read(env, &pci, &inv, err) < 0 ||
+	    resolve_gpus(&pci, spec, &fns, &n_fns, err) < 0 ||
+	    claims_read_running(env, &pci, &inv, &held, err) < 0)
+		goto out;
+	{
+		const struct broker_request req = {
+			.vm = name,
+			.memory = spec->memory,
+			.gpu_functions = fns,
+			.n_gpu_functions = n_fns,
+			.overcommit = spec->overcommit,
+			.reserve = BROKER_RESERVE_DEFAULT,
+		};
+
+		if (broker_plan(&inv, &held, &req, &plan, err) < 0)
+			goto out;
+	}
+	vm_claim_clear(&st->claim);
+	st->claim.recorded = true;
+	st->claim.memory = plan.claim.memory;
+	st->claim.gpus = steal_pointer(&plan.claim.gpu_functions);
+	st->claim.n_gpus = plan.claim.n_gpu_functions;
+	vm_claims_own(env, st);
+	if (state_write(env, name, st, err) < 0) {
+		vm_claim_clear(&st->claim);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(fns);
+	broker_plan_clear(&plan);
+	broker_claims_clear(&held);
+	hostinv_clear(&inv);
+	pci_host_clear(&pci);
+	return ret;
+}
+
+int vm_claims_take(const struct vmctl_env *env, const char *name,
+		   const struct vmctl_spec *spec, struct vm_state *st,
+		   struct vmctl_error **err)
+{
+	int lock = state_lock_global(env, err);
+	int ret;
+
+	if (lock < 0)
+		return -1;
+	ret = plan_locked(env, name, spec, st, err);
+	close(lock);
+	return ret;
+}
+
+/* The GPU whose slot holds `fn`. */
+static const struct gpu_info *gpu_of(const struct gpu_list *list,
+				     const struct pci_addr *fn)
+{
+	for (size_t k = 0; k < list->n; k++)
+		for (size_t f = 0; f < list->v[k].n_slot; f++)
+			if (pci_addr_cmp(&list->v[k].slot[f]->addr, fn) == 0)
+				return &list->v[k];
+	return NULL;
+}
+
+int vm_claims_bind(const struct vmctl_env *env, const char *name,
+		   const struct vmctl_spec *spec, struct vm_state *st,
+		   struct vmctl_error **err)
+{
+	struct pci_host host = { 0 };
+	struct gpu_list list = { 0 };
+	struct vfio_plan plan = { 0 };
+	const struct pci_function **bind = NULL;
+	size_t n_bind = 0;
+	int ret = -1;
+
+	if (spec->n_gpus == 0)
+		return 0;
+	if (pci_host_read(env, PCI_HOST_NEEDS, &host, err) < 0)
+		return -1;
+	gpu_list_build(&host, &list);
+	bind = xcalloc(host.n ? host.n : 1, sizeof(*bind));
+	for (size_t i = 0; i < spec->n_gpus; i++) {
+		const struct spec_gpu *g = &spec->gpus[i];
+		struct pci_addr *fns = NULL;
+		const struct gpu_info *info;
+		size_t n = 0;
+
+		if (gpu_resolve(&host, g, &fns, &n, err) < 0) {
+			vmctl_error_wrap(err, "gpu[%zu]", i);
+			goto out;
+		}
+		info = n > 0 ? gpu_of(&list, &fns[0]) : NULL;
+		free(fns);
+		if (info == NULL) {
+			vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					"gpu[%zu]: not a GPU slot", i);
+			goto out;
+		}
+		switch (info->verdict) {
+		case GPU_READY:
+			break;
+		case GPU_BINDABLE:
+			if (!g->managed) {
+				vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+						"gpu[%zu]: %s; run `vmctl "
+						"host-setup` and reboot, `vmctl "
+						"bind`, or set gpu[%zu].managed: "
+						"true", i, info->reason, i);
+				goto out;
+			}
+			for (size_t f = 0; f < info->n_to_bind; f++)
+				bind[n_bind++] = info->to_bind[f];
+			break;
+		case GPU_UNSAFE:
+		case GPU_NO_IOMMU:
+			vmctl_error_set(err, info->verdict == GPU_NO_IOMMU
+					? VMCTL_EXIT_UNAVAILABLE
+					: VMCTL_EXIT_FAILURE, 0, "gpu[%zu]: %s",
+					i, info->reason);
+			goto out;
+		}
+	}
+	if (n_bind > 0 &&
+	    (vfio_plan_bind(env, &host, bind, n_bind, &plan, err) < 0 ||
+	     vfio_bind(env, &plan, err) < 0))
+		goto out;
+	/* What this start moved, and so what its stop gives back. */
+	free(st->claim.bound);
+	st->claim.bound = xcalloc(plan.n ? plan.n : 1,
+				  sizeof(*st->claim.bound));
+	st->claim.n_bound = plan.n;
+	for (size_t i = 0; i < plan.n; i++)
+		st->claim.bound[i] = plan.v[i].addr;
+	ret = plan.n > 0 ? state_write(env, name, st, err) : 0;
+out:
+	vfio_plan_clear(&plan);
+	free(bind);
+	gpu_list_clear(&list);
+	pci_host_clear(&host);
+	return ret;
+}
+
+/* Give `n` functions on vfio-pci back to their drivers; all or none
+ * (one the host no longer shows stops the lot). */
+static void release_functions(const struct vmctl_env *env,
+			      const struct pci_host *host,
+			      const struct pci_addr *fns, size_t n)
+{
+	const struct pci_function **sel = xcalloc(n ? n : 1, sizeof(*sel));
+	struct vmctl_error *ignored = NULL;
+	size_t released;
+
+	for (size_t f = 0; f < n; f++)
+		sel[f] = pci_host_find(host, &fns[f]);
+	for (size_t f = 0; f < n; f++)
+		if (sel[f] == NULL)
+			n = 0;
+	vfio_release(env, sel, n, &released, &ignored);
+	vmctl_error_free(ignored);
+	free(sel);
+}
+
+/* A VM started before claims were recorded: every function of its
+ * managed GPUs goes back, as vmctl did then. */
+static void release_legacy(const struct vmctl_env *env, const char *name,
+			   const struct pci_host *host)
+{
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_SPEC);
+	struct vmctl_spec *spec = NULL;
+	struct vmctl_error *ignored = NULL;
+
+	if (spec_load_file(path, &spec, &ignored) == 0)
+		for (size_t i = 0; i < spec->n_gpus; i++) {
+			struct pci_addr *fns = NULL;
+			size_t n = 0;
+
+			if (spec->gpus[i].managed &&
+			    gpu_resolve(host, &spec->gpus[i], &fns, &n,
+					&ignored) == 0)
+				release_functions(env, host, fns, n);
+			free(fns);
+		}
+	vmctl_error_free(ignored);
+	spec_free(spec);
+}
+
+static bool any_managed(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *path = state_vm_file(env, name, VMDIR_SPEC);
+	struct vmctl_spec *spec = NULL;
+	struct vmctl_error *ignored = NULL;
+	bool any = false;
+
+	if (spec_load_file(path, &spec, &ignored) == 0)
+		for (size_t i = 0; i < spec->n_gpus; i++)
+			any |= spec->gpus[i].managed;
+	vmctl_error_free(ignored);
+	spec_free(spec);
+	return any;
+}
+
+void vm_claims_release(const struct vmctl_env *env, const char *name,
+		       struct vm_state *st)
+{
+	struct pci_host host = { 0 };
+	struct vmctl_error *ignored = NULL;
+	bool legacy = !st->claim.recorded;
+
+	if ((legacy ? any_managed(env, name) : st->claim.n_bound > 0) &&
+	    pci_host_read(env, 0, &host, &ignored) == 0) {
+		if (legacy)
+			release_legacy(env, name, &host);
+		else
+			release_functions(env, &host, st->claim.bound,
+					  st->claim.n_bound);
+	}
+	vmctl_error_free(ignored);
+	pci_host_clear(&host);
+	vm_claim_clear(&st->claim);
+}
