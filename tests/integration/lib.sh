@@ -80,6 +80,28 @@ vf_setup() {
 		VMCTL_DEV_ROOT=$TMP/host/dev
 }
 
+# vf_nvidia_fns: FNS, the fake host's NVIDIA functions (every function of
+# their slots), sorted; fails the test without two.
+vf_nvidia_fns() {
+	mapfile -t FNS < <("$VMCTL" --sysfs-root "$SYS" gpu list --json | python3 -c '
+import json, sys
+for g in json.load(sys.stdin):
+    if g["vendor_id"] == "10de":
+        print(g["address"])
+        for f in g.get("functions", []):
+            print(f["address"])' | sort -u)
+	[ "${#FNS[@]}" -ge 2 ] || fail "no NVIDIA slot in the fixture: ${FNS[*]}"
+}
+
+# vf_snapshot: each of FNS with its driver and driver_override.
+vf_snapshot() {
+	local a
+	for a in "${FNS[@]}"; do
+		printf '%s %s %s\n' "$a" "$(readlink "$SYS/bus/pci/devices/$a/driver")" \
+			"$(od -An -c "$SYS/bus/pci/devices/$a/driver_override" | tr -s ' ')"
+	done
+}
+
 # ---- lifecycle tests (tests/integration/lifecycle-*.sh) -------------------
 #
 # lc_setup TAG: a private world for one test, torn down on ANY exit:

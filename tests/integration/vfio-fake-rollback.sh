@@ -14,22 +14,8 @@ printf '#!/bin/sh\necho "$@" >> %s/modprobe.log\n' "$TMP" > "$TMP/bin/modprobe"
 chmod +x "$TMP/bin/modprobe"
 export PATH=$TMP/bin:$PATH
 
-mapfile -t FNS < <("$VMCTL" --sysfs-root "$SYS" gpu list --json | python3 -c '
-import json, sys
-for g in json.load(sys.stdin):
-    if g["vendor_id"] == "10de":
-        print(g["address"])
-        for f in g.get("functions", []):
-            print(f["address"])' | sort -u)
-[ "${#FNS[@]}" -ge 2 ] || fail "no NVIDIA slot in the fixture: ${FNS[*]}"
-snapshot() {
-	local a
-	for a in "${FNS[@]}"; do
-		printf '%s %s %s\n' "$a" "$(readlink "$SYS/bus/pci/devices/$a/driver")" \
-			"$(od -An -c "$SYS/bus/pci/devices/$a/driver_override" | tr -s ' ')"
-	done
-}
-before=$(snapshot)
+vf_nvidia_fns
+before=$(vf_snapshot)
 
 # 1. No vfio-pci: modprobe is tried, the refusal is clear, nothing written.
 set +e
@@ -39,7 +25,7 @@ set -e
 [ "$rc" = 69 ] || fail "bind without vfio-pci: exit $rc: $(cat "$TMP/err1")"
 grep -q "vfio-pci module is not available" "$TMP/err1" || fail "unclear: $(cat "$TMP/err1")"
 grep -qx "vfio-pci" "$TMP/modprobe.log" || fail "modprobe vfio-pci was not tried"
-[ "$(snapshot)" = "$before" ] || fail "a refused bind changed the tree"
+[ "$(vf_snapshot)" = "$before" ] || fail "a refused bind changed the tree"
 say "without vfio-pci: modprobe tried, exit 69, nothing changed"
 
 # 2. vfio-pci "loaded", but no kernel binds anything: fail and roll back.
