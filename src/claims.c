@@ -19,13 +19,8 @@ static void claim_gpus(const struct pci_host *pci, const struct hostinv *inv,
 		struct vmctl_error *e = NULL;
 		size_t n = 0;
 
-		if (g->selector == SPEC_GPU_ADDRESS &&
-		    pci_host_find(pci, &g->address) == NULL) {
-			/* gone from the host: still the VM's */
-			broker_claim_add_functions(c, inv, &g->address, 1);
-			continue;
-		}
-		if (gpu_resolve(pci, g, &fns, &n, &e) == 0)
+		/* A card gone from the host is still the VM's. */
+		if (gpu_resolve_or_given(pci, g, &fns, &n, &e) == 0)
 			broker_claim_add_functions(c, inv, fns, n);
 		vmctl_error_free(e);
 		free(fns);

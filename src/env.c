@@ -7,6 +7,7 @@
 
 #include "vmctl/env.h"
 #include "vmctl/fsutil.h"
+#include "vmctl/spec.h"
 #include "vmctl/xalloc.h"
 
 static char *default_state_dir(void)
@@ -38,6 +39,10 @@ void env_init(struct vmctl_env *env)
 	env->proc = from_env("VMCTL_PROC_ROOT", "/proc");
 	env->dev = from_env("VMCTL_DEV_ROOT", "/dev");
 	env->root = xstrdup("/");
+	if (getenv("VMCTL_SERIAL_LOG_MAX") != NULL &&
+	    spec_parse_size(getenv("VMCTL_SERIAL_LOG_MAX"),
+			    &env->serial_log_max) < 0)
+		env->serial_log_max = 0;
 	env->qemu_user = from_env("VMCTL_QEMU_USER",
 				  geteuid() == 0 ? "vmctl-qemu" : "");
 	/* Never "drop" to root, nor to nobody at all. */

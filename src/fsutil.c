@@ -202,28 +202,19 @@ static int remove_at(int parent, const char *name, struct vmctl_error **err)
 			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
 						 errno, "%s", name);
 		}
-		for (int pass = 0; ret == 0; pass++) {
-			rewinddir(d);
-			while (ret == 0 && (de = readdir(d)) != NULL) {
-				if (strcmp(de->d_name, ".") == 0 ||
-				    strcmp(de->d_name, "..") == 0)
-					continue;
-				ret = remove_at(dirfd(d), de->d_name, err);
-			}
-			if (ret < 0 ||
-			    unlinkat(parent, name, AT_REMOVEDIR) == 0 ||
-			    errno == ENOENT)
-				break;
-			/* Someone added an entry meanwhile (a VM's lock
-			 * file, which `vmctl list` opens with O_CREAT):
-			 * empty it again, a bounded number of times. */
-			if (errno != ENOTEMPTY || pass == 100)
-				ret = vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
-							errno, "removing %s",
-							name);
+		while (ret == 0 && (de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			ret = remove_at(dirfd(d), de->d_name, err);
 		}
 		closedir(d);
-		return ret;
+		if (ret < 0)
+			return ret;
+		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						 errno, "removing %s", name);
+		return 0;
 	}
 	if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
@@ -286,35 +277,23 @@ char *fs_file_id_describe_change(const struct fs_file_id *was,
 				 const struct fs_file_id *now)
 {
 	cleanup_free char *size = NULL;
-	const char *sep = "";
-	char *out;
+	const char *parts[3];
+	size_t n = 0;
 
-	if (was->size != now->size)
+	if (was->size != now->size) {
 		size = xasprintf("size %llu -> %llu bytes",
 				 (unsigned long long)was->size,
 				 (unsigned long long)now->size);
-	out = xstrdup("");
-	if (size != NULL) {
-		free(out);
-		out = xstrdup(size);
-		sep = ", ";
+		parts[n++] = size;
 	}
 	if (was->mtime_sec != now->mtime_sec ||
-	    was->mtime_nsec != now->mtime_nsec) {
-		char *more = xasprintf("%s%smodified", out, sep);
-
-		free(out);
-		out = more;
-		sep = ", ";
-	}
-	if (was->dev != now->dev || was->ino != now->ino) {
-		char *more = xasprintf("%s%sreplaced by another file", out,
-				       sep);
-
-		free(out);
-		out = more;
-	}
-	return out;
+	    was->mtime_nsec != now->mtime_nsec)
+		parts[n++] = "modified";
+	if (was->dev != now->dev || was->ino != now->ino)
+		parts[n++] = "replaced by another file";
+	return xasprintf("%s%s%s%s%s", n > 0 ? parts[0] : "",
+			 n > 1 ? ", " : "", n > 1 ? parts[1] : "",
+			 n > 2 ? ", " : "", n > 2 ? parts[2] : "");
 }
 
 int fs_sync_dir(const char *dir, struct vmctl_error **err)

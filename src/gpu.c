@@ -532,3 +532,17 @@ cJSON *gpu_info_json(const struct gpu_info *g)
 	}
 	return o;
 }
+
+int gpu_resolve_or_given(const struct pci_host *host,
+			 const struct spec_gpu *sel, struct pci_addr **functions,
+			 size_t *n, struct vmctl_error **err)
+{
+	if (sel->selector == SPEC_GPU_ADDRESS &&
+	    pci_host_find(host, &sel->address) == NULL) {
+		*functions = xmalloc(sizeof(**functions));
+		(*functions)[0] = sel->address;
+		*n = 1;
+		return 0;
+	}
+	return gpu_resolve(host, sel, functions, n, err);
+}

@@ -31,9 +31,8 @@ static enum spec_accel resolve_accel(const struct vmctl_env *env,
 
 /*
  * Each gpu: entry to the functions of one card's slot, through host
- * discovery (gpu.c).  An address the host does not show is kept as it is,
- * so a plan (`cmdline`) can be made on another machine; QEMU reports it
- * when it runs.
+ * discovery (gpu.c); an address the host does not show is kept as given
+ * (gpu_resolve_or_given()).
  */
 static int resolve_gpus(const struct vmctl_env *env,
 			const struct vmctl_spec *spec, struct hostfacts *f,
@@ -52,13 +51,8 @@ static int resolve_gpus(const struct vmctl_env *env,
 		struct qemu_gpu *q = &f->qemu.gpus[i];
 
 		q->spec = g;
-		if (g->selector == SPEC_GPU_ADDRESS &&
-		    pci_host_find(&host, &g->address) == NULL) {
-			q->functions = xmalloc(sizeof(*q->functions));
-			q->functions[0] = g->address;
-			q->n_functions = 1;
-		} else if (gpu_resolve(&host, g, &q->functions,
-				       &q->n_functions, err) < 0) {
+		if (gpu_resolve_or_given(&host, g, &q->functions,
+					 &q->n_functions, err) < 0) {
 			vmctl_error_wrap(err, "gpu[%zu]", i);
 			goto out;
 		}

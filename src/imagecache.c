@@ -17,6 +17,7 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/signature.h"
+#include "vmctl/state.h"
 #include "vmctl/xalloc.h"
 
 #define SUMS_MAX (4u << 20)
@@ -63,24 +64,6 @@ char *imagecache_dir(const struct vmctl_env *env)
 	return xasprintf("%s/images", env->state_dir);
 }
 
-static int lock_path(const char *path, int how, struct vmctl_error **err)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-
-	if (fd < 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 path);
-	while (flock(fd, how) < 0) {
-		if (errno == EINTR)
-			continue;
-		vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "locking %s",
-				  path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int imagecache_lock(const struct vmctl_env *env, bool exclusive,
 		    struct vmctl_error **err)
 {
@@ -89,7 +72,7 @@ int imagecache_lock(const struct vmctl_env *env, bool exclusive,
 
 	if (fs_mkdir_p(dir, 0755, err) < 0)
 		return -1;
-	return lock_path(path, exclusive ? LOCK_EX : LOCK_SH, err);
+	return state_lock_path(path, exclusive ? LOCK_EX : LOCK_SH, err);
 }
 
 void imagecache_result_clear(struct imagecache_result *r)
@@ -397,7 +380,7 @@ static int fetch_url(const char *dir, const struct spec_disk *disk,
 	stamp_path = xasprintf("%s.verified", path);
 	lock_name = xasprintf("%s.lock", path);
 	/* Two creates fetching one image: the second waits, then reuses. */
-	lock = lock_path(lock_name, LOCK_EX, err);
+	lock = state_lock_path(lock_name, LOCK_EX, err);
 	if (lock < 0)
 		return -1;
 	have = entry_holds(path, stamp_path, digest, &stamp, &id, err);

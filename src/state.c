@@ -37,14 +37,14 @@ bool state_vm_exists(const struct vmctl_env *env, const char *name)
 	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int lock_file(const char *path, bool wait, struct vmctl_error **err)
+int state_lock_path(const char *path, int how, struct vmctl_error **err)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		return vmctl_error_errno(err, vmctl_error_status_from_errno(
 				errno, VMCTL_EXIT_FAILURE), errno, "%s", path);
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+	while (flock(fd, how) < 0) {
 		int e = errno;
 
 		if (e == EINTR)
@@ -60,9 +60,9 @@ static int lock_file(const char *path, bool wait, struct vmctl_error **err)
 	return fd;
 }
 
-int state_lock_path(const char *path, bool wait, struct vmctl_error **err)
+static int lock_file(const char *path, bool wait, struct vmctl_error **err)
 {
-	return lock_file(path, wait, err);
+	return state_lock_path(path, LOCK_EX | (wait ? 0 : LOCK_NB), err);
 }
 
 int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err)

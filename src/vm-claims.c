@@ -14,9 +14,7 @@
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
-/* Every function of the spec's GPUs' slots, function 0 first.  An
- * address the host does not show is kept as given: the bind step says
- * what is wrong with it. */
+/* Every function of the spec's GPUs' slots, function 0 first. */
 static int resolve_gpus(const struct pci_host *pci,
 			const struct vmctl_spec *spec, struct pci_addr **out,
 			size_t *n_out, struct vmctl_error **err)
@@ -26,14 +24,8 @@ static int resolve_gpus(const struct pci_host *pci,
 		struct pci_addr *fns = NULL;
 		size_t n = 0;
 
-		if (g->selector == SPEC_GPU_ADDRESS &&
-		    pci_host_find(pci, &g->address) == NULL) {
-			fns = xmalloc(sizeof(*fns));
-			fns[0] = g->address;
-			n = 1;
-		} else if (gpu_resolve(pci, g, &fns, &n, err) < 0) {
+		if (gpu_resolve_or_given(pci, g, &fns, &n, err) < 0)
 			return vmctl_error_wrap(err, "gpu[%zu]", i);
-		}
 		*out = xreallocarray(*out, *n_out + n, sizeof(**out));
 		for (size_t f = 0; f < n; f++)
 			(*out)[(*n_out)++] = fns[f];

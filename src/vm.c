@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -229,15 +230,16 @@ static int record_stop(const struct vmctl_env *env, const char *name,
 	return ret;
 }
 
-/* Kill a pane's process: only if it is still the tmux server's child. */
-static void kill_pane(const struct vmctl_env *env,
-		      const struct tmux_pane *pane)
+/* Kill a pane's process (and wait for it), only while it is still the
+ * tmux server's child: a pid tmux reported may have been reused since. */
+static void kill_pane(const struct vmctl_env *env, pid_t pid, pid_t server)
 {
 	struct proc_id id;
 
-	if (pane->pid > 0 && proc_identify(env, pane->pid, &id) == 0 &&
-	    id.ppid == pane->server)
+	if (pid > 0 && proc_identify(env, pid, &id) == 0 && id.ppid == server) {
 		proc_signal(env, &id, SIGKILL);
+		wait_gone(env, &id, KILL_TIMEOUT_MS);
+	}
 }
 
 /*
@@ -302,7 +304,7 @@ static int refresh(const struct vmctl_env *env, const char *name,
 	    pane.exists) {
 		/* A session no launch finished with: vmctl was killed. */
 		if (!pane.dead)
-			kill_pane(env, &pane);
+			kill_pane(env, pane.pid, pane.server);
 		kill_by_pidfile(env, name);
 		clear_runtime(env, name, st);
 	}
@@ -557,7 +559,6 @@ static void abandon_launch(const struct vmctl_env *env, const char *name,
 			   const struct tmux_started *started)
 {
 	struct tmux_pane pane = { 0 };
-	struct proc_id id;
 	struct vmctl_error *ignored = NULL;
 
 	if (st->qemu.pid > 0)
@@ -565,15 +566,10 @@ static void abandon_launch(const struct vmctl_env *env, const char *name,
 	kill_by_pidfile(env, name);
 	if (tmux_query(env, name, &pane, &ignored) == 0 && pane.exists &&
 	    !pane.dead)
-		kill_pane(env, &pane);
+		kill_pane(env, pane.pid, pane.server);
 	vmctl_error_free(ignored);
 	ignored = NULL;
-	if (started->pane_pid > 0 &&
-	    proc_identify(env, started->pane_pid, &id) == 0 &&
-	    id.ppid == started->server) {
-		proc_signal(env, &id, SIGKILL);
-		wait_gone(env, &id, KILL_TIMEOUT_MS);
-	}
+	kill_pane(env, started->pane_pid, started->server);
 	wait_gone(env, &st->qemu, KILL_TIMEOUT_MS);
 	if (started->session_id != NULL)
 		tmux_kill_id(env, started->session_id, &ignored);
@@ -613,18 +609,13 @@ static void pane_command(const struct vmctl_env *env, const char *name,
 {
 	cleanup_free char *self = qemu_run_self();
 	cleanup_free char *log = state_vm_file(env, name, VMDIR_SERIAL_LOG);
-	const char *max = getenv("VMCTL_SERIAL_LOG_MAX");
 	struct qemu_run_opts o = {
 		.self = self,
 		.log = log,
-		.log_max = QEMU_RUN_LOG_MAX_DEFAULT,
+		.log_max = env->serial_log_max ? env->serial_log_max
+					       : QEMU_RUN_LOG_MAX_DEFAULT,
 	};
-	if (max != NULL && *max != '\0') {
-		uint64_t v;
 
-		if (spec_parse_size(max, &v) == 0 && v > 0)
-			o.log_max = v;
-	}
 	/* VFIO pins all guest RAM (and QEMU's own mappings of the cards):
 	 * what libvirt allows, guest RAM plus 1 GiB. */
 	if (spec->n_gpus > 0)
@@ -825,10 +816,11 @@ static bool create_unfinished(const struct vmctl_env *env, const char *name)
 }
 
 /*
- * Remove a VM's directory, vm.json first: should vmctl be killed halfway,
- * what is left reads as an unfinished create, which list shows as
- * incomplete and create or destroy finish, never as a created VM with
- * files missing (which neither would touch).
+ * Remove a VM's directory: renamed out of the way first, then emptied.
+ * Should the rename be impossible, vm.json goes first, so that a vmctl
+ * killed halfway leaves what reads as an unfinished create (which list
+ * shows as incomplete and create or destroy finish), never a created VM
+ * with files missing.
  */
 static int remove_vm_dir(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
@@ -874,7 +866,7 @@ static int make_vm_dir(const struct vmctl_env *env, const char *name,
 	lock_path = xasprintf("%s/%s", stage, VMDIR_LOCK);
 	if (fs_write_atomic(stage, VMDIR_CREATING, "", 0, 0600, err) < 0)
 		goto fail;
-	*lock = state_lock_path(lock_path, true, err);
+	*lock = state_lock_path(lock_path, LOCK_EX, err);
 	if (*lock < 0)
 		goto fail;
 	if (rename(stage, dir) == 0)

@@ -3,6 +3,7 @@
 #define VMCTL_ENV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Where vmctl looks at and changes the system.  Every module that reads or
@@ -17,6 +18,8 @@
  *   root       the filesystem holding /etc and /usr/share, default /
  *   tmux_socket  VMCTL_TMUX_SOCKET; "vmctl" for the default state dir,
  *              "vmctl-HASH" for any other, so state dirs never share VMs
+ *   serial_log_max  VMCTL_SERIAL_LOG_MAX (a size, e.g. 64M): where the
+ *              serial log is rotated; 0 for the default
  *   qemu_user  the unprivileged user QEMU runs as (VMCTL_QEMU_USER,
  *              default "vmctl-qemu" when vmctl runs as root); NULL: QEMU
  *              keeps vmctl's own user (not root, or VMCTL_QEMU_USER=root)
@@ -29,6 +32,7 @@ struct vmctl_env {
 	char *root;
 	char *tmux_socket;
 	char *qemu_user;
+	uint64_t serial_log_max;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */
 };

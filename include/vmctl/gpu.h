@@ -95,4 +95,14 @@ int gpu_resolve(const struct pci_host *host, const struct spec_gpu *sel,
 		struct pci_addr **functions, size_t *n,
 		struct vmctl_error **err);
 
+/*
+ * gpu_resolve(), but an `address` the host does not show is kept as given
+ * (one function): a plan can be made for another machine, a VM keeps its
+ * claim on a card that left the host, and QEMU or the bind step says what
+ * is wrong with it.
+ */
+int gpu_resolve_or_given(const struct pci_host *host,
+			 const struct spec_gpu *sel, struct pci_addr **functions,
+			 size_t *n, struct vmctl_error **err);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <time.h>
 
 #include <cJSON.h>
@@ -99,7 +100,9 @@ bool state_vm_exists(const struct vmctl_env *env, const char *name);
 
 /* flock helpers: return an fd to close to release, or -1 with *err. */
 int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err);
-int state_lock_path(const char *path, bool wait, struct vmctl_error **err);
+/* flock(path, how) (LOCK_EX or LOCK_SH, | LOCK_NB not to wait), creating
+ * the file: an fd to close to release, or -1 with *err ("busy: ..."). */
+int state_lock_path(const char *path, int how, struct vmctl_error **err);
 int state_lock_vm(const struct vmctl_env *env, const char *name, bool wait,
 		  struct vmctl_error **err);
 
