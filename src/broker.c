@@ -141,11 +141,11 @@ char *broker_size_format(uint64_t bytes)
 			 units[u]);
 }
 
-int broker_huge_parse(const char *s, enum broker_huge *out)
+int broker_huge_parse(const char *s, enum spec_hugepages *out)
 {
-	static const struct { const char *name; enum broker_huge h; } t[] = {
-		{ "none", BROKER_HUGE_NONE }, { "2M", BROKER_HUGE_2M },
-		{ "1G", BROKER_HUGE_1G }, { "auto", BROKER_HUGE_AUTO },
+	static const struct { const char *name; enum spec_hugepages h; } t[] = {
+		{ "none", SPEC_HUGE_NONE }, { "2M", SPEC_HUGE_2M },
+		{ "1G", SPEC_HUGE_1G }, { "auto", SPEC_HUGE_AUTO },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++)
@@ -156,32 +156,32 @@ int broker_huge_parse(const char *s, enum broker_huge *out)
 	return -1;
 }
 
-const char *broker_huge_name(enum broker_huge h)
+const char *broker_huge_name(enum spec_hugepages h)
 {
 	switch (h) {
-	case BROKER_HUGE_2M: return "2M";
-	case BROKER_HUGE_1G: return "1G";
-	case BROKER_HUGE_AUTO: return "auto";
-	case BROKER_HUGE_NONE: break;
+	case SPEC_HUGE_2M: return "2M";
+	case SPEC_HUGE_1G: return "1G";
+	case SPEC_HUGE_AUTO: return "auto";
+	case SPEC_HUGE_NONE: break;
 	}
 	return "none";
 }
 
-int broker_hugepages_pick(enum broker_huge mode, uint64_t memory,
+int broker_hugepages_pick(enum spec_hugepages mode, uint64_t memory,
 			  uint64_t free_1g, uint64_t *size, uint64_t *pages,
 			  struct vmctl_error **err)
 {
 	uint64_t sz;
 
 	switch (mode) {
-	case BROKER_HUGE_NONE:
+	case SPEC_HUGE_NONE:
 		*size = 0;
 		*pages = 0;
 		return 0;
-	case BROKER_HUGE_1G:
+	case SPEC_HUGE_1G:
 		sz = HOSTINV_HUGE_1G;
 		break;
-	case BROKER_HUGE_AUTO:
+	case SPEC_HUGE_AUTO:
 		sz = memory % HOSTINV_HUGE_1G == 0 && memory > 0 &&
 		     free_1g >= memory / HOSTINV_HUGE_1G ? HOSTINV_HUGE_1G
 							 : HOSTINV_HUGE_2M;
@@ -509,7 +509,7 @@ static int plan_hugepages(const struct hostinv *inv,
 	uint64_t free_1g = 0, size, pages;
 	int k;
 
-	if (req->hugepages == BROKER_HUGE_NONE)
+	if (req->hugepages == SPEC_HUGE_NONE)
 		return 0;
 	/* The candidates: the chosen node, or any. */
 	for (size_t i = 0; i < inv->n_nodes; i++) {
@@ -571,9 +571,9 @@ int broker_plan(const struct hostinv *inv, const struct broker_claims *held,
 	if (plan_gpus(inv, held, req, &p, err) < 0 ||
 	    plan_memory(inv, held, req, err) < 0)
 		goto out;
-	if (req->pin != BROKER_PIN_NONE && req->cpus > 0) {
+	if (req->pin != SPEC_PIN_NONE && req->cpus > 0) {
 		p.claim.exclusive = true;
-		if ((req->pin == BROKER_PIN_AUTO
+		if ((req->pin == SPEC_PIN_AUTO
 		     ? plan_auto(inv, held, req, &p, err)
 		     : plan_list(inv, held, req, &p, err)) < 0 ||
 		    plan_emulator(inv, held, req, &p, err) < 0)

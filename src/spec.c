@@ -178,6 +178,7 @@ void spec_free(struct vmctl_spec *spec)
 		return;
 	free(spec->name);
 	free(spec->machine);
+	cpulist_clear(&spec->cpus.pin_list);
 	free(spec->disk.image);
 	free(spec->disk.sha256);
 	free(spec->disk.sha512);

@@ -30,9 +30,6 @@
  *   hugepages  the pages must be free on that node now
  */
 
-enum broker_pin { BROKER_PIN_NONE, BROKER_PIN_AUTO, BROKER_PIN_LIST };
-enum broker_huge { BROKER_HUGE_NONE, BROKER_HUGE_2M, BROKER_HUGE_1G,
-		   BROKER_HUGE_AUTO };
 
 /* What one VM holds. */
 struct broker_claim {
@@ -70,10 +67,10 @@ void broker_claims_clear(struct broker_claims *claims);
 struct broker_request {
 	const char *vm;
 	uint64_t memory;                  /* bytes */
-	enum broker_huge hugepages;
+	enum spec_hugepages hugepages;
 	unsigned cpus;                    /* vCPUs */
-	enum broker_pin pin;
-	const struct cpulist *pin_list;   /* BROKER_PIN_LIST: host CPUs */
+	enum spec_pin pin;
+	const struct cpulist *pin_list;   /* SPEC_PIN_LIST: host CPUs */
 	const struct pci_addr *gpu_functions;  /* resolved slots (gpu.c) */
 	size_t n_gpu_functions;
 	bool overcommit;
@@ -115,14 +112,14 @@ const struct broker_claim *broker_cpu_holder(const struct hostinv *inv,
 					     const char *except_vm);
 
 /* Hugepages: "2M", "1G", "auto" (and "none"); -1 for anything else. */
-int broker_huge_parse(const char *s, enum broker_huge *out);
-const char *broker_huge_name(enum broker_huge h);
+int broker_huge_parse(const char *s, enum spec_hugepages *out);
+const char *broker_huge_name(enum spec_hugepages h);
 /*
  * The page size and count for `memory`: 2M and 1G as asked; auto picks 1G
  * when memory is a multiple of 1 GiB and `free_1g` pages cover it, else
  * 2M.  Refused (status 1) when memory is not a multiple of the size.
  */
-int broker_hugepages_pick(enum broker_huge mode, uint64_t memory,
+int broker_hugepages_pick(enum spec_hugepages mode, uint64_t memory,
 			  uint64_t free_1g, uint64_t *size, uint64_t *pages,
 			  struct vmctl_error **err);
 /* "16 GiB", "512 MiB", "6.2 GiB": for messages. */

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 
+#include "vmctl/cpulist.h"
 #include "vmctl/error.h"
 #include "vmctl/strv.h"
 
@@ -54,9 +55,20 @@ struct spec_gpu {
 	bool managed;            /* bind to vfio-pci at start, release at stop */
 };
 
+/* cpus.pin: where the vCPU threads run.  The resource broker plans it
+ * (broker.h): auto takes whole free cores of the GPU's NUMA node. */
+enum spec_pin { SPEC_PIN_NONE, SPEC_PIN_AUTO, SPEC_PIN_LIST };
+
 struct spec_cpus {
 	unsigned sockets, cores, threads;
+	enum spec_pin pin;        /* default: auto with a GPU, else none */
+	struct cpulist pin_list;  /* SPEC_PIN_LIST: the host CPUs, in order:
+				   * vCPU i runs on the i-th */
 };
+
+/* memory.hugepages: guest RAM from a preallocated hugetlb backend. */
+enum spec_hugepages { SPEC_HUGE_NONE, SPEC_HUGE_2M, SPEC_HUGE_1G,
+		      SPEC_HUGE_AUTO };
 
 struct spec_disk {
 	char *image;              /* path or URL; NULL: no disk */
@@ -104,7 +116,13 @@ struct spec_qemu {
 struct vmctl_spec {
 	char *name;
 	struct spec_cpus cpus;
-	uint64_t memory;          /* bytes */
+	uint64_t memory;          /* bytes (memory, or memory.size) */
+	enum spec_hugepages hugepages;   /* memory.hugepages */
+	bool mem_merge;           /* memory.merge: QEMU's mem-merge, the
+				   * guest's RAM offered to KSM (default on) */
+	bool balloon;             /* memory.balloon: a virtio-balloon device
+				   * (default: on without a GPU; refused
+				   * with one) */
 	char *machine;
 	enum spec_accel accel;
 	enum spec_firmware firmware;  /* never DEFAULT once loaded */

@@ -102,7 +102,7 @@ static struct broker_request req_make(const char *vm, unsigned cpus,
 {
 	return (struct broker_request){
 		.vm = vm, .cpus = cpus, .memory = mem,
-		.pin = BROKER_PIN_AUTO, .reserve = BROKER_RESERVE_DEFAULT,
+		.pin = SPEC_PIN_AUTO, .reserve = BROKER_RESERVE_DEFAULT,
 	};
 }
 
@@ -213,37 +213,37 @@ static void test_sizes(void)
 
 static void test_hugepage_arithmetic(void)
 {
-	enum broker_huge h;
+	enum spec_hugepages h;
 	uint64_t size = 0, pages = 0;
 	struct vmctl_error *e = NULL;
 
-	ok(broker_huge_parse("2M", &h) == 0 && h == BROKER_HUGE_2M &&
-	   broker_huge_parse("1G", &h) == 0 && h == BROKER_HUGE_1G &&
-	   broker_huge_parse("auto", &h) == 0 && h == BROKER_HUGE_AUTO &&
+	ok(broker_huge_parse("2M", &h) == 0 && h == SPEC_HUGE_2M &&
+	   broker_huge_parse("1G", &h) == 0 && h == SPEC_HUGE_1G &&
+	   broker_huge_parse("auto", &h) == 0 && h == SPEC_HUGE_AUTO &&
 	   broker_huge_parse("4K", &h) < 0, "hugepage settings parse");
-	is_str(broker_huge_name(BROKER_HUGE_1G), "1G", "and print");
-	ok(broker_hugepages_pick(BROKER_HUGE_2M, 16 * GiB, 0, &size, &pages,
+	is_str(broker_huge_name(SPEC_HUGE_1G), "1G", "and print");
+	ok(broker_hugepages_pick(SPEC_HUGE_2M, 16 * GiB, 0, &size, &pages,
 				 &e) == 0 && size == HOSTINV_HUGE_2M &&
 	   pages == 8192, "16G in 2M pages: 8192");
-	ok(broker_hugepages_pick(BROKER_HUGE_1G, 16 * GiB, 0, &size, &pages,
+	ok(broker_hugepages_pick(SPEC_HUGE_1G, 16 * GiB, 0, &size, &pages,
 				 &e) == 0 && size == HOSTINV_HUGE_1G &&
 	   pages == 16, "16G in 1G pages: 16");
-	ok(broker_hugepages_pick(BROKER_HUGE_AUTO, 16 * GiB, 16, &size,
+	ok(broker_hugepages_pick(SPEC_HUGE_AUTO, 16 * GiB, 16, &size,
 				 &pages, &e) == 0 && size == HOSTINV_HUGE_1G &&
 	   pages == 16, "auto: 1G when 16 are free");
-	ok(broker_hugepages_pick(BROKER_HUGE_AUTO, 16 * GiB, 15, &size,
+	ok(broker_hugepages_pick(SPEC_HUGE_AUTO, 16 * GiB, 15, &size,
 				 &pages, &e) == 0 && size == HOSTINV_HUGE_2M &&
 	   pages == 8192, "auto: 2M when 1G pages are short");
-	ok(broker_hugepages_pick(BROKER_HUGE_AUTO, 1536ULL << 20, 64, &size,
+	ok(broker_hugepages_pick(SPEC_HUGE_AUTO, 1536ULL << 20, 64, &size,
 				 &pages, &e) == 0 && size == HOSTINV_HUGE_2M &&
 	   pages == 768, "auto: 2M for 1.5G, not a multiple of 1G");
-	ok(broker_hugepages_pick(BROKER_HUGE_1G, 1536ULL << 20, 64, &size,
+	ok(broker_hugepages_pick(SPEC_HUGE_1G, 1536ULL << 20, 64, &size,
 				 &pages, &e) < 0, "1G pages for 1.5G refused");
 	is_str(e ? e->message : NULL,
 	       "memory 1.5 GiB is not a whole number of 1G hugepages",
 	       "with its reason");
 	vmctl_error_free(e);
-	ok(broker_hugepages_pick(BROKER_HUGE_NONE, 3, 0, &size, &pages,
+	ok(broker_hugepages_pick(SPEC_HUGE_NONE, 3, 0, &size, &pages,
 				 NULL) == 0 && size == 0 && pages == 0,
 	   "no hugepages");
 }
@@ -257,9 +257,9 @@ static void test_one_node(void)
 	inv_make(&inv, 1, 8, false, 64 * GiB);
 	PLAN("0 1 2 3 | 0-3 | 4-7 | node 0", &inv, &held, &r,
 	     "1 node, no SMT: 4 vCPUs on cores 0-3, QEMU's threads beside");
-	r.pin = BROKER_PIN_NONE;
+	r.pin = SPEC_PIN_NONE;
 	PLAN(" |  |  | node -1", &inv, &held, &r, "pin none claims no CPU");
-	r.pin = BROKER_PIN_AUTO;
+	r.pin = SPEC_PIN_AUTO;
 	r.cpus = 8;
 	PLAN("pinning VM \"a\"'s 8 vCPUs would leave no core for QEMU's "
 	     "emulator and I/O threads (ask for fewer CPUs, or cpus.pin: "
@@ -345,7 +345,7 @@ static void test_pin_list(void)
 	struct cpulist l = { 0 };
 
 	inv_make(&inv, 2, 4, true, 128 * GiB);
-	r.pin = BROKER_PIN_LIST;
+	r.pin = SPEC_PIN_LIST;
 	r.pin_list = &l;
 	cpulist_parse("2-3", &l);
 	PLAN("2 3 | 2-3 | 0-1,8-9 | node 0", &inv, &held, &r,
@@ -380,7 +380,7 @@ static void test_gpus(void)
 
 	inv_make(&inv, 2, 4, true, 128 * GiB);
 	inv_gpu(&inv, 0x41, 2, 1, 7);
-	r.pin = BROKER_PIN_NONE;
+	r.pin = SPEC_PIN_NONE;
 	r.gpu_functions = gpu;
 	r.n_gpu_functions = 2;
 	ok(broker_plan(&inv, &held, &r, &p, &e) == 0 &&
@@ -415,7 +415,7 @@ static void test_memory(void)
 
 	inv_make(&inv, 1, 8, false, 64 * GiB);
 	inv_gpu(&inv, 0x41, 1, 0, 3);
-	r.pin = BROKER_PIN_NONE;
+	r.pin = SPEC_PIN_NONE;
 	hold_cpus(&held, "b", "", false, 40 * GiB);
 	ok(broker_memory_held(&held, NULL) == 40 * GiB &&
 	   broker_memory_held(&held, "b") == 0, "memory held, but by one");
@@ -482,8 +482,8 @@ static void test_hugepages(void)
 							   4, 4 };
 	inv.nodes[1].huge[0] = (struct hostinv_hugepages){ HOSTINV_HUGE_2M,
 							   10000, 9000 };
-	r.pin = BROKER_PIN_NONE;
-	r.hugepages = BROKER_HUGE_1G;
+	r.pin = SPEC_PIN_NONE;
+	r.hugepages = SPEC_HUGE_1G;
 	HUGE("16 x 1048576k on node 0", &inv, &r,
 	     "no GPU, not pinned: the node with the pages");
 	r.gpu_functions = gpu;
@@ -492,12 +492,12 @@ static void test_hugepages(void)
 	     "4 are free; reserve them with: echo 16 > /sys/devices/system/"
 	     "node/node1/hugepages/hugepages-1048576kB/nr_hugepages", &inv,
 	     &r, "the GPU's node lacks them: refused, saying how to reserve");
-	r.hugepages = BROKER_HUGE_AUTO;
+	r.hugepages = SPEC_HUGE_AUTO;
 	HUGE("8192 x 2048k on node 1", &inv, &r,
 	     "auto: 2M pages when the 1G ones are short");
 	inv.nodes[1].huge[1].free = 16;
 	HUGE("16 x 1048576k on node 1", &inv, &r, "auto: 1G when free");
-	r.hugepages = BROKER_HUGE_2M;
+	r.hugepages = SPEC_HUGE_2M;
 	r.memory = 20 * GiB;
 	HUGE("VM \"a\" needs 10240 hugepages of 2M on NUMA node 1, but 9000 of "
 	     "its 10000 are free; reserve them with: echo 11240 > /sys/devices/"
