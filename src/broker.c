@@ -501,7 +501,27 @@ static int plan_emulator(const struct hostinv *inv,
 	return 0;
 }
 
+/* Pages of size index k free on `node` for this request: the kernel's
+ * count less those that starts still on their way will take. */
+static uint64_t huge_free(const struct hostinv_node *n, int k,
+			  const struct broker_claims *held,
+			  const struct broker_request *req)
+{
+	uint64_t free = n->huge[k].free;
+
+	for (size_t i = 0; i < held->n; i++) {
+		const struct broker_claim *c = &held->v[i];
+
+		if (c->pending && other(c, req->vm) &&
+		    c->hugepage_node == n->id &&
+		    hostinv_huge_index(c->hugepage_size) == k)
+			free = free > c->hugepages ? free - c->hugepages : 0;
+	}
+	return free;
+}
+
 static int plan_hugepages(const struct hostinv *inv,
+			  const struct broker_claims *held,
 			  const struct broker_request *req,
 			  struct broker_plan *p, struct vmctl_error **err)
 {
@@ -517,8 +537,8 @@ static int plan_hugepages(const struct hostinv *inv,
 
 		if (p->node >= 0 && n->id != p->node)
 			continue;
-		if (n->huge[1].free > free_1g)
-			free_1g = n->huge[1].free;
+		if (huge_free(n, 1, held, req) > free_1g)
+			free_1g = huge_free(n, 1, held, req);
 	}
 	if (broker_hugepages_pick(req->hugepages, req->memory, free_1g, &size,
 				  &pages, err) < 0)
@@ -529,12 +549,13 @@ static int plan_hugepages(const struct hostinv *inv,
 
 		if (p->node >= 0 && n->id != p->node)
 			continue;
-		if (best == NULL || n->huge[k].free > best->huge[k].free)
+		if (best == NULL || huge_free(n, k, held, req) >
+				    huge_free(best, k, held, req))
 			best = n;
 	}
-	if (best == NULL || best->huge[k].free < pages) {
+	if (best == NULL || huge_free(best, k, held, req) < pages) {
 		int node = best ? best->id : (p->node >= 0 ? p->node : 0);
-		uint64_t free = best ? best->huge[k].free : 0;
+		uint64_t free = best ? huge_free(best, k, held, req) : 0;
 		uint64_t total = best ? best->huge[k].total : 0;
 
 		/* The path is the one to type on the host, not the root
@@ -579,7 +600,7 @@ int broker_plan(const struct hostinv *inv, const struct broker_claims *held,
 		    plan_emulator(inv, held, req, &p, err) < 0)
 			goto out;
 	}
-	if (plan_hugepages(inv, req, &p, err) < 0)
+	if (plan_hugepages(inv, held, req, &p, err) < 0)
 		goto out;
 	broker_plan_clear(plan);
 	*plan = p;

@@ -60,6 +60,15 @@ static void read_one(const struct vmctl_env *env, const struct pci_host *pci,
 		c->memory = st.claim.memory;
 		broker_claim_add_functions(c, inv, st.claim.gpus,
 					   st.claim.n_gpus);
+		for (size_t i = 0; i < st.claim.cpus.n; i++)
+			cpulist_add(&c->cpus, st.claim.cpus.v[i]);
+		c->exclusive = st.claim.cpus.n > 0;
+		c->hugepage_size = st.claim.hugepage_size;
+		c->hugepages = st.claim.hugepages;
+		c->hugepage_node = st.claim.hugepage_node;
+		/* No QEMU yet: its hugepages are not taken from the
+		 * kernel's free count. */
+		c->pending = st.qemu.pid == 0;
 	} else if (spec_load_file(path, &spec, &e) == 0) {
 		/* Started before claims were recorded: its spec says. */
 		c = broker_claims_add(out, name);

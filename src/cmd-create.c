@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl create [SPEC] [--name N] [--no-start] */
+/* vmctl create [SPEC] [--name N] [--no-start] [--wait] [--overcommit] */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 		{ "name", required_argument, NULL, 'n' },
 		{ "no-start", no_argument, NULL, 'N' },
 		{ "wait", optional_argument, NULL, 'w' },
+		{ "overcommit", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_create_opts opts = { 0 };
@@ -34,6 +35,9 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			break;
 		case 'N':
 			opts.no_start = true;
+			break;
+		case 'O':
+			opts.start.overcommit = true;
 			break;
 		case 'w':
 			wait_s = DEFAULT_WAIT;
@@ -92,7 +96,8 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=SECONDS]]",
+	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=SECONDS]] "
+		 "[--overcommit]",
 	.summary = "create a VM from a spec (default: the embedded one) and "
 		   "start it",
 	.help = "Validates SPEC, makes the VM's state directory, a qcow2 "
@@ -103,6 +108,9 @@ const struct cmd_entry cmd_create_entry = {
 		"  --name NAME   use NAME instead of the spec's name\n"
 		"  --no-start    prepare the VM without starting it\n"
 		"  --wait[=S]    then wait (up to S s, default 300) until SSH "
-		"accepts the\n                VM's key, as `vmctl wait` does\n",
+		"accepts the\n                VM's key, as `vmctl wait` does\n"
+		"  --overcommit  start it even past the host's free memory, "
+		"as the spec's\n                `overcommit: true` (never "
+		"with a GPU)\n",
 	.exec = cmd_create_exec,
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl start NAME */
+/* vmctl start NAME [--overcommit] */
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
@@ -10,13 +10,25 @@
 static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 			  struct vmctl_error **err)
 {
+	static const struct option options[] = {
+		{ "overcommit", no_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_start_opts opts = { 0 };
 	struct vm_info vm = { 0 };
 	const char *name;
-	int ret = cmd_parse_name(&cmd_start_entry, env, argc, argv, &name, err);
+	int opt, ret;
 
-	if (ret != 0)
-		return cmd_done(ret);
-	ret = vm_start(env, name, &vm, err);
+	while ((opt = cmd_getopt(&cmd_start_entry, env, argc, argv, "",
+				 options)) != -1) {
+		if (opt != 'O')
+			return cmd_done(opt);
+		opts.overcommit = true;
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(&cmd_start_entry, err, "one VM name");
+	name = argv[optind];
+	ret = vm_start(env, name, &opts, &vm, err);
 	if (ret < 0)
 		return -1;
 	{
@@ -32,9 +44,12 @@ static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_start_entry = {
 	.name = "start",
-	.usage = "NAME",
+	.usage = "NAME [--overcommit]",
 	.summary = "start a stopped VM from its saved state",
 	.help = "Same disk, same spec; the same SSH and VNC ports when they "
-		"are still free.\n",
+		"are still free.\n\n"
+		"  --overcommit  start it even past the host's free memory, "
+		"as the spec's\n                `overcommit: true` (never "
+		"with a GPU)\n",
 	.exec = cmd_start_exec,
 };

@@ -68,6 +68,7 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 			       (unsigned long long)(vm.spec->memory >> 20));
 		if (vm.st.accel != NULL)
 			printf("accel:      %s\n", vm.st.accel);
+		view_claim_print(&vm.st.claim, stdout);
 		if (vm.st.last_exit.known && vm.state != VM_RUNNING)
 			print_exit(&vm.st.last_exit);
 		view_vm_endpoints(env, &vm, stdout);

@@ -64,7 +64,8 @@ static int stop_or_restart(const struct cmd_entry *cmd, bool restart,
 	if (restart) {
 		struct vm_info vm = { 0 };
 
-		if (vm_start(env, name, &vm, err) < 0)
+		if (vm_start(env, name, &(struct vm_start_opts){ 0 }, &vm,
+			     err) < 0)
 			return -1;
 		{
 			cleanup_free char *headline = xasprintf("Started VM %s",

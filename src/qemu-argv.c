@@ -65,6 +65,10 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	strv_pushf(argv, "%" PRIu64 "M", spec->memory >> 20);
 	strv_push(argv, "-nodefaults");
 	strv_push(argv, "-no-user-config");
+	/* Held before the first guest instruction until vmctl has pinned
+	 * the vCPU threads, then `cont` over QMP. */
+	if (host->paused)
+		strv_push(argv, "-S");
 }
 
 static void add_sandbox_and_control(struct strv *argv,

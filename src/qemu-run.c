@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,13 @@ void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
 	if (o->memlock != 0) {
 		strv_push(argv, "--memlock");
 		strv_pushf(argv, "%" PRIu64, o->memlock);
+	}
+	if (o->cpus != NULL && o->cpus->n > 0) {
+		cleanup_free char *list = cpulist_format(o->cpus->v,
+							 o->cpus->n);
+
+		strv_push(argv, "--cpus");
+		strv_push(argv, list);
 	}
 	strv_push(argv, "--");
 	strv_extend(argv, qemu);
@@ -179,10 +187,28 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The whole process, and so every thread QEMU makes, on `cpus`. */
+static int set_cpus(const struct cpulist *cpus)
+{
+	unsigned max = cpus->v[cpus->n - 1];
+	size_t size = CPU_ALLOC_SIZE(max + 1);
+	cpu_set_t *set = CPU_ALLOC(max + 1);
+	int ret;
+
+	CPU_ZERO_S(size, set);
+	for (size_t i = 0; i < cpus->n; i++)
+		CPU_SET_S(cpus->v[i], size, set);
+	ret = sched_setaffinity(0, size, set);
+	CPU_FREE(set);
+	return ret;
+}
+
 int qemu_run_main(int argc, char **argv)
 {
 	const char *log = NULL;
 	uint64_t log_max = QEMU_RUN_LOG_MAX_DEFAULT, memlock = 0;
+	const char *cpus_text = NULL;
+	struct cpulist cpus = { 0 };
 	int i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
@@ -196,6 +222,9 @@ int qemu_run_main(int argc, char **argv)
 			bad = parse_u64(val, &log_max) < 0 || log_max == 0;
 		else if (!bad && strcmp(opt, "--memlock") == 0)
 			bad = parse_u64(val, &memlock) < 0;
+		else if (!bad && strcmp(opt, "--cpus") == 0)
+			bad = cpulist_parse(cpus_text = val, &cpus) < 0 ||
+			      cpus.n == 0;
 		else
 			bad = 1;
 		if (bad) {
@@ -219,6 +248,12 @@ int qemu_run_main(int argc, char **argv)
 			return 77;
 		}
 	}
+	if (cpus.n > 0 && set_cpus(&cpus) < 0) {
+		fprintf(stderr, "vmctl: cannot run QEMU on CPUs %s: %s\n",
+			cpus_text, strerror(errno));
+		return 1;
+	}
+	cpulist_clear(&cpus);
 	if (log != NULL && start_log(log, log_max) < 0) {
 		fprintf(stderr, "vmctl: serial log %s: %s\n", log,
 			strerror(errno));

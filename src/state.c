@@ -105,7 +105,10 @@ void vm_claim_clear(struct vm_claim *claim)
 {
 	free(claim->gpus);
 	free(claim->bound);
-	*claim = (struct vm_claim){ 0 };
+	cpulist_clear(&claim->cpus);
+	free(claim->vcpu_cpus);
+	cpulist_clear(&claim->emulator_cpus);
+	*claim = (struct vm_claim){ .node = -1, .hugepage_node = -1 };
 }
 
 static void addrs_to_json(cJSON *o, const char *key,
@@ -142,6 +145,43 @@ static void addrs_from_json(const cJSON *o, const char *key,
 	}
 }
 
+/* A CPU list kept as text ("2-5"); one that does not parse is empty. */
+static void cpus_from_json(const cJSON *o, const char *key,
+			   struct cpulist *out)
+{
+	const char *text = get_string(o, key);
+
+	if (text == NULL || cpulist_parse(text, out) < 0)
+		*out = (struct cpulist){ 0 };
+}
+
+static void cpus_to_json(cJSON *o, const char *key, const unsigned *v,
+			 size_t n)
+{
+	cleanup_free char *text = NULL;
+
+	if (n == 0)
+		return;
+	text = cpulist_format(v, n);
+	cJSON_AddStringToObject(o, key, text);
+}
+
+static void vcpus_from_json(const cJSON *o, struct vm_claim *c)
+{
+	const cJSON *a = cJSON_GetObjectItem(o, "vcpu_cpus"), *x;
+
+	if (!cJSON_IsArray(a))
+		return;
+	cJSON_ArrayForEach(x, a) {
+		if (!cJSON_IsNumber(x) || x->valuedouble < 0 ||
+		    x->valuedouble > CPULIST_MAX)
+			continue;
+		c->vcpu_cpus = xreallocarray(c->vcpu_cpus, c->n_vcpus + 1,
+					     sizeof(*c->vcpu_cpus));
+		c->vcpu_cpus[c->n_vcpus++] = (unsigned)x->valuedouble;
+	}
+}
+
 static void claim_from_json(const cJSON *o, struct vm_claim *c)
 {
 	if (!cJSON_IsObject(o))
@@ -150,6 +190,13 @@ static void claim_from_json(const cJSON *o, struct vm_claim *c)
 	c->memory = (uint64_t)get_number(o, "memory", 0);
 	addrs_from_json(o, "gpu_functions", &c->gpus, &c->n_gpus);
 	addrs_from_json(o, "bound", &c->bound, &c->n_bound);
+	cpus_from_json(o, "cpus", &c->cpus);
+	vcpus_from_json(o, c);
+	cpus_from_json(o, "emulator_cpus", &c->emulator_cpus);
+	c->node = (int)get_number(o, "node", -1);
+	c->hugepage_size = (uint64_t)get_number(o, "hugepage_size", 0);
+	c->hugepages = (uint64_t)get_number(o, "hugepages", 0);
+	c->hugepage_node = (int)get_number(o, "hugepage_node", -1);
 	c->owner.pid = (pid_t)get_number(o, "owner_pid", 0);
 	c->owner.starttime = (uint64_t)get_number(o, "owner_starttime", 0);
 }
@@ -164,6 +211,24 @@ static void claim_to_json(cJSON *o, const struct vm_claim *c)
 	cJSON_AddNumberToObject(x, "memory", (double)c->memory);
 	addrs_to_json(x, "gpu_functions", c->gpus, c->n_gpus);
 	addrs_to_json(x, "bound", c->bound, c->n_bound);
+	cpus_to_json(x, "cpus", c->cpus.v, c->cpus.n);
+	if (c->n_vcpus > 0) {
+		cJSON *a = cJSON_AddArrayToObject(x, "vcpu_cpus");
+
+		for (size_t i = 0; i < c->n_vcpus; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(
+				c->vcpu_cpus[i]));
+	}
+	cpus_to_json(x, "emulator_cpus", c->emulator_cpus.v,
+		     c->emulator_cpus.n);
+	if (c->node >= 0)
+		cJSON_AddNumberToObject(x, "node", c->node);
+	if (c->hugepage_size != 0) {
+		cJSON_AddNumberToObject(x, "hugepage_size",
+					(double)c->hugepage_size);
+		cJSON_AddNumberToObject(x, "hugepages", (double)c->hugepages);
+		cJSON_AddNumberToObject(x, "hugepage_node", c->hugepage_node);
+	}
 	if (c->owner.pid > 0) {
 		cJSON_AddNumberToObject(x, "owner_pid", c->owner.pid);
 		cJSON_AddNumberToObject(x, "owner_starttime",
@@ -179,7 +244,10 @@ int state_read(const struct vmctl_env *env, const char *name,
 	cJSON *o, *x;
 	size_t len;
 
-	*st = (struct vm_state){ .vnc_display = -1 };
+	*st = (struct vm_state){
+		.vnc_display = -1,
+		.claim = { .node = -1, .hugepage_node = -1 },
+	};
 	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_FAILURE,
 			 err) < 0)
 		return -1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmctl/broker.h"
+#include "vmctl/pci.h"
 #include "vmctl/tmux.h"
 #include "vmctl/view.h"
 #include "vmctl/vmdir.h"
@@ -119,6 +122,7 @@ cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 		cJSON_AddStringToObject(t, "socket", env->tmux_socket);
 		cJSON_AddStringToObject(t, "session", session);
 	}
+	cJSON_AddItemToObject(o, "claim", view_claim_json(&vm->st.claim));
 	if (vm->st.last_exit.known) {
 		cJSON *x = cJSON_AddObjectToObject(o, "last_exit");
 
@@ -137,6 +141,112 @@ cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 		cJSON_AddNullToObject(o, "last_exit");
 	}
 	return o;
+}
+
+/* ---- the broker's claim ------------------------------------------------ */
+
+static void addrs_json(cJSON *o, const char *key, const struct pci_addr *v,
+		       size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[PCI_ADDR_STRLEN];
+
+		cJSON_AddItemToArray(a, cJSON_CreateString(
+			pci_addr_format(&v[i], buf)));
+	}
+}
+
+static void cpus_json(cJSON *o, const char *key, const struct cpulist *l)
+{
+	cleanup_free char *text = NULL;
+
+	if (l->n == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	text = cpulist_format(l->v, l->n);
+	cJSON_AddStringToObject(o, key, text);
+}
+
+cJSON *view_claim_json(const struct vm_claim *c)
+{
+	cJSON *o, *v;
+
+	if (!c->recorded)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "memory", (double)c->memory);
+	addrs_json(o, "gpu_functions", c->gpus, c->n_gpus);
+	addrs_json(o, "bound", c->bound, c->n_bound);
+	cpus_json(o, "cpus", &c->cpus);
+	v = cJSON_AddArrayToObject(o, "vcpu_cpus");
+	for (size_t i = 0; i < c->n_vcpus; i++)
+		cJSON_AddItemToArray(v, cJSON_CreateNumber(c->vcpu_cpus[i]));
+	cpus_json(o, "emulator_cpus", &c->emulator_cpus);
+	add_nullable_number(o, "node", c->node, c->node >= 0);
+	if (c->hugepage_size != 0) {
+		cJSON *h = cJSON_AddObjectToObject(o, "hugepages");
+
+		cJSON_AddNumberToObject(h, "size", (double)c->hugepage_size);
+		cJSON_AddNumberToObject(h, "count", (double)c->hugepages);
+		cJSON_AddNumberToObject(h, "node", c->hugepage_node);
+	} else {
+		cJSON_AddNullToObject(o, "hugepages");
+	}
+	return o;
+}
+
+static void print_addrs(FILE *out, const struct pci_addr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char buf[PCI_ADDR_STRLEN];
+
+		fprintf(out, "%s%s", i ? ", " : "", pci_addr_format(&v[i], buf));
+	}
+}
+
+void view_claim_print(const struct vm_claim *c, FILE *out)
+{
+	cleanup_free char *mem = NULL;
+
+	if (!c->recorded)
+		return;
+	mem = broker_size_format(c->memory);
+	fprintf(out, "claim:      %s of memory", mem);
+	if (c->n_gpus > 0) {
+		fprintf(out, "; GPU functions ");
+		print_addrs(out, c->gpus, c->n_gpus);
+	}
+	fputc('\n', out);
+	if (c->n_bound > 0) {
+		fprintf(out, "bound:      ");
+		print_addrs(out, c->bound, c->n_bound);
+		fprintf(out, " (to vfio-pci by this start; given back at "
+			"stop)\n");
+	}
+	if (c->n_vcpus > 0) {
+		cleanup_free char *cores = cpulist_format(c->cpus.v,
+							  c->cpus.n);
+		cleanup_free char *emu = cpulist_format(c->emulator_cpus.v,
+							c->emulator_cpus.n);
+
+		fprintf(out, "pinning:    ");
+		for (size_t i = 0; i < c->n_vcpus; i++)
+			fprintf(out, "%svCPU %zu on CPU %u", i ? ", " : "", i,
+				c->vcpu_cpus[i]);
+		fprintf(out, "\n            cores %s held (exclusive)", cores);
+		if (c->node >= 0)
+			fprintf(out, " on NUMA node %d", c->node);
+		fprintf(out, "; QEMU's other threads on %s\n", emu);
+	}
+	if (c->hugepage_size != 0) {
+		cleanup_free char *size = broker_size_format(c->hugepage_size);
+
+		fprintf(out, "hugepages:  %" PRIu64 " of %s on NUMA node %d\n",
+			c->hugepages, size, c->hugepage_node);
+	}
 }
 
 void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,

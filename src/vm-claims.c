@@ -40,9 +40,31 @@ void vm_claims_own(const struct vmctl_env *env, struct vm_state *st)
 		st->claim.owner = (struct proc_id){ 0 };
 }
 
+/* Record what the plan says this VM holds. */
+static void claim_record(const struct broker_plan *plan, struct vm_claim *c)
+{
+	vm_claim_clear(c);
+	c->recorded = true;
+	c->memory = plan->claim.memory;
+	c->gpus = xmemdup(plan->claim.gpu_functions,
+			  plan->claim.n_gpu_functions * sizeof(*c->gpus));
+	c->n_gpus = plan->claim.n_gpu_functions;
+	for (size_t i = 0; i < plan->claim.cpus.n; i++)
+		cpulist_add(&c->cpus, plan->claim.cpus.v[i]);
+	c->vcpu_cpus = xmemdup(plan->vcpu_cpus,
+			       plan->n_vcpus * sizeof(*c->vcpu_cpus));
+	c->n_vcpus = plan->n_vcpus;
+	for (size_t i = 0; i < plan->emulator_cpus.n; i++)
+		cpulist_add(&c->emulator_cpus, plan->emulator_cpus.v[i]);
+	c->node = plan->node;
+	c->hugepage_size = plan->claim.hugepage_size;
+	c->hugepages = plan->claim.hugepages;
+	c->hugepage_node = plan->claim.hugepage_node;
+}
+
 static int plan_locked(const struct vmctl_env *env, const char *name,
-		       const struct vmctl_spec *spec, struct vm_state *st,
-		       struct vmctl_error **err)
+		       const struct vmctl_spec *spec, bool overcommit,
+		       struct vm_state *st, struct vmctl_error **err)
 {
 	struct pci_host pci = { 0 };
 	struct hostinv inv = { 0 };
@@ -65,20 +87,20 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 		const struct broker_request req = {
 			.vm = name,
 			.memory = spec->memory,
+			.hugepages = spec->hugepages,
+			.cpus = spec_cpu_count(spec),
+			.pin = spec->cpus.pin,
+			.pin_list = &spec->cpus.pin_list,
 			.gpu_functions = fns,
 			.n_gpu_functions = n_fns,
-			.overcommit = spec->overcommit,
+			.overcommit = spec->overcommit || overcommit,
 			.reserve = BROKER_RESERVE_DEFAULT,
 		};
 
 		if (broker_plan(&inv, &held, &req, &plan, err) < 0)
 			goto out;
 	}
-	vm_claim_clear(&st->claim);
-	st->claim.recorded = true;
-	st->claim.memory = plan.claim.memory;
-	st->claim.gpus = steal_pointer(&plan.claim.gpu_functions);
-	st->claim.n_gpus = plan.claim.n_gpu_functions;
+	claim_record(&plan, &st->claim);
 	vm_claims_own(env, st);
 	if (state_write(env, name, st, err) < 0) {
 		vm_claim_clear(&st->claim);
@@ -95,15 +117,15 @@ out:
 }
 
 int vm_claims_take(const struct vmctl_env *env, const char *name,
-		   const struct vmctl_spec *spec, struct vm_state *st,
-		   struct vmctl_error **err)
+		   const struct vmctl_spec *spec, bool overcommit,
+		   struct vm_state *st, struct vmctl_error **err)
 {
 	int lock = state_lock_global(env, err);
 	int ret;
 
 	if (lock < 0)
 		return -1;
-	ret = plan_locked(env, name, spec, st, err);
+	ret = plan_locked(env, name, spec, overcommit, st, err);
 	close(lock);
 	return ret;
 }

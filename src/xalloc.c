@@ -47,6 +47,17 @@ void *xreallocarray(void *p, size_t n, size_t size)
 	return xrealloc(p, n * size);
 }
 
+void *xmemdup(const void *p, size_t size)
+{
+	void *q;
+
+	if (size == 0)
+		return NULL;
+	q = xmalloc(size);
+	memcpy(q, p, size);
+	return q;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

@@ -44,6 +44,8 @@ struct broker_claim {
 	uint64_t hugepage_size;  /* bytes per page; 0: ordinary memory */
 	uint64_t hugepages;
 	int hugepage_node;       /* -1 when hugepage_size is 0 */
+	bool pending;            /* its QEMU is not up yet: its hugepages
+				  * still count as free in the inventory */
 };
 
 struct broker_claims {

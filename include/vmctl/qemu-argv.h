@@ -2,6 +2,7 @@
 #ifndef VMCTL_QEMU_ARGV_H
 #define VMCTL_QEMU_ARGV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmctl/error.h"
@@ -28,6 +29,7 @@ struct qemu_host {
 	const char *ovmf_code;       /* read-only firmware, for UEFI */
 	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
 	size_t n_gpus;
+	bool paused;                 /* -S: the guest waits for QMP `cont` */
 };
 
 /*

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "vmctl/cpulist.h"
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 #include "vmctl/strv.h"
@@ -22,6 +23,8 @@
  *   - RLIMIT_MEMLOCK, raised to cover guest RAM when a GPU is passed
  *     through: QEMU runs as an unprivileged user (`-runas`), and VFIO
  *     accounts the pinned guest memory against this limit.
+ *   - the CPUs QEMU's threads start on (its emulator CPUs, for a pinned
+ *     VM): sched_setaffinity before the exec, inherited by every thread.
  *
  * No shell anywhere: tmux execs vmctl with these words, vmctl execs QEMU.
  */
@@ -34,6 +37,8 @@ struct qemu_run_opts {
 	const char *log;       /* serial log path, NULL for none */
 	uint64_t log_max;      /* rotate at this size */
 	uint64_t memlock;      /* RLIMIT_MEMLOCK for QEMU, 0 to leave it */
+	const struct cpulist *cpus;   /* run QEMU on these CPUs (its
+				       * emulator threads'), or NULL */
 };
 
 /* Pure: the pane's command, `self __run-qemu ... -- QEMU-ARGV...`. */

@@ -66,6 +66,19 @@ struct vm_claim {
 	struct pci_addr *bound;      /* those this start moved to vfio-pci:
 				      * the only ones a stop gives back */
 	size_t n_bound;
+	/* CPUs (cpus.pin): the host CPUs of the cores its vCPUs are pinned
+	 * to (the VM's alone), vCPU i on vcpu_cpus[i], QEMU's other threads
+	 * on emulator_cpus.  Empty when not pinned. */
+	struct cpulist cpus;
+	unsigned *vcpu_cpus;
+	size_t n_vcpus;
+	struct cpulist emulator_cpus;
+	int node;                    /* the NUMA node planned for; -1 none */
+	/* memory.hugepages: `hugepages` pages of `hugepage_size` bytes on
+	 * node hugepage_node (-1 when hugepage_size is 0). */
+	uint64_t hugepage_size;
+	uint64_t hugepages;
+	int hugepage_node;
 	/* The vmctl at work on the claim while no QEMU holds it (a start
 	 * before QEMU is up, a stop giving it back): alive, it still
 	 * counts; dead, the claim is stale (refresh() gives it back). */

@@ -24,6 +24,11 @@ char *view_endpoint(const char *listen, unsigned port);
 cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 		    bool detailed);
 /* The lines `create` and `start` end with: where to reach the VM. */
+/* What a VM holds from the broker (vm.json's claim): JSON (null when
+ * none), and the lines `status` prints. */
+cJSON *view_claim_json(const struct vm_claim *c);
+void view_claim_print(const struct vm_claim *c, FILE *out);
+
 void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 		       FILE *out);
 void view_print_json(cJSON *json);

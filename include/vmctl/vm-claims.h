@@ -17,12 +17,15 @@
  * Under the state-wide lock, before anything is bound or launched: plan
  * `spec` against what running VMs hold (claims_read_running()) and record
  * the claim in st->claim and vm.json, owned by this process until QEMU is
- * up.  A refusal (a GPU another VM holds, memory past the host's) changes
- * nothing and is returned as the broker words it.
+ * up: its memory, GPUs, pinned cores (vCPU by vCPU, and the CPUs for
+ * QEMU's other threads) and hugepages.  `overcommit` adds to the spec's.
+ * A refusal (a GPU another VM holds, memory past the host's, cores
+ * another VM pinned, hugepages not free) changes nothing and is returned
+ * as the broker words it.
  */
 int vm_claims_take(const struct vmctl_env *env, const char *name,
-		   const struct vmctl_spec *spec, struct vm_state *st,
-		   struct vmctl_error **err);
+		   const struct vmctl_spec *spec, bool overcommit,
+		   struct vm_state *st, struct vmctl_error **err);
 
 /*
  * Check every gpu: entry against the host: the card must be "ready", or

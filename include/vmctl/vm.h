@@ -30,17 +30,25 @@ struct vm_info {
 void vm_info_clear(struct vm_info *info);
 const char *vm_run_state_name(enum vm_run_state s);
 
+/* How to start: what the command line adds to the spec. */
+struct vm_start_opts {
+	bool overcommit;      /* --overcommit: as the spec's `overcommit` */
+};
+
 struct vm_create_opts {
 	const char *name;     /* overrides spec->name, or NULL */
 	bool no_start;
 	bool progress;        /* draw download progress on stderr */
+	struct vm_start_opts start;
 };
 
 int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	      const struct vm_create_opts *opts, struct vm_info *out,
 	      struct vmctl_error **err);
+/* 0 started, 1 already running, -1 error. */
 int vm_start(const struct vmctl_env *env, const char *name,
-	     struct vm_info *out, struct vmctl_error **err);
+	     const struct vm_start_opts *opts, struct vm_info *out,
+	     struct vmctl_error **err);
 
 enum vm_stop_step {
 	VM_STOP_NOT_RUNNING,

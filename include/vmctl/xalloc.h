@@ -14,6 +14,8 @@ void *xrealloc(void *p, size_t size);
 /* Grow an array of n elements of size `size` to at least `want` elements. */
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+/* A copy of `size` bytes at `p`; NULL when size is 0. */
+void *xmemdup(const void *p, size_t size);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap)

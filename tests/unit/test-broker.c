@@ -441,15 +441,27 @@ static void test_memory(void)
 	hostinv_clear(&inv);
 }
 
+static char *huge_str_held(const struct hostinv *inv,
+			   const struct broker_claims *held,
+			   const struct broker_request *req);
+
 static char *huge_str(const struct hostinv *inv,
 		      const struct broker_request *req)
 {
-	struct broker_claims held = { 0 };
+	struct broker_claims none = { 0 };
+
+	return huge_str_held(inv, &none, req);
+}
+
+static char *huge_str_held(const struct hostinv *inv,
+			   const struct broker_claims *held,
+			   const struct broker_request *req)
+{
 	struct broker_plan p = { .node = -1 };
 	struct vmctl_error *e = NULL;
 	char *s;
 
-	if (broker_plan(inv, &held, req, &p, &e) < 0) {
+	if (broker_plan(inv, held, req, &p, &e) < 0) {
 		s = xstrdup(e->message);
 		vmctl_error_free(e);
 	} else {
@@ -503,6 +515,35 @@ static void test_hugepages(void)
 	     "its 10000 are free; reserve them with: echo 11240 > /sys/devices/"
 	     "system/node/node1/hugepages/hugepages-2048kB/nr_hugepages", &inv,
 	     &r, "2M pages short: the count to echo covers what is missing");
+
+	/* A start on its way has pages the kernel still counts as free:
+	 * they are not free for this one. */
+	{
+		struct broker_claims held = { 0 };
+		struct broker_claim *c = broker_claims_add(&held, "b");
+		char *got;
+
+		r.memory = 16 * GiB;
+		r.hugepages = SPEC_HUGE_1G;
+		inv.nodes[1].huge[1].total = 16;
+		c->hugepage_size = HOSTINV_HUGE_1G;
+		c->hugepages = 8;
+		c->hugepage_node = 1;
+		c->pending = true;
+		got = huge_str_held(&inv, &held, &r);
+		is_str(got, "VM \"a\" needs 16 hugepages of 1G on NUMA node 1, "
+		       "but 8 of its 16 are free; reserve them with: echo 24 > "
+		       "/sys/devices/system/node/node1/hugepages/hugepages-"
+		       "1048576kB/nr_hugepages", "pages a pending start "
+		       "claimed are not free");
+		free(got);
+		c->pending = false;
+		got = huge_str_held(&inv, &held, &r);
+		is_str(got, "16 x 1048576k on node 1", "a running VM's pages "
+		       "are already out of the free count");
+		free(got);
+		broker_claims_clear(&held);
+	}
 	hostinv_clear(&inv);
 }
 

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Creating a VM: check everything that can be checked before a file is
+ * written, make its directory (appearing whole, already locked), its
+ * files (spec, overlay, keys, cloud-init seed, UEFI variables, VNC
+ * password), then start it (vm-start.c).  A failure removes the lot.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmctl/cloudinit.h"
+#include "vmctl/firmware.h"
+#include "vmctl/fsutil.h"
+#include "vmctl/image.h"
+#include "vmctl/imagecache.h"
+#include "vmctl/interrupt.h"
+#include "vmctl/qemu-argv.h"
+#include "vmctl/ssh.h"
+#include "vmctl/vm-runtime.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+static char *random_password(void)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
+				       "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[8];
+	char *pw = xmalloc(sizeof(raw) + 1);
+
+	/* VNC authentication uses at most 8 characters. */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		abort();
+	for (size_t i = 0; i < sizeof(raw); i++)
+		pw[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	pw[sizeof(raw)] = '\0';
+	return pw;
+}
+
+
+static int check_file(const char *what, const char *path,
+		      struct vmctl_error **err)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	return vmctl_error_errno(err, vmctl_error_status_from_errno(
+			errno, VMCTL_EXIT_NOINPUT), errno, "%s %s", what, path);
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	cleanup_free char *copy = NULL;
+	char *save = NULL;
+
+	if (strchr(prog, '/') != NULL)
+		return access(prog, X_OK) == 0;
+	copy = xstrdup(path ? path : "/usr/bin:/bin");
+	for (char *dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *full = xasprintf("%s/%s", dir, prog);
+
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Everything that can be checked before a single file is written.
+ * `base_path` is the local (downloaded, verified) disk image. */
+static int preflight(const struct vmctl_spec *spec, const char *base_path,
+		     struct image_info *base, struct vmctl_error **err)
+{
+	if (!on_path(spec->qemu.binary))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "%s not found (Debian: apt-get install "
+				       "qemu-system-x86)", spec->qemu.binary);
+	if (!on_path("tmux"))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "tmux not found (Debian: apt-get "
+				       "install tmux)");
+	if (spec->cloud_init.enabled && !on_path("ssh-keygen"))
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
+				       "ssh-keygen not found (Debian: apt-get "
+				       "install openssh-client)");
+	if (base_path != NULL) {
+		if (base_path[0] != '/')
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "disk.image: %s is not an "
+					       "absolute path", base_path);
+		if (check_file("disk image", base_path, err) < 0 ||
+		    image_info(base_path, base, err) < 0)
+			return -1;
+		if (spec->disk.size != 0 &&
+		    spec->disk.size < base->virtual_size)
+			return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
+					       "disk.size is smaller than the "
+					       "image %s (%llu bytes)",
+					       base_path,
+					       (unsigned long long)
+						       base->virtual_size);
+	}
+	if (spec->cdrom != NULL && check_file("cdrom", spec->cdrom, err) < 0)
+		return -1;
+	if (spec->kernel.image != NULL &&
+	    check_file("kernel", spec->kernel.image, err) < 0)
+		return -1;
+	if (spec->kernel.initrd != NULL &&
+	    check_file("initrd", spec->kernel.initrd, err) < 0)
+		return -1;
+	return 0;
+}
+
+
+/*
+ * Make the VM's directory appear already holding its `creating` marker
+ * and already locked by this create: filled under a hidden name, then
+ * renamed into place, so no other command ever sees it unmarked or takes
+ * its lock first.  Needs the state-wide lock.
+ */
+static int make_vm_dir(const struct vmctl_env *env, const char *name,
+		       int *lock, struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cleanup_free char *stage = xasprintf("%s/vms/.%s.new-XXXXXX",
+					     env->state_dir, name);
+	cleanup_free char *lock_path = NULL;
+	struct vmctl_error *ignored = NULL;
+
+	if (mkdtemp(stage) == NULL)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", stage);
+	lock_path = xasprintf("%s/%s", stage, VMDIR_LOCK);
+	if (fs_write_atomic(stage, VMDIR_CREATING, "", 0, 0600, err) < 0)
+		goto fail;
+	*lock = state_lock_path(lock_path, LOCK_EX, err);
+	if (*lock < 0)
+		goto fail;
+	if (rename(stage, dir) == 0)
+		return 0;
+	vmctl_error_errno(err, vmctl_error_status_from_errno(errno,
+			  VMCTL_EXIT_FAILURE), errno, "%s", dir);
+	close(*lock);
+	*lock = -1;
+fail:
+	fs_remove_tree(stage, &ignored);
+	vmctl_error_free(ignored);
+	return -1;
+}
+
+/* A `creating` VM whose creator is gone (killed, crashed): undo it. */
+static int reclaim_stale(const struct vmctl_env *env, const char *name,
+			 struct vmctl_error **err)
+{
+	struct vm_state st = { 0 };
+	struct vmctl_error *ignored = NULL;
+	int lock;
+
+	if (!vm_create_unfinished(env, name))
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
+				       "a VM named \"%s\" already exists",
+				       name);
+	/* A creator that was just killed may take a moment to let go of
+	 * the lock; a live one keeps it, and is left alone. */
+	for (int tries = 0;; tries++) {
+		lock = state_lock_vm(env, name, false, err);
+		if (lock >= 0 || tries == 40)
+			break;
+		vmctl_error_free(*err);
+		*err = NULL;
+		vm_sleep_ms(50);
+	}
+	if (lock < 0)
+		return vmctl_error_wrap(err, "VM %s is being created", name);
+	if (state_read(env, name, &st, &ignored) < 0) {
+		vmctl_error_free(ignored);
+		ignored = NULL;
+	}
+	if (st.qemu.pid > 0 && proc_alive(env, &st.qemu)) {
+		proc_signal(env, &st.qemu, SIGKILL);
+		vm_wait_gone(env, &st.qemu, VM_KILL_TIMEOUT_MS);
+	}
+	vm_refresh(env, name, &st, &ignored);
+	vmctl_error_free(ignored);
+	vm_clear_runtime(env, name, &st);
+	state_clear(&st);
+	if (vm_remove_dir(env, name, err) < 0) {
+		close(lock);
+		return -1;
+	}
+	close(lock);
+	return 0;
+}
+
+static char *read_small(const char *path, struct vmctl_error **err)
+{
+	char *text = NULL;
+	size_t len;
+
+	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_NOINPUT,
+			 err) < 0)
+		return NULL;
+	return text;
+}
+
+/* The VM's keys, its pinned known_hosts and the cloud-init seed. */
+static int prepare_cloud_init(const struct vmctl_env *env, const char *name,
+			      const struct vmctl_spec *spec,
+			      struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cleanup_free char *key = state_vm_file(env, name, VMDIR_SSH_KEY);
+	cleanup_free char *hkey = state_vm_file(env, name, VMDIR_HOST_KEY);
+	cleanup_free char *key_pub = NULL, *hkey_pub = NULL, *hkey_priv = NULL;
+	cleanup_free char *comment = xasprintf("vmctl-%s", name);
+	cleanup_free char *host_comment = xasprintf("root@%s", name);
+	cleanup_free char *extra = NULL, *known = NULL, *user_data = NULL;
+	cleanup_free char *meta = NULL, *net = NULL, *instance = NULL;
+	cleanup_free char *pub_path = NULL, *hpub_path = NULL;
+	unsigned char rnd[4];
+	char mac[18];
+
+	if (ssh_keygen(key, comment, err) < 0 ||
+	    ssh_keygen(hkey, host_comment, err) < 0)
+		return -1;
+	pub_path = xasprintf("%s.pub", key);
+	hpub_path = xasprintf("%s.pub", hkey);
+	key_pub = read_small(pub_path, err);
+	hkey_pub = key_pub ? read_small(hpub_path, err) : NULL;
+	hkey_priv = hkey_pub ? read_small(hkey, err) : NULL;
+	if (hkey_priv == NULL)
+		return -1;
+	if (spec->cloud_init.user_data != NULL) {
+		extra = read_small(spec->cloud_init.user_data, err);
+		if (extra == NULL)
+			return vmctl_error_wrap(err, "cloud_init.user_data");
+	}
+	known = ssh_known_hosts_line(name, hkey_pub);
+	if (fs_write_atomic(dir, VMDIR_KNOWN_HOSTS, known, strlen(known),
+			    0600, err) < 0)
+		return -1;
+	key_pub[strcspn(key_pub, "\n")] = '\0';
+	user_data = cloudinit_user_data(spec, &(struct cloudinit_keys){
+		.client_pub = key_pub, .host_private = hkey_priv,
+		.host_public = hkey_pub }, extra);
+	/* A fresh instance id per create: cloud-init runs its first-boot
+	 * modules once per instance, and a re-created VM is a new one. */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	instance = xasprintf("vmctl-%s-%02x%02x%02x%02x", name, rnd[0], rnd[1],
+			     rnd[2], rnd[3]);
+	meta = cloudinit_meta_data(spec, instance);
+	qemu_mac_for_name(name, mac);
+	net = cloudinit_network_config(mac);
+	return cloudinit_write_seed(dir, VMDIR_SEED, user_data, meta, net,
+				    err);
+}
+
+static int prepare_files(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec, const char *base_path,
+			 const struct image_info *base, struct vm_state *st,
+			 struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cJSON *json = spec_to_json(spec);
+	char *text = cJSON_Print(json);
+	int ret;
+
+	cJSON_Delete(json);
+	ret = fs_write_atomic(dir, VMDIR_SPEC, text, strlen(text), 0600, err);
+	free(text);
+	if (ret < 0)
+		return -1;
+	if (base_path != NULL) {
+		cleanup_free char *overlay = state_vm_file(env, name,
+							   VMDIR_DISK);
+
+		st->base_image = xstrdup(base_path);
+		st->base_format = xstrdup(base->format);
+		if (image_create_overlay(base_path, base->format, overlay,
+					 spec->disk.size, err) < 0)
+			return -1;
+	}
+	if (spec->cloud_init.enabled &&
+	    prepare_cloud_init(env, name, spec, err) < 0)
+		return -1;
+	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+		struct firmware_ovmf fw;
+
+		if (firmware_find_ovmf(env, &fw) < 0)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "UEFI firmware (OVMF) is not "
+					       "installed (Debian: apt-get "
+					       "install ovmf)");
+		ret = fs_copy_file(fw.vars, dir, VMDIR_OVMF_VARS, 0600, err);
+		firmware_ovmf_clear(&fw);
+		if (ret < 0)
+			return -1;
+	}
+	if (spec->vnc.enabled && spec->vnc.password) {
+		cleanup_free char *pw = random_password();
+		cleanup_free char *line = xasprintf("%s\n", pw);
+
+		if (fs_write_atomic(dir, VMDIR_VNC_PASSWORD, line, strlen(line),
+				    0600, err) < 0)
+			return -1;
+	}
+	return state_write(env, name, st, err);
+}
+
+
+int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
+	      const struct vm_create_opts *opts, struct vm_info *out,
+	      struct vmctl_error **err)
+{
+	struct image_info base = { 0 };
+	struct imagecache_result image = { 0 };
+	struct vm_state st = { .vnc_display = -1 };
+	cleanup_free char *vms = xasprintf("%s/vms", env->state_dir);
+	cleanup_free char *dir = NULL, *marker = NULL;
+	const char *name;
+	int glock = -1, lock = -1, ret = -1;
+	bool made = false;
+
+	if (opts->name != NULL) {
+		if (!spec_name_valid(opts->name))
+			return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+					       "invalid VM name \"%s\"",
+					       opts->name);
+		free(spec->name);
+		spec->name = xstrdup(opts->name);
+	}
+	name = spec->name;
+	dir = state_vm_dir(env, name);
+	marker = state_vm_file(env, name, VMDIR_CREATING);
+	/* Before a download that could take minutes: is the name free,
+	 * and can its sockets be made at all? */
+	if (state_vm_exists(env, name) && !vm_create_unfinished(env, name)) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST,
+				"a VM named \"%s\" already exists", name);
+		goto out;
+	}
+	if (vm_check_socket_paths(env, name, err) < 0)
+		goto out;
+	if (spec->disk.image != NULL &&
+	    imagecache_get(env, &spec->disk, opts->progress, &image, err) < 0)
+		goto out;
+	if (preflight(spec, image.path, &base, err) < 0)
+		goto out;
+
+	/* Claim the name. */
+	if (fs_mkdir_p(vms, 0755, err) < 0)
+		goto out;
+	glock = state_lock_global(env, err);
+	if (glock < 0)
+		goto out;
+	state_sweep(env);
+	if (state_vm_exists(env, name) && reclaim_stale(env, name, err) < 0)
+		goto out;
+	if (make_vm_dir(env, name, &lock, err) < 0)
+		goto out;
+	made = true;
+	close(glock);
+	glock = -1;
+
+	st.created = time(NULL);
+	imagecache_record_base(&image, &st);
+	if (prepare_files(env, name, spec, image.path, &base, &st, err) < 0)
+		goto out;
+	if (!opts->no_start && vm_launch(env, name, spec, &st, &opts->start,
+					 err) < 0)
+		goto out;
+	if (interrupt_pending()) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR, "interrupted");
+		if (st.qemu.pid > 0) {
+			proc_signal(env, &st.qemu, SIGKILL);
+			vm_wait_gone(env, &st.qemu, VM_KILL_TIMEOUT_MS);
+		}
+		goto out;
+	}
+	if (unlink(marker) < 0) {
+		vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s", marker);
+		goto out;
+	}
+	ret = vm_fill_info(env, name, out, err);
+out:
+	if (ret < 0 && made) {
+		struct vmctl_error *ignored = NULL;
+
+		vm_clear_runtime(env, name, &st);
+		vm_remove_dir(env, name, &ignored);
+		vmctl_error_free(ignored);
+	}
+	if (lock >= 0)
+		close(lock);
+	if (glock >= 0)
+		close(glock);
+	state_clear(&st);
+	image_info_clear(&base);
+	imagecache_result_clear(&image);
+	return ret;
+}
+
+/* ---- inspect ------------------------------------------------------------ */
+
+

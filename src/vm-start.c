@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Starting a VM whose files are in place: the start sequence.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmctl/hostfacts.h"
+#include "vmctl/imagecache.h"
+#include "vmctl/interrupt.h"
+#include "vmctl/qemu-argv.h"
+#include "vmctl/qemu-run.h"
+#include "vmctl/qmp.h"
+#include "vmctl/termsafe.h"
+#include "vmctl/tmux.h"
+#include "vmctl/vm-claims.h"
+#include "vmctl/vm-pin.h"
+#include "vmctl/vm-runtime.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+/* Ports every other VM holds (running or not, so a stopped VM gets its
+ * ports back when it starts). */
+static void collect_taken(const struct vmctl_env *env, const char *self,
+			  struct port_set *taken)
+{
+	struct strv names = { 0 };
+	struct vmctl_error *ignored = NULL;
+
+	state_list(env, &names, &ignored);
+	vmctl_error_free(ignored);
+	for (size_t i = 0; i < names.n; i++) {
+		struct vm_state st;
+
+		ignored = NULL;
+		if (strcmp(names.v[i], self) == 0 ||
+		    state_read(env, names.v[i], &st, &ignored) < 0) {
+			vmctl_error_free(ignored);
+			continue;
+		}
+		if (st.ssh_port)
+			port_set_add(taken, st.ssh_port);
+		if (st.vnc_display >= 0)
+			port_set_add(taken, 5900 + (unsigned)st.vnc_display);
+		state_clear(&st);
+	}
+	strv_clear(&names);
+}
+
+/* ---- launch ------------------------------------------------------------ */
+
+
+/*
+ * QEMU's own words, from its pane, for a QEMU that died before it answered
+ * on QMP: its last line, whatever its prefix ("qemu-system-x86_64: ...",
+ * "qemu: could not load PC BIOS ...", or vmctl's launcher's "vmctl: ...").
+ * The guest has not run yet, so nothing else writes there (but tmux's
+ * "Pane is dead" notice, which is skipped).  Control
+ * characters are dropped: the text goes to the user's terminal.
+ */
+static char *qemu_error(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *raw = NULL, *text = NULL;
+	char *best = NULL, *save = NULL;
+	struct vmctl_error *ignored = NULL;
+
+	if (tmux_capture(env, name, 200, &raw, &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return NULL;
+	}
+	text = termsafe_string(raw, strlen(raw));
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+
+		while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
+		/* tmux's own remain-on-exit notice is not QEMU's word. */
+		if (len > 0 && strncmp(line, "Pane is dead", 12) != 0) {
+			free(best);
+			best = xstrdup(line);
+		}
+	}
+	return best;
+}
+
+static int resolve_ports(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec, struct vm_state *st,
+			 const struct port_set *avoid, struct hostfacts *facts,
+			 struct vmctl_error **err)
+{
+	struct port_set *taken = xcalloc(1, sizeof(*taken));
+	struct hostfacts_want want = {
+		.taken = taken,
+		.ssh_port = st->ssh_port,
+		.vnc_display = st->vnc_display,
+	};
+	int lock, ret;
+
+	lock = state_lock_global(env, err);
+	if (lock < 0) {
+		free(taken);
+		return -1;
+	}
+	if (avoid != NULL)
+		*taken = *avoid;
+	collect_taken(env, name, taken);
+	ret = hostfacts_gather(env, spec, &want, facts, err);
+	if (ret == 0) {
+		st->ssh_port = facts->qemu.ssh_port;
+		st->vnc_display = facts->qemu.vnc_display;
+		free(st->accel);
+		st->accel = xstrdup(spec_accel_name(facts->qemu.accel));
+		ret = state_write(env, name, st, err);
+	}
+	close(lock);
+	free(taken);
+	return ret;
+}
+
+static int wait_for_qmp(const struct vmctl_env *env, const char *name,
+			struct qmp **out, struct vmctl_error **err)
+{
+	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
+	long long deadline = vm_now_ms() + VM_LAUNCH_TIMEOUT_MS;
+
+	for (;;) {
+		struct tmux_pane pane;
+		struct vmctl_error *ignored = NULL;
+
+		if (tmux_query(env, name, &pane, err) < 0)
+			return -1;
+		if (!pane.exists) {
+			cleanup_free char *session = tmux_session_name(name);
+
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU's tmux session %s is gone",
+					       session);
+		}
+		if (pane.dead) {
+			cleanup_free char *why = qemu_error(env, name);
+
+			if (why != NULL)
+				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+						       0, "QEMU failed to "
+						       "start: %s", why);
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU exited at once (status "
+					       "%d)", pane.status);
+		}
+		if (vm_file_exists(sock) &&
+		    qmp_open(sock, 2000, out, &ignored) == 0)
+			return 0;
+		vmctl_error_free(ignored);
+		if (interrupt_pending())
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					       "interrupted");
+		if (vm_now_ms() >= deadline)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+					       ETIMEDOUT, "QEMU did not answer "
+					       "on %s within %d s", sock,
+					       VM_LAUNCH_TIMEOUT_MS / 1000);
+		vm_sleep_ms(50);
+	}
+}
+
+static int wait_running(struct qmp *q, struct vmctl_error **err)
+{
+	long long deadline = vm_now_ms() + VM_LAUNCH_TIMEOUT_MS;
+
+	for (;;) {
+		cleanup_free char *status = NULL;
+
+		if (qmp_query_status(q, &status, err) < 0)
+			return -1;
+		if (strcmp(status, "running") == 0)
+			return 0;
+		if (interrupt_pending())
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					       "interrupted");
+		if (vm_now_ms() >= deadline)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU is %s, not running",
+					       status);
+		vm_sleep_ms(50);
+	}
+}
+
+static int set_vnc_password(const struct vmctl_env *env, const char *name,
+			    struct qmp *q, struct vmctl_error **err)
+{
+	cleanup_free char *pw = vm_read_vnc_password(env, name);
+	cJSON *args;
+
+	if (pw == NULL)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "VM %s has no VNC password file", name);
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "protocol", "vnc");
+	cJSON_AddStringToObject(args, "password", pw);
+	return qmp_execute(q, "set_password", args, NULL, err);
+}
+
+/* Socket paths must fit a sockaddr_un (108 bytes with its NUL). */
+int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
+			  struct vmctl_error **err)
+{
+	static const char *const socks[] = { VMDIR_QMP, VMDIR_VNC_SOCKET };
+
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+		cleanup_free char *path = state_vm_file(env, name, socks[i]);
+
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return vmctl_error_set(err, VMCTL_EXIT_USAGE,
+					       ENAMETOOLONG,
+					       "%s is %zu bytes long, more than "
+					       "a UNIX socket path may be (%zu): "
+					       "use a shorter --state-dir or VM "
+					       "name", path, strlen(path),
+					       sizeof(((struct sockaddr_un *)0)
+							      ->sun_path) - 1);
+	}
+	return 0;
+}
+
+/*
+ * The start sequence.  Each step is a function; each step's undo runs,
+ * in reverse, when a later one fails:
+ *
+ *   claim    the broker's plan, under the state-wide lock, recorded in
+ *            vm.json: memory, GPUs, pinned cores, hugepages  (undo: give
+ *            the claim back, which also gives back what bind bound)
+ *   bind     managed GPUs to vfio-pci, recorded as bound
+ *   prepare  ports (state-wide lock), QEMU's argv and the pane's command
+ *   launch   QEMU in its tmux session: on the claim's emulator CPUs, and
+ *            paused (-S) when its vCPUs are to be pinned  (undo: kill
+ *            that QEMU, drop its session and sockets)
+ *   confirm  QEMU answers on QMP and its pidfile names it
+ *   pin      each vCPU thread to its host CPU (vm-pin.c)
+ *   run      the VNC password, `cont`, running; recorded
+ *
+ * A port taken between prepare and QEMU's bind sends the sequence back to
+ * prepare, with ports the spec left open picked again; claim and binding
+ * stay.
+ */
+struct start {
+	const struct vmctl_env *env;
+	const char *name;
+	const struct vmctl_spec *spec;
+	struct vm_state *st;
+	struct hostfacts facts;
+	struct strv argv;               /* the pane's command */
+	struct tmux_started started;
+	bool launched;
+	struct qmp *q;
+};
+
+static int step_claim(struct start *s, const struct vm_start_opts *opts,
+		      struct vmctl_error **err)
+{
+	/* Leftovers of an earlier QEMU (a dead session, stale sockets). */
+	vm_clear_runtime(s->env, s->name, s->st);
+	return vm_claims_take(s->env, s->name, s->spec, opts->overcommit,
+			      s->st, err);
+}
+
+static int step_bind(struct start *s, struct vmctl_error **err)
+{
+	return vm_claims_bind(s->env, s->name, s->spec, s->st, err);
+}
+
+static void undo_claim(struct start *s)
+{
+	struct vmctl_error *ignored = NULL;
+
+	vm_claims_release(s->env, s->name, s->st);
+	state_write(s->env, s->name, s->st, &ignored);
+	vmctl_error_free(ignored);
+}
+
+/* The pane's command: vmctl's launcher, then QEMU (qemu-run.h). */
+static void pane_command(struct start *s, const struct strv *qemu)
+{
+	cleanup_free char *self = qemu_run_self();
+	cleanup_free char *log = state_vm_file(s->env, s->name,
+					       VMDIR_SERIAL_LOG);
+	struct qemu_run_opts o = {
+		.self = self,
+		.log = log,
+		.log_max = s->env->serial_log_max ? s->env->serial_log_max
+						  : QEMU_RUN_LOG_MAX_DEFAULT,
+		.cpus = &s->st->claim.emulator_cpus,
+	};
+
+	/* VFIO pins all guest RAM (and QEMU's own mappings of the cards):
+	 * what libvirt allows, guest RAM plus 1 GiB. */
+	if (s->spec->n_gpus > 0)
+		o.memlock = s->spec->memory + (1ull << 30);
+	strv_clear(&s->argv);
+	qemu_run_argv(&o, qemu, &s->argv);
+}
+
+static int step_prepare(struct start *s, const struct port_set *avoid,
+			struct vmctl_error **err)
+{
+	struct strv qemu = { 0 };
+	int ret;
+
+	hostfacts_clear(&s->facts);
+	s->facts = (struct hostfacts){ 0 };
+	if (resolve_ports(s->env, s->name, s->spec, s->st, avoid, &s->facts,
+			  err) < 0)
+		return -1;
+	s->facts.qemu.paused = s->st->claim.n_vcpus > 0;
+	ret = qemu_argv_build(s->spec, &s->facts.qemu, &qemu, err);
+	if (ret == 0)
+		pane_command(s, &qemu);
+	strv_clear(&qemu);
+	return ret;
+}
+
+static int step_launch(struct start *s, struct vmctl_error **err)
+{
+	if (tmux_start(s->env, s->name, &s->argv, &s->started, err) < 0)
+		return -1;
+	s->launched = true;
+	return 0;
+}
+
+static int step_confirm(struct start *s, struct vmctl_error **err)
+{
+	if (wait_for_qmp(s->env, s->name, &s->q, err) < 0)
+		return -1;
+	if (vm_pidfile_qemu(s->env, s->name, &s->st->qemu) < 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "QEMU answered but its pidfile is "
+				       "unusable");
+	return 0;
+}
+
+static int step_pin(struct start *s, struct vmctl_error **err)
+{
+	return vm_pin_apply(s->env, s->q, s->st->qemu.pid, &s->st->claim,
+			    err);
+}
+
+static int step_run(struct start *s, struct vmctl_error **err)
+{
+	if (s->spec->vnc.enabled && s->spec->vnc.password &&
+	    set_vnc_password(s->env, s->name, s->q, err) < 0)
+		return -1;
+	if (s->facts.qemu.paused &&
+	    qmp_execute(s->q, "cont", NULL, NULL, err) < 0)
+		return -1;
+	if (wait_running(s->q, err) < 0)
+		return -1;
+	s->st->started = time(NULL);
+	return state_write(s->env, s->name, s->st, err);
+}
+
+/*
+ * Undo launch (and what confirm, pin and run did): kill whatever QEMU is
+ * there (the identified one, the one its pidfile names, the pane's
+ * process as tmux reported it at start), then drop the session, by name
+ * and by the id tmux gave it, so no QEMU and no session outlive the
+ * start.  The claim stays: undo_claim gives it back.
+ */
+static void undo_launch(struct start *s)
+{
+	const struct vmctl_env *env = s->env;
+	struct tmux_pane pane = { 0 };
+	struct vmctl_error *ignored = NULL;
+
+	qmp_close(s->q);
+	s->q = NULL;
+	if (!s->launched)
+		return;
+	if (s->st->qemu.pid > 0)
+		proc_signal(env, &s->st->qemu, SIGKILL);
+	vm_kill_by_pidfile(env, s->name);
+	if (tmux_query(env, s->name, &pane, &ignored) == 0 && pane.exists &&
+	    !pane.dead)
+		vm_kill_pane(env, pane.pid, pane.server);
+	vmctl_error_free(ignored);
+	ignored = NULL;
+	vm_kill_pane(env, s->started.pane_pid, s->started.server);
+	vm_wait_gone(env, &s->st->qemu, VM_KILL_TIMEOUT_MS);
+	if (s->started.session_id != NULL)
+		tmux_kill_id(env, s->started.session_id, &ignored);
+	vmctl_error_free(ignored);
+	ignored = NULL;
+	vm_forget_qemu(env, s->name, s->st);
+	state_write(env, s->name, s->st, &ignored);
+	vmctl_error_free(ignored);
+	tmux_started_clear(&s->started);
+	s->launched = false;
+}
+
+/* Launch to run, once. */
+static int run_once(struct start *s, const struct port_set *avoid,
+		    struct vmctl_error **err)
+{
+	if (step_prepare(s, avoid, err) < 0 || step_launch(s, err) < 0 ||
+	    step_confirm(s, err) < 0 || step_pin(s, err) < 0 ||
+	    step_run(s, err) < 0) {
+		undo_launch(s);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A failed run_once worth another try: a port vmctl picked was taken
+ * before QEMU bound it (by anything outside this state dir).  Ports the
+ * spec left to vmctl are then picked again; fixed ports fail with QEMU's
+ * words.
+ */
+static bool port_retry(struct start *s, const struct vmctl_error *e,
+		       struct port_set *avoid)
+{
+	bool ssh_busy = strstr(e->message, "host forwarding rule") != NULL &&
+			s->spec->network.ssh_port == 0;
+	bool vnc_busy = strstr(e->message, "Failed to find an available "
+			       "port") != NULL && s->spec->vnc.display < 0;
+
+	if (interrupt_pending() || !(ssh_busy || vnc_busy))
+		return false;
+	if (ssh_busy) {
+		port_set_add(avoid, s->st->ssh_port);
+		s->st->ssh_port = 0;
+	}
+	if (vnc_busy && s->st->vnc_display >= 0) {
+		port_set_add(avoid, 5900 + (unsigned)s->st->vnc_display);
+		s->st->vnc_display = -1;
+	}
+	return true;
+}
+
+int vm_launch(const struct vmctl_env *env, const char *name,
+	      const struct vmctl_spec *spec, struct vm_state *st,
+	      const struct vm_start_opts *opts, struct vmctl_error **err)
+{
+	struct start s = { .env = env, .name = name, .spec = spec, .st = st };
+	struct port_set *avoid = NULL;
+	int ret = -1;
+
+	if (vm_check_socket_paths(env, name, err) < 0)
+		return -1;
+	if (env->qemu_user != NULL &&
+	    qemu_run_ensure_user(env->qemu_user, err) < 0)
+		return -1;
+	if (step_claim(&s, opts, err) < 0)
+		return -1;
+	if (step_bind(&s, err) < 0)
+		goto out;
+	avoid = xcalloc(1, sizeof(*avoid));
+	for (int attempt = 0;; attempt++) {
+		struct vmctl_error *e = NULL;
+
+		ret = run_once(&s, avoid, &e);
+		if (ret == 0 || attempt == 3 || !port_retry(&s, e, avoid)) {
+			*err = e;
+			break;
+		}
+		vmctl_error_free(e);
+	}
+out:
+	if (ret < 0)
+		undo_claim(&s);
+	free(avoid);
+	strv_clear(&s.argv);
+	hostfacts_clear(&s.facts);
+	return ret;
+}
+
+int vm_start(const struct vmctl_env *env, const char *name,
+	     const struct vm_start_opts *opts, struct vm_info *out,
+	     struct vmctl_error **err)
+{
+	struct vmctl_spec *spec = NULL;
+	struct vm_state st;
+	int lock, ret = -1;
+
+	if (vm_open(env, name, &lock, &st, err) < 0)
+		return -1;
+	if (st.qemu.pid > 0) {
+		ret = 1;   /* already running */
+	} else if (imagecache_check_base(env, name, &st, err) == 0 &&
+		   vm_load_spec(env, name, &spec, err) == 0) {
+		cleanup_free char *overlay = state_vm_file(env, name,
+							   VMDIR_DISK);
+
+		if (spec->disk.image != NULL && !vm_file_exists(overlay))
+			vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
+					"VM %s: its disk %s is missing", name,
+					overlay);
+		else
+			ret = vm_launch(env, name, spec, &st, opts, err);
+	}
+	if (ret >= 0 && vm_fill_info(env, name, out, err) < 0)
+		ret = -1;
+	spec_free(spec);
+	state_clear(&st);
+	close(lock);
+	return ret;
+}
