@@ -11,6 +11,7 @@
 #include "vmctl/pci.h"
 #include "vmctl/state.h"
 #include "vmctl/vfio.h"
+#include "vmctl/vm-runtime.h"
 #include "vmctl/xalloc.h"
 
 /*
@@ -80,6 +81,8 @@ static int run(const struct cmd_entry *cmd, bool bind, struct vmctl_env *env,
 	if (optind >= argc)
 		return cmd_usage_error(cmd, err, "which GPUs? (see vmctl gpu "
 				       "list)");
+	/* A crashed VM's card goes back before the host is read. */
+	vm_reconcile_all(env);
 	if (pci_host_read(env, PCI_HOST_NEEDS, &host, err) < 0)
 		return -1;
 	gpu_list_build(&host, &gpus);

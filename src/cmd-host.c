@@ -12,6 +12,7 @@
 #include "vmctl/hostinv.h"
 #include "vmctl/pci.h"
 #include "vmctl/view.h"
+#include "vmctl/vm-runtime.h"
 #include "vmctl/xalloc.h"
 
 static const char *const huge_names[HOSTINV_N_HUGE] = { "2M", "1G" };
@@ -312,6 +313,8 @@ static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 	if (optind < argc)
 		return cmd_usage_error(&cmd_host_entry, err, "unexpected "
 				       "argument %s", argv[optind]);
+	/* Holders are who holds now: crashed VMs give back first. */
+	vm_reconcile_all(env);
 	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
 			  PCI_HOST_GPU_SCOPE, &v.pci, err) < 0 ||
 	    hostinv_read(env, &v.pci, &v.inv, err) < 0 ||

@@ -11,6 +11,7 @@
 #include "vmctl/proc.h"
 #include "vmctl/vfio.h"
 #include "vmctl/vm-claims.h"
+#include "vmctl/vm-runtime.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -120,9 +121,12 @@ int vm_claims_take(const struct vmctl_env *env, const char *name,
 		   const struct vmctl_spec *spec, bool overcommit,
 		   struct vm_state *st, struct vmctl_error **err)
 {
-	int lock = state_lock_global(env, err);
-	int ret;
+	int lock, ret;
 
+	/* What crashed VMs bound goes back first (their claims no longer
+	 * count, but their cards are still on vfio-pci). */
+	vm_reconcile_all(env);
+	lock = state_lock_global(env, err);
 	if (lock < 0)
 		return -1;
 	ret = plan_locked(env, name, spec, overcommit, st, err);

@@ -368,3 +368,49 @@ int vm_open(const struct vmctl_env *env, const char *name, int *lock,
 }
 
 
+
+/* A VM whose runtime state needs catching up with: its QEMU is dead, or
+ * its claim has no QEMU and no live owner. */
+static bool needs_refresh(const struct vmctl_env *env,
+			  const struct vm_state *st)
+{
+	if (st->qemu.pid > 0)
+		return !proc_alive(env, &st->qemu);
+	return st->claim.recorded && !proc_alive(env, &st->claim.owner);
+}
+
+void vm_reconcile_all(const struct vmctl_env *env)
+{
+	struct strv names = { 0 };
+	struct vmctl_error *ignored = NULL;
+
+	state_list(env, &names, &ignored);
+	vmctl_error_free(ignored);
+	for (size_t i = 0; i < names.n; i++) {
+		struct vm_state st;
+		int lock;
+
+		ignored = NULL;
+		if (state_read(env, names.v[i], &st, &ignored) < 0) {
+			vmctl_error_free(ignored);
+			continue;
+		}
+		if (!needs_refresh(env, &st)) {
+			state_clear(&st);
+			continue;
+		}
+		state_clear(&st);
+		/* Never waits: a VM some command is at work on is that
+		 * command's to catch up with. */
+		lock = state_lock_vm(env, names.v[i], false, &ignored);
+		if (lock >= 0 && !vm_create_unfinished(env, names.v[i]) &&
+		    state_read(env, names.v[i], &st, &ignored) == 0) {
+			vm_refresh(env, names.v[i], &st, &ignored);
+			state_clear(&st);
+		}
+		vmctl_error_free(ignored);
+		if (lock >= 0)
+			close(lock);
+	}
+	strv_clear(&names);
+}

@@ -63,6 +63,12 @@ int vm_record_stop(const struct vmctl_env *env, const char *name,
  * killed vmctl left behind. */
 int vm_refresh(const struct vmctl_env *env, const char *name,
 	       struct vm_state *st, struct vmctl_error **err);
+/*
+ * Catch up with every VM whose QEMU died or whose claim's owner did
+ * (vm_refresh under its lock, never waiting for one): what a crashed VM
+ * claimed and bound is given back by whichever command runs next.
+ */
+void vm_reconcile_all(const struct vmctl_env *env);
 enum vm_run_state vm_state_of(const struct vmctl_env *env, const char *name,
 			      const struct vm_state *st);
 
