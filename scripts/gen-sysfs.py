@@ -26,6 +26,7 @@ What is mirrored:
           controller, partitions, device-mapper devices with slaves/
   sys/class/net/NAME under its PCI function, or virtual with lower_* links
   sys/module/NAME for loaded modules
+  sys/kernel/mm/ksm/{run,pages_*,full_scans,...} (only with "ksm")
   sys/devices/system/cpu/{online,cpuN/topology/...} and
   sys/devices/system/node/nodeN/{cpulist,meminfo,hugepages/...},
           sys/kernel/mm/hugepages/... (only with "topology")
@@ -64,6 +65,12 @@ The description (all keys optional but "devices"):
               [total, free], "1G": [total, free]}}.  PROC/meminfo's
               MemTotal becomes the nodes' sum, cpuinfo counts the CPUs,
               and a PCI function's local_cpulist is its node's CPUs.
+  ksm        kernel samepage merging: {"run": 1, "pages_sharing": 5000,
+              ...}: any attribute of sys/kernel/mm/ksm over the defaults
+              of an idle kernel (run 0, counters 0, sleep_millisecs 20,
+              pages_to_scan 100, merge_across_nodes 1); a value null
+              leaves the file out; without "ksm" no directory (a kernel
+              without CONFIG_KSM)
   devices    the PCI tree: each entry
       {"addr": "[DDDD:]BB:DD.F", "id": "vvvv:dddd", "class": "ccsspp",
        "rev": "a1", "subsys": "vvvv:dddd", "driver": "nvidia",
@@ -510,6 +517,24 @@ class Gen:
             self.write(h + "/resv_hugepages", "0\n")
             self.write(h + "/surplus_hugepages", "0\n")
 
+    # -- KSM -----------------------------------------------------------------
+    KSM_DEFAULTS = {"run": 0, "pages_shared": 0, "pages_sharing": 0,
+                    "pages_unshared": 0, "pages_volatile": 0,
+                    "full_scans": 0, "sleep_millisecs": 20,
+                    "pages_to_scan": 100, "merge_across_nodes": 1,
+                    "max_page_sharing": 256, "stable_node_chains": 0,
+                    "stable_node_dups": 0, "use_zero_pages": 0}
+
+    def make_ksm(self):
+        ksm = self.desc.get("ksm")
+        if ksm is None:
+            return
+        d = self.sys + "/kernel/mm/ksm"
+        os.makedirs(d, exist_ok=True)
+        for k, v in {**self.KSM_DEFAULTS, **ksm}.items():
+            if v is not None:
+                self.write("%s/%s" % (d, k), "%s\n" % v)
+
     # -- proc ----------------------------------------------------------------
     def make_proc(self):
         d = self.desc
@@ -601,6 +626,7 @@ class Gen:
         self.make_blocks()
         self.make_nets()
         self.make_cpus()
+        self.make_ksm()
         self.make_proc()
         with open(os.path.join(self.out, "manifest.json"), "w") as f:
             json.dump({"functions": manifest,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmctl host [--json]: the inventory the broker plans on, and who holds
- * what of it. */
+ * what of it; `host ksm` and `host reserve` are in cmd-host-ksm.c and
+ * cmd-host-reserve.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 #include "vmctl/broker.h"
 #include "vmctl/claims.h"
 #include "vmctl/cmd.h"
+#include "vmctl/hostconf.h"
 #include "vmctl/hostinv.h"
+#include "vmctl/ksm.h"
 #include "vmctl/pci.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -21,6 +24,9 @@ struct host_view {
 	struct pci_host pci;
 	struct hostinv inv;
 	struct broker_claims held;
+	struct hostconf conf;
+	bool have_ksm;               /* false: no SYSFS/kernel/mm/ksm */
+	struct ksm_status ksm;
 	uint64_t reserve, held_memory, free_memory;
 };
 
@@ -179,14 +185,28 @@ static cJSON *host_json(const struct host_view *v)
 {
 	cJSON *o = cJSON_CreateObject(), *mem, *arr;
 	struct cpulist online = { 0 };
+	cleanup_free char *reserve = NULL;
 
 	cJSON_AddBoolToObject(o, "numa", v->inv.numa);
 	mem = cJSON_AddObjectToObject(o, "memory");
 	cJSON_AddNumberToObject(mem, "total", (double)v->inv.mem_total);
 	cJSON_AddNumberToObject(mem, "available", (double)v->inv.mem_free);
 	cJSON_AddNumberToObject(mem, "reserve", (double)v->reserve);
+	reserve = hostconf_reserve_format(&v->conf.reserve);
+	cJSON_AddStringToObject(mem, "reserve_setting", reserve);
+	cJSON_AddStringToObject(mem, "reserve_source",
+				hostconf_source_name(v->conf.reserve_from));
 	cJSON_AddNumberToObject(mem, "held", (double)v->held_memory);
 	cJSON_AddNumberToObject(mem, "free", (double)v->free_memory);
+	if (v->have_ksm) {
+		cJSON *ksm = cJSON_AddObjectToObject(o, "ksm");
+
+		cJSON_AddStringToObject(ksm, "state", ksm_run_name(v->ksm.run));
+		cJSON_AddNumberToObject(ksm, "saved",
+					(double)ksm_saved(&v->ksm));
+	} else {
+		cJSON_AddNullToObject(o, "ksm");
+	}
 	for (size_t i = 0; i < v->inv.n_cpus; i++)
 		if (v->inv.cpus[i].online)
 			cpulist_add(&online, v->inv.cpus[i].id);
@@ -246,9 +266,13 @@ static void print_memory(const struct host_view *v)
 	cleanup_free char *reserve = broker_size_format(v->reserve);
 	cleanup_free char *held = broker_size_format(v->held_memory);
 	cleanup_free char *free_mem = broker_size_format(v->free_memory);
+	cleanup_free char *setting = hostconf_reserve_format(
+		&v->conf.reserve);
 
-	printf("memory: %s, %s reserved for the host, %s held by running "
-	       "VMs, %s free\n", total, reserve,
+	printf("memory: %s, %s reserved for the host (%s%s), %s held by "
+	       "running VMs, %s free\n", total, reserve, setting,
+	       v->conf.reserve_from == HOSTCONF_FROM_ENV
+	       ? ", VMCTL_HOST_RESERVE" : "",
 	       v->held_memory ? held : "none", free_mem);
 	for (size_t i = 0; i < v->held.n; i++) {
 		const struct broker_claim *c = &v->held.v[i];
@@ -258,6 +282,19 @@ static void print_memory(const struct host_view *v)
 		printf("  %-20s %s%s%s\n", c->vm, m, *cpus ? ", CPUs " : "",
 		       cpus);
 	}
+}
+
+static void print_ksm(const struct host_view *v)
+{
+	cleanup_free char *saved = NULL;
+
+	if (!v->have_ksm) {
+		printf("KSM: not available (a kernel without CONFIG_KSM)\n");
+		return;
+	}
+	saved = broker_size_format(ksm_saved(&v->ksm));
+	printf("KSM: %s, %s saved\n", ksm_run_name(v->ksm.run),
+	       v->ksm.pages_sharing ? saved : "nothing");
 }
 
 static void print_gpus(const struct host_view *v)
@@ -301,28 +338,40 @@ static void print_offline(const struct host_view *v)
 	cpulist_clear(&off);
 }
 
-static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
-			 struct vmctl_error **err)
+/* KSM's state, or none (have_ksm false) on a kernel without it. */
+static int read_ksm(const struct vmctl_env *env, struct host_view *v,
+		    struct vmctl_error **err)
+{
+	struct vmctl_error *e = NULL;
+
+	if (ksm_read(env->sysfs, &v->ksm, &e) == 0) {
+		v->have_ksm = true;
+		return 0;
+	}
+	if (e->status != VMCTL_EXIT_UNAVAILABLE) {
+		*err = e;
+		return -1;
+	}
+	vmctl_error_free(e);
+	return 0;
+}
+
+static int host_inventory(struct vmctl_env *env, struct vmctl_error **err)
 {
 	struct host_view v = { 0 };
-	int opt;
 
-	while ((opt = cmd_getopt(&cmd_host_entry, env, argc, argv, "",
-				 NULL)) != -1)
-		return cmd_done(opt);
-	if (optind < argc)
-		return cmd_usage_error(&cmd_host_entry, err, "unexpected "
-				       "argument %s", argv[optind]);
 	/* Holders are who holds now: crashed VMs give back first. */
 	vm_reconcile_all(env);
-	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
+	if (hostconf_read(env, &v.conf, err) < 0 ||
+	    pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
 			  PCI_HOST_GPU_SCOPE, &v.pci, err) < 0 ||
 	    hostinv_read(env, &v.pci, &v.inv, err) < 0 ||
-	    claims_read_running(env, &v.pci, &v.inv, &v.held, err) < 0) {
+	    claims_read_running(env, &v.pci, &v.inv, &v.held, err) < 0 ||
+	    read_ksm(env, &v, err) < 0) {
 		host_view_clear(&v);
 		return vmctl_error_wrap(err, "host");
 	}
-	v.reserve = broker_reserve_default(v.inv.mem_total);
+	v.reserve = hostconf_reserve(&v.conf, v.inv.mem_total);
 	v.held_memory = broker_memory_held(&v.held, NULL);
 	v.free_memory = v.reserve + v.held_memory < v.inv.mem_total
 			? v.inv.mem_total - v.reserve - v.held_memory : 0;
@@ -335,23 +384,89 @@ static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 		print_nodes(&v);
 		print_offline(&v);
 		print_memory(&v);
+		print_ksm(&v);
 		print_gpus(&v);
 	}
 	host_view_clear(&v);
 	return VMCTL_EXIT_OK;
 }
 
+static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
+			 struct vmctl_error **err)
+{
+	enum { OPT_DRY_RUN = 0x300, OPT_UNMERGE };
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "unmerge", no_argument, NULL, OPT_UNMERGE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_host_opts opts = { 0 };
+	const char *sub;
+	int opt;
+
+	while ((opt = cmd_getopt(&cmd_host_entry, env, argc, argv, "",
+				 options)) != -1) {
+		if (opt == OPT_DRY_RUN)
+			opts.dry_run = true;
+		else if (opt == OPT_UNMERGE)
+			opts.unmerge = true;
+		else
+			return cmd_done(opt);
+	}
+	if (optind == argc) {
+		if (opts.dry_run || opts.unmerge)
+			return cmd_usage_error(&cmd_host_entry, err, "%s is "
+					       "for ksm or reserve",
+					       opts.dry_run ? "--dry-run"
+							    : "--unmerge");
+		return host_inventory(env, err);
+	}
+	sub = argv[optind];
+	if (strcmp(sub, "ksm") == 0)
+		return cmd_host_ksm(env, &opts, argc - optind - 1,
+				    argv + optind + 1, err);
+	if (strcmp(sub, "reserve") == 0)
+		return cmd_host_reserve(env, &opts, argc - optind - 1,
+					argv + optind + 1, err);
+	return cmd_usage_error(&cmd_host_entry, err, "unknown subcommand %s "
+			       "(ksm or reserve)", sub);
+}
+
 const struct cmd_entry cmd_host_entry = {
 	.name = "host",
-	.usage = "[--json]",
+	.usage = "[--json] | ksm on|off|status [--unmerge] [--dry-run] "
+		 "[--json] |\n       reserve [SIZE|PERCENT%|default] "
+		 "[--dry-run] [--json]",
 	.summary = "the host's NUMA nodes, cores, memory, hugepages and GPUs, "
-		   "and which VM holds what",
+		   "which VM holds what; KSM; the host reserve",
 	.help = "One line per NUMA node (its CPUs, cores, the CPUs no VM pins, "
 		"memory, free\nhugepages of each size), the memory running VMs "
-		"hold beside the host's\nreserve (10 % of RAM, at least 2 GiB), "
-		"and the GPUs with their node, IOMMU\ngroup and the VM that "
-		"holds each.\nReads sysfs under --sysfs-root, proc under "
+		"hold beside the host's\nreserve, KSM's state and what it "
+		"saves, and the GPUs with their node, IOMMU\ngroup and the VM "
+		"that holds each.\nReads sysfs under --sysfs-root, proc under "
 		"VMCTL_PROC_ROOT and the state dir;\nwrites nothing. --json: "
-		"docs/json.md.\n",
+		"docs/json.md.\n"
+		"\n"
+		"  ksm status   KSM (kernel samepage merging): stopped, "
+		"running or unmerging,\n"
+		"               its counters and the memory it saves\n"
+		"  ksm on       start merging: 1 > SYSFS/kernel/mm/ksm/run "
+		"(root)\n"
+		"  ksm off      stop merging, keep what is merged (0 > run); "
+		"--unmerge gives\n"
+		"               every merged page its own copy again (2 > "
+		"run), which needs\n"
+		"               that memory back\n"
+		"  reserve      the memory the broker keeps for the host when "
+		"VMs start\n"
+		"  reserve SIZE|PERCENT%|default\n"
+		"               set it in STATE_DIR/host.json: 4G, 15% of RAM "
+		"(0% to 90%) or\n"
+		"               the default (10 % of RAM, at least 2 GiB); "
+		"VMCTL_HOST_RESERVE\n"
+		"               (same syntax) overrides the file\n"
+		"--dry-run: what ksm on/off or reserve would write; nothing is "
+		"written.\nQEMU offers a guest's RAM to KSM only when its spec "
+		"says memory.merge: true.\n",
 	.exec = cmd_host_exec,
 };

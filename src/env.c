@@ -32,6 +32,7 @@ static char *from_env(const char *var, const char *fallback)
 void env_init(struct vmctl_env *env)
 {
 	const char *state = getenv("VMCTL_STATE_DIR");
+	const char *reserve = getenv("VMCTL_HOST_RESERVE");
 
 	*env = (struct vmctl_env){ 0 };
 	env->state_dir = state && *state ? xstrdup(state) : default_state_dir();
@@ -43,6 +44,7 @@ void env_init(struct vmctl_env *env)
 	    spec_parse_size(getenv("VMCTL_SERIAL_LOG_MAX"),
 			    &env->serial_log_max) < 0)
 		env->serial_log_max = 0;
+	env->host_reserve = reserve && *reserve ? xstrdup(reserve) : NULL;
 	env->qemu_user = from_env("VMCTL_QEMU_USER",
 				  geteuid() == 0 ? "vmctl-qemu" : "");
 	/* Never "drop" to root, nor to nobody at all. */
@@ -103,5 +105,6 @@ void env_clear(struct vmctl_env *env)
 	free(env->root);
 	free(env->tmux_socket);
 	free(env->qemu_user);
+	free(env->host_reserve);
 }
 

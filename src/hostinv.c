@@ -344,23 +344,42 @@ void hostinv_gpus_from_pci(struct hostinv *inv, const struct pci_host *pci)
 	gpu_list_clear(&list);
 }
 
+/* PROC/meminfo's text and its MemTotal, which every host has. */
+static int read_meminfo(const struct vmctl_env *env, char **text,
+			uint64_t *total, struct vmctl_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/meminfo", env->proc);
+	size_t len;
+
+	if (fs_read_file(path, PROC_FILE_MAX, text, &len, VMCTL_EXIT_FAILURE,
+			 err) < 0)
+		return -1;
+	if (hostinv_meminfo_value(*text, "MemTotal", total) < 0) {
+		free(*text);
+		*text = NULL;
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "%s: no MemTotal", path);
+	}
+	return 0;
+}
+
+int hostinv_read_mem_total(const struct vmctl_env *env, uint64_t *out,
+			   struct vmctl_error **err)
+{
+	cleanup_free char *meminfo = NULL;
+
+	return read_meminfo(env, &meminfo, out, err);
+}
+
 int hostinv_read(const struct vmctl_env *env, const struct pci_host *pci,
 		 struct hostinv *out, struct vmctl_error **err)
 {
-	cleanup_free char *path = xasprintf("%s/meminfo", env->proc);
 	cleanup_free char *meminfo = NULL;
 	struct hostinv inv = { 0 };
 	struct pci_host own = { 0 };
-	size_t len;
 
-	if (fs_read_file(path, PROC_FILE_MAX, &meminfo, &len,
-			 VMCTL_EXIT_FAILURE, err) < 0)
+	if (read_meminfo(env, &meminfo, &inv.mem_total, err) < 0)
 		return -1;
-	if (hostinv_meminfo_value(meminfo, "MemTotal", &inv.mem_total) < 0) {
-		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				"%s: no MemTotal", path);
-		goto fail;
-	}
 	if (hostinv_meminfo_value(meminfo, "MemAvailable", &inv.mem_free) < 0 &&
 	    hostinv_meminfo_value(meminfo, "MemFree", &inv.mem_free) < 0)
 		inv.mem_free = 0;

@@ -6,6 +6,7 @@
 #include "vmctl/broker.h"
 #include "vmctl/claims.h"
 #include "vmctl/gpu.h"
+#include "vmctl/hostconf.h"
 #include "vmctl/hostinv.h"
 #include "vmctl/pci.h"
 #include "vmctl/proc.h"
@@ -72,6 +73,7 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 	struct broker_claims held = { 0 };
 	struct broker_plan plan = { .node = -1 };
 	struct pci_addr *fns = NULL;
+	struct hostconf conf;
 	size_t n_fns = 0;
 	int ret = -1;
 
@@ -81,6 +83,7 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 	    pci_host_read(env, PCI_HOST_GPU_SCOPE, &pci, err) < 0)
 		goto out;
 	if (hostinv_read(env, &pci, &inv, err) < 0 ||
+	    hostconf_read(env, &conf, err) < 0 ||
 	    resolve_gpus(&pci, spec, &fns, &n_fns, err) < 0 ||
 	    claims_read_running(env, &pci, &inv, &held, err) < 0)
 		goto out;
@@ -95,7 +98,7 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 			.gpu_functions = fns,
 			.n_gpu_functions = n_fns,
 			.overcommit = spec->overcommit || overcommit,
-			.reserve = BROKER_RESERVE_DEFAULT,
+			.reserve = hostconf_reserve(&conf, inv.mem_total),
 		};
 
 		if (broker_plan(&inv, &held, &req, &plan, err) < 0)

@@ -76,7 +76,8 @@ struct broker_request {
 	const struct pci_addr *gpu_functions;  /* resolved slots (gpu.c) */
 	size_t n_gpu_functions;
 	bool overcommit;
-	uint64_t reserve;    /* bytes kept for the host, or
+	uint64_t reserve;    /* bytes kept for the host (the configured
+			      * one: hostconf_reserve()), or
 			      * BROKER_RESERVE_DEFAULT: max(10 %, 2 GiB) */
 };
 

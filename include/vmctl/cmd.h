@@ -49,6 +49,21 @@ extern const struct cmd_entry cmd_host_entry;
 extern const struct cmd_entry cmd_host_check_entry;
 
 /*
+ * `vmctl host ksm ...` (cmd-host-ksm.c) and `vmctl host reserve ...`
+ * (cmd-host-reserve.c): argv holds the words after "ksm" or "reserve";
+ * cmd-host.c has parsed the options of the whole line into `opts`.
+ */
+struct cmd_host_opts {
+	bool dry_run;
+	bool unmerge;
+};
+
+int cmd_host_ksm(struct vmctl_env *env, const struct cmd_host_opts *opts,
+		 int argc, char **argv, struct vmctl_error **err);
+int cmd_host_reserve(struct vmctl_env *env, const struct cmd_host_opts *opts,
+		     int argc, char **argv, struct vmctl_error **err);
+
+/*
  * getopt_long for a subcommand, which also takes the global options
  * (--json, -v, -q, --state-dir, --sysfs-root) anywhere on its line and
  * answers --help.  Returns the next option the command must handle itself,

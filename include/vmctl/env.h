@@ -20,6 +20,9 @@
  *              "vmctl-HASH" for any other, so state dirs never share VMs
  *   serial_log_max  VMCTL_SERIAL_LOG_MAX (a size, e.g. 64M): where the
  *              serial log is rotated; 0 for the default
+ *   host_reserve  VMCTL_HOST_RESERVE as given (4G, 15%, default): the
+ *              broker's host reserve over STATE_DIR/host.json's; NULL
+ *              when unset.  hostconf_read() checks it.
  *   qemu_user  the unprivileged user QEMU runs as (VMCTL_QEMU_USER,
  *              default "vmctl-qemu" when vmctl runs as root); NULL: QEMU
  *              keeps vmctl's own user (not root, or VMCTL_QEMU_USER=root)
@@ -32,6 +35,7 @@ struct vmctl_env {
 	char *root;
 	char *tmux_socket;
 	char *qemu_user;
+	char *host_reserve;
 	uint64_t serial_log_max;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */

@@ -89,6 +89,9 @@ struct hostinv {
 int hostinv_read(const struct vmctl_env *env, const struct pci_host *pci,
 		 struct hostinv *out, struct vmctl_error **err);
 void hostinv_clear(struct hostinv *inv);
+/* PROC/meminfo's MemTotal alone, in bytes. */
+int hostinv_read_mem_total(const struct vmctl_env *env, uint64_t *out,
+			   struct vmctl_error **err);
 
 /* Pure helpers. */
 const struct hostinv_node *hostinv_node(const struct hostinv *inv, int id);

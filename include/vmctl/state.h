@@ -19,6 +19,7 @@
  * The state directory:
  *
  *   STATE_DIR/lock              flock: held while ports are picked
+ *   STATE_DIR/host.json         host-wide settings (hostconf.h)
  *   STATE_DIR/tmux.conf         the private tmux server's config
  *   STATE_DIR/vms/.NAME.new-X   a VM being created, renamed to NAME
  *                               (locked, with its `creating` marker)

@@ -19,7 +19,7 @@ EXP=$ROOT/tests/integration/host-inventory
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-host-inventory.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export LC_ALL=C
-unset XDG_DATA_HOME
+unset XDG_DATA_HOME VMCTL_HOST_RESERVE
 export VMCTL_STATE_DIR=$TMP/state
 
 failures=0

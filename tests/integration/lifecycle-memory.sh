@@ -62,4 +62,26 @@ wait_for 10 sh -c "! kill -0 $bpid 2>/dev/null" || fail "QEMU $bpid survived SIG
 [ "$(jq -r .state <<<"$(lc_status big)")" = crashed ] || fail "big is not crashed"
 [ -z "$(claim big)" ] || fail "a dead QEMU's claim was kept: $(claim big)"
 say "claims given back at stop and after a crash"
+
+# 5. The host reserve is configurable (vmctl host reserve, or
+# VMCTL_HOST_RESERVE over it), and start plans with the configured one.
+res_m=$(( total_m * 90 / 100 ))
+ask_m=$(( total_m - res_m + 256 ))   # past what a 90 % reserve leaves
+sed -i "s/^memory: 128M$/memory: ${ask_m}M/" "$(lc_spec roomy)"
+set +e
+out=$(VMCTL_HOST_RESERVE=90% vmc create "$LC_TMP/roomy.yaml" 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "is reserved for the host" <<<"$out" ||
+	fail "a 90 % reserve did not refuse $ask_m MiB: exit $rc: $out"
+vmc host reserve 90% >/dev/null || fail "host reserve 90% failed"
+set +e
+out=$(vmc create "$LC_TMP/roomy.yaml" 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "the stored 90 % reserve was not used: exit $rc: $out"
+vmc host reserve default >/dev/null || fail "host reserve default failed"
+out=$(vmc create "$LC_TMP/roomy.yaml" 2>&1) ||
+	fail "$ask_m MiB refused under the default reserve: $out"
+say "start plans with the configured reserve"
 say "memory claims ok"
