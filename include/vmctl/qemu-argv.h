@@ -3,6 +3,7 @@
 #define VMCTL_QEMU_ARGV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmctl/error.h"
 #include "vmctl/spec.h"
@@ -28,6 +29,11 @@ struct qemu_host {
 	const char *ovmf_code;       /* read-only firmware, for UEFI */
 	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
 	size_t n_gpus;
+	/* Guest RAM from a hugetlb memfd of pages this big (bytes; 0:
+	 * ordinary memory), preallocated, bound to NUMA node mem_node
+	 * (-1: no binding).  The broker's claim decides both at start. */
+	uint64_t hugepage_size;
+	int mem_node;
 };
 
 /*
