@@ -6,7 +6,8 @@
 # OUTDIR defaults to ${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/guest and
 # receives:
 #   vmlinuz      Debian cloud kernel (from linux-image-cloud-amd64's dependency)
-#   initrd.img   gzip'd newc cpio: static busybox + /init + button/evdev modules
+#   initrd.img   gzip'd newc cpio: static busybox + /init + button/evdev and
+#                virtio balloon modules
 #   README       what it is and how it behaves
 #   .inputs      cache key (script hash + package versions)
 #
@@ -33,7 +34,10 @@ readonly BUSYBOX_PKG=busybox-static
 # automatically. button+evdev: ACPI power button as an input device.
 # pvpanic-mmio/pvpanic-pci: optional, report panics to QEMU when the VM has a
 # pvpanic device (QMP GUEST_PANICKED); harmless without one.
-readonly GUEST_MODULES=(button evdev pvpanic-mmio pvpanic-pci)
+# virtio_pci+virtio_balloon: the balloon vmctl adds to VMs without a GPU
+# (`vmctl balloon`); no other virtio driver is loaded, so the VM's other
+# virtio devices (NIC, RNG) stay unbound as before.
+readonly GUEST_MODULES=(button evdev pvpanic-mmio pvpanic-pci virtio_pci virtio_balloon)
 
 log() { printf 'build-test-guest: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -379,6 +383,12 @@ Kernel command line switches
                                 With a QEMU pvpanic device (-device pvpanic)
                                 the pvpanic modules also report the panic to
                                 QEMU (QMP event GUEST_PANICKED).
+
+The balloon
+  With a virtio-balloon-pci device (vmctl adds one to VMs without a GPU),
+  virtio_balloon.ko follows QMP 'balloon' (vmctl balloon NAME SIZE): it
+  takes pages from the guest's free memory or gives them back, and QMP
+  'query-balloon' reports the guest's RAM left ('actual').
 
 How the power button works
   QMP system_powerdown raises the ACPI fixed power-button event. The cloud

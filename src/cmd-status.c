@@ -7,6 +7,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/view.h"
+#include "vmctl/vm-balloon.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
 
@@ -31,6 +32,9 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 	struct vm_info vm = { 0 };
 	cleanup_free char *tail = NULL;
 	const char *name;
+	uint64_t actual = 0;
+	const uint64_t *balloon = NULL;
+	bool has_balloon;
 	int ret = cmd_parse_name(&cmd_status_entry, env, argc, argv, &name,
 				 err);
 
@@ -40,8 +44,18 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 		return -1;
 	if (vm.state == VM_CRASHED)
 		tail = vm_serial_tail(env, name, TAIL_LINES);
+	/* The balloon's size now, when QEMU tells (unknown otherwise). */
+	has_balloon = vm.state == VM_RUNNING && vm.spec != NULL &&
+		      vm.spec->balloon;
+	if (has_balloon) {
+		struct vmctl_error *ignored = NULL;
+
+		if (vm_balloon_query(env, name, &actual, &ignored) == 0)
+			balloon = &actual;
+		vmctl_error_free(ignored);
+	}
 	if (env->json) {
-		cJSON *j = view_vm_json(env, &vm, true);
+		cJSON *j = view_vm_status_json(env, &vm, balloon);
 
 		if (tail != NULL) {
 			cJSON *lines = cJSON_AddArrayToObject(j, "serial_tail");
@@ -66,6 +80,11 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 			printf("cpus:       %u\nmemory:     %lluM\n",
 			       spec_cpu_count(vm.spec),
 			       (unsigned long long)(vm.spec->memory >> 20));
+		if (balloon != NULL)
+			printf("balloon:    %lluM (the guest's RAM now)\n",
+			       (unsigned long long)(*balloon >> 20));
+		else if (has_balloon)
+			printf("balloon:    unknown (QEMU did not say)\n");
 		if (vm.st.accel != NULL)
 			printf("accel:      %s\n", vm.st.accel);
 		view_claim_print(&vm.st.claim, stdout);

@@ -26,6 +26,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_console_entry,
 	&cmd_logs_entry,
 	&cmd_vnc_entry,
+	&cmd_balloon_entry,
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
 	&cmd_image_entry,

@@ -44,7 +44,10 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	strv_push(argv, "-name");
 	strv_pushf(argv, "guest=%s,debug-threads=on", spec->name);
 	strv_push(argv, "-machine");
-	strv_pushf(argv, "%s,accel=%s", spec->machine, kvm ? "kvm" : "tcg");
+	strv_pushf(argv, "%s,accel=%s%s", spec->machine, kvm ? "kvm" : "tcg",
+		   /* RAM from the backend below, which carries merge itself */
+		   host->hugepage_size != 0 ? ",memory-backend=ram0"
+		   : !spec->mem_merge ? ",mem-merge=off" : "");
 	strv_push(argv, "-cpu");
 	strv_pushf(argv, "%s%s%s", kvm ? "host" : "max",
 		   /* The enlightenments Windows guests run much better with;
@@ -63,6 +66,20 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 		   spec->cpus.threads);
 	strv_push(argv, "-m");
 	strv_pushf(argv, "%" PRIu64 "M", spec->memory >> 20);
+	if (host->hugepage_size != 0) {
+		cleanup_free char *bind = host->mem_node >= 0
+			? xasprintf(",host-nodes=%d,policy=bind", host->mem_node)
+			: xstrdup("");
+
+		/* Every page taken from the hugetlb pool at start (prealloc):
+		 * a shortage fails the start, not the running guest. */
+		strv_push(argv, "-object");
+		strv_pushf(argv, "memory-backend-memfd,id=ram0,size=%" PRIu64
+				 ",hugetlb=on,hugetlbsize=%" PRIu64
+				 ",prealloc=on%s%s", spec->memory,
+			   host->hugepage_size, bind,
+			   spec->mem_merge ? "" : ",merge=off");
+	}
 	strv_push(argv, "-nodefaults");
 	strv_push(argv, "-no-user-config");
 	/* Held before the first guest instruction until vmctl has pinned
@@ -342,6 +359,13 @@ int qemu_argv_build(const struct vmctl_spec *spec,
 	add_network(argv, spec, host);
 	add_display(argv, spec, host);
 	add_gpus(argv, host);
+	if (spec->balloon) {
+		/* vmctl balloon sets its target over QMP; the guest gives
+		 * pages back first when it runs out of memory itself. */
+		strv_push(argv, "-device");
+		strv_push(argv, "virtio-balloon-pci,id=balloon0,"
+				"deflate-on-oom=on");
+	}
 	strv_push(argv, "-device");
 	strv_push(argv, "virtio-rng-pci,id=rng0");
 	strv_extend(argv, &spec->qemu.extra_args);

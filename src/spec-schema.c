@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "vmctl/broker.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/spec-schema.h"
 #include "vmctl/suggest.h"
@@ -35,6 +36,7 @@ struct walker {
 	const struct node *at_vnc_display;
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
 	const struct node *at_gpu, *at_forwards, *at_overcommit;
+	const struct node *at_mem_size, *at_hugepages, *at_balloon, *at_pin;
 	bool cloud_init_given;
 };
 
@@ -446,17 +448,82 @@ static int set_size(struct walker *w, const struct node *n, const char *path,
 	return 0;
 }
 
-static int set_memory(struct walker *w, const struct node *n,
-		      const char *path, void *target)
+static int set_memory_size(struct walker *w, const struct node *n,
+			   const char *path, void *target)
 {
 	uint64_t *out = target;
 
+	w->at_mem_size = n;
 	if (set_size(w, n, path, 16ULL << 20, out) < 0)
 		return -1;
 	if (*out % (1ULL << 20) != 0)
 		return fail(w, n, path, "must be a whole number of MiB");
 	if (*out > (16ULL << 40))
 		return fail(w, n, path, "%s is more than 16T", n->text);
+	return 0;
+}
+
+static int set_hugepages(struct walker *w, const struct node *n,
+			 const char *path, void *target)
+{
+	/* broker.c owns the words; get_enum() only needs their order. */
+	const char *const names[] = {
+		broker_huge_name(SPEC_HUGE_NONE), broker_huge_name(SPEC_HUGE_2M),
+		broker_huge_name(SPEC_HUGE_1G), broker_huge_name(SPEC_HUGE_AUTO),
+		NULL,
+	};
+	int v;
+
+	if (get_enum(w, n, path, names, &v) < 0)
+		return -1;
+	w->at_hugepages = n;
+	return broker_huge_parse(names[v], target);
+}
+
+static int set_balloon(struct walker *w, const struct node *n,
+		       const char *path, void *target)
+{
+	w->at_balloon = n;
+	return get_bool(w, n, path, target);
+}
+
+/* memory: SIZE, or {size, hugepages, merge, balloon}. */
+static int set_memory(struct walker *w, const struct node *n,
+		      const char *path, void *target)
+{
+	typedef struct vmctl_spec spec_t;
+	static const struct key keys[] = {
+		KEY("size", set_memory_size, spec_t, memory),
+		KEY("hugepages", set_hugepages, spec_t, hugepages),
+		KEY("merge", set_bool, spec_t, mem_merge),
+		KEY("balloon", set_balloon, spec_t, balloon),
+		{ NULL, NULL, 0 },
+	};
+	spec_t *spec = container_of(target, spec_t, memory);
+	struct vmctl_error *e = NULL;
+	uint64_t size, pages;
+
+	if (n->kind == NODE_SCALAR)
+		return set_memory_size(w, n, path, &spec->memory);
+	if (n->kind != NODE_MAP)
+		return fail(w, n, path, "expected a size like 8G or a mapping "
+			    "{size, hugepages, merge, balloon}, got %s",
+			    node_kind_name(n));
+	if (walk_map(w, n, path, keys, spec) < 0)
+		return -1;
+	if (w->at_mem_size == NULL)
+		return fail(w, n, path, "missing key \"size\"");
+	/* auto settles on 1G or 2M pages at start; 2M pages at least must
+	 * divide the size. */
+	if (broker_hugepages_pick(spec->hugepages, spec->memory, 0, &size,
+				  &pages, &e) < 0) {
+		cleanup_free char *sub = child_path(path, "size");
+
+		fail(w, w->at_mem_size, sub, "%s (memory.hugepages: %s)",
+		     e->message, broker_huge_name(spec->hugepages));
+		vmctl_error_free(e);
+		return -1;
+	}
 	return 0;
 }
 
@@ -527,6 +594,107 @@ static int set_cpu_count(struct walker *w, const struct node *n,
 	return 0;
 }
 
+/*
+ * Add host CPUs to a pin list, which keeps them sorted: vCPU i runs on
+ * the i-th, so they must come in ascending order, each once.
+ */
+static int pin_add(struct walker *w, const struct node *n, const char *path,
+		   struct cpulist *pins, const struct cpulist *more)
+{
+	for (size_t i = 0; i < more->n; i++) {
+		unsigned cpu = more->v[i];
+
+		if (cpulist_contains(pins, cpu))
+			return fail(w, n, path, "CPU %u is named twice", cpu);
+		if (pins->n > 0 && cpu < pins->v[pins->n - 1])
+			return fail(w, n, path, "list the CPUs in ascending "
+				    "order (vCPU i runs on the i-th): %u comes "
+				    "after %u", cpu, pins->v[pins->n - 1]);
+		cpulist_add(pins, cpu);
+	}
+	return 0;
+}
+
+/* "2-5,8": each comma-separated part through cpulist_parse(). */
+static int pin_parse_text(struct walker *w, const struct node *n,
+			  const char *path, struct cpulist *pins)
+{
+	static const char *const words[] = { "auto", "none", NULL };
+	cleanup_free char *copy = xstrdup(n->text);
+	struct cpulist all = { 0 };
+	char *save = NULL;
+
+	if (cpulist_parse(n->text, &all) < 0) {
+		cleanup_free char *v = shown(n->text);
+		const char *hint = suggest_closest(n->text, words);
+
+		if (hint != NULL)
+			return fail(w, n, path, "unknown value %s (did you "
+				    "mean \"%s\"?)", v, hint);
+		return fail(w, n, path, "expected auto, none, or host CPUs "
+			    "(\"2-5\", \"2,3,6,7\" or [2, 3, 6, 7]), got %s",
+			    v);
+	}
+	cpulist_clear(&all);
+	/* Well-formed: now part by part, for order and repeats. */
+	for (char *part = strtok_r(copy, ",", &save); part != NULL;
+	     part = strtok_r(NULL, ",", &save)) {
+		struct cpulist one = { 0 };
+		int ret;
+
+		cpulist_parse(part, &one);
+		ret = pin_add(w, n, path, pins, &one);
+		cpulist_clear(&one);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* cpus.pin: auto, none, a CPU list string or a list of CPU numbers. */
+static int set_pin(struct walker *w, const struct node *n, const char *path,
+		   void *target)
+{
+	struct spec_cpus *cpus = container_of(target, struct spec_cpus, pin);
+	struct cpulist pins = { 0 };
+
+	w->at_pin = n;
+	if (n->kind == NODE_SEQ) {
+		for (size_t i = 0; i < n->n; i++) {
+			cleanup_free char *sub = xasprintf("%s[%zu]", path, i);
+			struct cpulist one = { 0 };
+			unsigned long v;
+			int ret;
+
+			if (get_uint(w, n->items[i], sub, 0, CPULIST_MAX,
+				     &v) < 0)
+				goto fail;
+			cpulist_add(&one, (unsigned)v);
+			ret = pin_add(w, n->items[i], sub, &pins, &one);
+			cpulist_clear(&one);
+			if (ret < 0)
+				goto fail;
+		}
+	} else if (want_scalar(w, n, path, "auto, none or a list of host "
+			       "CPUs") < 0) {
+		return -1;
+	} else if (strcmp(n->text, "auto") == 0 ||
+		   strcmp(n->text, "none") == 0) {
+		cpulist_clear(&cpus->pin_list);
+		cpus->pin = *n->text == 'a' ? SPEC_PIN_AUTO : SPEC_PIN_NONE;
+		return 0;
+	} else if (pin_parse_text(w, n, path, &pins) < 0) {
+		goto fail;
+	}
+	cpulist_clear(&cpus->pin_list);
+	cpus->pin_list = pins;
+	cpus->pin = SPEC_PIN_LIST;
+	return 0;
+fail:
+	cpulist_clear(&pins);
+	return -1;
+}
+
 static int set_cpus(struct walker *w, const struct node *n, const char *path,
 		    void *target)
 {
@@ -534,9 +702,11 @@ static int set_cpus(struct walker *w, const struct node *n, const char *path,
 		KEY("sockets", set_cpu_count, struct spec_cpus, sockets),
 		KEY("cores", set_cpu_count, struct spec_cpus, cores),
 		KEY("threads", set_cpu_count, struct spec_cpus, threads),
+		KEY("pin", set_pin, struct spec_cpus, pin),
 		{ NULL, NULL, 0 },
 	};
 	struct spec_cpus *cpus = target;
+	unsigned long count;
 
 	if (n->kind == NODE_SCALAR) {
 		cpus->sockets = 1;
@@ -550,10 +720,19 @@ static int set_cpus(struct walker *w, const struct node *n, const char *path,
 	cpus->sockets = cpus->cores = cpus->threads = 1;
 	if (walk_map(w, n, path, keys, cpus) < 0)
 		return -1;
-	if ((unsigned long)cpus->sockets * cpus->cores * cpus->threads > 255)
+	count = (unsigned long)cpus->sockets * cpus->cores * cpus->threads;
+	if (count > 255)
 		return fail(w, n, path, "%u sockets x %u cores x %u threads "
 			    "is more than 255 CPUs", cpus->sockets,
 			    cpus->cores, cpus->threads);
+	if (cpus->pin == SPEC_PIN_LIST && cpus->pin_list.n != count) {
+		cleanup_free char *sub = child_path(path, "pin");
+
+		return fail(w, w->at_pin, sub, "names %zu host CPU%s, but the "
+			    "VM has %lu vCPU%s (one host CPU for each)",
+			    cpus->pin_list.n, cpus->pin_list.n == 1 ? "" : "s",
+			    count, count == 1 ? "" : "s");
+	}
 	return 0;
 }
 
@@ -1141,6 +1320,7 @@ static void spec_set_defaults(struct vmctl_spec *spec)
 	spec->cpus.cores = 2;
 	spec->cpus.threads = 1;
 	spec->memory = 2ULL << 30;
+	spec->mem_merge = true;
 	spec->machine = xstrdup("q35");
 	spec->accel = SPEC_ACCEL_AUTO;
 	spec->firmware = SPEC_FIRMWARE_DEFAULT;
@@ -1168,6 +1348,28 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 		return fail(w, w->at_overcommit, "overcommit",
 			    "a VM with a passed-through GPU cannot be "
 			    "overcommitted: VFIO pins all its memory");
+	if (spec->hugepages != SPEC_HUGE_NONE && spec->overcommit)
+		return fail(w, w->at_overcommit, "overcommit",
+			    "hugepages are reserved for the VM before it "
+			    "starts: there is nothing to overcommit (drop "
+			    "overcommit or set memory.hugepages: none)");
+	if (spec->n_gpus > 0 && w->at_balloon != NULL && spec->balloon)
+		return fail(w, w->at_balloon, "memory.balloon",
+			    "a passed-through GPU's memory is pinned by VFIO: "
+			    "a balloon cannot take any of it back (drop "
+			    "memory.balloon)");
+	if (spec->hugepages != SPEC_HUGE_NONE && w->at_balloon != NULL &&
+	    spec->balloon)
+		return fail(w, w->at_balloon, "memory.balloon",
+			    "hugepages stay reserved for the VM: a balloon "
+			    "would give them back to the hugepage pool, not "
+			    "to the host (drop memory.balloon)");
+	if (w->at_balloon == NULL)
+		spec->balloon = spec->n_gpus == 0 &&
+				spec->hugepages == SPEC_HUGE_NONE;
+	if (w->at_pin == NULL)
+		spec->cpus.pin = spec->n_gpus > 0 ? SPEC_PIN_AUTO
+						  : SPEC_PIN_NONE;
 	/* Every guest reaches the host's loopback through user networking
 	 * (10.0.2.2), so no TCP address is safe without a password. */
 	if (spec->vnc.enabled && !spec->vnc.password &&

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "vmctl/broker.h"
+#include "vmctl/cpulist.h"
 #include "vmctl/spec.h"
 #include "vmctl/xalloc.h"
 
@@ -78,7 +80,23 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 	cJSON_AddNumberToObject(sub, "sockets", spec->cpus.sockets);
 	cJSON_AddNumberToObject(sub, "cores", spec->cpus.cores);
 	cJSON_AddNumberToObject(sub, "threads", spec->cpus.threads);
-	add_size(o, "memory", spec->memory);
+	if (spec->cpus.pin == SPEC_PIN_LIST) {
+		char *pins = cpulist_format(spec->cpus.pin_list.v,
+					    spec->cpus.pin_list.n);
+
+		cJSON_AddStringToObject(sub, "pin", pins);
+		free(pins);
+	} else {
+		cJSON_AddStringToObject(sub, "pin",
+					spec->cpus.pin == SPEC_PIN_AUTO
+					? "auto" : "none");
+	}
+	sub = cJSON_AddObjectToObject(o, "memory");
+	add_size(sub, "size", spec->memory);
+	cJSON_AddStringToObject(sub, "hugepages",
+				broker_huge_name(spec->hugepages));
+	cJSON_AddBoolToObject(sub, "merge", spec->mem_merge);
+	cJSON_AddBoolToObject(sub, "balloon", spec->balloon);
 	cJSON_AddStringToObject(o, "machine", spec->machine);
 	cJSON_AddStringToObject(o, "accel", spec_accel_name(spec->accel));
 	cJSON_AddStringToObject(o, "firmware",

@@ -249,6 +249,17 @@ void view_claim_print(const struct vm_claim *c, FILE *out)
 	}
 }
 
+
+cJSON *view_vm_status_json(const struct vmctl_env *env,
+			   const struct vm_info *vm, const uint64_t *balloon)
+{
+	cJSON *o = view_vm_json(env, vm, true);
+
+	add_nullable_number(o, "balloon", balloon ? (double)*balloon : 0,
+			    balloon != NULL);
+	return o;
+}
+
 void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 		       FILE *out)
 {

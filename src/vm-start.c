@@ -317,6 +317,13 @@ static int step_prepare(struct start *s, const struct port_set *avoid,
 			  err) < 0)
 		return -1;
 	s->facts.qemu.paused = s->st->claim.n_vcpus > 0;
+	/* The broker's word on hugepages (hostfacts guessed from the spec
+	 * alone): the page size it found free, on its node. */
+	s->facts.qemu.hugepage_size = s->st->claim.hugepage_size;
+	if (s->st->claim.hugepage_size == 0)
+		s->facts.qemu.mem_node = -1;
+	else if (s->facts.qemu.mem_node >= 0)
+		s->facts.qemu.mem_node = s->st->claim.hugepage_node;
 	ret = qemu_argv_build(s->spec, &s->facts.qemu, &qemu, err);
 	if (ret == 0)
 		pane_command(s, &qemu);

@@ -38,6 +38,7 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_vnc_entry;
+extern const struct cmd_entry cmd_balloon_entry;
 extern const struct cmd_entry cmd_ssh_entry;
 extern const struct cmd_entry cmd_wait_entry;
 extern const struct cmd_entry cmd_image_entry;

@@ -11,7 +11,8 @@
 /*
  * The host side of a plan: everything a spec leaves to the machine it runs
  * on (accelerator for `auto`, free ports, firmware files, the PCI functions
- * of each GPU), read through the roots in env.  It only reads.
+ * of each GPU, the hugepage size for `auto` and the NUMA node of the RAM),
+ * read through the roots in env.  It only reads.
  */
 struct hostfacts {
 	struct qemu_host qemu;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmctl/error.h"
 #include "vmctl/spec.h"
@@ -30,6 +31,11 @@ struct qemu_host {
 	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
 	size_t n_gpus;
 	bool paused;                 /* -S: the guest waits for QMP `cont` */
+	/* Guest RAM from a hugetlb memfd of pages this big (bytes; 0:
+	 * ordinary memory), preallocated, bound to NUMA node mem_node
+	 * (-1: no binding).  The broker's claim decides both at start. */
+	uint64_t hugepage_size;
+	int mem_node;
 };
 
 /*

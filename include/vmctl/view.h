@@ -2,6 +2,7 @@
 #ifndef VMCTL_VIEW_H
 #define VMCTL_VIEW_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cJSON.h>
@@ -23,6 +24,11 @@ char *view_endpoint(const char *listen, unsigned port);
 
 cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 		    bool detailed);
+/* `status --json`: the detailed form, with "balloon", the guest's RAM as
+ * its balloon leaves it (query-balloon's actual, bytes), or null when
+ * `balloon` is NULL (not running, no balloon, QEMU did not say). */
+cJSON *view_vm_status_json(const struct vmctl_env *env,
+			   const struct vm_info *vm, const uint64_t *balloon);
 /* The lines `create` and `start` end with: where to reach the VM. */
 /* What a VM holds from the broker (vm.json's claim): JSON (null when
  * none), and the lines `status` prints. */

@@ -56,6 +56,15 @@ static void check_spec(const struct vmctl_spec *spec)
 	CHECK(spec->network.ssh_port <= 65535);
 	CHECK(spec->vnc.display >= -1 && spec->vnc.display <= 99);
 	CHECK(spec->n_gpus == 0 || spec->gpus != NULL);
+	/* memory and cpus.pin (spec-schema.c's cross-key checks) */
+	CHECK(spec->hugepages == SPEC_HUGE_NONE || !spec->overcommit);
+	CHECK(spec->hugepages == SPEC_HUGE_NONE ||
+	      spec->memory % (2ULL << 20) == 0);
+	CHECK(spec->hugepages != SPEC_HUGE_1G ||
+	      spec->memory % (1ULL << 30) == 0);
+	CHECK(!spec->balloon || spec->n_gpus == 0);
+	CHECK(spec->cpus.pin == SPEC_PIN_LIST
+	      ? spec->cpus.pin_list.n == cpus : spec->cpus.pin_list.n == 0);
 	for (size_t i = 0; i < spec->n_gpus; i++)
 		CHECK(spec->gpus[i].selector != SPEC_GPU_VENDOR ||
 		      spec->gpus[i].vendor != NULL);
@@ -78,6 +87,11 @@ static void build_argv(const struct vmctl_spec *spec)
 		.ssh_port = 2222,
 		.vnc_display = 0,
 		.ovmf_code = "/ovmf",
+		/* what hostfacts.c picks on a host without 1G pages */
+		.hugepage_size = spec->hugepages == SPEC_HUGE_NONE ? 0
+				 : spec->hugepages == SPEC_HUGE_1G
+				 ? 1ULL << 30 : 2ULL << 20,
+		.mem_node = spec->hugepages == SPEC_HUGE_2M ? 1 : -1,
 	};
 	struct strv argv = { 0 };
 	struct vmctl_error *err = NULL;

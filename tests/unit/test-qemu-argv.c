@@ -143,6 +143,81 @@ static void test_argv(void)
 	spec_free(spec);
 }
 
+/* Guest RAM: hugepages from a memfd backend bound to a node, merge,
+ * and the balloon. */
+static void test_memory(void)
+{
+	static const struct {
+		const char *yaml;
+		uint64_t page;
+		int node;
+		const char *machine, *backend;
+		bool balloon;
+	} cases[] = {
+		{ "name: a\naccel: tcg\n", 0, -1, "q35,accel=tcg", NULL,
+		  true },
+		{ "name: a\nmemory: {size: 2G, merge: false}\n", 0, -1,
+		  "q35,accel=tcg,mem-merge=off", NULL, true },
+		{ "name: a\nmemory: {size: 64M, hugepages: 2M, balloon: "
+		  "false}\n", 2ULL << 20, -1, "q35,accel=tcg,memory-backend=ram0",
+		  "memory-backend-memfd,id=ram0,size=67108864,hugetlb=on,"
+		  "hugetlbsize=2097152,prealloc=on", false },
+		{ "name: a\nmemory: {size: 4G, hugepages: 1G, merge: false}\n",
+		  1ULL << 30, 1, "q35,accel=tcg,memory-backend=ram0",
+		  "memory-backend-memfd,id=ram0,size=4294967296,hugetlb=on,"
+		  "hugetlbsize=1073741824,prealloc=on,host-nodes=1,policy=bind,"
+		  "merge=off", false },
+		{ "name: a\nmemory: {size: 4G, hugepages: auto}\n"
+		  "gpu: [{address: '0000:01:00.0'}]\n", 2ULL << 20, 0,
+		  "q35,accel=tcg,memory-backend=ram0",
+		  "memory-backend-memfd,id=ram0,size=4294967296,hugetlb=on,"
+		  "hugetlbsize=2097152,prealloc=on,host-nodes=0,policy=bind",
+		  false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmctl_spec *spec = load(cases[i].yaml);
+		struct pci_addr fn = { 0, 1, 0, 0 };
+		struct qemu_gpu gpu = { &fn, 1, NULL };
+		struct qemu_host host = {
+			.vm_dir = "/v", .accel = SPEC_ACCEL_TCG,
+			.ssh_port = 2222, .ovmf_code = "/ovmf",
+			.hugepage_size = cases[i].page,
+			.mem_node = cases[i].node,
+		};
+		struct strv argv = { 0 };
+		struct vmctl_error *err = NULL;
+
+		if (spec == NULL) {
+			ok(0, "case %zu loads", i);
+			continue;
+		}
+		if (spec->n_gpus > 0) {
+			gpu.spec = &spec->gpus[0];
+			host.gpus = &gpu;
+			host.n_gpus = 1;
+		}
+		ok(qemu_argv_build(spec, &host, &argv, &err) == 0,
+		   "case %zu builds", i);
+		is_str(find_opt(&argv, "-machine", ""), cases[i].machine,
+		       "case %zu: -machine", i);
+		is_str(find_opt(&argv, "-object", ""), cases[i].backend,
+		       "case %zu: RAM backend", i);
+		is_str(find_opt(&argv, "-m", ""),
+		       i == 0 ? "2048M" : i == 1 ? "2048M" : i == 2 ? "64M"
+								 : "4096M",
+		       "case %zu: -m agrees", i);
+		is_str(find_opt(&argv, "-device", "virtio-balloon"),
+		       cases[i].balloon ? "virtio-balloon-pci,id=balloon0,"
+					  "deflate-on-oom=on" : NULL,
+		       "case %zu: balloon %s", i,
+		       cases[i].balloon ? "on" : "off");
+		vmctl_error_free(err);
+		strv_clear(&argv);
+		spec_free(spec);
+	}
+}
+
 static void test_mac(void)
 {
 	char a[18], b[18], c[18];
@@ -160,6 +235,7 @@ int main(void)
 	test_quote();
 	test_suggest();
 	test_argv();
+	test_memory();
 	test_mac();
 	return tap_done();
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vmctl/cpulist.h"
 #include "vmctl/spec.h"
 #include "vmctl/xalloc.h"
 
@@ -117,7 +118,142 @@ static void test_defaults(void)
 	ok(!s->cloud_init.enabled, "no cloud-init without a disk");
 	is_str(s->cloud_init.user, "vmadmin", "default user");
 	is_str(s->qemu.binary, "qemu-system-x86_64", "default QEMU");
+	ok(s->hugepages == SPEC_HUGE_NONE && s->mem_merge && s->balloon,
+	   "no hugepages, merge on, a balloon (no GPU)");
+	ok(s->cpus.pin == SPEC_PIN_NONE && s->cpus.pin_list.n == 0,
+	   "vCPUs not pinned (no GPU)");
 	spec_free(s);
+	s = load("name: a\ngpu: [{vendor: NVIDIA}]\n", SPEC_SYNTAX_YAML, &e);
+	ok(s != NULL && !s->balloon && s->cpus.pin == SPEC_PIN_AUTO,
+	   "with a GPU: no balloon, vCPUs pinned auto");
+	spec_free(s);
+	free(e);
+}
+
+/* memory: a size, or {size, hugepages, merge, balloon}; cpus.pin. */
+static void test_memory_and_pin(void)
+{
+	static const struct {
+		const char *text;
+		enum spec_hugepages huge;
+		bool merge, balloon;
+		uint64_t memory;
+	} mem[] = {
+		{ "name: a\nmemory: 4G\n", SPEC_HUGE_NONE, true, true,
+		  4ULL << 30 },
+		{ "name: a\nmemory: {size: 16G, hugepages: 1G}\n",
+		  SPEC_HUGE_1G, true, false, 16ULL << 30 },
+		{ "name: a\nmemory: {size: 16M, hugepages: 2M, merge: false, "
+		  "balloon: false}\n", SPEC_HUGE_2M, false, false, 16ULL << 20 },
+		{ "{\"name\": \"a\", \"memory\": {\"size\": \"1536M\", "
+		  "\"hugepages\": \"auto\"}}", SPEC_HUGE_AUTO, true, false,
+		  1536ULL << 20 },
+		{ "name: a\nmemory: {size: 1G, hugepages: ~, balloon: ~}\n",
+		  SPEC_HUGE_NONE, true, true, 1ULL << 30 },
+		{ "name: a\nmemory: {size: 1G, hugepages: none}\n"
+		  "gpu: [{vendor: AMD}]\n", SPEC_HUGE_NONE, true, false,
+		  1ULL << 30 },
+	};
+	static const struct {
+		const char *text, *pins;
+		enum spec_pin pin;
+	} pins[] = {
+		{ "name: a\ncpus: {cores: 4, pin: 2-5}\n", "2-5",
+		  SPEC_PIN_LIST },
+		{ "name: a\ncpus: {cores: 2, threads: 2, pin: \"2,3,6,7\"}\n",
+		  "2-3,6-7", SPEC_PIN_LIST },
+		{ "{\"name\": \"a\", \"cpus\": {\"cores\": 3, \"pin\": "
+		  "[0, 8, 9]}}", "0,8-9", SPEC_PIN_LIST },
+		{ "name: a\ncpus: {cores: 1, pin: 7}\n", "7", SPEC_PIN_LIST },
+		{ "name: a\ncpus: {cores: 2, pin: auto}\n", "", SPEC_PIN_AUTO },
+		{ "name: a\ncpus: {cores: 2, pin: none}\n"
+		  "gpu: [{vendor: AMD}]\n", "", SPEC_PIN_NONE },
+		{ "name: a\ncpus: 3\n", "", SPEC_PIN_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(mem) / sizeof(mem[0]); i++) {
+		char *e;
+		struct vmctl_spec *s = load(mem[i].text, SPEC_SYNTAX_AUTO, &e);
+
+		ok(s != NULL && s->memory == mem[i].memory &&
+		   s->hugepages == mem[i].huge && s->mem_merge == mem[i].merge &&
+		   s->balloon == mem[i].balloon, "memory form %zu%s%s", i,
+		   e ? ": " : "", e ? e : "");
+		spec_free(s);
+		free(e);
+	}
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		char *e, *got = NULL;
+		struct vmctl_spec *s = load(pins[i].text, SPEC_SYNTAX_AUTO, &e);
+
+		if (s != NULL)
+			got = cpulist_format(s->cpus.pin_list.v,
+					     s->cpus.pin_list.n);
+		ok(s != NULL && s->cpus.pin == pins[i].pin, "pin form %zu%s%s",
+		   i, e ? ": " : "", e ? e : "");
+		is_str(got, s ? pins[i].pins : NULL, "pin form %zu: CPUs", i);
+		spec_free(s);
+		free(got);
+		free(e);
+	}
+}
+
+/* spec_to_json() of a loaded spec loads back to the same spec: what a
+ * VM's spec.json keeps, with every default written out. */
+static void test_round_trip(void)
+{
+	static const char *const texts[] = {
+		"name: a\n",
+		"name: a\nmemory: {size: 16M, hugepages: 2M, merge: false, "
+		"balloon: false}\ncpus: {cores: 3, pin: [1, 4, 5]}\n",
+		"name: a\nmemory: {size: 2G, hugepages: auto}\n"
+		"cpus: {cores: 2, pin: auto}\n",
+		"name: a\nmemory: {size: 1G, hugepages: 1G}\n"
+		"gpu: [{address: \"01:00.0\"}]\n",
+		"name: a\nmemory: 3G\ngpu: [{vendor: NVIDIA}]\n"
+		"cpus: {cores: 2, pin: none}\n",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char *e = NULL, *e2 = NULL, *first = NULL, *second = NULL;
+		struct vmctl_spec *a = load(texts[i], SPEC_SYNTAX_YAML, &e);
+		struct vmctl_spec *b = NULL;
+		cJSON *j;
+
+		if (a != NULL) {
+			j = spec_to_json(a);
+			first = cJSON_PrintUnformatted(j);
+			cJSON_Delete(j);
+			b = load(first, SPEC_SYNTAX_JSON, &e2);
+		}
+		if (b != NULL) {
+			j = spec_to_json(b);
+			second = cJSON_PrintUnformatted(j);
+			cJSON_Delete(j);
+		}
+		ok(a != NULL && b != NULL, "spec %zu: written and read back%s%s",
+		   i, e2 ? ": " : (e ? ": " : ""), e2 ? e2 : (e ? e : ""));
+		is_str(second, first, "spec %zu: the same spec again", i);
+		ok(a != NULL && b != NULL && a->memory == b->memory &&
+		   a->hugepages == b->hugepages &&
+		   a->mem_merge == b->mem_merge && a->balloon == b->balloon &&
+		   a->cpus.pin == b->cpus.pin &&
+		   a->cpus.pin_list.n == b->cpus.pin_list.n,
+		   "spec %zu: memory and pinning kept", i);
+		if (i == 1)
+			ok(first != NULL &&
+			   strstr(first, "\"pin\":\"1,4-5\"") != NULL &&
+			   strstr(first, "\"memory\":{\"size\":\"16M\","
+				  "\"hugepages\":\"2M\",\"merge\":false,"
+				  "\"balloon\":false}") != NULL,
+			   "pin as a CPU list, memory as a map: %s", first);
+		spec_free(a);
+		spec_free(b);
+		free(first);
+		free(second);
+		free(e);
+		free(e2);
+	}
 }
 
 static void test_default_spec(void)
@@ -218,6 +354,70 @@ static void test_errors(void)
 		  "t:1:8: alias *a names no anchor defined before it" },
 		{ "", "t:1:1: the spec is empty (expected a mapping with at "
 		      "least \"name\")" },
+		{ "name: a\nmemory: {hugepages: 2M}\n",
+		  "t:2:9: memory: missing key \"size\"" },
+		{ "name: a\nmemory: [2G]\n",
+		  "t:2:9: memory: expected a size like 8G or a mapping {size, "
+		  "hugepages, merge, balloon}, got a list" },
+		{ "name: a\nmemory: {size: 2G, hugepage: 2M}\n",
+		  "t:2:20: memory.hugepage: unknown key (did you mean "
+		  "\"hugepages\"?)" },
+		{ "name: a\nmemory: {size: 2G, hugepages: 4K}\n",
+		  "t:2:31: memory.hugepages: unknown value \"4K\" (expected "
+		  "one of: none, 2M, 1G, auto)" },
+		{ "name: a\nmemory: {size: 2G, hugepages: 1g}\n",
+		  "t:2:31: memory.hugepages: unknown value \"1g\" (did you "
+		  "mean \"1G\"?)" },
+		{ "name: a\nmemory: {size: 2G, merge: \"no\"}\n",
+		  "t:2:27: memory.merge: expected true or false, got \"no\" "
+		  "(a string)" },
+		{ "name: a\nmemory: {size: 33M, hugepages: 2M}\n",
+		  "t:2:16: memory.size: memory 33 MiB is not a whole number of "
+		  "2M hugepages (memory.hugepages: 2M)" },
+		{ "name: a\nmemory: {hugepages: 1G, size: 1536M}\n",
+		  "t:2:31: memory.size: memory 1.5 GiB is not a whole number "
+		  "of 1G hugepages (memory.hugepages: 1G)" },
+		{ "name: a\nmemory: {size: 33M, hugepages: auto}\n",
+		  "t:2:16: memory.size: memory 33 MiB is not a whole number of "
+		  "2M hugepages (memory.hugepages: auto)" },
+		{ "name: a\novercommit: true\n"
+		  "memory: {size: 2G, hugepages: auto}\n",
+		  "t:2:13: overcommit: hugepages are reserved for the VM "
+		  "before it starts: there is nothing to overcommit (drop "
+		  "overcommit or set memory.hugepages: none)" },
+		{ "name: a\nmemory: {size: 2G, balloon: true}\n"
+		  "gpu: [{vendor: NVIDIA}]\n",
+		  "t:2:29: memory.balloon: a passed-through GPU's memory is "
+		  "pinned by VFIO: a balloon cannot take any of it back (drop "
+		  "memory.balloon)" },
+		{ "name: a\ncpus: {cores: 4, pin: 2-4}\n",
+		  "t:2:23: cpus.pin: names 3 host CPUs, but the VM has 4 vCPUs "
+		  "(one host CPU for each)" },
+		{ "name: a\ncpus: {pin: [1, 2], threads: 1}\n",
+		  "t:2:13: cpus.pin: names 2 host CPUs, but the VM has 1 vCPU "
+		  "(one host CPU for each)" },
+		{ "name: a\ncpus: {cores: 4, pin: \"2-4,3\"}\n",
+		  "t:2:23: cpus.pin: CPU 3 is named twice" },
+		{ "name: a\ncpus: {cores: 2, pin: [5, 5]}\n",
+		  "t:2:27: cpus.pin[1]: CPU 5 is named twice" },
+		{ "name: a\ncpus: {cores: 2, pin: [6, 2]}\n",
+		  "t:2:27: cpus.pin[1]: list the CPUs in ascending order (vCPU "
+		  "i runs on the i-th): 2 comes after 6" },
+		{ "name: a\ncpus: {cores: 2, pin: \"6,2\"}\n",
+		  "t:2:23: cpus.pin: list the CPUs in ascending order (vCPU i "
+		  "runs on the i-th): 2 comes after 6" },
+		{ "name: a\ncpus: {cores: 2, pin: nnoe}\n",
+		  "t:2:23: cpus.pin: unknown value \"nnoe\" (did you mean "
+		  "\"none\"?)" },
+		{ "name: a\ncpus: {cores: 2, pin: \"1-2,\"}\n",
+		  "t:2:23: cpus.pin: expected auto, none, or host CPUs "
+		  "(\"2-5\", \"2,3,6,7\" or [2, 3, 6, 7]), got \"1-2,\"" },
+		{ "{\"name\": \"a\", \"cpus\": {\"cores\": 2, "
+		  "\"pin\": [1, \"2\"]}}",
+		  "t:1:47: cpus.pin[1]: expected an integer, got \"2\" "
+		  "(a string)" },
+		{ "name: a\ncpus: {cores: 2, pni: auto}\n",
+		  "t:2:18: cpus.pni: unknown key (did you mean \"pin\"?)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -278,6 +478,8 @@ int main(void)
 	test_pci_addr();
 	test_names();
 	test_errors();
+	test_memory_and_pin();
+	test_round_trip();
 	test_text_neighbours();
 	return tap_done();
 }
