@@ -7,9 +7,10 @@
 # (prealloc).  A few 2M pages are reserved for the test through
 # /proc/sys/vm/nr_hugepages and the old count put back at exit.
 #
-# The start path (`vmctl create`/`start`) is to take the page size and
-# node from the resource broker's claim; this test covers the argv and
-# that QEMU runs it.
+# Then through `vmctl create`: the broker claims the pages (status shows
+# the claim), QEMU takes them, a second VM for which too few are left is
+# refused with the count and the command that reserves more, and destroy
+# gives them back.
 TEST_NAME=lifecycle-hugepages
 . "$(dirname "$0")/lib.sh"
 lc_setup hugepages
@@ -78,4 +79,37 @@ wait_for 20 sh -c "! kill -0 $qpid 2>/dev/null" || fail "QEMU did not quit"
 wait "$qpid" 2>/dev/null || true
 [ "$(hp Free)" -ge "$free_before" ] ||
 	fail "the hugepages did not come back: $(hp Free) free, $free_before before"
+
+# 3. vmctl create: the broker's claim, then QEMU's pages.
+sed -i "s/^memory: .*/memory: {size: 128M, hugepages: 2M}/" "$(lc_spec hp1)"
+free_before=$(hp Free)
+out=$(vmc create "$LC_TMP/hp1.yaml" 2>&1) || fail "create hp1 failed: $out"
+claim=$(lc_status hp1 | jq -c .claim.hugepages)
+[ "$(jq -c '[.size, .count]' <<<"$claim")" = "[2097152,64]" ] ||
+	fail "hp1's claim: $claim"
+used=$((free_before - $(hp Free)))
+[ "$used" -ge 64 ] || fail "hp1's QEMU took $used hugepages, not 64"
+say "create: claimed $claim, QEMU holds $used pages"
+
+# 4. Too few left: refused before anything starts, saying how to reserve.
+left=$(hp Free)
+if [ "$left" -lt 64 ]; then
+	sed -i "s/^memory: .*/memory: {size: 128M, hugepages: 2M}/" "$(lc_spec hp2)"
+	set +e
+	out=$(vmc create "$LC_TMP/hp2.yaml" 2>&1)
+	rc=$?
+	set -e
+	[ "$rc" = 1 ] || fail "hp2 with $left free pages: exit $rc: $out"
+	grep -q "VM \"hp2\" needs 64 hugepages of 2M on NUMA node [0-9]*, but $left of its [0-9]* are free; reserve them with: echo [0-9]* > /sys/devices/system/node/node[0-9]*/hugepages/hugepages-2048kB/nr_hugepages" <<<"$out" ||
+		fail "the refusal does not say how many are free and how to reserve: $out"
+	! vmc list --json | jq -e '.[] | select(.name == "hp2")' >/dev/null ||
+		fail "the refused VM was left behind"
+	lc_assert_no_qemu "after the refusal" hp2
+	say "refused: $out"
+fi
+
+# 5. Destroy gives the pages back.
+vmc destroy hp1 --force >/dev/null 2>&1 || fail "destroy hp1 failed"
+wait_for 10 sh -c "[ \$(awk '\$1 == \"HugePages_Free:\" { print \$2 }' /proc/meminfo) -ge $free_before ]" ||
+	fail "hp1's pages did not come back: $(hp Free) free, $free_before before"
 say "PASS"
