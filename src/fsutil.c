@@ -161,6 +161,24 @@ fail:
 	return -1;
 }
 
+int fs_write_attr(const char *path, const char *value,
+		  struct vmctl_error **err)
+{
+	/* O_TRUNC as a shell redirection does: sysfs ignores it, a fake tree
+	 * of plain files needs it. */
+	cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno, "%s", path);
+	if (write(fd, value, len) != (ssize_t)len)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, VMCTL_EXIT_FAILURE), errno,
+				"writing \"%s\" to %s", value, path);
+	return 0;
+}
+
 int fs_mkdir_p(const char *path, mode_t mode, struct vmctl_error **err)
 {
 	cleanup_free char *p = xstrdup(path);

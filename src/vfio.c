@@ -27,25 +27,6 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static int write_attr(const char *path, const char *value,
-		      struct vmctl_error **err)
-{
-	/* O_TRUNC as a shell redirection does: sysfs ignores it, a fake tree
-	 * of plain files needs it. */
-	cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	size_t len = strlen(value);
-
-	if (fd < 0)
-		return vmctl_error_errno(err, vmctl_error_status_from_errno(
-				errno, VMCTL_EXIT_FAILURE), errno, "%s", path);
-	/* sysfs takes one write per value. */
-	if (write(fd, value, len) != (ssize_t)len)
-		return vmctl_error_errno(err, vmctl_error_status_from_errno(
-				errno, VMCTL_EXIT_FAILURE), errno,
-				"writing \"%s\" to %s", value, path);
-	return 0;
-}
-
 static char *dev_dir(const struct vmctl_env *env, const struct pci_addr *a)
 {
 	char s[PCI_ADDR_STRLEN];
@@ -212,21 +193,21 @@ static int move_to(const struct vmctl_env *env, const struct pci_addr *a,
 
 	pci_addr_format(a, s);
 	/* "\n" clears an override; a driver name sets one. */
-	if (write_attr(override, driver && strcmp(driver, "vfio-pci") == 0
-			   ? "vfio-pci" : "\n", err) < 0)
+	if (fs_write_attr(override, driver && strcmp(driver, "vfio-pci") == 0
+			  ? "vfio-pci" : "\n", err) < 0)
 		return -1;
 	if (now != NULL && (driver == NULL || strcmp(now, driver) != 0)) {
 		cleanup_free char *unbind = xasprintf(
 			"%s/bus/pci/drivers/%s/unbind", env->sysfs, now);
 
-		if (write_attr(unbind, s, err) < 0)
+		if (fs_write_attr(unbind, s, err) < 0)
 			return -1;
 	}
 	if (driver == NULL)
 		return 0;
 	if (strcmp(driver, "vfio-pci") == 0) {
 		/* The override makes vfio-pci the only driver that probes. */
-		if (write_attr(probe, s, err) < 0)
+		if (fs_write_attr(probe, s, err) < 0)
 			return -1;
 	} else {
 		/* Bind explicitly: a probe could hand the function straight
@@ -234,8 +215,8 @@ static int move_to(const struct vmctl_env *env, const struct pci_addr *a,
 		cleanup_free char *bind = xasprintf(
 			"%s/bus/pci/drivers/%s/bind", env->sysfs, driver);
 
-		if (write_attr(access(bind, F_OK) == 0 ? bind : probe, s,
-			       err) < 0)
+		if (fs_write_attr(access(bind, F_OK) == 0 ? bind : probe, s,
+				  err) < 0)
 			return -1;
 	}
 	if (!wait_driver(env, a, driver)) {
@@ -353,7 +334,7 @@ rollback:
 			cleanup_free char *o = xasprintf("%s/driver_override",
 							 dir);
 
-			write_attr(o, "\n", &ignored);
+			fs_write_attr(o, "\n", &ignored);
 		}
 		vmctl_error_free(ignored);
 	}
@@ -398,7 +379,7 @@ static bool bind_to_any(const struct vmctl_env *env, const struct pci_addr *a)
 		cleanup_free char *now = NULL;
 		struct vmctl_error *ignored = NULL;
 
-		if (write_attr(bind, s, &ignored) == 0) {
+		if (fs_write_attr(bind, s, &ignored) == 0) {
 			now = current_driver(env, a);
 			bound = now != NULL;
 		}
@@ -424,7 +405,8 @@ static int release_unrecorded(const struct vmctl_env *env,
 	char s[PCI_ADDR_STRLEN];
 
 	pci_addr_format(a, s);
-	if (write_attr(o, "\n", err) < 0 || write_attr(unbind, s, err) < 0)
+	if (fs_write_attr(o, "\n", err) < 0 ||
+	    fs_write_attr(unbind, s, err) < 0)
 		return -1;
 	if (bind_to_any(env, a))
 		return 0;

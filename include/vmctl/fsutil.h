@@ -31,6 +31,14 @@ char *fs_abs_dirname(const char *path);
 int fs_write_atomic(const char *dir, const char *name, const void *data,
 		    size_t len, mode_t mode, struct vmctl_error **err);
 
+/*
+ * Write `value` to an existing attribute file (sysfs, procfs) in one
+ * write(2), as a shell redirection does: the kernel takes one write per
+ * value.  EACCES/EPERM give status 77, ENOENT 69.
+ */
+int fs_write_attr(const char *path, const char *value,
+		  struct vmctl_error **err);
+
 /* Remove DIR/.NAME.XXXXXX files left by writes that were killed. */
 void fs_remove_temps(const char *dir, const char *name);
 
