@@ -6,6 +6,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/gpu.h"
+#include "vmctl/gpuquirk.h"
 #include "vmctl/pci.h"
 #include "vmctl/view.h"
 #include "vmctl/xalloc.h"
@@ -41,7 +42,8 @@ static void print_member(const char *label, const struct pci_function *fn)
 	       fn->bridge ? " (a bridge: keeps its driver)" : "");
 }
 
-static void print_gpu(const struct gpu_info *g)
+static void print_gpu(const struct gpu_info *g,
+		      const struct gpuquirk_list *quirks)
 {
 	const struct pci_function *fn = g->gpu;
 	char a[PCI_ADDR_STRLEN], id[16], cls[8];
@@ -69,24 +71,17 @@ static void print_gpu(const struct gpu_info *g)
 	       fn->driver_override ? "; driver_override " : "",
 	       fn->driver_override ? fn->driver_override : "");
 	printf("  %-6s %s\n", "why", g->reason);
+	for (size_t i = 0; i < quirks->n; i++) {
+		printf("  %-6s %s\n", "quirk", quirks->v[i].message);
+		printf("  %-6s %s\n", "fix", quirks->v[i].fix);
+	}
 }
 
-static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
-			struct vmctl_error **err)
+static int gpu_list(struct vmctl_env *env, struct vmctl_error **err)
 {
 	struct pci_host host = { 0 };
 	struct gpu_list list = { 0 };
-	int opt;
 
-	while ((opt = cmd_getopt(&cmd_gpu_entry, env, argc, argv, "",
-				 NULL)) != -1)
-		return cmd_done(opt);
-	if (optind < argc && strcmp(argv[optind], "list") != 0)
-		return cmd_usage_error(&cmd_gpu_entry, err, "unknown "
-				       "subcommand %s", argv[optind]);
-	if (optind + 1 < argc)
-		return cmd_usage_error(&cmd_gpu_entry, err, "list takes no "
-				       "arguments");
 	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
 			  PCI_HOST_GPU_SCOPE, &host, err) < 0)
 		return vmctl_error_wrap(err, "gpu list");
@@ -94,8 +89,17 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	if (env->json) {
 		cJSON *arr = cJSON_CreateArray();
 
-		for (size_t i = 0; i < list.n; i++)
-			cJSON_AddItemToArray(arr, gpu_info_json(&list.v[i]));
+		for (size_t i = 0; i < list.n; i++) {
+			cJSON *o = gpu_info_json(&list.v[i]);
+			cJSON *qa = cJSON_AddArrayToObject(o, "quirks");
+			struct gpuquirk_list q = { 0 };
+
+			gpuquirk_judge(&list.v[i], &q);
+			for (size_t k = 0; k < q.n; k++)
+				cJSON_AddItemToArray(qa, gpuquirk_json(&q.v[k]));
+			gpuquirk_list_clear(&q);
+			cJSON_AddItemToArray(arr, o);
+		}
 		view_print_json(arr);
 		cJSON_Delete(arr);
 	} else if (list.n == 0) {
@@ -103,8 +107,13 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	} else {
 		printf(ROW, "ADDRESS", "ID", "CLASS", "DRIVER", "GROUP",
 		       "NUMA", "VERDICT", "NAME");
-		for (size_t i = 0; i < list.n; i++)
-			print_gpu(&list.v[i]);
+		for (size_t i = 0; i < list.n; i++) {
+			struct gpuquirk_list q = { 0 };
+
+			gpuquirk_judge(&list.v[i], &q);
+			print_gpu(&list.v[i], &q);
+			gpuquirk_list_clear(&q);
+		}
 	}
 	if (!env->json && env->verbosity >= 0)
 		for (size_t i = 0; i < host.needs_notes.n; i++)
@@ -112,6 +121,26 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	gpu_list_clear(&list);
 	pci_host_clear(&host);
 	return VMCTL_EXIT_OK;
+}
+
+static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
+			struct vmctl_error **err)
+{
+	const char *sub;
+	int opt;
+
+	while ((opt = cmd_getopt(&cmd_gpu_entry, env, argc, argv, "",
+				 NULL)) != -1)
+		return cmd_done(opt);
+	sub = optind < argc ? argv[optind] : "list";
+	if (strcmp(sub, "list") == 0) {
+		if (optind + 1 < argc)
+			return cmd_usage_error(&cmd_gpu_entry, err, "list "
+					       "takes no arguments");
+		return gpu_list(env, err);
+	}
+	return cmd_usage_error(&cmd_gpu_entry, err, "unknown subcommand %s",
+			       sub);
 }
 
 const struct cmd_entry cmd_gpu_entry = {
@@ -130,7 +159,12 @@ const struct cmd_entry cmd_gpu_entry = {
 		"            default route, boot display) or another device "
 		"on a host driver\n"
 		"  no-iommu  the host has no IOMMU groups\n"
-		"Reads sysfs under --sysfs-root and proc under VMCTL_PROC_ROOT; "
-		"writes nothing.\n--json: docs/json.md.\n",
+		"and what is known to go wrong with it: an AMD card with the "
+		"reset bug (it\nneeds vendor-reset and reset_method "
+		"device_specific), 64-bit BARs past the\n32 GiB QEMU's q35 "
+		"maps by default (Resizable BAR).  Reads sysfs under\n"
+		"--sysfs-root and proc under VMCTL_PROC_ROOT; writes "
+		"nothing.\n"
+		"--json: docs/json.md.\n",
 	.exec = cmd_gpu_exec,
 };
