@@ -59,8 +59,10 @@ const struct cmd_entry cmd_host_check_entry = {
 	.help = "One line per check (ok, warn or fail) and a one-line fix "
 		"for each warn or\nfail: CPU virtualization, /dev/kvm, IOMMU "
 		"groups, interrupt remapping, the\nkernel command line in "
-		"effect, vfio modules, hugepages, OVMF, QEMU, tmux,\nand "
-		"whether a GPU can be passed through (see `vmctl gpu list`).\n"
+		"effect, vfio modules, hugepages, OVMF, QEMU, tmux,\nwhether "
+		"a GPU can be passed through (see `vmctl gpu list`) and the "
+		"GPU quirks\nthat get in the way (the AMD reset bug, BARs "
+		"past q35's 64-bit hole).\n"
 		"Exit status 0 when no check fails, 1 otherwise.  Reads sysfs, "
 		"proc and /dev\nunder their roots; writes nothing.  --json: "
 		"docs/json.md.\n",

@@ -337,6 +337,24 @@ static void judge_gpus(const struct hostcheck_facts *f,
 	    list);
 }
 
+/* What the verdict does not show: the reset bug, BARs past q35's hole. */
+static void judge_quirks(const struct hostcheck_facts *f,
+			 struct hostcheck_report *r)
+{
+	cleanup_free char *list = NULL;
+
+	if (f->gpu_error != NULL || f->gpus == 0)
+		return;
+	if (f->quirks.n == 0) {
+		add(r, "gpu-quirks", HOSTCHECK_OK, NULL, "none known");
+		return;
+	}
+	list = join(&f->quirks, "; ");
+	add(r, "gpu-quirks", HOSTCHECK_WARN, f->quirks.n == 1
+	    ? f->quirk_fixes.v[0] : "see vmctl gpu list: each quirk with its "
+	    "fix", "%s", list);
+}
+
 void hostcheck_judge(const struct hostcheck_facts *f,
 		     struct hostcheck_report *out)
 {
@@ -364,6 +382,7 @@ void hostcheck_judge(const struct hostcheck_facts *f,
 	judge_programs(f, out);
 	judge_host_devices(f, out);
 	judge_gpus(f, out);
+	judge_quirks(f, out);
 	strv_clear(&words);
 }
 

@@ -18,6 +18,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/gpu.h"
+#include "vmctl/gpuquirk.h"
 #include "vmctl/hostcheck.h"
 #include "vmctl/pci.h"
 #include "vmctl/proc.h"
@@ -243,12 +244,23 @@ static void read_gpus(const struct vmctl_env *env, struct hostcheck_facts *f)
 	strv_extend(&f->host_notes, &host.needs_notes);
 	gpu_list_build(&host, &list);
 	f->gpus = list.n;
-	for (size_t i = 0; i < list.n; i++)
+	for (size_t i = 0; i < list.n; i++) {
+		struct gpuquirk_list q = { 0 };
+
 		if (list.v[i].verdict == GPU_READY ||
 		    list.v[i].verdict == GPU_BINDABLE)
 			strv_pushf(&f->passable, "%s (%s)",
 				   pci_addr_format(&list.v[i].gpu->addr, a),
 				   gpu_verdict_name(list.v[i].verdict));
+		if (list.v[i].boot_display)
+			continue;
+		gpuquirk_judge(&list.v[i], &q);
+		for (size_t k = 0; k < q.n; k++) {
+			strv_push(&f->quirks, q.v[k].message);
+			strv_push(&f->quirk_fixes, q.v[k].fix);
+		}
+		gpuquirk_list_clear(&q);
+	}
 	gpu_list_clear(&list);
 	pci_host_clear(&host);
 }
@@ -305,5 +317,7 @@ void hostcheck_facts_clear(struct hostcheck_facts *f)
 	strv_clear(&f->host_devices);
 	strv_clear(&f->host_notes);
 	free(f->gpu_error);
+	strv_clear(&f->quirks);
+	strv_clear(&f->quirk_fixes);
 	*f = (struct hostcheck_facts){ 0 };
 }

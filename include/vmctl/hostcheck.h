@@ -52,6 +52,9 @@ struct hostcheck_facts {
 	struct strv host_devices;    /* "root filesystem /dev/sda2 on ..." */
 	struct strv host_notes;      /* what could not be traced */
 	char *gpu_error;             /* the PCI tree could not be read */
+	/* Quirks of the GPUs but the boot display (gpuquirk.c): each one's
+	 * line and its fix. */
+	struct strv quirks, quirk_fixes;
 };
 
 struct hostcheck_item {
