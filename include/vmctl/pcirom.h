@@ -7,7 +7,9 @@
 
 #include <cJSON.h>
 
+#include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/pci.h"
 #include "vmctl/strv.h"
 
 /*
@@ -76,5 +78,25 @@ const char *pcirom_code_type_name(unsigned code_type);
 char *pcirom_describe(const struct pcirom_info *info);
 /* docs/json.md, `gpu rom --json`. */
 cJSON *pcirom_info_json(const struct pcirom_info *info);
+
+/*
+ * Reading a card's ROM through sysfs (pcirom-dump.c), the way the kernel
+ * offers it: SYSFS/bus/pci/devices/ADDR/rom reads EINVAL until "1" is
+ * written to it; "0\n" (two bytes, at offset 0: the kernel's own test)
+ * turns it off again.  A `rom` that reads without that (a fake tree's
+ * plain file, or one someone left on) is read as it is and left so.
+ */
+
+/* Why reading FN's ROM is refused, or NULL: it is no display controller,
+ * it is the host's boot display (the kernel shows its shadowed, patched
+ * copy, and the host drives it), or a host driver holds it (enabling the
+ * ROM BAR can disturb a card in use).  Pure. */
+char *pcirom_dump_refusal(const struct pci_function *fn);
+
+/* FN's ROM bytes (FN not refused: the caller checks).  *enabled tells
+ * whether vmctl turned the ROM on (and off again) to read it. */
+int pcirom_dump(const struct vmctl_env *env, const struct pci_function *fn,
+		char **data, size_t *len, bool *enabled,
+		struct vmctl_error **err);
 
 #endif

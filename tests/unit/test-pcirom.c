@@ -7,6 +7,7 @@
 
 #include "tap.h"
 #include "vmctl/pcirom.h"
+#include "vmctl/sysfs.h"
 #include "vmctl/xalloc.h"
 
 #define PCIR_AT 0x1c
@@ -217,11 +218,47 @@ static void test_file(void)
 	vmctl_error_free(err);
 }
 
+static void test_refusal(void)
+{
+	struct pci_function fn = { .vendor_id = 0x10de, .device_id = 0x1b80,
+				   .class_code = 0x030000, .boot_vga = 0,
+				   .iommu_group = 1 };
+	char *why;
+
+	sysfs_parse_pci_name("0000:01:00.0", &fn.addr);
+	fn.driver = xstrdup("vfio-pci");
+	ok(pcirom_dump_refusal(&fn) == NULL, "a GPU on vfio-pci: read");
+	free(fn.driver);
+	fn.driver = NULL;
+	ok(pcirom_dump_refusal(&fn) == NULL, "a GPU on no driver: read");
+	fn.driver = xstrdup("nvidia");
+	why = pcirom_dump_refusal(&fn);
+	is_str(why, "0000:01:00.0 is on nvidia: turning its ROM on can "
+	       "disturb a card a host driver uses; move it to vfio-pci first "
+	       "(vmctl bind 0000:01:00.0)", "a GPU on its host driver");
+	free(why);
+	fn.boot_vga = 1;
+	why = pcirom_dump_refusal(&fn);
+	ok(why && strstr(why, "the host's boot display"), "the boot display");
+	free(why);
+	free(fn.driver);
+	fn.driver = xstrdup("pci-stub");
+	ok(pcirom_dump_refusal(&fn) == NULL, "boot_vga handed to pci-stub: "
+	   "no longer the host's display");
+	fn.class_code = 0x040300;
+	why = pcirom_dump_refusal(&fn);
+	is_str(why, "0000:01:00.0 is no display controller (class 0403): only "
+	       "a GPU's ROM is read", "an audio function");
+	free(why);
+	free(fn.driver);
+}
+
 int main(void)
 {
 	test_good();
 	test_device_list();
 	test_bad();
 	test_file();
+	test_refusal();
 	return tap_done();
 }
