@@ -225,12 +225,14 @@ static int gpu_rom(struct vmctl_env *env, const char *addr_text,
 		char a[PCI_ADDR_STRLEN];
 
 		vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0, "no PCI device "
-				"at %s on this host", pci_addr_format(&addr, a));
+				"at %s on this host",
+				pci_addr_format(&addr, a));
 		goto out;
 	}
 	why = pcirom_dump_refusal(fn);
 	if (why != NULL) {
-		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "refusing: %s", why);
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "refusing: %s",
+				why);
 		goto out;
 	}
 	/* No start takes the card while its ROM is on. */

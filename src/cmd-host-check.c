@@ -63,6 +63,12 @@ const struct cmd_entry cmd_host_check_entry = {
 		"a GPU can be passed through (see `vmctl gpu list`) and the "
 		"GPU quirks\nthat get in the way (the AMD reset bug, BARs "
 		"past q35's 64-bit hole).\n"
+		"After `vmctl host-setup` (its manifest in the state dir) and "
+		"a reboot, also\nwhether what it set took: setup, setup-args "
+		"(the kernel arguments, and the\nfile that carries them), "
+		"setup-driver (its functions on vfio-pci, or why not:\n"
+		"softdep, initramfs, built-in driver), setup-group (their "
+		"IOMMU groups viable).\n"
 		"Exit status 0 when no check fails, 1 otherwise.  Reads sysfs, "
 		"proc and /dev\nunder their roots; writes nothing.  --json: "
 		"docs/json.md.\n",

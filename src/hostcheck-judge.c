@@ -9,22 +9,42 @@
 #include "vmctl/kcmdline.h"
 #include "vmctl/xalloc.h"
 
-__attribute__((format(printf, 5, 6)))
-static void add(struct hostcheck_report *r, const char *name,
-		enum hostcheck_status status, const char *fix,
-		const char *fmt, ...)
+__attribute__((format(printf, 5, 0)))
+static void addv(struct hostcheck_report *r, const char *name,
+		 enum hostcheck_status status, const char *fix,
+		 const char *fmt, va_list ap)
 {
 	struct hostcheck_item *it;
-	va_list ap;
 
 	r->items = xreallocarray(r->items, r->n + 1, sizeof(*r->items));
 	it = &r->items[r->n++];
 	it->name = name;
 	it->status = status;
-	va_start(ap, fmt);
 	it->message = xvasprintf(fmt, ap);
-	va_end(ap);
 	it->fix = fix != NULL ? xstrdup(fix) : NULL;
+}
+
+void hostcheck_add(struct hostcheck_report *r, const char *name,
+		   enum hostcheck_status status, const char *fix,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	addv(r, name, status, fix, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 5, 6)))
+static void add(struct hostcheck_report *r, const char *name,
+		enum hostcheck_status status, const char *fix,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	addv(r, name, status, fix, fmt, ap);
+	va_end(ap);
 }
 
 static bool is_intel(const struct hostcheck_facts *f)
@@ -150,11 +170,28 @@ static void judge_ir(const struct hostcheck_facts *f,
 		    "allow_unsafe_interrupts", "off; vfio_iommu_type1 "
 		    "allow_unsafe_interrupts lets VFIO run without it, "
 		    "unprotected from device MSI spoofing");
-	else if (kcmdline_get(words, "intremap") != NULL &&
-		 strcmp(kcmdline_get(words, "intremap"), "off") == 0)
+	else if (flag_off(words, "intremap"))
 		add(r, name, HOSTCHECK_FAIL, "remove intremap=off from the "
 		    "kernel command line", "off (intremap=off): VFIO refuses "
 		    "devices without it");
+	else if (kcmdline_get(words, "nointremap") != NULL)
+		add(r, name, HOSTCHECK_FAIL, "remove nointremap from the "
+		    "kernel command line", "off (nointremap): VFIO refuses "
+		    "devices without it");
+	else if (f->ir_capable && f->ir_unit != NULL)
+		add(r, name, HOSTCHECK_FAIL, "enable interrupt remapping and "
+		    "x2APIC in the firmware setup (VT-d options); the kernel "
+		    "log's DMAR-IR lines say why it stayed off",
+		    "off, though %s can remap (its ecap %#llx has bit 3, IR): "
+		    "the firmware or the kernel turned it off, and VFIO "
+		    "refuses devices without it", f->ir_unit, f->ir_ecap);
+	else if (f->ir_unit != NULL)
+		add(r, name, HOSTCHECK_FAIL, "this platform cannot remap "
+		    "interrupts: other hardware, or (unsafe, devices can "
+		    "spoof interrupts) vfio_iommu_type1.allow_unsafe_"
+		    "interrupts=1", "off: %s cannot remap (its ecap %#llx "
+		    "lacks bit 3, IR), and VFIO refuses devices without it",
+		    f->ir_unit, f->ir_ecap);
 	else
 		add(r, name, HOSTCHECK_FAIL, "enable x2APIC and VT-d/AMD-Vi "
 		    "interrupt remapping in the firmware, or (unsafe) "
@@ -383,6 +420,7 @@ void hostcheck_judge(const struct hostcheck_facts *f,
 	judge_host_devices(f, out);
 	judge_gpus(f, out);
 	judge_quirks(f, out);
+	hostcheck_compare(f, &words, out);
 	strv_clear(&words);
 }
 

@@ -187,9 +187,18 @@ static void read_iommu(const struct vmctl_env *env, struct hostcheck_facts *f)
 		cleanup_free char *dir = xasprintf("%s/%s/intel-iommu", units,
 						   f->iommu_units.v[i]);
 		cleanup_free char *ecap = NULL;
+		unsigned long long v;
 
-		if (sysfs_read_attr(dir, "ecap", &ecap) == 0 &&
-		    (strtoull(ecap, NULL, 16) & 0x8))
+		if (sysfs_read_attr(dir, "ecap", &ecap) < 0)
+			continue;
+		v = strtoull(ecap, NULL, 16);
+		/* The unit named: the first, or the first that can. */
+		if (f->ir_unit == NULL || (!f->ir_capable && (v & 0x8))) {
+			free(f->ir_unit);
+			f->ir_unit = xstrdup(f->iommu_units.v[i]);
+			f->ir_ecap = v;
+		}
+		if (v & 0x8)
 			f->ir_capable = true;
 	}
 	f->ir = read_ir(env);
@@ -222,27 +231,30 @@ static void run_version(const char *prog, const char *flag,
 	strv_clear(&argv);
 }
 
-static void read_gpus(const struct vmctl_env *env, struct hostcheck_facts *f)
+/* The PCI functions, kept in f->pci: in full when host-setup's intent is
+ * to be compared (its functions need not be in a GPU's scope). */
+static void read_gpus(const struct vmctl_env *env, bool full,
+		      struct hostcheck_facts *f)
 {
-	struct pci_host host = { 0 };
+	struct pci_host *host = &f->pci;
 	struct gpu_list list = { 0 };
 	struct vmctl_error *e = NULL;
 	char a[PCI_ADDR_STRLEN];
 
-	if (pci_host_read(env, PCI_HOST_NEEDS | PCI_HOST_GPU_SCOPE, &host,
-			  &e) < 0) {
+	if (pci_host_read(env, PCI_HOST_NEEDS | (full ? 0 : PCI_HOST_GPU_SCOPE),
+			  host, &e) < 0) {
 		f->gpu_error = xstrdup(e->message);
 		vmctl_error_free(e);
 		return;
 	}
-	for (size_t i = 0; i < host.n_needs; i++)
+	for (size_t i = 0; i < host->n_needs; i++)
 		strv_pushf(&f->host_devices, "%s %s on %s",
-			   host.needs[i].kind == PCI_NEED_ROOT_FS
+			   host->needs[i].kind == PCI_NEED_ROOT_FS
 			   ? "root filesystem" : "default route",
-			   host.needs[i].detail,
-			   pci_addr_format(&host.needs[i].addr, a));
-	strv_extend(&f->host_notes, &host.needs_notes);
-	gpu_list_build(&host, &list);
+			   host->needs[i].detail,
+			   pci_addr_format(&host->needs[i].addr, a));
+	strv_extend(&f->host_notes, &host->needs_notes);
+	gpu_list_build(host, &list);
 	f->gpus = list.n;
 	for (size_t i = 0; i < list.n; i++) {
 		struct gpuquirk_list q = { 0 };
@@ -262,7 +274,6 @@ static void read_gpus(const struct vmctl_env *env, struct hostcheck_facts *f)
 		gpuquirk_list_clear(&q);
 	}
 	gpu_list_clear(&list);
-	pci_host_clear(&host);
 }
 
 int hostcheck_gather(const struct vmctl_env *env,
@@ -297,7 +308,9 @@ int hostcheck_gather(const struct vmctl_env *env,
 	run_version("qemu-system-x86_64", "--version", "version ",
 		    &f.qemu_version, &f.qemu_error);
 	run_version("tmux", "-V", "tmux ", &f.tmux_version, &f.tmux_error);
-	read_gpus(env, &f);
+	read_gpus(env, hostcheck_intent_exists(env), &f);
+	if (f.gpu_error == NULL)
+		hostcheck_intent_read(env, &f.pci, &f.intent);
 	*out = f;
 	return 0;
 }
@@ -319,5 +332,8 @@ void hostcheck_facts_clear(struct hostcheck_facts *f)
 	free(f->gpu_error);
 	strv_clear(&f->quirks);
 	strv_clear(&f->quirk_fixes);
+	free(f->ir_unit);
+	pci_host_clear(&f->pci);
+	hostcheck_intent_clear(&f->intent);
 	*f = (struct hostcheck_facts){ 0 };
 }

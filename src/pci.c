@@ -147,13 +147,15 @@ void pci_parse_resource(const char *text, struct pci_function *fn)
 			if (i == PCI_NUM_BARS) {
 				fn->rom_size = size;
 			} else {
+				bool mem = flags & IORESOURCE_MEM;
+
 				fn->bars[i] = (struct pci_bar){
 					.size = size,
 					.io = (flags & IORESOURCE_IO) != 0,
-					.mem64 = (flags & IORESOURCE_MEM) &&
+					.mem64 = mem &&
 						 (flags & IORESOURCE_MEM_64),
-					.prefetch = (flags & IORESOURCE_MEM) &&
-						    (flags & IORESOURCE_PREFETCH),
+					.prefetch = mem &&
+						(flags & IORESOURCE_PREFETCH),
 				};
 			}
 		}
