@@ -29,25 +29,11 @@ static const char *or_none(const char *s)
 	return s != NULL ? s : "none";
 }
 
-/* "a, b and c" of a list, for messages. */
-static char *list_text(const struct strv *sv, const char *sep)
-{
-	char *s = xstrdup("");
-
-	for (size_t i = 0; i < sv->n; i++) {
-		char *t = xasprintf("%s%s%s", s, i ? sep : "", sv->v[i]);
-
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
 static void check_setup(const struct hostcheck_facts *f,
 			struct hostcheck_report *r)
 {
 	const struct hostcheck_intent *in = &f->intent;
-	cleanup_free char *files = list_text(&in->files, ", ");
+	cleanup_free char *files = strv_join(&in->files, ", ");
 	const char *root = in->root ? in->root : "/";
 	bool other_root = strcmp(root, "/") != 0;
 
@@ -117,7 +103,7 @@ static void check_args(const struct hostcheck_facts *f,
 {
 	const struct hostcheck_intent *in = &f->intent;
 	struct strv missing = { 0 };
-	cleanup_free char *want = list_text(&in->kargs, " ");
+	cleanup_free char *want = strv_join(&in->kargs, " ");
 	cleanup_free char *gone = NULL, *why = NULL, *fix = NULL;
 	cleanup_free char *where = NULL;
 
@@ -165,7 +151,7 @@ static void check_args(const struct hostcheck_facts *f,
 			      where);
 		return;
 	}
-	gone = list_text(&missing, ", ");
+	gone = strv_join(&missing, ", ");
 	strv_clear(&missing);
 	if (in->kargs_file == NULL) {
 		why = xstrdup("no boot configuration file among the files "
@@ -321,12 +307,12 @@ static void check_drivers(const struct hostcheck_facts *f,
 		free(why);
 	}
 	if (bad.n == 0) {
-		list = list_text(&in->functions, ", ");
+		list = strv_join(&in->functions, ", ");
 		hostcheck_add(r, "setup-driver", HOSTCHECK_OK, NULL, "%s on "
 			      "vfio-pci", list);
 		return;
 	}
-	list = list_text(&bad, "; ");
+	list = strv_join(&bad, "; ");
 	strv_clear(&bad);
 	hostcheck_add(r, "setup-driver", HOSTCHECK_FAIL, fix, "%s", list);
 }
@@ -394,7 +380,7 @@ static void check_groups(const struct hostcheck_facts *f,
 					      "IOMMU group it has alone");
 		}
 	free(groups);
-	list = list_text(&names, ", ");
+	list = strv_join(&names, ", ");
 	strv_clear(&names);
 	if (n == 0 && in->functions.n > 0) {
 		hostcheck_add(r, "setup-group", HOSTCHECK_WARN, "turn the "
@@ -404,7 +390,7 @@ static void check_groups(const struct hostcheck_facts *f,
 		hostcheck_add(r, "setup-group", HOSTCHECK_OK, NULL, "group%s "
 			      "%s viable", n > 1 ? "s" : "", list);
 	} else if (bad.n > 0) {
-		cleanup_free char *why = list_text(&bad, "; ");
+		cleanup_free char *why = strv_join(&bad, "; ");
 
 		hostcheck_add(r, "setup-group", HOSTCHECK_FAIL, fix, "not "
 			      "viable, so VFIO refuses the card: %s", why);

@@ -317,25 +317,12 @@ static void judge_programs(const struct hostcheck_facts *f,
 		    f->tmux_error);
 }
 
-static char *join(const struct strv *sv, const char *sep)
-{
-	char *s = xstrdup("");
-
-	for (size_t i = 0; i < sv->n; i++) {
-		char *t = xasprintf("%s%s%s", s, i ? sep : "", sv->v[i]);
-
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
 /* What GPU verdicts protect: the devices the host runs on. */
 static void judge_host_devices(const struct hostcheck_facts *f,
 			       struct hostcheck_report *r)
 {
-	cleanup_free char *found = join(&f->host_devices, "; ");
-	cleanup_free char *notes = join(&f->host_notes, "; ");
+	cleanup_free char *found = strv_join(&f->host_devices, "; ");
+	cleanup_free char *notes = strv_join(&f->host_notes, "; ");
 
 	if (f->gpu_error != NULL)
 		return;
@@ -368,7 +355,7 @@ static void judge_gpus(const struct hostcheck_facts *f,
 		    "through", f->gpus, f->gpus > 1 ? "s" : "");
 		return;
 	}
-	list = join(&f->passable, ", ");
+	list = strv_join(&f->passable, ", ");
 	add(r, "gpu", HOSTCHECK_OK, NULL, "%zu of %zu GPU%s can be passed "
 	    "through: %s", f->passable.n, f->gpus, f->gpus > 1 ? "s" : "",
 	    list);
@@ -386,7 +373,7 @@ static void judge_quirks(const struct hostcheck_facts *f,
 		add(r, "gpu-quirks", HOSTCHECK_OK, NULL, "none known");
 		return;
 	}
-	list = join(&f->quirks, "; ");
+	list = strv_join(&f->quirks, "; ");
 	add(r, "gpu-quirks", HOSTCHECK_WARN, f->quirks.n == 1
 	    ? f->quirk_fixes.v[0] : "see vmctl gpu list: each quirk with its "
 	    "fix", "%s", list);

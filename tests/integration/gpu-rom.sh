@@ -23,22 +23,11 @@ bad() { say "FAIL: $*"; failures=$((failures + 1)); }
 
 # host NAME PATCH: the desktop-intel-nvidia fixture, its GTX 1080
 # (01:00.0, on vfio-pci) and the iGPU (00:02.0, the boot display) with a
-# 128 KiB ROM, then PATCH (Python over the function records `fn`).
+# 128 KiB ROM, then PATCH (fixture_patch in lib.sh).
 host() {
-	python3 - "$ROOT/tests/fixtures/sysfs/desktop-intel-nvidia.json" \
-		"$TMP/$1.json" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-fn = {}
-def walk(items):
-    for e in items:
-        fn[e["addr"]] = e
-        walk(e.get("children", []))
-walk(d["devices"])
-fn["01:00.0"]["rom"] = fn["00:02.0"]["rom"] = "128K"
-exec(sys.argv[3])
-json.dump(d, open(sys.argv[2], "w"))
-PY
+	fixture_patch "$ROOT/tests/fixtures/sysfs/desktop-intel-nvidia.json" \
+		"$TMP/$1.json" 'fn["01:00.0"]["rom"] = fn["00:02.0"]["rom"] = "128K"
+'"$2"
 	python3 "$ROOT/scripts/gen-sysfs.py" "$TMP/$1.json" "$TMP/$1" \
 		2>/dev/null || fail "gen-sysfs $1 failed"
 	SYS=$TMP/$1/sys

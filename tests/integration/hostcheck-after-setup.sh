@@ -37,28 +37,18 @@ ARGS='intel_iommu=on iommu=pt vfio-pci.ids=10de:1b80,10de:10f0'
 
 # after NAME PATCH: the host after the reboot, as it should be (the
 # arguments in effect, the card on vfio-pci, vfio loaded, booted a minute
-# ago), then PATCH (Python over `d`, the description, and `fn`, its
-# functions by address).  HOST: its directory.
-after() {
-	HOST=$HS_TMP/after-$1
-	python3 - "$HS_DATA/hosts/intel-nvidia.json" "$HOST.json" \
-		"$ARGS" "$2" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-fn = {}
-def walk(items):
-    for e in items:
-        fn[e["addr"]] = e
-        walk(e.get("children", []))
-walk(d["devices"])
-d["cmdline"] += " " + sys.argv[3]
+# ago), then PATCH (fixture_patch in lib.sh; args[0]: the arguments).
+# HOST: its directory.
+AFTER='d["cmdline"] += " " + args[0]
 d["uptime"] = 60
 d["modules"] = [m for m in d["modules"] if m != "nouveau"] + [
     "vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio"]
-fn["01:00.0"]["driver"] = fn["01:00.1"]["driver"] = "vfio-pci"
-exec(sys.argv[4])
-json.dump(d, open(sys.argv[2], "w"))
-PY
+fn["01:00.0"]["driver"] = fn["01:00.1"]["driver"] = "vfio-pci"'
+after() {
+	HOST=$HS_TMP/after-$1
+	fixture_patch "$HS_DATA/hosts/intel-nvidia.json" "$HOST.json" \
+		"$AFTER
+$2" "$ARGS"
 	rm -rf "$HOST"
 	python3 "$ROOT/scripts/gen-sysfs.py" "$HOST.json" "$HOST" 2>/dev/null ||
 		fail "gen-sysfs $1 failed"
@@ -104,14 +94,14 @@ grep -q '^ok    setup-driver         0000:01:00.0, 0000:01:00.1 on vfio-pci$' "$
 say "everything right: setup, setup-args, setup-driver, setup-group ok"
 
 CASE=no-reboot
-after no-reboot 'd["uptime"] = 86400; d["cmdline"] = d["cmdline"].replace(" " + sys.argv[3], ""); fn["01:00.0"]["driver"] = "nouveau"; d["modules"].append("nouveau")'
+after no-reboot 'd["uptime"] = 86400; d["cmdline"] = d["cmdline"].replace(" " + args[0], ""); fn["01:00.0"]["driver"] = "nouveau"; d["modules"].append("nouveau")'
 check
 expect setup fail "the host has not rebooted since host-setup changed /etc/modprobe.d/vfio.conf" reboot
 expect setup-args fail "the host has not rebooted since" reboot
 expect setup-driver fail "0000:01:00.0 is on nouveau, not vfio-pci: the host has not rebooted since host-setup"
 
 CASE=args-missing
-after args-missing 'd["cmdline"] = d["cmdline"].replace(" " + sys.argv[3], "")'
+after args-missing 'd["cmdline"] = d["cmdline"].replace(" " + args[0], "")'
 check
 expect setup-args fail "not on the running kernel's command line: intel_iommu=on, iommu=pt, vfio-pci.ids=10de:1b80,10de:10f0; host-setup set them in /etc/default/grub GRUB_CMDLINE_LINUX_DEFAULT, but /etc/default/grub and /boot/grub/grub.cfg carry them, so this boot came from another entry" \
 	"boot the default entry"
@@ -132,7 +122,7 @@ hs_save applied
 mkdir -p "$HS_ROOT/etc/default/grub.d"
 printf 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"\n' \
 	> "$HS_ROOT/etc/default/grub.d/50-cloudimg-settings.cfg"
-after dropin 'd["cmdline"] = d["cmdline"].replace(" " + sys.argv[3], "")'
+after dropin 'd["cmdline"] = d["cmdline"].replace(" " + args[0], "")'
 check
 expect setup-args fail "but /etc/default/grub.d/50-cloudimg-settings.cfg sets GRUB_CMDLINE_LINUX_DEFAULT after it, without them, and the last assignment wins" \
 	"add them to /etc/default/grub.d/50-cloudimg-settings.cfg's GRUB_CMDLINE_LINUX_DEFAULT too"

@@ -115,6 +115,22 @@ static void test_kargs(void)
 	ok(hostcheck_karg_in(&words, "nomodeset"), "a bare flag");
 	strv_clear(&words);
 
+	{
+		char *j = strv_join(&words, ", ");
+
+		is_str(j, "", "strv_join: none");
+		free(j);
+		strv_push(&words, "a");
+		j = strv_join(&words, ", ");
+		is_str(j, "a", "strv_join: one");
+		free(j);
+		strv_push(&words, "b");
+		strv_push(&words, "c");
+		j = strv_join(&words, "; ");
+		is_str(j, "a; b; c", "strv_join: three");
+		free(j);
+		strv_clear(&words);
+	}
 	hostcheck_setup_kargs("quiet splash intel_iommu=on iommu=pt "
 			      "iommu.strict=1 vfio-pci.ids=10de:1b80 "
 			      "vfio_pci.disable_vga=1 amd_iommu", &out);
