@@ -89,10 +89,11 @@ static void args_cause(const struct hostcheck_intent *in, char **why,
 		*fix = xasprintf("run update-grub (grub-mkconfig -o %s), then "
 				 "reboot", in->bootmenu);
 	} else {
-		*why = xasprintf("%s%s%s carry them, so this boot came from "
+		*why = xasprintf("%s%s%s carr%s them, so this boot came from "
 				 "another entry, kernel or boot loader", file,
 				 in->bootmenu ? " and " : "",
-				 in->bootmenu ? in->bootmenu : "");
+				 in->bootmenu ? in->bootmenu : "",
+				 in->bootmenu ? "y" : "ies");
 		*fix = xstrdup("boot the default entry, from the disk whose "
 			       "boot loader host-setup configured");
 	}

@@ -333,23 +333,44 @@ static bool names_vfio(const char *text, const char *prefix)
 	return false;
 }
 
-/* The running kernel's version: PROC/sys/kernel/osrelease, and the one
- * BOOT_IMAGE names (Arch's "linux" preset). */
-static void kernel_names(const struct vmctl_env *env, struct strv *out)
+/*
+ * Where the running kernel's initramfs may be: first what its command
+ * line names (an EFI stub's or systemd-boot's initrd=\initramfs-linux.img,
+ * under /boot), then by version (PROC/sys/kernel/osrelease, and the one
+ * BOOT_IMAGE=/boot/vmlinuz-VERSION names): Debian's initrd.img-VERSION,
+ * dracut's initramfs-VERSION.img.
+ */
+static void initrd_candidates(const struct vmctl_env *env, struct strv *out)
 {
 	cleanup_free char *dir = xasprintf("%s/sys/kernel", env->proc);
 	cleanup_free char *rel = NULL, *cmdline = NULL;
-	const char *p;
+	struct strv words = { 0 }, versions = { 0 };
+	const char *v;
 
-	if (sysfs_read_attr(dir, "osrelease", &rel) == 0 && *rel)
-		strv_push(out, rel);
-	if (sysfs_read_attr(env->proc, "cmdline", &cmdline) == 0 &&
-	    (p = strstr(cmdline, "vmlinuz-")) != NULL) {
-		cleanup_free char *v = xstrndup(p + 8, strcspn(p + 8, " \t"));
+	if (sysfs_read_attr(env->proc, "cmdline", &cmdline) == 0)
+		kcmdline_split(cmdline, &words);
+	v = kcmdline_get(&words, "initrd");
+	if (v != NULL && *v) {
+		cleanup_free char *path = xstrdup(v);
 
-		if (!strv_contains(out, v))
-			strv_push(out, v);
+		for (char *c = path; *c; c++)
+			if (*c == '\\')
+				*c = '/';
+		strv_pushf(out, "%s%s%s", starts(path, "/boot/") ? "" : "/boot",
+			   *path == '/' ? "" : "/", path);
 	}
+	if (sysfs_read_attr(dir, "osrelease", &rel) == 0 && *rel)
+		strv_push(&versions, rel);
+	v = kcmdline_get(&words, "BOOT_IMAGE");
+	if (v != NULL && (v = strstr(v, "vmlinuz-")) != NULL &&
+	    !strv_contains(&versions, v + 8))
+		strv_push(&versions, v + 8);
+	for (size_t i = 0; i < versions.n; i++) {
+		strv_pushf(out, "/boot/initrd.img-%s", versions.v[i]);
+		strv_pushf(out, "/boot/initramfs-%s.img", versions.v[i]);
+	}
+	strv_clear(&versions);
+	strv_clear(&words);
 }
 
 static void read_initrd(const struct vmctl_env *env, const char *root,
@@ -387,18 +408,10 @@ static void read_initrd(const struct vmctl_env *env, const char *root,
 	}
 	/* The image of the running kernel, against the newest of the files
 	 * host-setup changed that it is built from. */
-	kernel_names(env, &names);
-	for (size_t i = 0; i < names.n && in->initrd_image == NULL; i++) {
-		cleanup_free char *a = xasprintf("/boot/initrd.img-%s",
-						 names.v[i]);
-		cleanup_free char *b = xasprintf("/boot/initramfs-%s.img",
-						 names.v[i]);
-
-		if (mtime_at(root, a, &image))
-			in->initrd_image = steal_pointer(&a);
-		else if (mtime_at(root, b, &image))
-			in->initrd_image = steal_pointer(&b);
-	}
+	initrd_candidates(env, &names);
+	for (size_t i = 0; i < names.n && in->initrd_image == NULL; i++)
+		if (mtime_at(root, names.v[i], &image))
+			in->initrd_image = xstrdup(names.v[i]);
 	strv_clear(&names);
 	for (size_t i = 0; i < in->files.n && in->initrd_image; i++) {
 		const char *f = in->files.v[i];
