@@ -18,9 +18,12 @@ What is mirrored:
   DEVICE/iommu_group -> kernel/iommu_groups/N, whose devices/ADDR links back
   DEVICE/{vendor,device,class,revision,subsystem_*,config,resource,irq,
           numa_node,driver_override,modalias,boot_vga (VGA only),
-          reset_method (when given)}
-  config: 256 bytes whose ids, class, revision, header type and (bridges)
-          bus numbers agree with the attributes
+          reset_method (when given), rom (with "rom": a plain file holding
+          a synthesized option ROM, where the kernel has its attribute)}
+  config: 256 bytes whose ids, class, revision, header type, (bridges)
+          bus numbers and BARs agree with the attributes
+  bus/pci/drivers/NAME/module -> module/NAME when NAME ('-' as '_') is
+          a loaded module (else the driver reads as built in)
   sys/class/iommu/{dmarN,ivhdN} with intel-iommu/ecap or amd-iommu/features
   sys/dev/block/MAJ:MIN, sys/class/block/NAME: disks under their PCI
           controller, partitions, device-mapper devices with slaves/
@@ -31,7 +34,7 @@ What is mirrored:
   sys/devices/system/node/nodeN/{cpulist,meminfo,hugepages/...},
           sys/kernel/mm/hugepages/... (only with "topology")
   proc/{self/mountinfo,net/route,net/ipv6_route,cmdline,modules,cpuinfo,
-        meminfo,interrupts}
+        meminfo,interrupts,uptime (with "uptime")}
   dev/mapper/NAME -> ../dm-N
 
 The description (all keys optional but "devices"):
@@ -44,6 +47,7 @@ The description (all keys optional but "devices"):
               "ecap": "0x...", "pci": "00:00.2" or a list, one per unit
               (AMD: the IOMMU functions the ivhdN units hang off)}
   interrupt_remapping  true: proc/interrupts shows IR-PCI-MSI chips
+  uptime     seconds since boot (proc/uptime); absent: no such file
   root       {"block": "nvme0n1p2", "fstype": "ext4", "source": "/dev/...",
               "majmin": "0:31" (to override, e.g. btrfs)}
   blocks     [{"name": "nvme0n1", "majmin": "259:0", "pci": "03:00.0",
@@ -76,7 +80,11 @@ The description (all keys optional but "devices"):
        "rev": "a1", "subsys": "vvvv:dddd", "driver": "nvidia",
        "override": "vfio-pci", "group": LABEL or null (none) or absent
        (a group of its own slot), "numa": 0, "boot_vga": 1,
-       "reset": "flr bus", "children": [...]}
+       "reset": "flr bus", "children": [...],
+       "bars": {"0": "16M", "1": "32G p64", "5": "128 io"} (BAR index:
+       size with K/M/G; "64" a 64-bit BAR, "p" prefetchable, "io" ports),
+       "rom": "128K" (an expansion ROM BAR and a `rom` file: an x86 and
+       an EFI image for the function's ids, or "rom_ids": "vvvv:dddd")}
   A list item may carry "repeat": {"n": 8}: it stands for 8 copies with
   n = 0..7 ({"b": 4, "d": 32}: 128 copies, every combination), and
   "{EXPR}" or "{EXPR:FMT}" in its strings is replaced by format(EXPR, FMT),
@@ -140,6 +148,58 @@ def cpulist(cpus):
     return ",".join(out)
 
 
+def parse_size(s):
+    """ "16M" -> 16 << 20 """
+    units = {"K": 10, "M": 20, "G": 30, "T": 40}
+    s = str(s)
+    if s[-1:].upper() in units:
+        return int(s[:-1]) << units[s[-1].upper()]
+    return int(s)
+
+
+def parse_bars(bars):
+    """{"1": "32G p64"} -> [(index, size, io, mem64, prefetch)]"""
+    out = []
+    for index, spec in sorted(bars.items(), key=lambda kv: int(kv[0])):
+        words = spec.split()
+        flags = "".join(words[1:])
+        io = "io" in flags
+        out.append((int(index), parse_size(words[0]), io,
+                    not io and "64" in flags, not io and "p" in flags))
+    return out
+
+
+def option_rom(vendor, device, size):
+    """An x86 image and an EFI image (the last), each half of SIZE, in the
+    PCI Firmware Specification's layout, as a GPU's ROM holds them."""
+    rom = bytearray()
+    halves = [(0, size // 2), (3, size - size // 2)] if size >= 1024 \
+        else [(3, size)]
+    for n, (code, length) in enumerate(halves):
+        units = length // 512
+        img = bytearray(units * 512)
+        img[0:2] = b"\x55\xaa"
+        if code == 3:
+            struct.pack_into("<HI", img, 2, units, 0x0EF1)
+        else:
+            img[2] = min(units, 255)
+            img[3] = 0xEB
+        struct.pack_into("<H", img, 0x18, 0x1C)
+        pcir = bytearray(0x18)
+        pcir[0:4] = b"PCIR"
+        struct.pack_into("<HHHH", pcir, 4, vendor, device, 0, 0x18)
+        pcir[0x0D:0x10] = bytes([0, 0, 3])
+        struct.pack_into("<H", pcir, 0x10, units)
+        pcir[0x14] = code
+        pcir[0x15] = 0x80 if n == len(halves) - 1 else 0
+        img[0x1C:0x1C + 0x18] = pcir
+        if code == 0:
+            init = img[2] * 512
+            img[init - 1] = (0x100 - sum(img[:init - 1]) % 256) % 256
+        rom += img
+    return bytes(rom)
+
+
 def parse_addr(s):
     parts = s.split(":")
     if len(parts) == 2:
@@ -164,6 +224,15 @@ class Gen:
         self.order = []
         self.groups = {}       # label -> number
         self.iommu = desc.get("iommu")
+        self.windows = {}      # BAR kind -> next free address
+
+    def place(self, size, kind):
+        """An address for a BAR of SIZE, aligned to it, in its window."""
+        start = {"io": 0xE000, "mem32": 0xC0000000, "mem64": 0x6000000000}
+        nxt = self.windows.setdefault(kind, start[kind])
+        base = (nxt + size - 1) // size * size
+        self.windows[kind] = base + size
+        return base
 
     # -- files -------------------------------------------------------------
     def write(self, path, data, mode=0o644):
@@ -231,7 +300,9 @@ class Gen:
     def config(self, a, rec, vendor, device, cls, rev, subsys, bridge):
         c = bytearray(256)
         struct.pack_into("<HH", c, 0, vendor, device)
-        struct.pack_into("<HH", c, 4, 0x0406 if not bridge else 0x0407, 0x0010)
+        io_bar = any(b[2] for b in rec.get("bars", []))
+        struct.pack_into("<HH", c, 4, 0x0407 if bridge or io_bar else 0x0406,
+                         0x0010)
         c[8] = rev
         c[9] = cls & 0xff
         c[10] = (cls >> 8) & 0xff
@@ -244,6 +315,14 @@ class Gen:
         else:
             struct.pack_into("<HH", c, 0x2c, *subsys)
         c[0x3d] = 1
+        for index, _size, io, mem64, pref, base in rec.get("bars", []):
+            low = (base & ~0x3) | 0x1 if io else \
+                (base & 0xFFFFFFF0) | (0x4 if mem64 else 0) | (0x8 if pref else 0)
+            struct.pack_into("<I", c, 0x10 + 4 * index, low & 0xFFFFFFFF)
+            if mem64:
+                struct.pack_into("<I", c, 0x14 + 4 * index, base >> 32)
+        if rec.get("rom") and not bridge:
+            struct.pack_into("<I", c, 0x30, rec["rom"][1] & 0xFFFFF800)
         # A PCI Express capability, so the device reads as PCIe.
         c[0x34] = 0x40
         c[0x40] = 0x10
@@ -287,9 +366,23 @@ class Gen:
         w(path + "/uevent", "DRIVER=%s\nPCI_CLASS=%X\nPCI_ID=%04X:%04X\n"
           "PCI_SLOT_NAME=%s\n" % (e.get("driver", ""), cls, vendor, device,
                                   fmt_addr(a)))
-        lines = 17 if bridge else 13
-        w(path + "/resource", "0x0000000000000000 0x0000000000000000 "
-          "0x0000000000000000\n" * lines)
+        lines = ["0x0000000000000000 0x0000000000000000 "
+                 "0x0000000000000000\n"] * (17 if bridge else 13)
+        rec["bars"] = []
+        for index, size, io, mem64, pref in parse_bars(e.get("bars", {})):
+            base = self.place(size, "io" if io else "mem64" if mem64 else "mem32")
+            flags = 0x100 if io else 0x200 | (0x100000 if mem64 else 0) \
+                | (0x2000 if pref else 0) | (0x40000 if pref else 0)
+            lines[index] = "0x%016x 0x%016x 0x%016x\n" % (base, base + size - 1, flags)
+            rec["bars"].append((index, size, io, mem64, pref, base))
+        if "rom" in e and not bridge:
+            size = parse_size(e["rom"])
+            base = self.place(size, "mem32")
+            lines[6] = "0x%016x 0x%016x 0x%016x\n" % (base, base + size - 1, 0x46200)
+            rec["rom"] = (size, base)
+            rv, rd = (int(x, 16) for x in e.get("rom_ids", e["id"]).split(":"))
+            w(path + "/rom", option_rom(rv, rd, size), 0o600)
+        w(path + "/resource", "".join(lines))
         w(path + "/config", self.config(a, rec, vendor, device, cls, rev,
                                         subsys, bridge))
         if (cls >> 8) == 0x0300:
@@ -306,6 +399,9 @@ class Gen:
             for f in ("bind", "unbind", "new_id", "remove_id", "uevent"):
                 if not os.path.exists(ddir + "/" + f):
                     w(ddir + "/" + f, "", 0o200)
+            mod = drv.replace("-", "_")
+            if mod in self.desc.get("modules", []):
+                self.link(ddir + "/module", self.sys + "/module/" + mod)
             self.link(ddir + "/" + fmt_addr(a), path)
             self.link(path + "/driver", ddir)
         g = rec["group"]
@@ -326,6 +422,8 @@ class Gen:
                 "subsystem": None if bridge else "%04x:%04x" % subsys,
                 "bridge": bridge, "driver": drv, "iommu_group": g,
                 "numa_node": numa,
+                "bars": {str(b[0]): b[1] for b in rec["bars"]},
+                "rom": rec["rom"][0] if rec.get("rom") else None,
                 "secondary": "%02x" % buses[0] if buses else None,
                 "subordinate": "%02x" % buses[1] if buses else None,
                 "parent": fmt_addr(rec["parent"]) if rec["parent"] else None}
@@ -567,6 +665,8 @@ class Gen:
         v6 += "00000000000000000000000000000000 00 00000000000000000000000000000000 00 " \
               "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 lo\n"
         self.write(p + "/net/ipv6_route", v6)
+        if "uptime" in d:
+            self.write(p + "/uptime", "%.2f %.2f\n" % (d["uptime"], d["uptime"] * 3.5))
         self.write(p + "/cmdline", d.get("cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet") + "\n")
         mods = d.get("modules", [])
         self.write(p + "/modules", "".join(

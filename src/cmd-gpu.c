@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl gpu list [--json] */
+/* vmctl gpu list [--json], vmctl gpu rom ADDRESS FILE [--json] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "vmctl/claims.h"
 #include "vmctl/cmd.h"
+#include "vmctl/fsutil.h"
 #include "vmctl/gpu.h"
+#include "vmctl/gpuquirk.h"
+#include "vmctl/hostinv.h"
 #include "vmctl/pci.h"
+#include "vmctl/pcirom.h"
+#include "vmctl/state.h"
 #include "vmctl/view.h"
+#include "vmctl/vm-runtime.h"
 #include "vmctl/xalloc.h"
 
 #define ROW "%-13s %-10s %-5s %-14s %-6s %-5s %-9s %s\n"
@@ -41,7 +49,8 @@ static void print_member(const char *label, const struct pci_function *fn)
 	       fn->bridge ? " (a bridge: keeps its driver)" : "");
 }
 
-static void print_gpu(const struct gpu_info *g)
+static void print_gpu(const struct gpu_info *g,
+		      const struct gpuquirk_list *quirks)
 {
 	const struct pci_function *fn = g->gpu;
 	char a[PCI_ADDR_STRLEN], id[16], cls[8];
@@ -69,24 +78,17 @@ static void print_gpu(const struct gpu_info *g)
 	       fn->driver_override ? "; driver_override " : "",
 	       fn->driver_override ? fn->driver_override : "");
 	printf("  %-6s %s\n", "why", g->reason);
+	for (size_t i = 0; i < quirks->n; i++) {
+		printf("  %-6s %s\n", "quirk", quirks->v[i].message);
+		printf("  %-6s %s\n", "fix", quirks->v[i].fix);
+	}
 }
 
-static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
-			struct vmctl_error **err)
+static int gpu_list(struct vmctl_env *env, struct vmctl_error **err)
 {
 	struct pci_host host = { 0 };
 	struct gpu_list list = { 0 };
-	int opt;
 
-	while ((opt = cmd_getopt(&cmd_gpu_entry, env, argc, argv, "",
-				 NULL)) != -1)
-		return cmd_done(opt);
-	if (optind < argc && strcmp(argv[optind], "list") != 0)
-		return cmd_usage_error(&cmd_gpu_entry, err, "unknown "
-				       "subcommand %s", argv[optind]);
-	if (optind + 1 < argc)
-		return cmd_usage_error(&cmd_gpu_entry, err, "list takes no "
-				       "arguments");
 	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
 			  PCI_HOST_GPU_SCOPE, &host, err) < 0)
 		return vmctl_error_wrap(err, "gpu list");
@@ -94,8 +96,17 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	if (env->json) {
 		cJSON *arr = cJSON_CreateArray();
 
-		for (size_t i = 0; i < list.n; i++)
-			cJSON_AddItemToArray(arr, gpu_info_json(&list.v[i]));
+		for (size_t i = 0; i < list.n; i++) {
+			cJSON *o = gpu_info_json(&list.v[i]);
+			cJSON *qa = cJSON_AddArrayToObject(o, "quirks");
+			struct gpuquirk_list q = { 0 };
+
+			gpuquirk_judge(&list.v[i], &q);
+			for (size_t k = 0; k < q.n; k++)
+				cJSON_AddItemToArray(qa, gpuquirk_json(&q.v[k]));
+			gpuquirk_list_clear(&q);
+			cJSON_AddItemToArray(arr, o);
+		}
 		view_print_json(arr);
 		cJSON_Delete(arr);
 	} else if (list.n == 0) {
@@ -103,8 +114,13 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	} else {
 		printf(ROW, "ADDRESS", "ID", "CLASS", "DRIVER", "GROUP",
 		       "NUMA", "VERDICT", "NAME");
-		for (size_t i = 0; i < list.n; i++)
-			print_gpu(&list.v[i]);
+		for (size_t i = 0; i < list.n; i++) {
+			struct gpuquirk_list q = { 0 };
+
+			gpuquirk_judge(&list.v[i], &q);
+			print_gpu(&list.v[i], &q);
+			gpuquirk_list_clear(&q);
+		}
 	}
 	if (!env->json && env->verbosity >= 0)
 		for (size_t i = 0; i < host.needs_notes.n; i++)
@@ -114,9 +130,164 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 	return VMCTL_EXIT_OK;
 }
 
+/* The running VM holding FN (it, or its IOMMU group), refused. */
+static int check_holder(const struct vmctl_env *env,
+			const struct pci_host *host,
+			const struct pci_function *fn,
+			struct vmctl_error **err)
+{
+	struct hostinv inv = { 0 };
+	struct broker_claims held = { 0 };
+	const struct broker_claim *h;
+	char a[PCI_ADDR_STRLEN];
+	int ret = 0;
+
+	hostinv_gpus_from_pci(&inv, host);
+	if (claims_read_running(env, host, &inv, &held, err) < 0) {
+		hostinv_clear(&inv);
+		return -1;
+	}
+	h = broker_gpu_holder(&held, &fn->addr, fn->iommu_group, NULL);
+	if (h != NULL)
+		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "refusing: "
+				      "%s is in use by VM \"%s\"",
+				      pci_addr_format(&fn->addr, a), h->vm);
+	broker_claims_clear(&held);
+	hostinv_clear(&inv);
+	return ret;
+}
+
+static void print_rom(const struct vmctl_env *env,
+		      const struct pci_function *fn, const char *file,
+		      const struct pcirom_info *info)
+{
+	bool match = pcirom_matches(info, fn->vendor_id, fn->device_id);
+	char a[PCI_ADDR_STRLEN];
+
+	pci_addr_format(&fn->addr, a);
+	if (env->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "address", a);
+		cJSON_AddStringToObject(o, "file", file);
+		cJSON_AddBoolToObject(o, "matches", match);
+		cJSON_AddItemToObject(o, "rom", pcirom_info_json(info));
+		view_print_json(o);
+		cJSON_Delete(o);
+		return;
+	}
+	if (env->verbosity >= 0) {
+		cleanup_free char *text = pcirom_describe(info);
+
+		printf("%s: ROM written to %s: %s\n", a, file, text);
+		for (size_t i = 0; i < info->notes.n; i++)
+			printf("note: %s\n", info->notes.v[i]);
+	}
+	if (!match)
+		fprintf(stderr, "vmctl: warning: the ROM names no image for "
+			"%04x:%04x, the card's own ids\n", fn->vendor_id,
+			fn->device_id);
+}
+
+/*
+ * Read the card's ROM (refused for what is no GPU, the host's display, a
+ * card on a host driver or one a running VM holds), check it, and write
+ * FILE atomically.  A ROM that does not check out is not written.
+ */
+static int gpu_rom(struct vmctl_env *env, const char *addr_text,
+		   const char *file, struct vmctl_error **err)
+{
+	struct pci_host host = { 0 };
+	struct pci_addr addr;
+	struct pcirom_info info = { 0 };
+	const struct pci_function *fn;
+	cleanup_free char *data = NULL, *why = NULL, *dir = NULL;
+	cleanup_free char *base = NULL;
+	const char *slash;
+	size_t len;
+	bool enabled;
+	int lock = -1, ret = -1;
+
+	if (pci_addr_parse(addr_text, &addr) < 0)
+		return cmd_usage_error(&cmd_gpu_entry, err, "%s: not a PCI "
+				       "address (0000:01:00.0)", addr_text);
+	slash = strrchr(file, '/');
+	base = xstrdup(slash ? slash + 1 : file);
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return cmd_usage_error(&cmd_gpu_entry, err, "%s: not a file "
+				       "name", file);
+	dir = fs_abs_dirname(file);
+	vm_reconcile_all(env);
+	if (pci_host_read(env, PCI_HOST_GPU_SCOPE, &host, err) < 0)
+		return vmctl_error_wrap(err, "gpu rom");
+	fn = pci_host_find(&host, &addr);
+	if (fn == NULL) {
+		char a[PCI_ADDR_STRLEN];
+
+		vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0, "no PCI device "
+				"at %s on this host",
+				pci_addr_format(&addr, a));
+		goto out;
+	}
+	why = pcirom_dump_refusal(fn);
+	if (why != NULL) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "refusing: %s",
+				why);
+		goto out;
+	}
+	/* No start takes the card while its ROM is on. */
+	lock = state_lock_global(env, err);
+	if (lock < 0 || check_holder(env, &host, fn, err) < 0 ||
+	    pcirom_dump(env, fn, &data, &len, &enabled, err) < 0)
+		goto out;
+	close(lock);
+	lock = -1;
+	if (pcirom_check(data, len, &info, err) < 0) {
+		vmctl_error_wrap(err, "the ROM of %s is not usable, not "
+				 "written", addr_text);
+		goto out;
+	}
+	if (fs_write_atomic(dir, base, data, len, 0644, err) < 0)
+		goto out;
+	print_rom(env, fn, file, &info);
+	ret = VMCTL_EXIT_OK;
+out:
+	if (lock >= 0)
+		close(lock);
+	pcirom_info_clear(&info);
+	pci_host_clear(&host);
+	return ret;
+}
+
+static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
+			struct vmctl_error **err)
+{
+	const char *sub;
+	int opt;
+
+	while ((opt = cmd_getopt(&cmd_gpu_entry, env, argc, argv, "",
+				 NULL)) != -1)
+		return cmd_done(opt);
+	sub = optind < argc ? argv[optind] : "list";
+	if (strcmp(sub, "list") == 0) {
+		if (optind + 1 < argc)
+			return cmd_usage_error(&cmd_gpu_entry, err, "list "
+					       "takes no arguments");
+		return gpu_list(env, err);
+	}
+	if (strcmp(sub, "rom") == 0) {
+		if (argc - optind != 3)
+			return cmd_usage_error(&cmd_gpu_entry, err, "usage: "
+					       "gpu rom ADDRESS FILE");
+		return gpu_rom(env, argv[optind + 1], argv[optind + 2], err);
+	}
+	return cmd_usage_error(&cmd_gpu_entry, err, "unknown subcommand %s",
+			       sub);
+}
+
 const struct cmd_entry cmd_gpu_entry = {
 	.name = "gpu",
-	.usage = "list [--json]",
+	.usage = "list [--json] | rom ADDRESS FILE [--json]",
 	.summary = "list GPUs, their IOMMU groups and whether each can be "
 		   "passed through",
 	.help = "One entry per GPU (PCI class 03): its slot's other functions "
@@ -130,7 +301,19 @@ const struct cmd_entry cmd_gpu_entry = {
 		"            default route, boot display) or another device "
 		"on a host driver\n"
 		"  no-iommu  the host has no IOMMU groups\n"
-		"Reads sysfs under --sysfs-root and proc under VMCTL_PROC_ROOT; "
-		"writes nothing.\n--json: docs/json.md.\n",
+		"and what is known to go wrong with it: an AMD card with the "
+		"reset bug (it\nneeds vendor-reset and reset_method "
+		"device_specific), 64-bit BARs past the\n32 GiB QEMU's q35 "
+		"maps by default (Resizable BAR).  Reads sysfs under\n"
+		"--sysfs-root and proc under VMCTL_PROC_ROOT; writes "
+		"nothing.\n\n"
+		"rom ADDRESS FILE: read the card's option ROM (sysfs rom: on, "
+		"read, off),\ncheck it (0x55AA, the PCI data structure, "
+		"lengths, the image chain) and\nwrite it to FILE atomically; "
+		"refused for what is no GPU, the host's boot\ndisplay, a card "
+		"on a host driver and one a running VM holds.  A ROM for\n"
+		"other ids than the card's is written with a warning; one "
+		"that does not check\nout is not written.\n"
+		"--json: docs/json.md.\n",
 	.exec = cmd_gpu_exec,
 };

@@ -127,6 +127,44 @@ static char *lookup(struct pci_access *acc, int what, ...)
 	return name != NULL ? xstrdup(name) : NULL;
 }
 
+/* The kernel's resource flags (include/linux/ioport.h). */
+#define IORESOURCE_IO       0x00000100ul
+#define IORESOURCE_MEM      0x00000200ul
+#define IORESOURCE_PREFETCH 0x00002000ul
+#define IORESOURCE_MEM_64   0x00100000ul
+
+void pci_parse_resource(const char *text, struct pci_function *fn)
+{
+	const char *line = text;
+
+	for (int i = 0; i <= PCI_NUM_BARS && line != NULL && *line; i++) {
+		unsigned long long start, end, flags;
+
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 &&
+		    end > start) {
+			uint64_t size = (uint64_t)(end - start) + 1;
+
+			if (i == PCI_NUM_BARS) {
+				fn->rom_size = size;
+			} else {
+				bool mem = flags & IORESOURCE_MEM;
+
+				fn->bars[i] = (struct pci_bar){
+					.size = size,
+					.io = (flags & IORESOURCE_IO) != 0,
+					.mem64 = mem &&
+						 (flags & IORESOURCE_MEM_64),
+					.prefetch = mem &&
+						(flags & IORESOURCE_PREFETCH),
+				};
+			}
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+}
+
 /* The parent bridge from the device's place in the tree: the component
  * before the device's own in "../../../devices/pci0000:00/0000:00:01.0/
  * 0000:01:00.0".  A host bridge ("pci0000:00") is no PCI function. */
@@ -148,13 +186,14 @@ static void read_parent(const char *devices_dir, struct pci_function *fn)
 					      &fn->parent);
 }
 
-/* What libpci does not read: driver, override, group, boot_vga, reset. */
+/* What libpci does not read: driver, override, group, boot_vga, reset,
+ * BAR sizes. */
 static void read_extras(const char *devices_dir, struct pci_function *fn)
 {
 	char name[PCI_ADDR_STRLEN];
 	cleanup_free char *dir = xasprintf("%s/%s", devices_dir,
 					   pci_addr_format(&fn->addr, name));
-	cleanup_free char *group = NULL;
+	cleanup_free char *group = NULL, *resource = NULL;
 	long v;
 
 	if (sysfs_link_name(dir, "driver", &fn->driver) < 0)
@@ -179,6 +218,8 @@ static void read_extras(const char *devices_dir, struct pci_function *fn)
 		fn->boot_vga = v != 0;
 	if (sysfs_read_attr(dir, "reset_method", &fn->reset_method) < 0)
 		fn->reset_method = NULL;
+	if (sysfs_read_attr(dir, "resource", &resource) == 0)
+		pci_parse_resource(resource, fn);
 	read_parent(devices_dir, fn);
 }
 

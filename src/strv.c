@@ -45,6 +45,23 @@ void strv_copy(struct strv *dst, const struct strv *src)
 	strv_extend(dst, src);
 }
 
+char *strv_join(const struct strv *sv, const char *sep)
+{
+	size_t len = 1, sl = strlen(sep);
+	char *out, *p;
+
+	for (size_t i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + (i ? sl : 0);
+	p = out = xmalloc(len);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			p = stpcpy(p, sep);
+		p = stpcpy(p, sv->v[i]);
+	}
+	*p = '\0';
+	return out;
+}
+
 void strv_clear(struct strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)

@@ -11,6 +11,8 @@
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 #include "vmctl/firmware.h"
+#include "vmctl/hostcheck-intent.h"
+#include "vmctl/pci.h"
 #include "vmctl/strv.h"
 
 /*
@@ -37,6 +39,8 @@ struct hostcheck_facts {
 	size_t iommu_groups;         /* SYSFS/kernel/iommu_groups/N */
 	struct strv iommu_units;     /* SYSFS/class/iommu: dmar0, ivhd0 */
 	bool ir_capable;             /* an Intel unit's ecap has the IR bit */
+	char *ir_unit;               /* the first Intel unit, for messages */
+	unsigned long long ir_ecap;  /* and its ecap */
 	enum hostcheck_ir ir;
 	bool unsafe_interrupts;      /* vfio_iommu_type1 allow_unsafe_... */
 	char *cmdline;               /* PROC/cmdline; NULL when unreadable */
@@ -52,6 +56,14 @@ struct hostcheck_facts {
 	struct strv host_devices;    /* "root filesystem /dev/sda2 on ..." */
 	struct strv host_notes;      /* what could not be traced */
 	char *gpu_error;             /* the PCI tree could not be read */
+	/* Quirks of the GPUs but the boot display (gpuquirk.c): each one's
+	 * line and its fix. */
+	struct strv quirks, quirk_fixes;
+	/* The PCI functions (all of them read in full when there is a
+	 * host-setup manifest to compare with), and what host-setup
+	 * intended (hostcheck-intent.h). */
+	struct pci_host pci;
+	struct hostcheck_intent intent;
 };
 
 struct hostcheck_item {
@@ -72,6 +84,15 @@ void hostcheck_facts_clear(struct hostcheck_facts *f);
 
 void hostcheck_judge(const struct hostcheck_facts *f,
 		     struct hostcheck_report *out);
+/* The checks of what host-setup intended (hostcheck-compare.c; only with
+ * a manifest): setup, setup-args, setup-driver, setup-group.  WORDS: the
+ * running kernel's command line, init's words dropped. */
+void hostcheck_compare(const struct hostcheck_facts *f,
+		       const struct strv *words, struct hostcheck_report *r);
+/* Append a check (for hostcheck-compare.c). */
+void hostcheck_add(struct hostcheck_report *r, const char *name,
+		   enum hostcheck_status status, const char *fix,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* No check failed: the host can run a passthrough VM. */
 bool hostcheck_passed(const struct hostcheck_report *r);
 const char *hostcheck_status_name(enum hostcheck_status s);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
@@ -21,6 +22,15 @@
  * Names: libpci owns pci_init, pci_alloc, struct pci_dev...; ours are
  * pci_host_*, pci_function_* and pci_needs_*.
  */
+
+/* A BAR as the kernel assigned it (SYSFS/.../resource). */
+struct pci_bar {
+	uint64_t size;           /* 0: unused or unassigned */
+	bool io;                 /* an I/O port range, not memory */
+	bool mem64, prefetch;    /* a 64-bit, prefetchable memory BAR */
+};
+
+#define PCI_NUM_BARS 6
 
 /* One PCI function. */
 struct pci_function {
@@ -41,6 +51,8 @@ struct pci_function {
 	char *reset_method;      /* NULL: no attribute (old kernel) */
 	bool has_parent;         /* the upstream bridge is a PCI function */
 	struct pci_addr parent;
+	struct pci_bar bars[PCI_NUM_BARS];   /* the `resource` file */
+	uint64_t rom_size;       /* the expansion ROM BAR; 0: none */
 	/* Read in full.  With PCI_HOST_GPU_SCOPE only the functions a GPU
 	 * verdict looks at are; the others have address, ids and class,
 	 * and the fields above at their "none" values. */
@@ -107,6 +119,10 @@ bool pci_function_is_display(const struct pci_function *fn);
 bool pci_function_released(const struct pci_function *fn);
 bool pci_function_on_vfio(const struct pci_function *fn);
 const char *pci_need_kind_name(enum pci_need_kind kind);
+
+/* Pure: the BARs and ROM size of a `resource` file ("START END FLAGS"
+ * lines, BARs 0-5 then the ROM). */
+void pci_parse_resource(const char *text, struct pci_function *fn);
 
 /* What the host runs on: filled into host->needs by pci_host_read() with
  * PCI_HOST_NEEDS (pci-needs.c). */

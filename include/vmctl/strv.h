@@ -26,5 +26,7 @@ void strv_clear(struct strv *sv);
 /* Whether `s` is one of the strings. */
 bool strv_contains(const struct strv *sv, const char *s);
 void strv_copy(struct strv *dst, const struct strv *src);
+/* The strings with `sep` between them ("" for none). */
+char *strv_join(const struct strv *sv, const char *sep);
 
 #endif

@@ -76,6 +76,36 @@ for line in open(t + "/pp"):
         err("%s: lspci -PP parent %s, manifest %s" % (addr, parent, w["parent"]))
 
 # -vv: bridges' bus numbers from config space
+def lspci_size(x):
+    # lspci's show_size(): the largest unit that divides the size
+    units = ["", "K", "M", "G", "T"]
+    i = 0
+    while i < len(units) - 1 and x % 1024 == 0:
+        x //= 1024
+        i += 1
+    return "%d%s" % (x, units[i])
+
+regions = {}
+cur = None
+for line in open(t + "/vv"):
+    m = re.match(r"^([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ", line)
+    if m:
+        cur = m.group(1)
+        regions[cur] = {}
+        continue
+    m = re.search(r"Region (\d+): .*\[size=(\w+)\]", line)
+    if m and cur:
+        regions[cur][m.group(1)] = m.group(2)
+    m = re.search(r"Expansion ROM at .*\[size=(\w+)\]", line)
+    if m and cur:
+        regions[cur]["rom"] = m.group(1)
+for a, w in want.items():
+    sizes = {k: lspci_size(v) for k, v in w.get("bars", {}).items()}
+    if w.get("rom"):
+        sizes["rom"] = lspci_size(w["rom"])
+    if regions.get(a, {}) != sizes:
+        err("%s: lspci regions %s, manifest %s" % (a, regions.get(a), sizes))
+
 cur = None
 for line in open(t + "/vv"):
     m = re.match(r"^([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ", line)

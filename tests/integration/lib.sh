@@ -66,6 +66,26 @@ vnc_banner() {
 
 # ---- VFIO on a fake sysfs tree (tests/integration/vfio-fake-*.sh) ---------
 #
+# fixture_patch SRC DST PATCH [ARG...]: the host description SRC (for
+# scripts/gen-sysfs.py) with PATCH applied, written to DST.  PATCH is
+# Python over `d` (the description), `fn` (its PCI functions by address,
+# "01:00.0") and `args` (the ARGs).
+fixture_patch() {
+	python3 - "$@" <<'PY'
+import json, sys
+src, dst, patch, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+d = json.load(open(src))
+fn = {}
+def walk(items):
+    for e in items:
+        fn[e["addr"]] = e
+        walk(e.get("children", []))
+walk(d["devices"])
+exec(patch)
+json.dump(d, open(dst, "w"))
+PY
+}
+
 # vf_setup FIXTURE: TMP, a temp dir removed at exit, holding the fake host
 # of tests/fixtures/sysfs/FIXTURE.json (SYS: its sysfs) and vmctl's state,
 # proc and dev roots (exported), so nothing touches this machine's /sys.

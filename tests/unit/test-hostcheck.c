@@ -102,7 +102,7 @@ static void test_judge(void)
 
 	good(&f);
 	hostcheck_judge(&f, &r);
-	ok(r.n == 12 && hostcheck_passed(&r), "a good host passes all 12 "
+	ok(r.n == 13 && hostcheck_passed(&r), "a good host passes all 13 "
 	   "checks");
 	j = hostcheck_report_json(&r);
 	s = cJSON_PrintUnformatted(j);
@@ -187,9 +187,44 @@ static void test_judge(void)
 	hostcheck_facts_clear(&f);
 }
 
+static void test_quirks(void)
+{
+	struct hostcheck_facts f;
+	struct hostcheck_report r;
+
+	good(&f);
+	expect(&f, "gpu-quirks", HOSTCHECK_OK, "none known", "no quirk");
+	strv_push(&f.quirks, "0000:06:00.0 (1002:67df, AMD Polaris 10) has "
+		  "the AMD reset bug");
+	strv_push(&f.quirk_fixes, "install vendor-reset");
+	expect(&f, "gpu-quirks", HOSTCHECK_WARN, "0000:06:00.0 (1002:67df, "
+	       "AMD Polaris 10) has the AMD reset bug", "one quirk");
+	hostcheck_judge(&f, &r);
+	ok(hostcheck_passed(&r), "a quirk warns, it does not fail the host");
+	is_str(r.items[r.n - 1].fix, "install vendor-reset",
+	       "one quirk: its own fix");
+	hostcheck_report_clear(&r);
+	strv_push(&f.quirks, "0000:01:00.0 BAR 1 is 32 GiB");
+	strv_push(&f.quirk_fixes, "add to the spec");
+	hostcheck_judge(&f, &r);
+	is_str(r.items[r.n - 1].message, "0000:06:00.0 (1002:67df, AMD Polaris "
+	       "10) has the AMD reset bug; 0000:01:00.0 BAR 1 is 32 GiB",
+	       "two quirks: both named");
+	is_str(r.items[r.n - 1].fix, "see vmctl gpu list: each quirk with its "
+	       "fix", "two quirks: gpu list has their fixes");
+	hostcheck_report_clear(&r);
+	f.gpus = 0;
+	hostcheck_judge(&f, &r);
+	ok(strcmp(r.items[r.n - 1].name, "gpu") == 0,
+	   "no GPU: no quirk line");
+	hostcheck_report_clear(&r);
+	hostcheck_facts_clear(&f);
+}
+
 int main(void)
 {
 	test_parsers();
 	test_judge();
+	test_quirks();
 	return tap_done();
 }
