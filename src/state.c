@@ -431,3 +431,27 @@ int state_list(const struct vmctl_env *env, struct strv *names,
 		qsort(names->v, names->n, sizeof(*names->v), compare_names);
 	return 0;
 }
+
+void state_each(const struct vmctl_env *env,
+		void (*fn)(const char *name, const struct vm_state *st,
+			   void *data),
+		void *data)
+{
+	struct strv names = { 0 };
+	struct vmctl_error *ignored = NULL;
+
+	state_list(env, &names, &ignored);
+	vmctl_error_free(ignored);
+	for (size_t i = 0; i < names.n; i++) {
+		struct vm_state st;
+
+		ignored = NULL;
+		if (state_read(env, names.v[i], &st, &ignored) < 0) {
+			vmctl_error_free(ignored);
+			continue;
+		}
+		fn(names.v[i], &st, data);
+		state_clear(&st);
+	}
+	strv_clear(&names);
+}

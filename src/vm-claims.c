@@ -9,6 +9,7 @@
 #include "vmctl/hostconf.h"
 #include "vmctl/hostinv.h"
 #include "vmctl/pci.h"
+#include "vmctl/pcirom.h"
 #include "vmctl/proc.h"
 #include "vmctl/vfio.h"
 #include "vmctl/vm-claims.h"
@@ -148,6 +149,37 @@ static const struct gpu_info *gpu_of(const struct gpu_list *list,
 	return NULL;
 }
 
+/*
+ * gpu[i].rom: a PCI option ROM image (pcirom.c's checks: signature,
+ * PCIR structure, lengths, chain) with an image for the card's vendor.
+ * Another device id of that vendor is accepted: vendors build one ROM
+ * for related cards.  A ROM for another vendor's card is refused.
+ */
+static int check_rom(const struct spec_gpu *g, size_t i,
+		     const struct pci_function *fn0, struct vmctl_error **err)
+{
+	struct pcirom_info rom = { 0 };
+	bool vendor = false;
+
+	if (g->rom == NULL)
+		return 0;
+	if (pcirom_check_file(g->rom, &rom, err) < 0)
+		return vmctl_error_wrap(err, "gpu[%zu].rom", i);
+	for (size_t k = 0; k < rom.n; k++)
+		vendor |= rom.images[k].vendor_id == fn0->vendor_id;
+	if (!vendor) {
+		cleanup_free char *what = pcirom_describe(&rom);
+
+		pcirom_info_clear(&rom);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "gpu[%zu].rom: %s is for another card "
+				       "(%s), not %04x:%04x", i, g->rom, what,
+				       fn0->vendor_id, fn0->device_id);
+	}
+	pcirom_info_clear(&rom);
+	return 0;
+}
+
 int vm_claims_bind(const struct vmctl_env *env, const char *name,
 		   const struct vmctl_spec *spec, struct vm_state *st,
 		   struct vmctl_error **err)
@@ -182,6 +214,8 @@ int vm_claims_bind(const struct vmctl_env *env, const char *name,
 					"gpu[%zu]: not a GPU slot", i);
 			goto out;
 		}
+		if (check_rom(g, i, info->slot[0], err) < 0)
+			goto out;
 		switch (info->verdict) {
 		case GPU_READY:
 			break;

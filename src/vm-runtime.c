@@ -379,38 +379,30 @@ static bool needs_refresh(const struct vmctl_env *env,
 	return st->claim.recorded && !proc_alive(env, &st->claim.owner);
 }
 
+static void reconcile_one(const char *name, const struct vm_state *snap,
+			  void *data)
+{
+	const struct vmctl_env *env = data;
+	struct vmctl_error *ignored = NULL;
+	struct vm_state st;
+	int lock;
+
+	if (!needs_refresh(env, snap))
+		return;
+	/* Never waits: a VM some command is at work on is that command's
+	 * to catch up with. */
+	lock = state_lock_vm(env, name, false, &ignored);
+	if (lock >= 0 && !vm_create_unfinished(env, name) &&
+	    state_read(env, name, &st, &ignored) == 0) {
+		vm_refresh(env, name, &st, &ignored);
+		state_clear(&st);
+	}
+	vmctl_error_free(ignored);
+	if (lock >= 0)
+		close(lock);
+}
+
 void vm_reconcile_all(const struct vmctl_env *env)
 {
-	struct strv names = { 0 };
-	struct vmctl_error *ignored = NULL;
-
-	state_list(env, &names, &ignored);
-	vmctl_error_free(ignored);
-	for (size_t i = 0; i < names.n; i++) {
-		struct vm_state st;
-		int lock;
-
-		ignored = NULL;
-		if (state_read(env, names.v[i], &st, &ignored) < 0) {
-			vmctl_error_free(ignored);
-			continue;
-		}
-		if (!needs_refresh(env, &st)) {
-			state_clear(&st);
-			continue;
-		}
-		state_clear(&st);
-		/* Never waits: a VM some command is at work on is that
-		 * command's to catch up with. */
-		lock = state_lock_vm(env, names.v[i], false, &ignored);
-		if (lock >= 0 && !vm_create_unfinished(env, names.v[i]) &&
-		    state_read(env, names.v[i], &st, &ignored) == 0) {
-			vm_refresh(env, names.v[i], &st, &ignored);
-			state_clear(&st);
-		}
-		vmctl_error_free(ignored);
-		if (lock >= 0)
-			close(lock);
-	}
-	strv_clear(&names);
+	state_each(env, reconcile_one, (void *)env);
 }

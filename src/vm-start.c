@@ -24,32 +24,32 @@
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
+struct taken_ctx {
+	const char *self;
+	struct port_set *taken;
+};
+
+static void add_taken(const char *name, const struct vm_state *st,
+		      void *data)
+{
+	struct taken_ctx *c = data;
+
+	if (strcmp(name, c->self) == 0)
+		return;
+	if (st->ssh_port)
+		port_set_add(c->taken, st->ssh_port);
+	if (st->vnc_display >= 0)
+		port_set_add(c->taken, 5900 + (unsigned)st->vnc_display);
+}
+
 /* Ports every other VM holds (running or not, so a stopped VM gets its
  * ports back when it starts). */
 static void collect_taken(const struct vmctl_env *env, const char *self,
 			  struct port_set *taken)
 {
-	struct strv names = { 0 };
-	struct vmctl_error *ignored = NULL;
+	struct taken_ctx c = { self, taken };
 
-	state_list(env, &names, &ignored);
-	vmctl_error_free(ignored);
-	for (size_t i = 0; i < names.n; i++) {
-		struct vm_state st;
-
-		ignored = NULL;
-		if (strcmp(names.v[i], self) == 0 ||
-		    state_read(env, names.v[i], &st, &ignored) < 0) {
-			vmctl_error_free(ignored);
-			continue;
-		}
-		if (st.ssh_port)
-			port_set_add(taken, st.ssh_port);
-		if (st.vnc_display >= 0)
-			port_set_add(taken, 5900 + (unsigned)st.vnc_display);
-		state_clear(&st);
-	}
-	strv_clear(&names);
+	state_each(env, add_taken, &c);
 }
 
 /* ---- launch ------------------------------------------------------------ */

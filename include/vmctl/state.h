@@ -138,5 +138,11 @@ void state_sweep(const struct vmctl_env *env);
 /* Names of every VM in the state dir, sorted. */
 int state_list(const struct vmctl_env *env, struct strv *names,
 	       struct vmctl_error **err);
+/* Call fn for every VM whose vm.json reads (a snapshot: no lock taken;
+ * a VM whose state does not read is skipped). */
+void state_each(const struct vmctl_env *env,
+		void (*fn)(const char *name, const struct vm_state *st,
+			   void *data),
+		void *data);
 
 #endif

@@ -28,7 +28,8 @@ int vm_claims_take(const struct vmctl_env *env, const char *name,
 		   struct vm_state *st, struct vmctl_error **err);
 
 /*
- * Check every gpu: entry against the host: the card must be "ready", or
+ * Check every gpu: entry against the host: its `rom` (a valid option ROM
+ * with an image for the card's vendor), and the card must be "ready", or
  * "bindable" with managed: true, in which case its functions go to
  * vfio-pci now, and st->claim.bound (written to vm.json) says which.
  * Nothing is bound unless every entry passes.

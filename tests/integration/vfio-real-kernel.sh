@@ -114,6 +114,19 @@ mkdir -p "$TMP/part/usr/local/bin" "$TMP/part/test"
 cp -a "$FILES/rootfs/." "$TMP/part/"
 cp "$VMCTL" "$TMP/part/usr/local/bin/vmctl"
 cp "$FILES/guest-main.sh" "$TMP/part/test/main"
+# An option ROM for another vendor's card (NVIDIA 10de:1b80), well
+# formed: gpuvm-badrom.yaml gives it to the stand-in GPU (1af4).
+python3 - "$TMP/part/test/other.rom" <<'PY'
+import struct, sys
+rom = bytearray(512)
+rom[0:3] = b"\x55\xaa\x01"
+struct.pack_into("<H", rom, 0x18, 0x40)
+rom[0x40:0x58] = (b"PCIR" + struct.pack("<HHHHB", 0x10de, 0x1b80, 0, 0x18, 3)
+                  + bytes([0, 0, 3]) + struct.pack("<HHBB", 1, 0, 0, 0x80)
+                  + struct.pack("<H", 0))
+rom[511] = (-sum(rom[:511])) & 0xff
+open(sys.argv[1], "wb").write(rom)
+PY
 chmod 755 "$TMP/part/test/main"
 make_cpio "$TMP/part" "$TMP/test.cpio"
 
@@ -376,6 +389,13 @@ check "a stop leaves a card that was on vfio-pci before the start there" \
 	drivers_are after-stop-prebound vfio-pci vfio-pci
 check "release then gives it back (virtio-pci, snd_hda_intel)" \
 	drivers_are after-release-prebound virtio-pci snd_hda_intel
+show create-badrom
+check "a gpu.rom for another vendor's card is refused (exit 1)" \
+	rc_is create-badrom 1
+check "the refusal names the ROM's card" \
+	has "$(block create-badrom.err)" "gpu\[0\]\.rom: /test/other.rom is for another card \(.*10de:1b80.*\), not 1af4:1050"
+check "nothing was bound for it (virtio-pci, snd_hda_intel)" \
+	drivers_are after-create-badrom virtio-pci snd_hda_intel
 show create-bad
 check "create of a VM whose QEMU cannot start fails" rc_nonzero create-bad
 check "a failed start gives the functions back (virtio-pci, snd_hda_intel)" \

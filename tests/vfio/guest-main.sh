@@ -218,6 +218,9 @@ boot1() {
     drivers after-release-prebound
     # A start that fails after vmctl bound the GPU (QEMU refuses its
     # command line) must give the functions back too.
+    # A ROM for another card is refused before anything is bound.
+    run create-badrom vmctl create /test/gpuvm-badrom.yaml
+    drivers after-create-badrom
     drivers before-create-bad
     run create-bad vmctl create /test/gpuvm-bad.yaml
     drivers after-create-bad
