@@ -81,6 +81,14 @@ void hostsetup_regen_commands(const char *root, enum hs_boot boot,
 enum hs_boot hostsetup_detect_boot(const char *root);
 enum hs_initrd hostsetup_detect_initrd(const char *root);
 
+/* For the planners (hostsetup-*.c): add an edit of `path` (both texts
+ * owned by the plan from now on; dropped when they are the same; returns
+ * 1 if added), a command (run as `chroot ROOT ...` when root is not /). */
+int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
+		char *new_text, mode_t mode);
+void hs_add_command(struct strv **list, size_t *n, const char *root,
+		    const char *const *argv);
+
 /* The plan as text: diffs of every file, then every command. */
 char *hostsetup_plan_render(const struct hs_plan *plan);
 

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * host-setup's module planning: /etc/modprobe.d/vfio.conf, and the
+ * initramfs system that must load vfio-pci before the GPU's drivers
+ * (initramfs-tools, dracut, mkinitcpio).  Reads the root; writes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl/hostsetup-initrd.h"
+#include "vmctl/hostsetup-root.h"
+#include "vmctl/kcmdline.h"
+#include "vmctl/xalloc.h"
+
+#define MODPROBE_CONF "/etc/modprobe.d/vfio.conf"
+#define ITOOLS_MODULES "/etc/initramfs-tools/modules"
+#define ITOOLS_HOOK "/etc/initramfs-tools/scripts/init-top/vmctl-vfio"
+#define DRACUT_CONF "/etc/dracut.conf.d/10-vmctl-vfio.conf"
+#define MKINITCPIO_CONF "/etc/mkinitcpio.conf"
+
+/* The vfio modules an initramfs must carry, vfio_pci first. */
+static const char *const vfio_modules[] = {
+	"vfio_pci", "vfio", "vfio_iommu_type1", NULL,
+};
+
+enum hs_initrd hostsetup_detect_initrd(const char *root)
+{
+	if (hs_exists(root, MKINITCPIO_CONF))
+		return HS_INITRD_MKINITCPIO;
+	if (hs_exists(root, "/etc/initramfs-tools"))
+		return HS_INITRD_TOOLS;
+	if (hs_exists(root, "/etc/dracut.conf.d") ||
+	    hs_exists(root, "/etc/dracut.conf"))
+		return HS_INITRD_DRACUT;
+	return HS_INITRD_NONE;
+}
+
+void hs_regen_initrd(const char *root, enum hs_initrd initrd,
+			    struct strv **cmds, size_t *n)
+{
+	static const char *const tools[] = { "update-initramfs", "-u", "-k",
+					     "all", NULL };
+	static const char *const dracut[] = { "dracut", "-f",
+					      "--regenerate-all", NULL };
+	static const char *const mkinitcpio[] = { "mkinitcpio", "-P", NULL };
+
+	switch (initrd) {
+	case HS_INITRD_TOOLS:
+		hs_add_command(cmds, n, root, tools);
+		break;
+	case HS_INITRD_DRACUT:
+		hs_add_command(cmds, n, root, dracut);
+		break;
+	case HS_INITRD_MKINITCPIO:
+		hs_add_command(cmds, n, root, mkinitcpio);
+		break;
+	case HS_INITRD_NONE:
+		break;
+	}
+}
+
+/* Append the lines a list-of-modules file lacks (initramfs-tools). */
+static char *ensure_module_lines(const char *text)
+{
+	cleanup_free char *add = xstrdup("");
+	bool need_header = true;
+
+	for (size_t i = 0; vfio_modules[i] != NULL; i++) {
+		bool have = false;
+
+		for (const char *l = text; l && *l;) {
+			size_t n = strcspn(l, "\n");
+			cleanup_free char *line = xstrndup(l, n);
+			char *w = line + strspn(line, " \t");
+
+			w[strcspn(w, " \t#")] = '\0';
+			for (char *p = w; *p; p++)
+				if (*p == '-')
+					*p = '_';
+			if (strcmp(w, vfio_modules[i]) == 0)
+				have = true;
+			l += n + (l[n] == '\n');
+		}
+		if (!have) {
+			char *more = xasprintf("%s%s%s\n", add, need_header
+				? "# vmctl host-setup: vfio-pci before GPU "
+				  "drivers\n" : "", vfio_modules[i]);
+
+			free(add);
+			add = more;
+			need_header = false;
+		}
+	}
+	if (*add == '\0')
+		return xstrdup(text ? text : "");
+	return xasprintf("%s%s%s", text ? text : "",
+			 text && *text && text[strlen(text) - 1] != '\n'
+			 ? "\n" : "", add);
+}
+
+/* MODULES=(...) in mkinitcpio.conf gets the vfio modules first. */
+static char *ensure_mkinitcpio(const char *text)
+{
+	const char *line = NULL;
+
+	for (const char *l = text; *l;) {
+		if (strncmp(l, "MODULES=(", 9) == 0)
+			line = l;
+		l += strcspn(l, "\n");
+		if (*l == '\n')
+			l++;
+	}
+	if (line == NULL)
+		return xasprintf("%s%sMODULES=(vfio_pci vfio vfio_iommu_type1)\n",
+				 text, *text && text[strlen(text) - 1] != '\n'
+				 ? "\n" : "");
+	{
+		const char *open = line + 9;
+		const char *close = strchr(open, ')');
+		cleanup_free char *inner = NULL, *add = xstrdup("");
+		struct strv words = { 0 };
+
+		if (close == NULL || close > line + strcspn(line, "\n"))
+			return xstrdup(text);
+		inner = xstrndup(open, (size_t)(close - open));
+		kcmdline_split(inner, &words);
+		for (size_t i = 0; vfio_modules[i] != NULL; i++) {
+			bool have = false;
+
+			for (size_t w = 0; w < words.n; w++)
+				if (strcmp(words.v[w], vfio_modules[i]) == 0)
+					have = true;
+			if (!have) {
+				char *more = xasprintf("%s%s ", add,
+						       vfio_modules[i]);
+
+				free(add);
+				add = more;
+			}
+		}
+		strv_clear(&words);
+		if (*add == '\0')
+			return xstrdup(text);
+		if (*inner == '\0')
+			add[strlen(add) - 1] = '\0';
+		return xasprintf("%.*s%s%s", (int)(open - text), text, add,
+				 open);
+	}
+}
+
+int hs_plan_modprobe(const char *root, struct hs_plan *plan,
+			    struct strv *modules, bool *changed,
+			    struct vmctl_error **err)
+{
+	char *conf, *old = NULL;
+
+	conf = xstrdup("# Written by vmctl host-setup: these PCI functions "
+		       "go to vfio-pci at boot.\n"
+		       "# `vmctl host-setup --undo` puts the host back as it "
+		       "was.\n");
+	if (plan->ids != NULL) {
+		char *more = xasprintf("%soptions vfio-pci ids=%s\n", conf,
+				       plan->ids);
+
+		free(conf);
+		conf = more;
+	}
+	for (size_t k = 0; k < modules->n; k++) {
+		char *more = xasprintf("%ssoftdep %s pre: vfio-pci\n", conf,
+				       modules->v[k]);
+
+		free(conf);
+		conf = more;
+	}
+	if (hs_read(root, MODPROBE_CONF, &old, NULL, err) < 0) {
+		free(conf);
+		return -1;
+	}
+	/* Functions already on vfio-pci no longer show their own driver:
+	 * keep the softdeps an earlier run wrote for them. */
+	for (const char *l = old; l != NULL && *l;) {
+		size_t len = strcspn(l, "\n");
+		char mod[128];
+
+		if (sscanf(l, "softdep %127s pre: vfio-pci", mod) == 1 &&
+		    !strv_contains(modules, mod)) {
+			char *more;
+
+			strv_push(modules, mod);
+			more = xasprintf("%ssoftdep %s pre: vfio-pci\n", conf,
+					 mod);
+			free(conf);
+			conf = more;
+		}
+		l += len + (l[len] == '\n');
+	}
+	*changed = hs_add_edit(plan, MODPROBE_CONF, old, conf,
+					   0644) > 0;
+	return 0;
+}
+
+static char *hook_script(const struct pci_function *const *fns, size_t n,
+			 const bool *by_address)
+{
+	cleanup_free char *list = xstrdup("");
+
+	for (size_t i = 0; i < n; i++) {
+		char a[PCI_ADDR_STRLEN];
+		char *more;
+
+		if (!by_address[i])
+			continue;
+		more = xasprintf("%s %s", list, pci_addr_format(&fns[i]->addr,
+								a));
+		free(list);
+		list = more;
+	}
+	return xasprintf(
+		"#!/bin/sh\n"
+		"# Written by vmctl host-setup. These functions share their "
+		"ids with devices\n# the host keeps, so vfio-pci gets them by "
+		"address, before any driver loads.\n"
+		"PREREQ=\"\"\n"
+		"prereqs() { echo \"$PREREQ\"; }\n"
+		"case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
+		"pci=/sys/bus/pci\n"
+		"for dev in%s; do\n"
+		"\td=$pci/devices/$dev\n"
+		"\techo vfio-pci > $d/driver_override\n"
+		"\t# A driver that loaded first (udev runs early) gives it up.\n"
+		"\tif [ -e $d/driver ] && [ \"$(basename \"$(readlink $d/driver)\")\" != vfio-pci ]; then\n"
+		"\t\techo $dev > $d/driver/unbind\n"
+		"\tfi\n"
+		"\techo $dev > $pci/drivers_probe 2>/dev/null || true\n"
+		"done\n", list);
+}
+
+int hs_plan_initrd(const char *root,
+			  const struct pci_function *const *fns, size_t n,
+			  const bool *by_address, bool any_by_address,
+			  struct hs_plan *plan, bool modprobe_changed,
+			  struct vmctl_error **err)
+{
+	char *text = NULL;
+	mode_t mode = 0644;
+	bool changed = modprobe_changed;
+
+	switch (plan->initrd) {
+	case HS_INITRD_TOOLS: {
+		if (hs_read(root, ITOOLS_MODULES, &text, &mode, err) < 0)
+			return -1;
+		changed |= hs_add_edit(plan, ITOOLS_MODULES, text,
+				    ensure_module_lines(text), mode) > 0;
+		if (any_by_address) {
+			if (hs_read(root, ITOOLS_HOOK, &text, NULL,
+					err) < 0)
+				return -1;
+			changed |= hs_add_edit(plan, ITOOLS_HOOK, text,
+					    hook_script(fns, n, by_address),
+					    0755) > 0;
+		}
+		if (changed)
+			hs_regen_initrd(root, plan->initrd, &plan->commands,
+				     &plan->n_commands);
+		return 0;
+	}
+	case HS_INITRD_DRACUT:
+		if (hs_read(root, DRACUT_CONF, &text, NULL, err) < 0)
+			return -1;
+		changed |= hs_add_edit(plan, DRACUT_CONF, text, xstrdup(
+			"# Written by vmctl host-setup: vfio-pci in the "
+			"initramfs, before GPU drivers.\n"
+			"force_drivers+=\" vfio_pci vfio vfio_iommu_type1 \"\n"),
+			0644) > 0;
+		if (changed)
+			hs_regen_initrd(root, plan->initrd, &plan->commands,
+				     &plan->n_commands);
+		break;
+	case HS_INITRD_MKINITCPIO:
+		if (hs_read(root, MKINITCPIO_CONF, &text, &mode, err) < 0)
+			return -1;
+		changed |= hs_add_edit(plan, MKINITCPIO_CONF, text,
+				    ensure_mkinitcpio(text), mode) > 0;
+		if (changed)
+			hs_regen_initrd(root, plan->initrd, &plan->commands,
+				     &plan->n_commands);
+		break;
+	case HS_INITRD_NONE:
+		strv_pushf(&plan->notes, "no initramfs system found under %s: "
+			   "make sure vfio_pci loads before the GPU's driver",
+			   root);
+		break;
+	}
+	if (any_by_address)
+		strv_pushf(&plan->notes, "binding by address at boot is "
+			   "written for initramfs-tools only; on %s run "
+			   "`vmctl bind` after boot",
+			   hs_initrd_name(plan->initrd));
+	return 0;
+}
