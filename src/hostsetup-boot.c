@@ -5,12 +5,14 @@
  * grubby, systemd-boot's entries and /etc/kernel/cmdline, kernelstub).
  * Reads the root; writes nothing.
  */
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vmctl/hostsetup-boot.h"
 #include "vmctl/hostsetup-root.h"
 #include "vmctl/kcmdline.h"
+#include "vmctl/shvars.h"
 #include "vmctl/xalloc.h"
 
 #define GRUB_DEFAULT "/etc/default/grub"
@@ -59,179 +61,262 @@ void hs_regen_boot(const char *root, enum hs_boot boot,
 	}
 }
 
-static bool has_karg_words(const char *text, const struct strv *kargs)
+/* The words of every "options" line of a loader entry. */
+static void entry_words(const char *text, struct strv *words)
 {
-	struct strv words = { 0 };
-	bool all = true;
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+		const char *p = l + strspn(l, " \t");
 
-	kcmdline_split(text ? text : "", &words);
-	for (size_t i = 0; i < kargs->n && all; i++) {
-		bool found = false;
+		if (strncmp(p, "options", 7) == 0 &&
+		    (p[7] == ' ' || p[7] == '\t')) {
+			cleanup_free char *rest = xstrndup(p + 8,
+				n - (size_t)(p + 8 - l));
 
-		for (size_t w = 0; w < words.n; w++) {
-			/* words may carry quotes or JSON punctuation */
-			if (strstr(words.v[w], kargs->v[i]) != NULL)
-				found = true;
+			kcmdline_split(rest, words);
 		}
-		all = found;
+		l += n + (l[n] == '\n');
 	}
-	strv_clear(&words);
-	return all;
 }
 
-/*
- * The options in kernelstub's configuration (JSON strings) that set one of
- * our keys to another value, space-separated, for --delete-options.
- */
-static char *stale_kernelstub_options(const char *text,
-				      const struct karg *kargs, size_t nk)
+/* kernelstub's own options: user.kernel_options in its JSON. */
+static void kernelstub_words(const char *text, struct strv *words)
 {
-	char *out = xstrdup("");
+	cJSON *conf = cJSON_Parse(text), *opt;
+	cJSON *user = cJSON_GetObjectItem(conf, "user");
 
-	for (const char *p = strchr(text, '"'); p != NULL;) {
-		const char *end = strchr(p + 1, '"');
-		cleanup_free char *word = NULL;
+	cJSON_ArrayForEach(opt, cJSON_GetObjectItem(user, "kernel_options"))
+		if (cJSON_IsString(opt))
+			strv_push(words, opt->valuestring);
+	cJSON_Delete(conf);
+}
 
-		if (end == NULL)
-			break;
-		word = xstrndup(p + 1, (size_t)(end - p - 1));
-		for (size_t i = 0; i < nk; i++) {
-			struct strv one = { 0 };
-			cleanup_free char *want = xasprintf("%s=%s",
-				kargs[i].key, kargs[i].value);
-			bool same_key, same;
+/* GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT as grub-mkconfig
+ * sees them after sourcing /etc/default/grub. */
+static int grub_words(const char *root, struct strv *words,
+		      struct vmctl_error **err)
+{
+	static const char *const vars[] = {
+		"GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
+	};
+	cleanup_free char *text = NULL;
+	struct shvars sv = { 0 };
 
-			strv_push(&one, word);
-			same_key = kcmdline_get(&one, kargs[i].key) != NULL;
-			same = strcmp(word, want) == 0;
-			strv_clear(&one);
-			if (same_key && !same && !strstr(out, word)) {
-				char *more = xasprintf("%s%s%s", out,
-						       *out ? " " : "", word);
+	if (hs_read(root, GRUB_DEFAULT, &text, NULL, err) < 0)
+		return -1;
+	if (text == NULL)
+		return 0;
+	if (shvars_eval(&sv, GRUB_DEFAULT, text, err) < 0)
+		return -1;
+	for (size_t i = 0; i < 2; i++) {
+		const struct shvar *v = shvars_find(&sv, vars[i]);
 
-				free(out);
-				out = more;
-			}
-		}
-		p = strchr(end + 1, '"');
+		if (v != NULL && v->value != NULL)
+			kcmdline_split(v->value, words);
 	}
+	shvars_clear(&sv);
+	return 0;
+}
+
+int hs_boot_words(const char *root, enum hs_boot boot, struct strv *words,
+		  struct vmctl_error **err)
+{
+	struct strv entries = { 0 };
+	char *text = NULL;
+
+	switch (boot) {
+	case HS_BOOT_GRUB:
+		return grub_words(root, words, err);
+	case HS_BOOT_KERNELSTUB:
+		if (hs_read(root, KERNELSTUB_CONF, &text, NULL, err) < 0)
+			return -1;
+		if (text != NULL)
+			kernelstub_words(text, words);
+		free(text);
+		return 0;
+	case HS_BOOT_SDBOOT:
+		if (hs_read(root, KERNEL_CMDLINE, &text, NULL, err) < 0)
+			return -1;
+		if (text != NULL)
+			kcmdline_split(text, words);
+		free(text);
+		break;
+	case HS_BOOT_GRUBBY:
+		break;
+	case HS_BOOT_NONE:
+		return 0;
+	}
+	/* grubby and systemd-boot: every loader entry's options too */
+	hs_loader_entries(root, &entries);
+	for (size_t i = 0; i < entries.n; i++) {
+		if (hs_read(root, entries.v[i], &text, NULL, err) < 0) {
+			strv_clear(&entries);
+			return -1;
+		}
+		if (text != NULL)
+			entry_words(text, words);
+		free(text);
+	}
+	strv_clear(&entries);
+	return 0;
+}
+
+/* The words kernelstub holds that set one of our keys to another value,
+ * space-separated, for --delete-options. */
+static char *stale_kernelstub_options(const struct strv *have,
+				      const struct strv *want)
+{
+	struct strv stale = { 0 };
+	char *out;
+
+	for (size_t w = 0; w < have->n; w++)
+		for (size_t i = 0; i < want->n; i++)
+			if (kcmdline_same_key(have->v[w], want->v[i]) &&
+			    !kcmdline_same_word(have->v[w], want->v[i]) &&
+			    !strv_contains(&stale, have->v[w]))
+				strv_push(&stale, have->v[w]);
+	out = kcmdline_join(&stale);
+	strv_clear(&stale);
 	return out;
 }
 
-int hs_plan_boot(const char *root, struct hs_plan *plan,
-			const struct karg *kargs, size_t nk,
-			struct vmctl_error **err)
+static int plan_grub(const char *root, struct hs_plan *plan,
+		     const struct karg *kargs, size_t nk,
+		     struct vmctl_error **err)
 {
-	cleanup_free char *joined = kcmdline_join(&plan->kargs);
-	char *text = NULL, *next;
+	const char *var = plan->boot == HS_BOOT_GRUB
+		? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX";
+	char *text = NULL;
 	mode_t mode = 0644;
-	bool changed = false;
 
+	if (hs_read(root, GRUB_DEFAULT, &text, &mode, err) < 0)
+		return -1;
+	if (text != NULL &&
+	    hs_add_edit(plan, GRUB_DEFAULT, text,
+			bootcfg_edit_grub(text, var, kargs, nk), mode) > 0 &&
+	    plan->boot == HS_BOOT_GRUB)
+		hs_regen_boot(root, plan->boot, &plan->commands,
+			      &plan->n_commands);
+	return 0;
+}
+
+/* grubby: the BLS entries of the kernels installed now. */
+static int plan_grubby(const char *root, struct hs_plan *plan,
+		       const struct karg *kargs, size_t nk,
+		       struct vmctl_error **err)
+{
+	struct strv entries = { 0 };
+	bool all = true;
+
+	if (plan_grub(root, plan, kargs, nk, err) < 0)
+		return -1;
+	hs_loader_entries(root, &entries);
+	for (size_t i = 0; i < entries.n && all; i++) {
+		cleanup_free char *e = NULL;
+		struct strv words = { 0 };
+
+		if (hs_read(root, entries.v[i], &e, NULL, err) < 0) {
+			strv_clear(&entries);
+			return -1;
+		}
+		entry_words(e ? e : "", &words);
+		all = kcmdline_has_all(&words, &plan->kargs);
+		strv_clear(&words);
+	}
+	if (!all || entries.n == 0) {
+		cleanup_free char *joined = kcmdline_join(&plan->kargs);
+		cleanup_free char *args = xasprintf("--args=%s", joined);
+		const char *const c[] = { "grubby", "--update-kernel=ALL",
+					  args, NULL };
+
+		hs_add_command(&plan->commands, &plan->n_commands, root, c);
+	}
+	strv_clear(&entries);
+	return 0;
+}
+
+static int plan_sdboot(const char *root, struct hs_plan *plan,
+		       const struct karg *kargs, size_t nk,
+		       struct vmctl_error **err)
+{
+	struct strv entries = { 0 };
+	mode_t mode = 0644;
+	char *text = NULL;
+
+	if (hs_read(root, KERNEL_CMDLINE, &text, &mode, err) < 0)
+		return -1;
+	if (text != NULL)
+		hs_add_edit(plan, KERNEL_CMDLINE, text,
+			    bootcfg_edit_cmdline(text, kargs, nk), mode);
+	hs_loader_entries(root, &entries);
+	for (size_t i = 0; i < entries.n; i++) {
+		if (hs_read(root, entries.v[i], &text, &mode, err) < 0) {
+			strv_clear(&entries);
+			return -1;
+		}
+		if (text != NULL)
+			hs_add_edit(plan, entries.v[i], text,
+				    bootcfg_edit_entry(text, kargs, nk), mode);
+	}
+	strv_clear(&entries);
+	return 0;
+}
+
+static int plan_kernelstub(const char *root, struct hs_plan *plan,
+			   struct vmctl_error **err)
+{
+	cleanup_free char *text = NULL, *stale = NULL, *joined = NULL;
+	struct strv have = { 0 };
+
+	if (hs_read(root, KERNELSTUB_CONF, &text, NULL, err) < 0)
+		return -1;
+	if (text != NULL)
+		kernelstub_words(text, &have);
+	if (kcmdline_has_all(&have, &plan->kargs)) {
+		strv_clear(&have);
+		return 0;
+	}
+	/* kernelstub appends: other values of our keys must go first, or
+	 * the kernel line would carry both. */
+	stale = stale_kernelstub_options(&have, &plan->kargs);
+	strv_clear(&have);
+	joined = kcmdline_join(&plan->kargs);
+	if (*stale) {
+		const char *const d[] = { "kernelstub", "--delete-options",
+					  stale, NULL };
+
+		hs_add_command(&plan->commands, &plan->n_commands, root, d);
+	}
+	{
+		const char *const c[] = { "kernelstub", "--add-options",
+					  joined, NULL };
+
+		hs_add_command(&plan->commands, &plan->n_commands, root, c);
+	}
+	return 0;
+}
+
+int hs_plan_boot(const char *root, struct hs_plan *plan,
+		 const struct karg *kargs, size_t nk,
+		 struct vmctl_error **err)
+{
 	switch (plan->boot) {
 	case HS_BOOT_GRUB:
-	case HS_BOOT_GRUBBY: {
-		const char *var = plan->boot == HS_BOOT_GRUB
-			? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX";
-
-		if (hs_read(root, GRUB_DEFAULT, &text, &mode,
-					err) < 0)
-			return -1;
-		if (text != NULL) {
-			next = bootcfg_edit_grub(text, var, kargs, nk);
-			changed = hs_add_edit(plan, GRUB_DEFAULT,
-							  text, next, mode) > 0;
-		}
-		if (plan->boot == HS_BOOT_GRUB) {
-			if (changed)
-				hs_regen_boot(root, plan->boot,
-						     &plan->commands,
-						     &plan->n_commands);
-			return 0;
-		}
-		/* grubby: the BLS entries, for the kernels installed now. */
-		{
-			struct strv entries = { 0 };
-			bool all = true;
-
-			hs_loader_entries(root, &entries);
-			for (size_t i = 0; i < entries.n && all; i++) {
-				cleanup_free char *e = NULL;
-
-				if (hs_read(root, entries.v[i], &e,
-							NULL, err) < 0) {
-					strv_clear(&entries);
-					return -1;
-				}
-				all = has_karg_words(e, &plan->kargs);
-			}
-			if (!all || entries.n == 0) {
-				cleanup_free char *args = xasprintf("--args=%s",
-								    joined);
-				const char *const c[] = {
-					"grubby", "--update-kernel=ALL", args,
-					NULL };
-				hs_add_command(&plan->commands,
-							   &plan->n_commands,
-							   root, c);
-			}
-			strv_clear(&entries);
-		}
-		return 0;
-	}
-	case HS_BOOT_SDBOOT: {
-		struct strv entries = { 0 };
-
-		if (hs_read(root, KERNEL_CMDLINE, &text, &mode,
-					err) < 0)
-			return -1;
-		if (text != NULL)
-			hs_add_edit(plan, KERNEL_CMDLINE, text,
-				 bootcfg_edit_cmdline(text, kargs, nk), mode);
-		hs_loader_entries(root, &entries);
-		for (size_t i = 0; i < entries.n; i++) {
-			char *e = NULL;
-
-			if (hs_read(root, entries.v[i], &e, &mode,
-					err) < 0) {
-				strv_clear(&entries);
-				return -1;
-			}
-			hs_add_edit(plan, entries.v[i], e,
-				 bootcfg_edit_entry(e, kargs, nk), mode);
-		}
-		strv_clear(&entries);
-		return 0;
-	}
+		return plan_grub(root, plan, kargs, nk, err);
+	case HS_BOOT_GRUBBY:
+		return plan_grubby(root, plan, kargs, nk, err);
+	case HS_BOOT_SDBOOT:
+		return plan_sdboot(root, plan, kargs, nk, err);
 	case HS_BOOT_KERNELSTUB:
-		if (hs_read(root, KERNELSTUB_CONF, &text, NULL,
-					err) < 0)
-			return -1;
-		if (!has_karg_words(text, &plan->kargs)) {
-			/* kernelstub appends: other values of our keys must go
-			 * first, or the kernel line would carry both. */
-			cleanup_free char *stale = stale_kernelstub_options(
-				text ? text : "", kargs, nk);
-			const char *const c[] = { "kernelstub", "--add-options",
-						  joined, NULL };
+		return plan_kernelstub(root, plan, err);
+	case HS_BOOT_NONE: {
+		cleanup_free char *joined = kcmdline_join(&plan->kargs);
 
-			if (*stale) {
-				const char *const d[] = {
-					"kernelstub", "--delete-options", stale,
-					NULL };
-				hs_add_command(&plan->commands,
-							   &plan->n_commands,
-							   root, d);
-			}
-			hs_add_command(&plan->commands,
-						   &plan->n_commands, root, c);
-		}
-		free(text);
-		return 0;
-	case HS_BOOT_NONE:
 		strv_pushf(&plan->notes, "no bootloader configuration found "
 			   "under %s: add these kernel arguments yourself: %s",
 			   root, joined);
 		return 0;
+	}
 	}
 	return 0;
 }

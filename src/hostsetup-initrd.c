@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmctl/bootcfg.h"
 #include "vmctl/hostsetup-initrd.h"
 #include "vmctl/hostsetup-root.h"
 #include "vmctl/kcmdline.h"
 #include "vmctl/xalloc.h"
 
+#define MODPROBE_DIR "/etc/modprobe.d"
 #define MODPROBE_CONF "/etc/modprobe.d/vfio.conf"
 #define ITOOLS_MODULES "/etc/initramfs-tools/modules"
 #define ITOOLS_HOOK "/etc/initramfs-tools/scripts/init-top/vmctl-vfio"
@@ -149,55 +151,198 @@ static char *ensure_mkinitcpio(const char *text)
 	}
 }
 
-int hs_plan_modprobe(const char *root, struct hs_plan *plan,
-			    struct strv *modules, bool *changed,
-			    struct vmctl_error **err)
+/* The module an `options` or `softdep` line is about, normalised ('-'
+ * as '_'), and where the rest of the line starts; NULL if another. */
+static char *line_module(const char *line, const char *keyword,
+			 const char **rest)
 {
-	char *conf, *old = NULL;
+	const char *p = line + strspn(line, " \t"), *m;
+	size_t kl = strlen(keyword), n;
+	char *mod;
 
-	conf = xstrdup("# Written by vmctl host-setup: these PCI functions "
-		       "go to vfio-pci at boot.\n"
-		       "# `vmctl host-setup --undo` puts the host back as it "
-		       "was.\n");
-	if (plan->ids != NULL) {
-		char *more = xasprintf("%soptions vfio-pci ids=%s\n", conf,
-				       plan->ids);
+	if (strncmp(p, keyword, kl) != 0 || (p[kl] != ' ' && p[kl] != '\t'))
+		return NULL;
+	p += kl;
+	p += strspn(p, " \t");
+	m = p;
+	n = strcspn(m, " \t");
+	mod = xstrndup(m, n);
+	for (char *c = mod; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	*rest = m + n;
+	return mod;
+}
 
-		free(conf);
-		conf = more;
+/* TEXT with ids= of every `options vfio-pci ... ids=` line set to IDS;
+ * *found when there was one.  The rest of each line stays. */
+static char *set_option_ids(const char *text, const char *ids, bool *found)
+{
+	const struct karg want = { "ids", ids };
+	char *out = xstrdup("");
+
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+		cleanup_free char *line = xstrndup(l, n);
+		cleanup_free char *mod = NULL, *edited = NULL;
+		const char *rest = NULL;
+		struct strv words = { 0 };
+		char *more;
+
+		mod = line_module(line, "options", &rest);
+		if (mod != NULL && strcmp(mod, "vfio_pci") == 0) {
+			kcmdline_split(rest, &words);
+			if (kcmdline_get(&words, "ids") != NULL) {
+				cleanup_free char *r = bootcfg_edit_words(
+					rest, &want, 1);
+
+				edited = xasprintf("%.*s%s",
+						   (int)(rest - line), line, r);
+				*found = true;
+			}
+			strv_clear(&words);
+		}
+		more = xasprintf("%s%s%s", out, edited ? edited : line,
+				 l[n] == '\n' ? "\n" : "");
+		free(out);
+		out = more;
+		l += n + (l[n] == '\n');
 	}
-	for (size_t k = 0; k < modules->n; k++) {
-		char *more = xasprintf("%ssoftdep %s pre: vfio-pci\n", conf,
-				       modules->v[k]);
+	return out;
+}
 
-		free(conf);
-		conf = more;
-	}
-	if (hs_read(root, MODPROBE_CONF, &old, NULL, err) < 0) {
-		free(conf);
-		return -1;
-	}
-	/* Functions already on vfio-pci no longer show their own driver:
-	 * keep the softdeps an earlier run wrote for them. */
-	for (const char *l = old; l != NULL && *l;) {
-		size_t len = strcspn(l, "\n");
-		char mod[128];
+/* Does TEXT hold a softdep that loads vfio-pci before MODULE? */
+static bool has_softdep(const char *text, const char *module)
+{
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+		cleanup_free char *line = xstrndup(l, n);
+		cleanup_free char *mod = NULL;
+		const char *rest = NULL;
 
-		if (sscanf(l, "softdep %127s pre: vfio-pci", mod) == 1 &&
-		    !strv_contains(modules, mod)) {
+		mod = line_module(line, "softdep", &rest);
+		if (mod != NULL && strcmp(mod, module) == 0 &&
+		    (strstr(rest, " vfio-pci") || strstr(rest, " vfio_pci")))
+			return true;
+		l += n + (l[n] == '\n');
+	}
+	return false;
+}
+
+void hs_modprobe_ids(const char *root, struct strv *ids)
+{
+	struct strv names = { 0 };
+
+	hs_list(root, MODPROBE_DIR, ".conf", &names);
+	for (size_t i = 0; i < names.n; i++) {
+		cleanup_free char *path = xasprintf("%s/%s", MODPROBE_DIR,
+						    names.v[i]);
+		cleanup_free char *text = NULL;
+		struct vmctl_error *ignored = NULL;
+
+		if (hs_read(root, path, &text, NULL, &ignored) < 0 ||
+		    text == NULL) {
+			vmctl_error_free(ignored);
+			continue;
+		}
+		for (const char *l = text; *l;) {
+			size_t n = strcspn(l, "\n");
+			cleanup_free char *line = xstrndup(l, n);
+			cleanup_free char *mod = NULL;
+			const char *rest = NULL, *v;
+			struct strv words = { 0 };
+
+			mod = line_module(line, "options", &rest);
+			if (mod != NULL && strcmp(mod, "vfio_pci") == 0) {
+				kcmdline_split(rest, &words);
+				v = kcmdline_get(&words, "ids");
+				if (v != NULL)
+					hs_ids_merge(ids, v);
+				strv_clear(&words);
+			}
+			l += n + (l[n] == '\n');
+		}
+	}
+	strv_clear(&names);
+}
+
+int hs_plan_modprobe(const char *root, struct hs_plan *plan,
+		     const struct strv *modules, bool *changed,
+		     struct vmctl_error **err)
+{
+	struct strv names = { 0 };
+	char *conf = NULL, *all = xstrdup("");
+	bool found = false, existed;
+
+	*changed = false;
+	/* ids= wherever vfio-pci's options already set them */
+	hs_list(root, MODPROBE_DIR, ".conf", &names);
+	for (size_t i = 0; i < names.n; i++) {
+		cleanup_free char *path = xasprintf("%s/%s", MODPROBE_DIR,
+						    names.v[i]);
+		char *text = NULL, *more;
+		mode_t mode = 0644;
+
+		if (hs_read(root, path, &text, &mode, err) < 0)
+			goto fail;
+		if (text == NULL)
+			continue;
+		more = xasprintf("%s%s\n", all, text);
+		free(all);
+		all = more;
+		if (strcmp(path, MODPROBE_CONF) == 0) {
+			conf = text;
+			continue;
+		}
+		if (plan->ids == NULL) {
+			free(text);
+			continue;
+		}
+		*changed |= hs_add_edit(plan, path, text,
+					set_option_ids(text, plan->ids,
+						       &found), mode) > 0;
+	}
+	strv_clear(&names);
+	existed = conf != NULL;
+	if (conf == NULL)
+		conf = xstrdup("# Written by vmctl host-setup: these PCI "
+			       "functions go to vfio-pci at boot.\n"
+			       "# `vmctl host-setup --undo` puts the host "
+			       "back as it was.\n");
+	{
+		char *next = plan->ids ? set_option_ids(conf, plan->ids, &found)
+				       : xstrdup(conf);
+
+		if (plan->ids != NULL && !found) {
+			char *more = xasprintf("%s%soptions vfio-pci ids=%s\n",
+				next, *next && next[strlen(next) - 1] != '\n'
+				? "\n" : "", plan->ids);
+
+			free(next);
+			next = more;
+		}
+		for (size_t k = 0; k < modules->n; k++) {
 			char *more;
 
-			strv_push(modules, mod);
-			more = xasprintf("%ssoftdep %s pre: vfio-pci\n", conf,
-					 mod);
-			free(conf);
-			conf = more;
+			if (has_softdep(all, modules->v[k]))
+				continue;
+			more = xasprintf("%ssoftdep %s pre: vfio-pci\n", next,
+					 modules->v[k]);
+			free(next);
+			next = more;
 		}
-		l += len + (l[len] == '\n');
+		*changed |= hs_add_edit(plan, MODPROBE_CONF,
+					existed ? conf : NULL, next, 0644) > 0;
+		if (!existed)
+			free(conf);
 	}
-	*changed = hs_add_edit(plan, MODPROBE_CONF, old, conf,
-					   0644) > 0;
+	free(all);
 	return 0;
+fail:
+	strv_clear(&names);
+	free(conf);
+	free(all);
+	return -1;
 }
 
 static char *hook_script(const struct pci_function *const *fns, size_t n,

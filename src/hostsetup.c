@@ -125,30 +125,37 @@ static void add_missing_regen(struct hs_plan *plan)
 		  "its boot files were rebuilt: rebuilding them now");
 }
 
-int hostsetup_plan(const struct vmctl_env *env, const char *root,
-		   const struct pci_host *host,
-		   const struct pci_function *const *fns, size_t n,
-		   struct hs_plan *out, struct vmctl_error **err)
+void hs_ids_merge(struct strv *ids, const char *list)
 {
-	struct hs_plan plan = { .root = xstrdup(root) };
-	cleanup_free char *vendor = hostsetup_cpu_vendor(env);
-	cleanup_free bool *by_address = xcalloc(n ? n : 1, sizeof(bool));
-	struct strv ids = { 0 }, modules = { 0 };
-	struct karg *kargs = NULL;
-	bool any_by_address = false, modprobe_changed;
-	size_t nk = 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char *id = xstrndup(p, n);
 
-	plan.boot = hostsetup_detect_boot(root);
-	plan.initrd = hostsetup_detect_initrd(root);
+		for (char *c = id; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		if (*id != '\0' && !strv_contains(ids, id))
+			strv_take(ids, id);
+		else
+			free(id);
+		p += n + (p[n] == ',');
+	}
+}
 
-	/* ids, unless another function the host keeps has the same ones */
+/*
+ * Which functions go by address: those whose vendor:device pair a device
+ * the host keeps shares (vfio-pci.ids would take that one too).
+ */
+static bool mark_by_address(const struct pci_host *host,
+			    const struct pci_function *const *fns, size_t n,
+			    bool *by_address, struct strv *notes)
+{
+	bool any = false;
+
 	for (size_t i = 0; i < n; i++) {
 		const struct pci_function *f = fns[i];
-		cleanup_free char *id = xasprintf("%04x:%04x", f->vendor_id,
-						  f->device_id);
-		bool shared = false, seen = false;
 
-		for (size_t h = 0; h < host->n && !shared; h++) {
+		for (size_t h = 0; h < host->n && !by_address[i]; h++) {
 			bool selected = false;
 
 			if (host->fns[h].vendor_id != f->vendor_id ||
@@ -158,70 +165,152 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 				if (pci_addr_cmp(&host->fns[h].addr,
 						 &fns[s]->addr) == 0)
 					selected = true;
-			shared = !selected;
+			by_address[i] = !selected;
 		}
-		if (shared) {
+		if (by_address[i]) {
 			char a[PCI_ADDR_STRLEN];
 
-			by_address[i] = true;
-			any_by_address = true;
-			strv_pushf(&plan.notes, "%s (%s) shares its ids with a "
-				   "device the host keeps: bound by address, "
+			any = true;
+			strv_pushf(notes, "%s (%04x:%04x) shares its ids with "
+				   "a device the host keeps: bound by address, "
 				   "not through vfio-pci.ids",
-				   pci_addr_format(&f->addr, a), id);
-			continue;
-		}
-		for (size_t k = 0; k < ids.n; k++)
-			seen |= strcmp(ids.v[k], id) == 0;
-		if (!seen)
-			strv_push(&ids, id);
-		if (f->driver != NULL && strcmp(f->driver, "vfio-pci") != 0 &&
-		    strcmp(f->driver, "pci-stub") != 0) {
-			cleanup_free char *m = hostsetup_driver_module(env, f->driver);
-			bool have = false;
-
-			for (size_t k = 0; k < modules.n; k++)
-				have |= strcmp(modules.v[k], m) == 0;
-			if (!have)
-				strv_push(&modules, m);
+				   pci_addr_format(&f->addr, a), f->vendor_id,
+				   f->device_id);
 		}
 	}
-	/* Functions bound by address still need their driver held back. */
+	return any;
+}
+
+/* The modules that must wait for vfio-pci: the drivers of the selected
+ * functions. */
+static void held_modules(const struct vmctl_env *env,
+			 const struct pci_function *const *fns, size_t n,
+			 struct strv *modules)
+{
 	for (size_t i = 0; i < n; i++) {
-		if (!by_address[i] || fns[i]->driver == NULL ||
-		    strcmp(fns[i]->driver, "vfio-pci") == 0)
-			continue;
-		cleanup_free char *m = hostsetup_driver_module(env, fns[i]->driver);
-		bool have = false;
+		const char *d = fns[i]->driver;
 
-		for (size_t k = 0; k < modules.n; k++)
-			have |= strcmp(modules.v[k], m) == 0;
-		if (!have)
-			strv_push(&modules, m);
-	}
-	if (ids.n > 0) {
-		char *list = xstrdup(ids.v[0]);
+		if (d != NULL && strcmp(d, "vfio-pci") != 0 &&
+		    strcmp(d, "pci-stub") != 0) {
+			char *m = hostsetup_driver_module(env, d);
 
-		for (size_t k = 1; k < ids.n; k++) {
-			char *more = xasprintf("%s,%s", list, ids.v[k]);
-
-			free(list);
-			list = more;
+			if (!strv_contains(modules, m))
+				strv_take(modules, m);
+			else
+				free(m);
 		}
-		plan.ids = list;
 	}
+}
 
-	/* Kernel arguments */
-	if (vendor != NULL && strcmp(vendor, "AuthenticAMD") == 0)
-		strv_push(&plan.kargs, "amd_iommu=on");
-	else
-		strv_push(&plan.kargs, "intel_iommu=on");
+/* KEY's comma-separated values in every word that sets it. */
+static void comma_values(const struct strv *words, const char *key,
+			 struct strv *values)
+{
+	for (size_t w = 0; w < words->n; w++) {
+		const char *eq = strchr(words->v[w], '=');
+
+		if (eq == NULL || !kcmdline_same_key(words->v[w], key))
+			continue;
+		for (const char *p = eq + 1; *p;) {
+			size_t len = strcspn(p, ",");
+			char *v = xstrndup(p, len);
+
+			if (*v && !strv_contains(values, v))
+				strv_take(values, v);
+			else
+				free(v);
+			p += len + (p[len] == ',');
+		}
+	}
+}
+
+static char *join_commas(const struct strv *v)
+{
+	char *out = xstrdup("");
+
+	for (size_t i = 0; i < v->n; i++) {
+		char *more = xasprintf("%s%s%s", out, i ? "," : "", v->v[i]);
+
+		free(out);
+		out = more;
+	}
+	return out;
+}
+
+/*
+ * The kernel arguments, merged with what the command line has: the
+ * IOMMU on (intel_iommu= keeps its other options), passthrough mode,
+ * and vfio-pci.ids= as the union of the ids there, in modprobe.d and
+ * ours (plan->ids becomes that union too).
+ */
+static int kernel_args(const struct vmctl_env *env, struct hs_plan *plan,
+		       struct strv *ours, struct vmctl_error **err)
+{
+	cleanup_free char *vendor = hostsetup_cpu_vendor(env);
+	struct strv words = { 0 };
+
+	if (hs_boot_words(plan->root, plan->boot, &words, err) < 0)
+		return -1;
+	if (vendor != NULL && strcmp(vendor, "AuthenticAMD") == 0) {
+		strv_push(&plan->kargs, "amd_iommu=on");
+	} else {
+		struct strv opts = { 0 }, kept = { 0 };
+		cleanup_free char *list = NULL;
+
+		/* on, and the other options it has (igfx_off, sm_on) */
+		strv_push(&opts, "on");
+		comma_values(&words, "intel_iommu", &opts);
+		for (size_t i = 0; i < opts.n; i++)
+			if (i == 0 || (strcmp(opts.v[i], "on") != 0 &&
+				       strcmp(opts.v[i], "off") != 0))
+				strv_push(&kept, opts.v[i]);
+		list = join_commas(&kept);
+		strv_pushf(&plan->kargs, "intel_iommu=%s", list);
+		strv_clear(&opts);
+		strv_clear(&kept);
+	}
 	if (vendor == NULL)
-		strv_pushf(&plan.notes, "CPU vendor unknown (%s/cpuinfo): "
+		strv_pushf(&plan->notes, "CPU vendor unknown (%s/cpuinfo): "
 			   "assuming Intel", env->proc);
-	strv_push(&plan.kargs, "iommu=pt");
-	if (plan.ids != NULL)
-		strv_pushf(&plan.kargs, "vfio-pci.ids=%s", plan.ids);
+	strv_push(&plan->kargs, "iommu=pt");
+	if (ours->n > 0) {
+		struct strv all = { 0 };
+
+		comma_values(&words, "vfio-pci.ids", &all);
+		hs_modprobe_ids(plan->root, &all);
+		for (size_t i = 0; i < ours->n; i++)
+			hs_ids_merge(&all, ours->v[i]);
+		plan->ids = join_commas(&all);
+		strv_pushf(&plan->kargs, "vfio-pci.ids=%s", plan->ids);
+		strv_clear(&all);
+	}
+	strv_clear(&words);
+	return 0;
+}
+
+int hostsetup_plan(const struct vmctl_env *env, const char *root,
+		   const struct pci_host *host,
+		   const struct pci_function *const *fns, size_t n,
+		   struct hs_plan *out, struct vmctl_error **err)
+{
+	struct hs_plan plan = { .root = xstrdup(root) };
+	cleanup_free bool *by_address = xcalloc(n ? n : 1, sizeof(bool));
+	struct strv ids = { 0 }, modules = { 0 };
+	struct karg *kargs = NULL;
+	bool any_by_address, modprobe_changed;
+	size_t nk = 0;
+
+	plan.boot = hostsetup_detect_boot(root);
+	plan.initrd = hostsetup_detect_initrd(root);
+	any_by_address = mark_by_address(host, fns, n, by_address,
+					 &plan.notes);
+	for (size_t i = 0; i < n; i++)
+		if (!by_address[i])
+			strv_pushf(&ids, "%04x:%04x", fns[i]->vendor_id,
+				   fns[i]->device_id);
+	held_modules(env, fns, n, &modules);
+	if (kernel_args(env, &plan, &ids, err) < 0)
+		goto fail;
 	kargs = xcalloc(plan.kargs.n, sizeof(*kargs));
 	for (size_t i = 0; i < plan.kargs.n; i++) {
 		char *eq = strchr(plan.kargs.v[i], '=');
@@ -230,11 +319,9 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 					 (size_t)(eq - plan.kargs.v[i]));
 		kargs[nk++].value = eq + 1;
 	}
-
 	if (hs_plan_modprobe(root, &plan, &modules, &modprobe_changed,
-			     err) < 0)
-		goto fail;
-	if (hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
+			     err) < 0 ||
+	    hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
 	    hs_plan_initrd(root, fns, n, by_address, any_by_address, &plan,
 			   modprobe_changed, err) < 0)
 		goto fail;

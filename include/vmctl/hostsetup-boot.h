@@ -17,6 +17,12 @@
 void hs_regen_boot(const char *root, enum hs_boot boot,
 			  struct strv **cmds, size_t *n);
 
+/* The words of the kernel command line(s) the bootloader's
+ * configuration gives now (GRUB's two variables, every loader entry's
+ * options, kernelstub's own options). */
+int hs_boot_words(const char *root, enum hs_boot boot, struct strv *words,
+		  struct vmctl_error **err);
+
 /* Add to `plan` what puts `kargs` (also in plan->kargs) on the kernel
  * command line of plan->boot. */
 int hs_plan_boot(const char *root, struct hs_plan *plan,

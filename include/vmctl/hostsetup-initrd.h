@@ -20,11 +20,18 @@
 void hs_regen_initrd(const char *root, enum hs_initrd initrd,
 			    struct strv **cmds, size_t *n);
 
-/* /etc/modprobe.d/vfio.conf: plan->ids and a softdep for each module in
- * `modules`; *changed says whether it differs from what is there. */
+/* The ids vfio-pci's `options ... ids=` lines in /etc/modprobe.d give. */
+void hs_modprobe_ids(const char *root, struct strv *ids);
+
+/*
+ * /etc/modprobe.d: plan->ids (already the union with what is there) in
+ * every `options vfio-pci ids=` line, or in vfio.conf when there is none,
+ * and a softdep loading vfio-pci first for each of `modules` that lacks
+ * one.  Other lines and options stay.  *changed: a file changes.
+ */
 int hs_plan_modprobe(const char *root, struct hs_plan *plan,
-			    struct strv *modules, bool *changed,
-			    struct vmctl_error **err);
+		     const struct strv *modules, bool *changed,
+		     struct vmctl_error **err);
 
 /* The initramfs: vfio modules, the by-address hook for the functions
  * marked in `by_address`, and its rebuild when anything it holds changed

@@ -89,6 +89,10 @@ int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
 void hs_add_command(struct strv **list, size_t *n, const char *root,
 		    const char *const *argv);
 
+/* Add the ids of a comma-separated list ("10DE:1B80,10de:10f0") that
+ * `ids` lacks, lowercase, in order. */
+void hs_ids_merge(struct strv *ids, const char *list);
+
 /* The plan as text: diffs of every file, then every command. */
 char *hostsetup_plan_render(const struct hs_plan *plan);
 
