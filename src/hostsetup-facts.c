@@ -1,15 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * host-setup's facts about the machine: the CPU, the modules behind PCI
- * drivers.  Reads PROC and SYSFS; writes nothing.
+ * host-setup's facts about the machine: the platform's IOMMU, the CPU,
+ * the modules behind PCI drivers.  Reads PROC and SYSFS; writes nothing.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmctl/fsutil.h"
 #include "vmctl/hostsetup-facts.h"
 #include "vmctl/xalloc.h"
+
+enum hs_iommu hostsetup_iommu(const struct vmctl_env *env, char **note)
+{
+	cleanup_free char *dmar = xasprintf("%s/firmware/acpi/tables/DMAR",
+					    env->sysfs);
+	cleanup_free char *ivrs = xasprintf("%s/firmware/acpi/tables/IVRS",
+					    env->sysfs);
+	cleanup_free char *vendor = NULL;
+	struct stat st;
+
+	*note = NULL;
+	if (stat(dmar, &st) == 0)
+		return HS_IOMMU_INTEL;
+	if (stat(ivrs, &st) == 0)
+		return HS_IOMMU_AMD;
+	vendor = hostsetup_cpu_vendor(env);
+	*note = xasprintf("the firmware describes no IOMMU (no ACPI DMAR or "
+			  "IVRS table in %s/firmware/acpi/tables): going by "
+			  "the CPU (%s); enable VT-d or AMD-Vi in the "
+			  "firmware setup if it is off", env->sysfs,
+			  vendor ? vendor : "vendor unknown, taken for Intel");
+	if (vendor != NULL && strcmp(vendor, "AuthenticAMD") == 0)
+		return HS_IOMMU_AMD;
+	return HS_IOMMU_INTEL;
+}
 
 char *hostsetup_cpu_vendor(const struct vmctl_env *env)
 {

@@ -246,13 +246,24 @@ static char *join_commas(const struct strv *v)
 static int kernel_args(const struct vmctl_env *env, struct hs_plan *plan,
 		       struct strv *ours, struct vmctl_error **err)
 {
-	cleanup_free char *vendor = hostsetup_cpu_vendor(env);
+	char *note = NULL;
+	enum hs_iommu iommu = hostsetup_iommu(env, &note);
 	struct strv words = { 0 };
 
+	if (note != NULL)
+		strv_take(&plan->notes, note);
 	if (hs_boot_words(plan->root, plan->boot, &words, err) < 0)
 		return -1;
-	if (vendor != NULL && strcmp(vendor, "AuthenticAMD") == 0) {
-		strv_push(&plan->kargs, "amd_iommu=on");
+	if (iommu == HS_IOMMU_AMD) {
+		/* The kernel turns AMD-Vi on whenever IVRS describes it;
+		 * amd_iommu= has no "on" (it would log "Unknown option"). */
+		strv_push(&plan->notes, "AMD-Vi is on by default: no "
+			  "amd_iommu= argument is needed");
+		if (kcmdline_get(&words, "amd_iommu") != NULL &&
+		    strstr(kcmdline_get(&words, "amd_iommu"), "off"))
+			strv_push(&plan->notes, "the command line has "
+				  "amd_iommu=off, which turns the IOMMU off: "
+				  "remove it");
 	} else {
 		struct strv opts = { 0 }, kept = { 0 };
 		cleanup_free char *list = NULL;
@@ -269,9 +280,6 @@ static int kernel_args(const struct vmctl_env *env, struct hs_plan *plan,
 		strv_clear(&opts);
 		strv_clear(&kept);
 	}
-	if (vendor == NULL)
-		strv_pushf(&plan->notes, "CPU vendor unknown (%s/cpuinfo): "
-			   "assuming Intel", env->proc);
 	strv_push(&plan->kargs, "iommu=pt");
 	if (ours->n > 0) {
 		struct strv all = { 0 };

@@ -6,9 +6,22 @@
 
 /*
  * What host-setup needs to know about the machine rather than its files:
- * the CPU, the modules behind PCI drivers.  Read through the roots in
- * struct vmctl_env (PROC, SYSFS).
+ * the platform's IOMMU, the CPU, the modules behind PCI drivers.  Read
+ * through the roots in struct vmctl_env (PROC, SYSFS).
  */
+
+enum hs_iommu {
+	HS_IOMMU_INTEL,   /* VT-d: ACPI DMAR table */
+	HS_IOMMU_AMD,     /* AMD-Vi: ACPI IVRS table */
+};
+
+/*
+ * The platform's IOMMU, from the ACPI table the firmware describes it in
+ * (SYSFS/firmware/acpi/tables/DMAR or IVRS), not from the CPU: an AMD CPU
+ * can sit on a board with VT-d.  Without either table, the CPU vendor
+ * decides and *note says so.
+ */
+enum hs_iommu hostsetup_iommu(const struct vmctl_env *env, char **note);
 
 /* "GenuineIntel", "AuthenticAMD" from PROC/cpuinfo; NULL if unknown. */
 char *hostsetup_cpu_vendor(const struct vmctl_env *env);
