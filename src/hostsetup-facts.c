@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * host-setup's facts about the machine: the platform's IOMMU, the CPU,
- * the modules behind PCI drivers.  Reads PROC and SYSFS; writes nothing.
+ * the modules behind PCI drivers and those modules.alias names for a
+ * function.  Reads PROC, SYSFS and the target root; writes nothing.
  */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +12,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/hostsetup-facts.h"
+#include "vmctl/hostsetup-root.h"
 #include "vmctl/xalloc.h"
 
 enum hs_iommu hostsetup_iommu(const struct vmctl_env *env, char **note)
@@ -80,4 +83,80 @@ char *hostsetup_driver_module(const struct vmctl_env *env, const char *driver)
 		if (*p == '-')
 			*p = '_';
 	return mod;
+}
+
+void hostsetup_alias_match(const char *text, const char *modalias,
+			   struct strv *mods)
+{
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if (strncmp(l, "alias pci:", 10) == 0) {
+			cleanup_free char *line = xstrndup(l + 6, n - 6);
+			char *sp = strchr(line, ' ');
+
+			if (sp != NULL) {
+				char *mod = sp + 1;
+
+				*sp = '\0';
+				mod[strcspn(mod, " \t")] = '\0';
+				for (char *c = mod; *c; c++)
+					if (*c == '-')
+						*c = '_';
+				if (*mod && strcmp(mod, "vfio_pci") != 0 &&
+				    strcmp(mod, "pci_stub") != 0 &&
+				    !strv_contains(mods, mod) &&
+				    fnmatch(line, modalias, 0) == 0)
+					strv_push(mods, mod);
+			}
+		}
+		l += n + (l[n] == '\n');
+	}
+}
+
+void hostsetup_alias_modules(const struct vmctl_env *env, const char *root,
+			     const char *addr, struct strv *mods)
+{
+	static const char *const dirs[] = { "/lib/modules", "/usr/lib/modules" };
+	cleanup_free char *path = xasprintf("%s/bus/pci/devices/%s/modalias",
+					    env->sysfs, addr);
+	cleanup_free char *modalias = NULL;
+	struct vmctl_error *ignored = NULL;
+	struct strv seen = { 0 };
+	size_t len;
+
+	if (fs_read_file(path, 4096, &modalias, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return;
+	}
+	modalias[strcspn(modalias, "\n")] = '\0';
+	for (size_t d = 0; d < 2; d++) {
+		struct strv kvers = { 0 };
+
+		hs_list(root, dirs[d], "", &kvers);
+		for (size_t k = 0; k < kvers.n; k++) {
+			cleanup_free char *file = xasprintf(
+				"%s/%s/modules.alias", dirs[d], kvers.v[k]);
+			cleanup_free char *resolved = NULL, *text = NULL;
+
+			/* /lib is often a link to /usr/lib: read each once */
+			if (hs_resolve(root, file, &resolved, &ignored) < 0 ||
+			    strv_contains(&seen, resolved)) {
+				vmctl_error_free(ignored);
+				ignored = NULL;
+				continue;
+			}
+			strv_push(&seen, resolved);
+			if (hs_read(root, file, &text, NULL, &ignored) < 0 ||
+			    text == NULL) {
+				vmctl_error_free(ignored);
+				ignored = NULL;
+				continue;
+			}
+			hostsetup_alias_match(text, modalias, mods);
+		}
+		strv_clear(&kvers);
+	}
+	strv_clear(&seen);
 }

@@ -181,14 +181,17 @@ static bool mark_by_address(const struct pci_host *host,
 	return any;
 }
 
-/* The modules that must wait for vfio-pci: the drivers of the selected
- * functions. */
-static void held_modules(const struct vmctl_env *env,
+/* The modules that must wait for vfio-pci: for each selected function,
+ * its driver now and every module the installed kernels would load for
+ * it (an HDMI audio function whose driver had not loaded yet has none
+ * now, and would get one at the next boot). */
+static void held_modules(const struct vmctl_env *env, const char *root,
 			 const struct pci_function *const *fns, size_t n,
 			 struct strv *modules)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *d = fns[i]->driver;
+		char a[PCI_ADDR_STRLEN];
 
 		if (d != NULL && strcmp(d, "vfio-pci") != 0 &&
 		    strcmp(d, "pci-stub") != 0) {
@@ -199,6 +202,9 @@ static void held_modules(const struct vmctl_env *env,
 			else
 				free(m);
 		}
+		hostsetup_alias_modules(env, root,
+					pci_addr_format(&fns[i]->addr, a),
+					modules);
 	}
 }
 
@@ -316,7 +322,7 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 		if (!by_address[i])
 			strv_pushf(&ids, "%04x:%04x", fns[i]->vendor_id,
 				   fns[i]->device_id);
-	held_modules(env, fns, n, &modules);
+	held_modules(env, root, fns, n, &modules);
 	if (kernel_args(env, &plan, &ids, err) < 0)
 		goto fail;
 	kargs = xcalloc(plan.kargs.n, sizeof(*kargs));
