@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "vmctl/hostsetup-boot.h"
+#include "vmctl/hostsetup-grub.h"
 #include "vmctl/hostsetup-root.h"
 #include "vmctl/kcmdline.h"
-#include "vmctl/shvars.h"
 #include "vmctl/xalloc.h"
 
 #define GRUB_DEFAULT "/etc/default/grub"
@@ -91,33 +91,6 @@ static void kernelstub_words(const char *text, struct strv *words)
 	cJSON_Delete(conf);
 }
 
-/* GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT as grub-mkconfig
- * sees them after sourcing /etc/default/grub. */
-static int grub_words(const char *root, struct strv *words,
-		      struct vmctl_error **err)
-{
-	static const char *const vars[] = {
-		"GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT",
-	};
-	cleanup_free char *text = NULL;
-	struct shvars sv = { 0 };
-
-	if (hs_read(root, GRUB_DEFAULT, &text, NULL, err) < 0)
-		return -1;
-	if (text == NULL)
-		return 0;
-	if (shvars_eval(&sv, GRUB_DEFAULT, text, err) < 0)
-		return -1;
-	for (size_t i = 0; i < 2; i++) {
-		const struct shvar *v = shvars_find(&sv, vars[i]);
-
-		if (v != NULL && v->value != NULL)
-			kcmdline_split(v->value, words);
-	}
-	shvars_clear(&sv);
-	return 0;
-}
-
 int hs_boot_words(const char *root, enum hs_boot boot, struct strv *words,
 		  struct vmctl_error **err)
 {
@@ -126,7 +99,7 @@ int hs_boot_words(const char *root, enum hs_boot boot, struct strv *words,
 
 	switch (boot) {
 	case HS_BOOT_GRUB:
-		return grub_words(root, words, err);
+		return hs_grub_words(root, words, err);
 	case HS_BOOT_KERNELSTUB:
 		if (hs_read(root, KERNELSTUB_CONF, &text, NULL, err) < 0)
 			return -1;
@@ -181,20 +154,15 @@ static char *stale_kernelstub_options(const struct strv *have,
 }
 
 static int plan_grub(const char *root, struct hs_plan *plan,
-		     const struct karg *kargs, size_t nk,
 		     struct vmctl_error **err)
 {
-	const char *var = plan->boot == HS_BOOT_GRUB
-		? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX";
-	char *text = NULL;
-	mode_t mode = 0644;
+	int changed = hs_plan_grub(root, plan, plan->boot == HS_BOOT_GRUB
+				   ? "GRUB_CMDLINE_LINUX_DEFAULT"
+				   : "GRUB_CMDLINE_LINUX", err);
 
-	if (hs_read(root, GRUB_DEFAULT, &text, &mode, err) < 0)
+	if (changed < 0)
 		return -1;
-	if (text != NULL &&
-	    hs_add_edit(plan, GRUB_DEFAULT, text,
-			bootcfg_edit_grub(text, var, kargs, nk), mode) > 0 &&
-	    plan->boot == HS_BOOT_GRUB)
+	if (changed > 0 && plan->boot == HS_BOOT_GRUB)
 		hs_regen_boot(root, plan->boot, &plan->commands,
 			      &plan->n_commands);
 	return 0;
@@ -202,14 +170,19 @@ static int plan_grub(const char *root, struct hs_plan *plan,
 
 /* grubby: the BLS entries of the kernels installed now. */
 static int plan_grubby(const char *root, struct hs_plan *plan,
-		       const struct karg *kargs, size_t nk,
 		       struct vmctl_error **err)
 {
 	struct strv entries = { 0 };
 	bool all = true;
 
-	if (plan_grub(root, plan, kargs, nk, err) < 0)
+	if (plan_grub(root, plan, err) < 0)
 		return -1;
+	/* what boots is the entries; /etc/default/grub is for grub2-mkconfig */
+	free(plan->kargs_file);
+	free(plan->cmdline);
+	plan->kargs_file = xstrdup("the loader entries, through grubby "
+				   "(and /etc/default/grub)");
+	plan->cmdline = NULL;
 	hs_loader_entries(root, &entries);
 	for (size_t i = 0; i < entries.n && all; i++) {
 		cleanup_free char *e = NULL;
@@ -302,9 +275,9 @@ int hs_plan_boot(const char *root, struct hs_plan *plan,
 {
 	switch (plan->boot) {
 	case HS_BOOT_GRUB:
-		return plan_grub(root, plan, kargs, nk, err);
+		return plan_grub(root, plan, err);
 	case HS_BOOT_GRUBBY:
-		return plan_grubby(root, plan, kargs, nk, err);
+		return plan_grubby(root, plan, err);
 	case HS_BOOT_SDBOOT:
 		return plan_sdboot(root, plan, kargs, nk, err);
 	case HS_BOOT_KERNELSTUB:

@@ -278,6 +278,17 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 	for (size_t i = 0; i < plan->n_edits; i++) {
 		const struct hs_edit *e = &plan->edits[i];
 
+		if (e->new_text == NULL) {
+			cleanup_free char *full = hs_path(plan->root, e->path);
+
+			if (unlink(full) < 0 && errno != ENOENT) {
+				vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						  errno, "removing %s", full);
+				restore_before(plan->root, before, n_before);
+				goto out;
+			}
+			continue;
+		}
 		if (write_target(plan->root, e->path, e->new_text,
 				 strlen(e->new_text), e->mode, err) < 0) {
 			restore_before(plan->root, before, n_before);

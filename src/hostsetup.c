@@ -72,7 +72,9 @@ void hostsetup_regen_commands(const char *root, enum hs_boot boot,
 int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
 		char *new_text, mode_t mode)
 {
-	if (old_text != NULL && strcmp(old_text, new_text) == 0) {
+	if ((old_text == NULL && new_text == NULL) ||
+	    (old_text != NULL && new_text != NULL &&
+	     strcmp(old_text, new_text) == 0)) {
 		free(old_text);
 		free(new_text);
 		return 0;
@@ -373,6 +375,8 @@ void hostsetup_plan_clear(struct hs_plan *plan)
 		strv_clear(&plan->undo_commands[i]);
 	free(plan->undo_commands);
 	strv_clear(&plan->kargs);
+	free(plan->kargs_file);
+	free(plan->cmdline);
 	strv_clear(&plan->notes);
 	free(plan->ids);
 	free(plan->root);
@@ -384,6 +388,17 @@ char *hostsetup_plan_render(const struct hs_plan *plan)
 	char *out = xasprintf("# bootloader: %s, initramfs: %s, root: %s\n",
 			      hs_boot_name(plan->boot),
 			      hs_initrd_name(plan->initrd), plan->root);
+
+	if (plan->kargs_file != NULL) {
+		char *more = xasprintf("%s# kernel arguments in %s%s%s\n", out,
+				       plan->kargs_file,
+				       plan->cmdline ? "; the default "
+				       "entries' arguments become:\n#   " : "",
+				       plan->cmdline ? plan->cmdline : "");
+
+		free(out);
+		out = more;
+	}
 
 	for (size_t i = 0; i < plan->n_edits; i++) {
 		cleanup_free char *d = diff_unified(plan->edits[i].path,

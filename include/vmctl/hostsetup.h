@@ -39,7 +39,7 @@ enum hs_initrd {
 struct hs_edit {
 	char *path;           /* as on the target: "/etc/default/grub" */
 	char *old_text;       /* NULL: the file does not exist */
-	char *new_text;
+	char *new_text;       /* NULL: the file goes */
 	mode_t mode;
 };
 
@@ -54,6 +54,8 @@ struct hs_plan {
 	struct strv *undo_commands;  /* for tools that keep their own state */
 	size_t n_undo_commands;
 	struct strv kargs;           /* "intel_iommu=on", ... */
+	char *kargs_file;            /* where they go, when one file says */
+	char *cmdline;               /* the command line that results */
 	struct strv notes;           /* what the user should know */
 	char *ids;                   /* "10de:1b82,10de:10f0", or NULL */
 };
