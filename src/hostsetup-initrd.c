@@ -345,40 +345,71 @@ fail:
 	return -1;
 }
 
+/*
+ * The init-top script that binds functions by address.  It is a /bin/sh
+ * script the initramfs runs (vmctl runs no shell).  An address is only a
+ * place: each is bound only while the device there has the vendor,
+ * device and subsystem ids host-setup saw, so a card moved to another
+ * slot, or another device in its place (the root disk's controller), is
+ * left to its driver.  VMCTL_HOOK_SYSFS points it at a fake sysfs in the
+ * tests; the initramfs never sets it.
+ */
 static char *hook_script(const struct pci_function *const *fns, size_t n,
 			 const bool *by_address)
 {
-	cleanup_free char *list = xstrdup("");
+	cleanup_free char *calls = xstrdup("");
 
 	for (size_t i = 0; i < n; i++) {
+		const struct pci_function *f = fns[i];
 		char a[PCI_ADDR_STRLEN];
 		char *more;
 
 		if (!by_address[i])
 			continue;
-		more = xasprintf("%s %s", list, pci_addr_format(&fns[i]->addr,
-								a));
-		free(list);
-		list = more;
+		more = xasprintf("%sbind_if_same %s 0x%04x 0x%04x 0x%04x "
+				 "0x%04x\n",
+				 calls, pci_addr_format(&f->addr, a),
+				 f->vendor_id, f->device_id,
+				 f->subsys_vendor_id, f->subsys_device_id);
+		free(calls);
+		calls = more;
 	}
 	return xasprintf(
 		"#!/bin/sh\n"
 		"# Written by vmctl host-setup. These functions share their "
 		"ids with devices\n# the host keeps, so vfio-pci gets them by "
-		"address, before any driver loads.\n"
+		"address, before any driver loads,\n# and only while the "
+		"device at the address has the ids host-setup saw there:\n"
+		"# a card moved to another slot, or another device in its "
+		"place, is left alone.\n"
 		"PREREQ=\"\"\n"
 		"prereqs() { echo \"$PREREQ\"; }\n"
 		"case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
-		"pci=/sys/bus/pci\n"
-		"for dev in%s; do\n"
-		"\td=$pci/devices/$dev\n"
-		"\techo vfio-pci > $d/driver_override\n"
+		"pci=${VMCTL_HOOK_SYSFS:-/sys}/bus/pci\n"
+		"# bind_if_same ADDRESS VENDOR DEVICE SUBSYSTEM_VENDOR "
+		"SUBSYSTEM_DEVICE\n"
+		"bind_if_same() {\n"
+		"\td=$pci/devices/$1\n"
+		"\tfor want in \"vendor $2\" \"device $3\" \"subsystem_vendor $4\" "
+		"\"subsystem_device $5\"; do\n"
+		"\t\tfile=${want%%%% *}\n"
+		"\t\thave=$(cat \"$d/$file\" 2>/dev/null)\n"
+		"\t\tif [ \"$have\" != \"${want#* }\" ]; then\n"
+		"\t\t\techo \"vmctl-vfio: $1: $file is ${have:-missing}, not "
+		"${want#* }: not the device host-setup saw there; left alone\" "
+		">&2\n"
+		"\t\t\treturn 0\n"
+		"\t\tfi\n"
+		"\tdone\n"
+		"\techo vfio-pci > \"$d/driver_override\"\n"
 		"\t# A driver that loaded first (udev runs early) gives it up.\n"
-		"\tif [ -e $d/driver ] && [ \"$(basename \"$(readlink $d/driver)\")\" != vfio-pci ]; then\n"
-		"\t\techo $dev > $d/driver/unbind\n"
+		"\tif [ -e \"$d/driver\" ] && [ \"$(basename \"$(readlink "
+		"\"$d/driver\")\")\" != vfio-pci ]; then\n"
+		"\t\techo \"$1\" > \"$d/driver/unbind\"\n"
 		"\tfi\n"
-		"\techo $dev > $pci/drivers_probe 2>/dev/null || true\n"
-		"done\n", list);
+		"\techo \"$1\" > \"$pci/drivers_probe\" 2>/dev/null || true\n"
+		"}\n"
+		"%s", calls);
 }
 
 int hs_plan_initrd(const char *root,
