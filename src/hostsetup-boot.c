@@ -12,6 +12,7 @@
 #include "vmctl/hostsetup-boot.h"
 #include "vmctl/hostsetup-grub.h"
 #include "vmctl/hostsetup-root.h"
+#include "vmctl/hostsetup-sdboot.h"
 #include "vmctl/kcmdline.h"
 #include "vmctl/xalloc.h"
 
@@ -208,33 +209,6 @@ static int plan_grubby(const char *root, struct hs_plan *plan,
 	return 0;
 }
 
-static int plan_sdboot(const char *root, struct hs_plan *plan,
-		       const struct karg *kargs, size_t nk,
-		       struct vmctl_error **err)
-{
-	struct strv entries = { 0 };
-	mode_t mode = 0644;
-	char *text = NULL;
-
-	if (hs_read(root, KERNEL_CMDLINE, &text, &mode, err) < 0)
-		return -1;
-	if (text != NULL)
-		hs_add_edit(plan, KERNEL_CMDLINE, text,
-			    bootcfg_edit_cmdline(text, kargs, nk), mode);
-	hs_loader_entries(root, &entries);
-	for (size_t i = 0; i < entries.n; i++) {
-		if (hs_read(root, entries.v[i], &text, &mode, err) < 0) {
-			strv_clear(&entries);
-			return -1;
-		}
-		if (text != NULL)
-			hs_add_edit(plan, entries.v[i], text,
-				    bootcfg_edit_entry(text, kargs, nk), mode);
-	}
-	strv_clear(&entries);
-	return 0;
-}
-
 static int plan_kernelstub(const char *root, struct hs_plan *plan,
 			   struct vmctl_error **err)
 {
@@ -279,7 +253,7 @@ int hs_plan_boot(const char *root, struct hs_plan *plan,
 	case HS_BOOT_GRUBBY:
 		return plan_grubby(root, plan, err);
 	case HS_BOOT_SDBOOT:
-		return plan_sdboot(root, plan, kargs, nk, err);
+		return hs_plan_sdboot(root, plan, kargs, nk, err);
 	case HS_BOOT_KERNELSTUB:
 		return plan_kernelstub(root, plan, err);
 	case HS_BOOT_NONE: {

@@ -15,6 +15,7 @@
 #include "vmctl/hostsetup-facts.h"
 #include "vmctl/hostsetup-initrd.h"
 #include "vmctl/hostsetup-root.h"
+#include "vmctl/hostsetup-sdboot.h"
 #include "vmctl/kcmdline.h"
 #include "vmctl/quote.h"
 #include "vmctl/xalloc.h"
@@ -65,8 +66,13 @@ void hostsetup_regen_commands(const char *root, enum hs_boot boot,
 			      enum hs_initrd initrd, struct strv **cmds,
 			      size_t *n)
 {
+	struct vmctl_error *ignored = NULL;
+
 	hs_regen_boot(root, boot, cmds, n);
 	hs_regen_initrd(root, initrd, cmds, n);
+	/* what cannot be rebuilt was refused when the plan was made */
+	if (hs_regen_uki(root, cmds, n, &ignored) < 0)
+		vmctl_error_free(ignored);
 }
 
 int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
@@ -339,7 +345,8 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 			     err) < 0 ||
 	    hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
 	    hs_plan_initrd(root, fns, n, by_address, any_by_address, &plan,
-			   modprobe_changed, err) < 0)
+			   modprobe_changed, err) < 0 ||
+	    hs_plan_rebuild(root, &plan, err) < 0)
 		goto fail;
 	if (hostsetup_regen_pending(env, root))
 		add_missing_regen(&plan);
