@@ -25,6 +25,7 @@ What is mirrored:
   bus/pci/drivers/NAME/module -> module/NAME when NAME ('-' as '_') is
           a loaded module (else the driver reads as built in)
   sys/class/iommu/{dmarN,ivhdN} with intel-iommu/ecap or amd-iommu/features
+  sys/firmware/acpi/tables/{DMAR,IVRS,...}: the ACPI tables the firmware has
   sys/dev/block/MAJ:MIN, sys/class/block/NAME: disks under their PCI
           controller, partitions, device-mapper devices with slaves/
   sys/class/net/NAME under its PCI function, or virtual with lower_* links
@@ -46,6 +47,10 @@ The description (all keys optional but "devices"):
   iommu      null (off) or {"type": "intel"|"amd", "units": 1,
               "ecap": "0x...", "pci": "00:00.2" or a list, one per unit
               (AMD: the IOMMU functions the ivhdN units hang off)}
+  acpi_tables  the ACPI tables under sys/firmware/acpi/tables (["DMAR"]:
+             the firmware describes a VT-d IOMMU, "IVRS" an AMD-Vi one,
+             whether or not the kernel turned it on); default: DMAR for
+             an "intel" iommu, IVRS for an "amd" one, none without
   interrupt_remapping  true: proc/interrupts shows IR-PCI-MSI chips
   uptime     seconds since boot (proc/uptime); absent: no such file
   root       {"block": "nvme0n1p2", "fstype": "ext4", "source": "/dev/...",
@@ -456,6 +461,16 @@ class Gen:
             if self.iommu_dir is None:
                 self.iommu_dir = d
 
+    def make_acpi(self):
+        tables = self.desc.get("acpi_tables")
+        if tables is None:
+            kind = (self.iommu or {}).get("type")
+            tables = {"intel": ["DMAR"], "amd": ["IVRS"]}.get(kind, [])
+        for t in tables:
+            # the signature and a header's worth of bytes; nobody parses it
+            self.write(self.sys + "/firmware/acpi/tables/" + t,
+                       t.encode() + struct.pack("<I", 36) + bytes(28), 0o444)
+
     def make_blocks(self):
         self.block_paths = {}
         pending = expand(self.desc.get("blocks", []))
@@ -719,6 +734,7 @@ class Gen:
         self.collect(self.desc["devices"], None, None, 0)
         self.assign_groups()
         self.make_iommu()
+        self.make_acpi()
         manifest = [self.make_device(a) for a in sorted(self.order)]
         os.makedirs(self.sys + "/bus/pci/drivers", exist_ok=True)
         os.makedirs(self.sys + "/bus/pci/slots", exist_ok=True)

@@ -182,6 +182,12 @@ char *bootcfg_edit_grub(const char *content, const char *var,
 			 quote, edited, quote, p);
 }
 
+char *bootcfg_edit_words(const char *words, const struct karg *args,
+			 size_t n)
+{
+	return apply(words, args, n);
+}
+
 char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
 			   size_t n)
 {

@@ -23,6 +23,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/hostsetup.h"
+#include "vmctl/hostsetup-root.h"
 #include "vmctl/proc.h"
 #include "vmctl/quote.h"
 #include "vmctl/xalloc.h"
@@ -32,16 +33,6 @@ struct txn {
 	cJSON *manifest;
 	int lock;
 };
-
-static char *target_path(const char *root, const char *path)
-{
-	size_t len = strlen(root);
-
-	if (strcmp(root, "/") == 0)
-		return xstrdup(path);
-	return xasprintf("%.*s%s", (int)(len && root[len - 1] == '/'
-					 ? len - 1 : len), root, path);
-}
 
 static int txn_open(const struct vmctl_env *env, struct txn *t,
 		    struct vmctl_error **err)
@@ -109,7 +100,7 @@ static int remember(struct txn *t, const char *root, const char *path,
 		    struct vmctl_error **err)
 {
 	cJSON *files = cJSON_GetObjectItem(t->manifest, "files"), *entry;
-	cleanup_free char *full = target_path(root, path);
+	cleanup_free char *full = hs_path(root, path);
 	cleanup_free char *text = NULL, *name = NULL, *bdir = NULL;
 	struct stat st;
 	size_t len = 0;
@@ -143,7 +134,7 @@ static int remember(struct txn *t, const char *root, const char *path,
 static int write_target(const char *root, const char *path, const char *text,
 			size_t len, mode_t mode, struct vmctl_error **err)
 {
-	cleanup_free char *full = target_path(root, path);
+	cleanup_free char *full = hs_path(root, path);
 	cleanup_free char *dir = xstrdup(full);
 	char *slash = strrchr(dir, '/');
 
@@ -203,7 +194,7 @@ static void restore_before(const char *root, struct before *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct vmctl_error *ignored = NULL;
-		cleanup_free char *full = target_path(root, b[i].path);
+		cleanup_free char *full = hs_path(root, b[i].path);
 
 		if (b[i].text != NULL)
 			write_target(root, b[i].path, b[i].text, b[i].len,
@@ -258,7 +249,7 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 	/* 1. Back up and record every file before any is changed. */
 	before = xcalloc(touched.n ? touched.n : 1, sizeof(*before));
 	for (size_t i = 0; i < touched.n; i++) {
-		cleanup_free char *full = target_path(plan->root,
+		cleanup_free char *full = hs_path(plan->root,
 						      touched.v[i]);
 		struct stat st;
 
@@ -287,6 +278,17 @@ int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 	for (size_t i = 0; i < plan->n_edits; i++) {
 		const struct hs_edit *e = &plan->edits[i];
 
+		if (e->new_text == NULL) {
+			cleanup_free char *full = hs_path(plan->root, e->path);
+
+			if (unlink(full) < 0 && errno != ENOENT) {
+				vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						  errno, "removing %s", full);
+				restore_before(plan->root, before, n_before);
+				goto out;
+			}
+			continue;
+		}
 		if (write_target(plan->root, e->path, e->new_text,
 				 strlen(e->new_text), e->mode, err) < 0) {
 			restore_before(plan->root, before, n_before);
@@ -368,7 +370,7 @@ int hostsetup_undo(const struct vmctl_env *env, const char *root,
 
 		if (path == NULL)
 			continue;
-		full = target_path(root, path);
+		full = hs_path(root, path);
 		/* A write killed before its rename leaves a temporary. */
 		{
 			const char *slash = strrchr(full, '/');

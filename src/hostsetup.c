@@ -1,39 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * host-setup planning: which bootloader and initramfs system the target
- * root uses, and what each of their files must say so the selected
- * functions are on vfio-pci from boot.  Reads the root; writes nothing
+ * host-setup planning: which functions go to vfio-pci and how (by ids, or
+ * by address where a device the host keeps shares them), the kernel
+ * arguments, and the plan the bootloader (hostsetup-boot.c) and module
+ * (hostsetup-initrd.c) planners fill.  Reads the root; writes nothing
  * (hostsetup-txn.c carries plans out).
  */
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "vmctl/bootcfg.h"
 #include "vmctl/diff.h"
-#include "vmctl/fsutil.h"
-#include "vmctl/hostsetup.h"
+#include "vmctl/hostsetup-boot.h"
+#include "vmctl/hostsetup-facts.h"
+#include "vmctl/hostsetup-initrd.h"
+#include "vmctl/hostsetup-root.h"
+#include "vmctl/hostsetup-sdboot.h"
 #include "vmctl/kcmdline.h"
 #include "vmctl/quote.h"
 #include "vmctl/xalloc.h"
-
-#define MODPROBE_CONF "/etc/modprobe.d/vfio.conf"
-#define GRUB_DEFAULT "/etc/default/grub"
-#define KERNEL_CMDLINE "/etc/kernel/cmdline"
-#define ITOOLS_MODULES "/etc/initramfs-tools/modules"
-#define ITOOLS_HOOK "/etc/initramfs-tools/scripts/init-top/vmctl-vfio"
-#define DRACUT_CONF "/etc/dracut.conf.d/10-vmctl-vfio.conf"
-#define MKINITCPIO_CONF "/etc/mkinitcpio.conf"
-#define KERNELSTUB_CONF "/etc/kernelstub/configuration"
-
-/* The vfio modules an initramfs must carry, vfio_pci first. */
-static const char *const vfio_modules[] = {
-	"vfio_pci", "vfio", "vfio_iommu_type1", NULL,
-};
 
 const char *hs_boot_name(enum hs_boot b)
 {
@@ -60,160 +45,8 @@ const char *hs_initrd_name(enum hs_initrd i)
 
 /* ---- reading the root --------------------------------------------------- */
 
-static char *at_root(const char *root, const char *path)
-{
-	size_t len = strlen(root);
-
-	if (strcmp(root, "/") == 0)
-		return xstrdup(path);
-	return xasprintf("%.*s%s", (int)(len && root[len - 1] == '/'
-					 ? len - 1 : len), root, path);
-}
-
-static bool exists(const char *root, const char *path)
-{
-	cleanup_free char *p = at_root(root, path);
-	struct stat st;
-
-	return stat(p, &st) == 0;
-}
-
-/* A file's content, or NULL when it does not exist. */
-static int read_target(const char *root, const char *path, char **out,
-		       mode_t *mode, struct vmctl_error **err)
-{
-	cleanup_free char *p = at_root(root, path);
-	size_t len;
-	struct stat st;
-
-	*out = NULL;
-	if (stat(p, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 p);
-	}
-	if (mode != NULL)
-		*mode = st.st_mode & 07777;
-	return fs_read_file(p, 4u << 20, out, &len, VMCTL_EXIT_FAILURE, err);
-}
-
-/* The loader entries of a systemd-boot / BLS system, sorted. */
-static void loader_entries(const char *root, struct strv *paths)
-{
-	static const char *const dirs[] = {
-		"/boot/loader/entries", "/efi/loader/entries",
-		"/boot/efi/loader/entries",
-	};
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		cleanup_free char *d = at_root(root, dirs[i]);
-		DIR *dir = opendir(d);
-		struct dirent *de;
-		size_t first = paths->n;
-
-		if (dir == NULL)
-			continue;
-		while ((de = readdir(dir)) != NULL) {
-			size_t l = strlen(de->d_name);
-
-			if (l > 5 && strcmp(de->d_name + l - 5, ".conf") == 0)
-				strv_pushf(paths, "%s/%s", dirs[i],
-					   de->d_name);
-		}
-		closedir(dir);
-		for (size_t a = first; a < paths->n; a++)
-			for (size_t b = a + 1; b < paths->n; b++)
-				if (strcmp(paths->v[a], paths->v[b]) > 0) {
-					char *t = paths->v[a];
-
-					paths->v[a] = paths->v[b];
-					paths->v[b] = t;
-				}
-	}
-}
-
-static enum hs_boot detect_boot(const char *root)
-{
-	struct strv entries = { 0 };
-	bool have_entries;
-
-	if (exists(root, KERNELSTUB_CONF))
-		return HS_BOOT_KERNELSTUB;
-	if (exists(root, "/usr/sbin/grubby") || exists(root, "/usr/bin/grubby"))
-		return HS_BOOT_GRUBBY;
-	loader_entries(root, &entries);
-	have_entries = entries.n > 0;
-	strv_clear(&entries);
-	if (exists(root, GRUB_DEFAULT))
-		return HS_BOOT_GRUB;
-	if (exists(root, KERNEL_CMDLINE) || have_entries)
-		return HS_BOOT_SDBOOT;
-	return HS_BOOT_NONE;
-}
-
-static enum hs_initrd detect_initrd(const char *root)
-{
-	if (exists(root, MKINITCPIO_CONF))
-		return HS_INITRD_MKINITCPIO;
-	if (exists(root, "/etc/initramfs-tools"))
-		return HS_INITRD_TOOLS;
-	if (exists(root, "/etc/dracut.conf.d") || exists(root, "/etc/dracut.conf"))
-		return HS_INITRD_DRACUT;
-	return HS_INITRD_NONE;
-}
-
-/* "GenuineIntel", "AuthenticAMD" from PROC/cpuinfo. */
-static char *cpu_vendor(const struct vmctl_env *env)
-{
-	cleanup_free char *path = xasprintf("%s/cpuinfo", env->proc);
-	cleanup_free char *text = NULL;
-	struct vmctl_error *ignored = NULL;
-	const char *p;
-	size_t len;
-
-	if (fs_read_file(path, 16u << 20, &text, &len, VMCTL_EXIT_FAILURE,
-			 &ignored) < 0) {
-		vmctl_error_free(ignored);
-		return NULL;
-	}
-	p = strstr(text, "vendor_id");
-	if (p == NULL || (p = strchr(p, ':')) == NULL)
-		return NULL;
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return xstrndup(p, strcspn(p, "\n"));
-}
-
-/* The module behind a driver: SYSFS/bus/pci/drivers/D/module, else D. */
-static char *driver_module(const struct vmctl_env *env, const char *driver)
-{
-	cleanup_free char *link = xasprintf("%s/bus/pci/drivers/%s/module",
-					    env->sysfs, driver);
-	char target[4096];
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	char *mod;
-
-	if (n > 0) {
-		const char *base;
-
-		target[n] = '\0';
-		base = strrchr(target, '/');
-		mod = xstrdup(base ? base + 1 : target);
-	} else {
-		mod = xstrdup(driver);
-	}
-	for (char *p = mod; *p; p++)
-		if (*p == '-')
-			*p = '_';
-	return mod;
-}
-
-/* ---- the plan ----------------------------------------------------------- */
-
-static void add_command(struct strv **list, size_t *n, const char *root,
-			const char *const *argv)
+void hs_add_command(struct strv **list, size_t *n, const char *root,
+		    const char *const *argv)
 {
 	struct strv cmd = { 0 };
 
@@ -228,74 +61,26 @@ static void add_command(struct strv **list, size_t *n, const char *root,
 	(*list)[(*n)++] = cmd;
 }
 
-/* The commands that rebuild boot files from their configuration. */
-static void regen_boot(const char *root, enum hs_boot boot,
-		       struct strv **cmds, size_t *n)
-{
-	if (boot != HS_BOOT_GRUB)
-		return;   /* the others boot from the files vmctl edits */
-	if (exists(root, "/usr/sbin/update-grub")) {
-		static const char *const c[] = { "update-grub", NULL };
-
-		add_command(cmds, n, root, c);
-	} else {
-		const char *const c[] = {
-			exists(root, "/usr/sbin/grub2-mkconfig")
-			? "grub2-mkconfig" : "grub-mkconfig", "-o",
-			exists(root, "/boot/grub2") ? "/boot/grub2/grub.cfg"
-						    : "/boot/grub/grub.cfg",
-			NULL };
-
-		add_command(cmds, n, root, c);
-	}
-}
-
-static void regen_initrd(const char *root, enum hs_initrd initrd,
-			 struct strv **cmds, size_t *n)
-{
-	static const char *const tools[] = { "update-initramfs", "-u", "-k",
-					     "all", NULL };
-	static const char *const dracut[] = { "dracut", "-f",
-					      "--regenerate-all", NULL };
-	static const char *const mkinitcpio[] = { "mkinitcpio", "-P", NULL };
-
-	switch (initrd) {
-	case HS_INITRD_TOOLS:
-		add_command(cmds, n, root, tools);
-		break;
-	case HS_INITRD_DRACUT:
-		add_command(cmds, n, root, dracut);
-		break;
-	case HS_INITRD_MKINITCPIO:
-		add_command(cmds, n, root, mkinitcpio);
-		break;
-	case HS_INITRD_NONE:
-		break;
-	}
-}
 
 void hostsetup_regen_commands(const char *root, enum hs_boot boot,
 			      enum hs_initrd initrd, struct strv **cmds,
 			      size_t *n)
 {
-	regen_boot(root, boot, cmds, n);
-	regen_initrd(root, initrd, cmds, n);
+	struct vmctl_error *ignored = NULL;
+
+	hs_regen_boot(root, boot, cmds, n);
+	hs_regen_initrd(root, initrd, cmds, n);
+	/* what cannot be rebuilt was refused when the plan was made */
+	if (hs_regen_uki(root, cmds, n, &ignored) < 0)
+		vmctl_error_free(ignored);
 }
 
-enum hs_boot hostsetup_detect_boot(const char *root)
+int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
+		char *new_text, mode_t mode)
 {
-	return detect_boot(root);
-}
-
-enum hs_initrd hostsetup_detect_initrd(const char *root)
-{
-	return detect_initrd(root);
-}
-
-static int add_edit(struct hs_plan *plan, const char *path, char *old_text,
-		    char *new_text, mode_t mode)
-{
-	if (old_text != NULL && strcmp(old_text, new_text) == 0) {
+	if ((old_text == NULL && new_text == NULL) ||
+	    (old_text != NULL && new_text != NULL &&
+	     strcmp(old_text, new_text) == 0)) {
 		free(old_text);
 		free(new_text);
 		return 0;
@@ -307,376 +92,6 @@ static int add_edit(struct hs_plan *plan, const char *path, char *old_text,
 		.new_text = new_text, .mode = mode,
 	};
 	return 1;
-}
-
-/* Append the lines a list-of-modules file lacks (initramfs-tools). */
-static char *ensure_module_lines(const char *text)
-{
-	cleanup_free char *add = xstrdup("");
-	bool need_header = true;
-
-	for (size_t i = 0; vfio_modules[i] != NULL; i++) {
-		bool have = false;
-
-		for (const char *l = text; l && *l;) {
-			size_t n = strcspn(l, "\n");
-			cleanup_free char *line = xstrndup(l, n);
-			char *w = line + strspn(line, " \t");
-
-			w[strcspn(w, " \t#")] = '\0';
-			for (char *p = w; *p; p++)
-				if (*p == '-')
-					*p = '_';
-			if (strcmp(w, vfio_modules[i]) == 0)
-				have = true;
-			l += n + (l[n] == '\n');
-		}
-		if (!have) {
-			char *more = xasprintf("%s%s%s\n", add, need_header
-				? "# vmctl host-setup: vfio-pci before GPU "
-				  "drivers\n" : "", vfio_modules[i]);
-
-			free(add);
-			add = more;
-			need_header = false;
-		}
-	}
-	if (*add == '\0')
-		return xstrdup(text ? text : "");
-	return xasprintf("%s%s%s", text ? text : "",
-			 text && *text && text[strlen(text) - 1] != '\n'
-			 ? "\n" : "", add);
-}
-
-/* MODULES=(...) in mkinitcpio.conf gets the vfio modules first. */
-static char *ensure_mkinitcpio(const char *text)
-{
-	const char *line = NULL;
-
-	for (const char *l = text; *l;) {
-		if (strncmp(l, "MODULES=(", 9) == 0)
-			line = l;
-		l += strcspn(l, "\n");
-		if (*l == '\n')
-			l++;
-	}
-	if (line == NULL)
-		return xasprintf("%s%sMODULES=(vfio_pci vfio vfio_iommu_type1)\n",
-				 text, *text && text[strlen(text) - 1] != '\n'
-				 ? "\n" : "");
-	{
-		const char *open = line + 9;
-		const char *close = strchr(open, ')');
-		cleanup_free char *inner = NULL, *add = xstrdup("");
-		struct strv words = { 0 };
-
-		if (close == NULL || close > line + strcspn(line, "\n"))
-			return xstrdup(text);
-		inner = xstrndup(open, (size_t)(close - open));
-		kcmdline_split(inner, &words);
-		for (size_t i = 0; vfio_modules[i] != NULL; i++) {
-			bool have = false;
-
-			for (size_t w = 0; w < words.n; w++)
-				if (strcmp(words.v[w], vfio_modules[i]) == 0)
-					have = true;
-			if (!have) {
-				char *more = xasprintf("%s%s ", add,
-						       vfio_modules[i]);
-
-				free(add);
-				add = more;
-			}
-		}
-		strv_clear(&words);
-		if (*add == '\0')
-			return xstrdup(text);
-		if (*inner == '\0')
-			add[strlen(add) - 1] = '\0';
-		return xasprintf("%.*s%s%s", (int)(open - text), text, add,
-				 open);
-	}
-}
-
-static bool has_karg_words(const char *text, const struct strv *kargs)
-{
-	struct strv words = { 0 };
-	bool all = true;
-
-	kcmdline_split(text ? text : "", &words);
-	for (size_t i = 0; i < kargs->n && all; i++) {
-		bool found = false;
-
-		for (size_t w = 0; w < words.n; w++) {
-			/* words may carry quotes or JSON punctuation */
-			if (strstr(words.v[w], kargs->v[i]) != NULL)
-				found = true;
-		}
-		all = found;
-	}
-	strv_clear(&words);
-	return all;
-}
-
-/*
- * The options in kernelstub's configuration (JSON strings) that set one of
- * our keys to another value, space-separated, for --delete-options.
- */
-static char *stale_kernelstub_options(const char *text, const struct karg *kargs,
-				      size_t nk)
-{
-	char *out = xstrdup("");
-
-	for (const char *p = strchr(text, '"'); p != NULL;) {
-		const char *end = strchr(p + 1, '"');
-		cleanup_free char *word = NULL;
-
-		if (end == NULL)
-			break;
-		word = xstrndup(p + 1, (size_t)(end - p - 1));
-		for (size_t i = 0; i < nk; i++) {
-			struct strv one = { 0 };
-			cleanup_free char *want = xasprintf("%s=%s", kargs[i].key,
-							    kargs[i].value);
-			bool same_key, same;
-
-			strv_push(&one, word);
-			same_key = kcmdline_get(&one, kargs[i].key) != NULL;
-			same = strcmp(word, want) == 0;
-			strv_clear(&one);
-			if (same_key && !same && !strstr(out, word)) {
-				char *more = xasprintf("%s%s%s", out,
-						       *out ? " " : "", word);
-
-				free(out);
-				out = more;
-			}
-		}
-		p = strchr(end + 1, '"');
-	}
-	return out;
-}
-
-static int plan_boot(const char *root, struct hs_plan *plan,
-		     const struct karg *kargs, size_t nk,
-		     struct vmctl_error **err)
-{
-	cleanup_free char *joined = kcmdline_join(&plan->kargs);
-	char *text = NULL, *next;
-	mode_t mode = 0644;
-	bool changed = false;
-
-	switch (plan->boot) {
-	case HS_BOOT_GRUB:
-	case HS_BOOT_GRUBBY: {
-		const char *var = plan->boot == HS_BOOT_GRUB
-			? "GRUB_CMDLINE_LINUX_DEFAULT" : "GRUB_CMDLINE_LINUX";
-
-		if (read_target(root, GRUB_DEFAULT, &text, &mode, err) < 0)
-			return -1;
-		if (text != NULL) {
-			next = bootcfg_edit_grub(text, var, kargs, nk);
-			changed = add_edit(plan, GRUB_DEFAULT, text, next,
-					   mode) > 0;
-		}
-		if (plan->boot == HS_BOOT_GRUB) {
-			if (changed)
-				regen_boot(root, plan->boot, &plan->commands,
-					   &plan->n_commands);
-			return 0;
-		}
-		/* grubby: the BLS entries, for the kernels installed now. */
-		{
-			struct strv entries = { 0 };
-			bool all = true;
-
-			loader_entries(root, &entries);
-			for (size_t i = 0; i < entries.n && all; i++) {
-				cleanup_free char *e = NULL;
-
-				if (read_target(root, entries.v[i], &e, NULL,
-						err) < 0) {
-					strv_clear(&entries);
-					return -1;
-				}
-				all = has_karg_words(e, &plan->kargs);
-			}
-			if (!all || entries.n == 0) {
-				cleanup_free char *args = xasprintf("--args=%s",
-								    joined);
-				const char *const c[] = {
-					"grubby", "--update-kernel=ALL", args,
-					NULL };
-				add_command(&plan->commands, &plan->n_commands,
-					    root, c);
-			}
-			strv_clear(&entries);
-		}
-		return 0;
-	}
-	case HS_BOOT_SDBOOT: {
-		struct strv entries = { 0 };
-
-		if (read_target(root, KERNEL_CMDLINE, &text, &mode, err) < 0)
-			return -1;
-		if (text != NULL)
-			add_edit(plan, KERNEL_CMDLINE, text,
-				 bootcfg_edit_cmdline(text, kargs, nk), mode);
-		loader_entries(root, &entries);
-		for (size_t i = 0; i < entries.n; i++) {
-			char *e = NULL;
-
-			if (read_target(root, entries.v[i], &e, &mode,
-					err) < 0) {
-				strv_clear(&entries);
-				return -1;
-			}
-			add_edit(plan, entries.v[i], e,
-				 bootcfg_edit_entry(e, kargs, nk), mode);
-		}
-		strv_clear(&entries);
-		return 0;
-	}
-	case HS_BOOT_KERNELSTUB:
-		if (read_target(root, KERNELSTUB_CONF, &text, NULL, err) < 0)
-			return -1;
-		if (!has_karg_words(text, &plan->kargs)) {
-			/* kernelstub appends: other values of our keys must go
-			 * first, or the kernel line would carry both. */
-			cleanup_free char *stale = stale_kernelstub_options(
-				text ? text : "", kargs, nk);
-			const char *const c[] = { "kernelstub", "--add-options",
-						  joined, NULL };
-
-			if (*stale) {
-				const char *const d[] = {
-					"kernelstub", "--delete-options", stale,
-					NULL };
-				add_command(&plan->commands, &plan->n_commands,
-					    root, d);
-			}
-			add_command(&plan->commands, &plan->n_commands, root,
-				    c);
-		}
-		free(text);
-		return 0;
-	case HS_BOOT_NONE:
-		strv_pushf(&plan->notes, "no bootloader configuration found "
-			   "under %s: add these kernel arguments yourself: %s",
-			   root, joined);
-		return 0;
-	}
-	return 0;
-}
-
-void hostsetup_command_files(const char *root, enum hs_boot boot,
-			     struct strv *paths)
-{
-	if (boot == HS_BOOT_GRUBBY || boot == HS_BOOT_KERNELSTUB)
-		loader_entries(root, paths);
-	if (boot == HS_BOOT_KERNELSTUB)
-		strv_push(paths, KERNELSTUB_CONF);
-}
-
-static char *hook_script(const struct pci_function *const *fns, size_t n,
-			 const bool *by_address)
-{
-	cleanup_free char *list = xstrdup("");
-
-	for (size_t i = 0; i < n; i++) {
-		char a[PCI_ADDR_STRLEN];
-		char *more;
-
-		if (!by_address[i])
-			continue;
-		more = xasprintf("%s %s", list, pci_addr_format(&fns[i]->addr,
-								a));
-		free(list);
-		list = more;
-	}
-	return xasprintf(
-		"#!/bin/sh\n"
-		"# Written by vmctl host-setup. These functions share their "
-		"ids with devices\n# the host keeps, so vfio-pci gets them by "
-		"address, before any driver loads.\n"
-		"PREREQ=\"\"\n"
-		"prereqs() { echo \"$PREREQ\"; }\n"
-		"case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
-		"pci=/sys/bus/pci\n"
-		"for dev in%s; do\n"
-		"\td=$pci/devices/$dev\n"
-		"\techo vfio-pci > $d/driver_override\n"
-		"\t# A driver that loaded first (udev runs early) gives it up.\n"
-		"\tif [ -e $d/driver ] && [ \"$(basename \"$(readlink $d/driver)\")\" != vfio-pci ]; then\n"
-		"\t\techo $dev > $d/driver/unbind\n"
-		"\tfi\n"
-		"\techo $dev > $pci/drivers_probe 2>/dev/null || true\n"
-		"done\n", list);
-}
-
-static int plan_initrd(const struct vmctl_env *env, const char *root,
-		       const struct pci_function *const *fns, size_t n,
-		       const bool *by_address, bool any_by_address,
-		       struct hs_plan *plan, bool modprobe_changed,
-		       struct vmctl_error **err)
-{
-	char *text = NULL;
-	mode_t mode = 0644;
-	bool changed = modprobe_changed;
-
-	(void)env;
-	switch (plan->initrd) {
-	case HS_INITRD_TOOLS: {
-		if (read_target(root, ITOOLS_MODULES, &text, &mode, err) < 0)
-			return -1;
-		changed |= add_edit(plan, ITOOLS_MODULES, text,
-				    ensure_module_lines(text), mode) > 0;
-		if (any_by_address) {
-			if (read_target(root, ITOOLS_HOOK, &text, NULL,
-					err) < 0)
-				return -1;
-			changed |= add_edit(plan, ITOOLS_HOOK, text,
-					    hook_script(fns, n, by_address),
-					    0755) > 0;
-		}
-		if (changed)
-			regen_initrd(root, plan->initrd, &plan->commands,
-				     &plan->n_commands);
-		return 0;
-	}
-	case HS_INITRD_DRACUT:
-		if (read_target(root, DRACUT_CONF, &text, NULL, err) < 0)
-			return -1;
-		changed |= add_edit(plan, DRACUT_CONF, text, xstrdup(
-			"# Written by vmctl host-setup: vfio-pci in the "
-			"initramfs, before GPU drivers.\n"
-			"force_drivers+=\" vfio_pci vfio vfio_iommu_type1 \"\n"),
-			0644) > 0;
-		if (changed)
-			regen_initrd(root, plan->initrd, &plan->commands,
-				     &plan->n_commands);
-		break;
-	case HS_INITRD_MKINITCPIO:
-		if (read_target(root, MKINITCPIO_CONF, &text, &mode, err) < 0)
-			return -1;
-		changed |= add_edit(plan, MKINITCPIO_CONF, text,
-				    ensure_mkinitcpio(text), mode) > 0;
-		if (changed)
-			regen_initrd(root, plan->initrd, &plan->commands,
-				     &plan->n_commands);
-		break;
-	case HS_INITRD_NONE:
-		strv_pushf(&plan->notes, "no initramfs system found under %s: "
-			   "make sure vfio_pci loads before the GPU's driver",
-			   root);
-		break;
-	}
-	if (any_by_address)
-		strv_pushf(&plan->notes, "binding by address at boot is "
-			   "written for initramfs-tools only; on %s run "
-			   "`vmctl bind` after boot",
-			   hs_initrd_name(plan->initrd));
-	return 0;
 }
 
 /* An earlier run was killed after changing files but before its
@@ -718,31 +133,37 @@ static void add_missing_regen(struct hs_plan *plan)
 		  "its boot files were rebuilt: rebuilding them now");
 }
 
-int hostsetup_plan(const struct vmctl_env *env, const char *root,
-		   const struct pci_host *host,
-		   const struct pci_function *const *fns, size_t n,
-		   struct hs_plan *out, struct vmctl_error **err)
+void hs_ids_merge(struct strv *ids, const char *list)
 {
-	struct hs_plan plan = { .root = xstrdup(root) };
-	cleanup_free char *vendor = cpu_vendor(env);
-	cleanup_free bool *by_address = xcalloc(n ? n : 1, sizeof(bool));
-	struct strv ids = { 0 }, modules = { 0 };
-	struct karg *kargs = NULL;
-	char *conf = NULL, *old = NULL;
-	bool any_by_address = false, modprobe_changed;
-	size_t nk = 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char *id = xstrndup(p, n);
 
-	plan.boot = detect_boot(root);
-	plan.initrd = detect_initrd(root);
+		for (char *c = id; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		if (*id != '\0' && !strv_contains(ids, id))
+			strv_take(ids, id);
+		else
+			free(id);
+		p += n + (p[n] == ',');
+	}
+}
 
-	/* ids, unless another function the host keeps has the same ones */
+/*
+ * Which functions go by address: those whose vendor:device pair a device
+ * the host keeps shares (vfio-pci.ids would take that one too).
+ */
+static bool mark_by_address(const struct pci_host *host,
+			    const struct pci_function *const *fns, size_t n,
+			    bool *by_address, struct strv *notes)
+{
+	bool any = false;
+
 	for (size_t i = 0; i < n; i++) {
 		const struct pci_function *f = fns[i];
-		cleanup_free char *id = xasprintf("%04x:%04x", f->vendor_id,
-						  f->device_id);
-		bool shared = false, seen = false;
 
-		for (size_t h = 0; h < host->n && !shared; h++) {
+		for (size_t h = 0; h < host->n && !by_address[i]; h++) {
 			bool selected = false;
 
 			if (host->fns[h].vendor_id != f->vendor_id ||
@@ -752,70 +173,166 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 				if (pci_addr_cmp(&host->fns[h].addr,
 						 &fns[s]->addr) == 0)
 					selected = true;
-			shared = !selected;
+			by_address[i] = !selected;
 		}
-		if (shared) {
+		if (by_address[i]) {
 			char a[PCI_ADDR_STRLEN];
 
-			by_address[i] = true;
-			any_by_address = true;
-			strv_pushf(&plan.notes, "%s (%s) shares its ids with a "
-				   "device the host keeps: bound by address, "
+			any = true;
+			strv_pushf(notes, "%s (%04x:%04x) shares its ids with "
+				   "a device the host keeps: bound by address, "
 				   "not through vfio-pci.ids",
-				   pci_addr_format(&f->addr, a), id);
-			continue;
-		}
-		for (size_t k = 0; k < ids.n; k++)
-			seen |= strcmp(ids.v[k], id) == 0;
-		if (!seen)
-			strv_push(&ids, id);
-		if (f->driver != NULL && strcmp(f->driver, "vfio-pci") != 0 &&
-		    strcmp(f->driver, "pci-stub") != 0) {
-			cleanup_free char *m = driver_module(env, f->driver);
-			bool have = false;
-
-			for (size_t k = 0; k < modules.n; k++)
-				have |= strcmp(modules.v[k], m) == 0;
-			if (!have)
-				strv_push(&modules, m);
+				   pci_addr_format(&f->addr, a), f->vendor_id,
+				   f->device_id);
 		}
 	}
-	/* Functions bound by address still need their driver held back. */
+	return any;
+}
+
+/* The modules that must wait for vfio-pci: for each selected function,
+ * its driver now and every module the installed kernels would load for
+ * it (an HDMI audio function whose driver had not loaded yet has none
+ * now, and would get one at the next boot). */
+static void held_modules(const struct vmctl_env *env, const char *root,
+			 const struct pci_function *const *fns, size_t n,
+			 struct strv *modules)
+{
 	for (size_t i = 0; i < n; i++) {
-		if (!by_address[i] || fns[i]->driver == NULL ||
-		    strcmp(fns[i]->driver, "vfio-pci") == 0)
-			continue;
-		cleanup_free char *m = driver_module(env, fns[i]->driver);
-		bool have = false;
+		const char *d = fns[i]->driver;
+		char a[PCI_ADDR_STRLEN];
 
-		for (size_t k = 0; k < modules.n; k++)
-			have |= strcmp(modules.v[k], m) == 0;
-		if (!have)
-			strv_push(&modules, m);
-	}
-	if (ids.n > 0) {
-		char *list = xstrdup(ids.v[0]);
+		if (d != NULL && strcmp(d, "vfio-pci") != 0 &&
+		    strcmp(d, "pci-stub") != 0) {
+			char *m = hostsetup_driver_module(env, d);
 
-		for (size_t k = 1; k < ids.n; k++) {
-			char *more = xasprintf("%s,%s", list, ids.v[k]);
-
-			free(list);
-			list = more;
+			if (!strv_contains(modules, m))
+				strv_take(modules, m);
+			else
+				free(m);
 		}
-		plan.ids = list;
+		hostsetup_alias_modules(env, root,
+					pci_addr_format(&fns[i]->addr, a),
+					modules);
 	}
+}
 
-	/* Kernel arguments */
-	if (vendor != NULL && strcmp(vendor, "AuthenticAMD") == 0)
-		strv_push(&plan.kargs, "amd_iommu=on");
-	else
-		strv_push(&plan.kargs, "intel_iommu=on");
-	if (vendor == NULL)
-		strv_pushf(&plan.notes, "CPU vendor unknown (%s/cpuinfo): "
-			   "assuming Intel", env->proc);
-	strv_push(&plan.kargs, "iommu=pt");
-	if (plan.ids != NULL)
-		strv_pushf(&plan.kargs, "vfio-pci.ids=%s", plan.ids);
+/* KEY's comma-separated values in every word that sets it. */
+static void comma_values(const struct strv *words, const char *key,
+			 struct strv *values)
+{
+	for (size_t w = 0; w < words->n; w++) {
+		const char *eq = strchr(words->v[w], '=');
+
+		if (eq == NULL || !kcmdline_same_key(words->v[w], key))
+			continue;
+		for (const char *p = eq + 1; *p;) {
+			size_t len = strcspn(p, ",");
+			char *v = xstrndup(p, len);
+
+			if (*v && !strv_contains(values, v))
+				strv_take(values, v);
+			else
+				free(v);
+			p += len + (p[len] == ',');
+		}
+	}
+}
+
+static char *join_commas(const struct strv *v)
+{
+	char *out = xstrdup("");
+
+	for (size_t i = 0; i < v->n; i++) {
+		char *more = xasprintf("%s%s%s", out, i ? "," : "", v->v[i]);
+
+		free(out);
+		out = more;
+	}
+	return out;
+}
+
+/*
+ * The kernel arguments, merged with what the command line has: the
+ * IOMMU on (intel_iommu= keeps its other options), passthrough mode,
+ * and vfio-pci.ids= as the union of the ids there, in modprobe.d and
+ * ours (plan->ids becomes that union too).
+ */
+static int kernel_args(const struct vmctl_env *env, struct hs_plan *plan,
+		       struct strv *ours, struct vmctl_error **err)
+{
+	char *note = NULL;
+	enum hs_iommu iommu = hostsetup_iommu(env, &note);
+	struct strv words = { 0 };
+
+	if (note != NULL)
+		strv_take(&plan->notes, note);
+	if (hs_boot_words(plan->root, plan->boot, &words, err) < 0)
+		return -1;
+	if (iommu == HS_IOMMU_AMD) {
+		/* The kernel turns AMD-Vi on whenever IVRS describes it;
+		 * amd_iommu= has no "on" (it would log "Unknown option"). */
+		strv_push(&plan->notes, "AMD-Vi is on by default: no "
+			  "amd_iommu= argument is needed");
+		if (kcmdline_get(&words, "amd_iommu") != NULL &&
+		    strstr(kcmdline_get(&words, "amd_iommu"), "off"))
+			strv_push(&plan->notes, "the command line has "
+				  "amd_iommu=off, which turns the IOMMU off: "
+				  "remove it");
+	} else {
+		struct strv opts = { 0 }, kept = { 0 };
+		cleanup_free char *list = NULL;
+
+		/* on, and the other options it has (igfx_off, sm_on) */
+		strv_push(&opts, "on");
+		comma_values(&words, "intel_iommu", &opts);
+		for (size_t i = 0; i < opts.n; i++)
+			if (i == 0 || (strcmp(opts.v[i], "on") != 0 &&
+				       strcmp(opts.v[i], "off") != 0))
+				strv_push(&kept, opts.v[i]);
+		list = join_commas(&kept);
+		strv_pushf(&plan->kargs, "intel_iommu=%s", list);
+		strv_clear(&opts);
+		strv_clear(&kept);
+	}
+	strv_push(&plan->kargs, "iommu=pt");
+	if (ours->n > 0) {
+		struct strv all = { 0 };
+
+		comma_values(&words, "vfio-pci.ids", &all);
+		hs_modprobe_ids(plan->root, &all);
+		for (size_t i = 0; i < ours->n; i++)
+			hs_ids_merge(&all, ours->v[i]);
+		plan->ids = join_commas(&all);
+		strv_pushf(&plan->kargs, "vfio-pci.ids=%s", plan->ids);
+		strv_clear(&all);
+	}
+	strv_clear(&words);
+	return 0;
+}
+
+int hostsetup_plan(const struct vmctl_env *env, const char *root,
+		   const struct pci_host *host,
+		   const struct pci_function *const *fns, size_t n,
+		   struct hs_plan *out, struct vmctl_error **err)
+{
+	struct hs_plan plan = { .root = xstrdup(root) };
+	cleanup_free bool *by_address = xcalloc(n ? n : 1, sizeof(bool));
+	struct strv ids = { 0 }, modules = { 0 };
+	struct karg *kargs = NULL;
+	bool any_by_address, modprobe_changed;
+	size_t nk = 0;
+
+	plan.boot = hostsetup_detect_boot(root);
+	plan.initrd = hostsetup_detect_initrd(root);
+	any_by_address = mark_by_address(host, fns, n, by_address,
+					 &plan.notes);
+	for (size_t i = 0; i < n; i++)
+		if (!by_address[i])
+			strv_pushf(&ids, "%04x:%04x", fns[i]->vendor_id,
+				   fns[i]->device_id);
+	held_modules(env, root, fns, n, &modules);
+	if (kernel_args(env, &plan, &ids, err) < 0)
+		goto fail;
 	kargs = xcalloc(plan.kargs.n, sizeof(*kargs));
 	for (size_t i = 0; i < plan.kargs.n; i++) {
 		char *eq = strchr(plan.kargs.v[i], '=');
@@ -824,57 +341,12 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 					 (size_t)(eq - plan.kargs.v[i]));
 		kargs[nk++].value = eq + 1;
 	}
-
-	/* modprobe.d */
-	conf = xstrdup("# Written by vmctl host-setup: these PCI functions "
-		       "go to vfio-pci at boot.\n"
-		       "# `vmctl host-setup --undo` puts the host back as it "
-		       "was.\n");
-	if (plan.ids != NULL) {
-		char *more = xasprintf("%soptions vfio-pci ids=%s\n", conf,
-				       plan.ids);
-
-		free(conf);
-		conf = more;
-	}
-	for (size_t k = 0; k < modules.n; k++) {
-		char *more = xasprintf("%ssoftdep %s pre: vfio-pci\n", conf,
-				       modules.v[k]);
-
-		free(conf);
-		conf = more;
-	}
-	if (read_target(root, MODPROBE_CONF, &old, NULL, err) < 0)
-		goto fail;
-	/* Functions already on vfio-pci no longer show their own driver:
-	 * keep the softdeps an earlier run wrote for them. */
-	for (const char *l = old; l != NULL && *l;) {
-		size_t len = strcspn(l, "\n");
-		char mod[128];
-
-		if (sscanf(l, "softdep %127s pre: vfio-pci", mod) == 1) {
-			bool have = false;
-
-			for (size_t k = 0; k < modules.n; k++)
-				have |= strcmp(modules.v[k], mod) == 0;
-			if (!have) {
-				char *more;
-
-				strv_push(&modules, mod);
-				more = xasprintf("%ssoftdep %s pre: vfio-pci\n",
-						 conf, mod);
-				free(conf);
-				conf = more;
-			}
-		}
-		l += len + (l[len] == '\n');
-	}
-	modprobe_changed = add_edit(&plan, MODPROBE_CONF, old, conf, 0644) > 0;
-	conf = NULL;
-
-	if (plan_boot(root, &plan, kargs, nk, err) < 0 ||
-	    plan_initrd(env, root, fns, n, by_address, any_by_address, &plan,
-			modprobe_changed, err) < 0)
+	if (hs_plan_modprobe(root, &plan, &modules, &modprobe_changed,
+			     err) < 0 ||
+	    hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
+	    hs_plan_initrd(root, fns, n, by_address, any_by_address, &plan,
+			   modprobe_changed, err) < 0 ||
+	    hs_plan_rebuild(root, &plan, err) < 0)
 		goto fail;
 	if (hostsetup_regen_pending(env, root))
 		add_missing_regen(&plan);
@@ -889,7 +361,6 @@ fail:
 	for (size_t i = 0; i < nk; i++)
 		free((char *)kargs[i].key);
 	free(kargs);
-	free(conf);
 	strv_clear(&ids);
 	strv_clear(&modules);
 	hostsetup_plan_clear(&plan);
@@ -911,6 +382,8 @@ void hostsetup_plan_clear(struct hs_plan *plan)
 		strv_clear(&plan->undo_commands[i]);
 	free(plan->undo_commands);
 	strv_clear(&plan->kargs);
+	free(plan->kargs_file);
+	free(plan->cmdline);
 	strv_clear(&plan->notes);
 	free(plan->ids);
 	free(plan->root);
@@ -922,6 +395,17 @@ char *hostsetup_plan_render(const struct hs_plan *plan)
 	char *out = xasprintf("# bootloader: %s, initramfs: %s, root: %s\n",
 			      hs_boot_name(plan->boot),
 			      hs_initrd_name(plan->initrd), plan->root);
+
+	if (plan->kargs_file != NULL) {
+		char *more = xasprintf("%s# kernel arguments in %s%s%s\n", out,
+				       plan->kargs_file,
+				       plan->cmdline ? "; the default "
+				       "entries' arguments become:\n#   " : "",
+				       plan->cmdline ? plan->cmdline : "");
+
+		free(out);
+		out = more;
+	}
 
 	for (size_t i = 0; i < plan->n_edits; i++) {
 		cleanup_free char *d = diff_unified(plan->edits[i].path,
@@ -947,3 +431,4 @@ char *hostsetup_plan_render(const struct hs_plan *plan)
 	}
 	return out;
 }
+

@@ -75,6 +75,48 @@ bool kcmdline_same_key(const char *word, const char *key)
 	return strcmp(a, b) == 0;
 }
 
+/* A word's value with its quotes dropped ("" for a bare flag). */
+static char *word_value(const char *word)
+{
+	const char *eq = strchr(word, '=');
+	size_t n = 0;
+	char *v;
+
+	if (eq == NULL)
+		return xstrdup("");
+	v = xmalloc(strlen(eq));
+	for (const char *p = eq + 1; *p; p++)
+		if (*p != '"')
+			v[n++] = *p;
+	v[n] = '\0';
+	return v;
+}
+
+bool kcmdline_same_word(const char *a, const char *b)
+{
+	cleanup_free char *va = NULL, *vb = NULL;
+
+	if (!kcmdline_same_key(a, b) ||
+	    (strchr(a, '=') == NULL) != (strchr(b, '=') == NULL))
+		return false;
+	va = word_value(a);
+	vb = word_value(b);
+	return strcmp(va, vb) == 0;
+}
+
+bool kcmdline_has_all(const struct strv *words, const struct strv *want)
+{
+	for (size_t i = 0; i < want->n; i++) {
+		bool found = false;
+
+		for (size_t w = 0; w < words->n && !found; w++)
+			found = kcmdline_same_word(words->v[w], want->v[i]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static void remove_at(struct strv *words, size_t i)
 {
 	free(words->v[i]);

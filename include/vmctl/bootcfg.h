@@ -19,6 +19,9 @@ struct karg {
  * GRUB_CMDLINE_LINUX), in its last assignment, or add one. */
 char *bootcfg_edit_grub(const char *content, const char *var,
 			const struct karg *args, size_t n);
+/* Words on their own (the rest of a modprobe.d `options` line). */
+char *bootcfg_edit_words(const char *words, const struct karg *args,
+			 size_t n);
 /* /etc/kernel/cmdline: one line of arguments. */
 char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
 			   size_t n);

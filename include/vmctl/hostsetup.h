@@ -39,7 +39,7 @@ enum hs_initrd {
 struct hs_edit {
 	char *path;           /* as on the target: "/etc/default/grub" */
 	char *old_text;       /* NULL: the file does not exist */
-	char *new_text;
+	char *new_text;       /* NULL: the file goes */
 	mode_t mode;
 };
 
@@ -54,6 +54,8 @@ struct hs_plan {
 	struct strv *undo_commands;  /* for tools that keep their own state */
 	size_t n_undo_commands;
 	struct strv kargs;           /* "intel_iommu=on", ... */
+	char *kargs_file;            /* where they go, when one file says */
+	char *cmdline;               /* the command line that results */
 	struct strv notes;           /* what the user should know */
 	char *ids;                   /* "10de:1b82,10de:10f0", or NULL */
 };
@@ -80,6 +82,18 @@ void hostsetup_regen_commands(const char *root, enum hs_boot boot,
 			      size_t *n);
 enum hs_boot hostsetup_detect_boot(const char *root);
 enum hs_initrd hostsetup_detect_initrd(const char *root);
+
+/* For the planners (hostsetup-*.c): add an edit of `path` (both texts
+ * owned by the plan from now on; dropped when they are the same; returns
+ * 1 if added), a command (run as `chroot ROOT ...` when root is not /). */
+int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
+		char *new_text, mode_t mode);
+void hs_add_command(struct strv **list, size_t *n, const char *root,
+		    const char *const *argv);
+
+/* Add the ids of a comma-separated list ("10DE:1B80,10de:10f0") that
+ * `ids` lacks, lowercase, in order. */
+void hs_ids_merge(struct strv *ids, const char *list);
 
 /* The plan as text: diffs of every file, then every command. */
 char *hostsetup_plan_render(const struct hs_plan *plan);

@@ -24,6 +24,12 @@ bool kcmdline_remove(struct strv *words, const char *key);
 /* Does WORD set KEY (quotes ignored, '-' and '_' alike)? */
 bool kcmdline_same_key(const char *word, const char *key);
 
+/* Do two words set the same key to the same value (quotes ignored)? */
+bool kcmdline_same_word(const char *a, const char *b);
+/* Is each of `want` one of `words`, as a whole word ("vfio-pci.ids=A" is
+ * not in "vfio-pci.ids=A,B")? */
+bool kcmdline_has_all(const struct strv *words, const struct strv *want);
+
 /* The value of KEY ("" for a bare flag), or NULL. */
 const char *kcmdline_get(const struct strv *words, const char *key);
 

@@ -28,7 +28,7 @@
 set +e
 
 HS_DATA=$ROOT/tests/hostsetup
-HS_PROGRAMS="chroot update-grub grub-mkconfig grub2-mkconfig update-initramfs dracut mkinitcpio grubby kernelstub"
+HS_PROGRAMS="chroot update-grub grub-mkconfig grub2-mkconfig update-initramfs dracut mkinitcpio grubby kernelstub kernel-install"
 HS_FAILED=0
 HS_STEPS=()
 declare -A HS_PRISTINE=() HS_AFTER=()
@@ -388,6 +388,13 @@ hs_basic_checks() {
 	if hs_ok "--dry-run"; then
 		hs_subst "$HS_OUT" | hs_golden plan.ok "--dry-run: the plan"
 		[ ! -s "$HS_ERR" ] || { hs_fail "--dry-run: wrote to stderr"; hs_show; }
+	fi
+	# A plan that changes /etc/kernel/cmdline must make the next boot
+	# see it: edit the loader entries, or rebuild what is built from it.
+	if grep -q '^+++ b/etc/kernel/cmdline$' "$HS_OUT" &&
+		! grep -qE '^\+\+\+ b/.*/loader/entries/|^\$ .*(kernel-install|mkinitcpio) ' "$HS_OUT"; then
+		hs_fail "--dry-run: /etc/kernel/cmdline changes, but nothing boots from it"
+		hs_show
 	fi
 	hs_same_tree "$HS_ROOT" "$HS_TMP/pristine" "--dry-run changed the root"
 	hs_no_calls "--dry-run"

@@ -30,9 +30,9 @@ hs_vmctl host-setup AMD --root "$HS_ROOT" --yes --force
 if hs_ok "AMD --yes --force"; then
 	grep -q 'warning' "$HS_ERR" ||
 		{ hs_fail "AMD --force: no warning about the root filesystem"; hs_show; }
-	grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="quiet splash amd_iommu=on iommu=pt vfio-pci.ids=1002:67df,1002:aaf0"' \
-		"$HS_ROOT/etc/default/grub" ||
-		{ hs_fail "AMD --force: GRUB_CMDLINE_LINUX_DEFAULT is not as expected:"; grep -n CMDLINE "$HS_ROOT/etc/default/grub"; }
+	grep -q '^linux .* ro  quiet splash iommu=pt vfio-pci.ids=1002:67df,1002:aaf0$' \
+		"$HS_ROOT/boot/grub/grub.cfg" ||
+		{ hs_fail "AMD --force: grub.cfg's command line is not as expected:"; cat "$HS_ROOT/boot/grub/grub.cfg"; }
 	[ "$(hs_calls)" = "chroot @ROOT@ update-grub
 chroot @ROOT@ update-initramfs -u -k all" ] ||
 		{ hs_fail "AMD --force: commands run:"; hs_calls; }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Kernel command line edits: only the arguments asked for change. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,39 @@ static void test_words(void)
 	is_str(s, "quiet \"acpi_osi=Windows 2020\" a=2 b", "join");
 	free(s);
 	strv_clear(&w);
+}
+
+static bool has(const char *line, const char *word)
+{
+	struct strv words = { 0 }, want = { 0 };
+	bool r;
+
+	kcmdline_split(line, &words);
+	strv_push(&want, word);
+	r = kcmdline_has_all(&words, &want);
+	strv_clear(&words);
+	strv_clear(&want);
+	return r;
+}
+
+/* host-setup used strstr() to ask whether an argument was there, so
+ * "vfio-pci.ids=A" was found inside "vfio-pci.ids=A,B" (and a grubby or
+ * kernelstub host with other ids kept them instead of ours). */
+static void test_whole_words(void)
+{
+	const char *line = "quiet \"acpi_osi=Windows 2020\" "
+			   "vfio-pci.ids=10de:1b80,10de:10f0 "
+			   "intel_iommu=on,igfx_off";
+
+	ok(!has(line, "vfio-pci.ids=10de:1b80"), "ids: a prefix is not there");
+	ok(!has(line, "vfio-pci.ids=10de:10f0"), "ids: a part is not there");
+	ok(has(line, "vfio_pci.ids=10de:1b80,10de:10f0"),
+	   "ids: the same list, '-' and '_' alike");
+	ok(!has(line, "intel_iommu=on"), "intel_iommu=on is not on,igfx_off");
+	ok(!has(line, "quie"), "a word's prefix is not the word");
+	ok(has(line, "acpi_osi=Windows 2020"), "quotes ignored");
+	ok(!has(line, "iommu=pt") && !has("iommu", "iommu=pt") &&
+	   !has("iommu=pt", "iommu"), "flag and key=value differ");
 }
 
 static void test_grub(void)
@@ -123,6 +157,7 @@ static void test_others(void)
 int main(void)
 {
 	test_words();
+	test_whole_words();
 	test_grub();
 	test_spacing();
 	test_others();
