@@ -9,7 +9,7 @@
 TEST_NAME=hostcheck-after-setup-sdboot
 . "$(dirname "$0")/hostcheck-lib.sh"
 HS_SELECTOR=NVIDIA
-ARGS='amd_iommu=on iommu=pt vfio-pci.ids=10de:1b81,10de:10f0'
+ARGS='iommu=pt vfio-pci.ids=10de:1b81,10de:10f0'   # AMD-Vi is on by default: host-setup adds no amd_iommu=on
 hc_setup arch amd-nvidia "$ARGS"
 HC_AFTER='d["modules"] += ["vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio"]'
 
