@@ -241,3 +241,37 @@ char *bootcfg_edit_entry(const char *content, const struct karg *args,
 	}
 	return out;
 }
+
+char *bootcfg_replace_word(const char *line, const char *now, const char *was,
+			   bool *found)
+{
+	const char *p = line, *gap;
+
+	*found = false;
+	while (*p) {
+		const char *start;
+		bool quoted = false;
+
+		gap = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		if (p == start || (size_t)(p - start) != strlen(now) ||
+		    strncmp(start, now, strlen(now)) != 0)
+			continue;
+		*found = true;
+		if (*was != '\0')
+			return xasprintf("%.*s%s%s", (int)(start - line), line,
+					 was, p);
+		/* the word goes with the blanks before it (after it, first) */
+		if (gap == line)
+			return xstrdup(p + strspn(p, " \t"));
+		return xasprintf("%.*s%s", (int)(gap - line), line, p);
+	}
+	return xstrdup(line);
+}

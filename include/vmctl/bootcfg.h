@@ -2,6 +2,7 @@
 #ifndef VMCTL_BOOTCFG_H
 #define VMCTL_BOOTCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -28,5 +29,11 @@ char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
 /* A Boot Loader Specification entry: every "options" line. */
 char *bootcfg_edit_entry(const char *content, const struct karg *args,
 			 size_t n);
+
+/* LINE with its first word that is exactly NOW (quotes and all) made
+ * WAS, or dropped with the blanks before it when WAS is ""; *found says
+ * whether there was one.  What undo does to the words vmctl set. */
+char *bootcfg_replace_word(const char *line, const char *now, const char *was,
+			   bool *found);
 
 #endif
