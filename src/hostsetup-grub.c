@@ -289,11 +289,20 @@ static char *grubenv_get(const char *root, const char *name)
 	return NULL;
 }
 
+/* grub-editenv, or grub2-editenv where GRUB's tools have that name
+ * (openSUSE). */
+static const char *editenv_program(const char *root)
+{
+	return !hs_exists(root, "/usr/bin/grub-editenv") &&
+	       hs_exists(root, "/usr/bin/grub2-editenv") ? "grub2-editenv"
+							 : "grub-editenv";
+}
+
 static void editenv(struct strv **list, size_t *n, const char *root,
 		    const char *verb, const char *arg)
 {
-	const char *const c[] = { "grub-editenv", grubenv(root), verb, arg,
-				  NULL };
+	const char *const c[] = { editenv_program(root), grubenv(root), verb,
+				  arg, NULL };
 
 	hs_add_command(list, n, root, c);
 }
@@ -362,12 +371,12 @@ static void plan_arm(const char *root, struct hs_plan *plan,
 	}
 	strv_extend(&plan->tried, missing);
 	free(plan->oneshot);
-	plan->oneshot = xasprintf("grub-editenv %s set %s", grubenv(root),
-				  set);
+	plan->oneshot = xasprintf("%s %s set %s", editenv_program(root),
+				  grubenv(root), set);
 	editenv(&plan->undo_commands, &plan->n_undo_commands, root, "unset",
 		"vmctl_try");
 	strv_clear(&plan->arm);
-	strv_push(&plan->arm, "grub-editenv");
+	strv_push(&plan->arm, editenv_program(root));
 	strv_push(&plan->arm, grubenv(root));
 	strv_push(&plan->arm, "set");
 	strv_push(&plan->arm, set);

@@ -336,6 +336,7 @@ static void arm_last(struct hs_plan *plan)
 				strcmp(c->v[0], "chroot") == 0 ? c->v[2]
 							       : c->v[0];
 			bool arms = strcmp(prog, "grub-editenv") == 0 ||
+				    strcmp(prog, "grub2-editenv") == 0 ||
 				    strcmp(prog, "bootctl") == 0;
 
 			if (arms == (arming == 1))
