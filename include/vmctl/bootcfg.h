@@ -16,10 +16,6 @@ struct karg {
 	const char *value;   /* "" for a bare flag */
 };
 
-/* /etc/default/grub: set the args in VAR (GRUB_CMDLINE_LINUX_DEFAULT or
- * GRUB_CMDLINE_LINUX), in its last assignment, or add one. */
-char *bootcfg_edit_grub(const char *content, const char *var,
-			const struct karg *args, size_t n);
 /* Words on their own (the rest of a modprobe.d `options` line). */
 char *bootcfg_edit_words(const char *words, const struct karg *args,
 			 size_t n);
