@@ -117,71 +117,6 @@ static char *apply(const char *value, const struct karg *args, size_t n)
 	return out;
 }
 
-/* Start of the line holding the last "VAR=" assignment, or NULL. */
-static const char *find_assignment(const char *content, const char *var)
-{
-	size_t vlen = strlen(var);
-	const char *found = NULL;
-
-	for (const char *line = content; *line;) {
-		const char *p = line;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncmp(p, "export ", 7) == 0)
-			p += 7;
-		if (strncmp(p, var, vlen) == 0 && p[vlen] == '=')
-			found = line;
-		line += strcspn(line, "\n");
-		if (*line == '\n')
-			line++;
-	}
-	return found;
-}
-
-char *bootcfg_edit_grub(const char *content, const char *var,
-			const struct karg *args, size_t n)
-{
-	const char *line = find_assignment(content, var), *p, *open;
-	const char *vstart, *vend;
-	cleanup_free char *inner = NULL, *edited = NULL;
-	char quote = 0;
-
-	if (line == NULL) {
-		size_t len = strlen(content);
-
-		edited = apply("", args, n);
-		return xasprintf("%s%s%s=\"%s\"\n", content,
-				 len && content[len - 1] != '\n' ? "\n" : "",
-				 var, edited);
-	}
-	p = open = strchr(line, '=') + 1;
-	if (*p == '"' || *p == '\'') {
-		quote = *p;
-		vstart = ++p;
-		while (*p && *p != '\n' && *p != quote) {
-			if (quote == '"' && *p == '\\' && p[1] != '\0')
-				p++;
-			p++;
-		}
-		vend = p;
-		if (*p == quote)
-			p++;
-	} else {
-		vstart = p;
-		while (*p && *p != '\n' && *p != ' ' && *p != '\t' && *p != '#')
-			p++;
-		vend = p;
-	}
-	inner = xstrndup(vstart, (size_t)(vend - vstart));
-	edited = apply(inner, args, n);
-	if (quote == 0)
-		quote = '"';
-	/* Everything before the value and after it stays as it was. */
-	return xasprintf("%.*s%c%s%c%s", (int)(open - content), content,
-			 quote, edited, quote, p);
-}
-
 char *bootcfg_edit_words(const char *words, const struct karg *args,
 			 size_t n)
 {
@@ -240,4 +175,38 @@ char *bootcfg_edit_entry(const char *content, const struct karg *args,
 		line += l;
 	}
 	return out;
+}
+
+char *bootcfg_replace_word(const char *line, const char *now, const char *was,
+			   bool *found)
+{
+	const char *p = line, *gap;
+
+	*found = false;
+	while (*p) {
+		const char *start;
+		bool quoted = false;
+
+		gap = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && (quoted || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		if (p == start || (size_t)(p - start) != strlen(now) ||
+		    strncmp(start, now, strlen(now)) != 0)
+			continue;
+		*found = true;
+		if (*was != '\0')
+			return xasprintf("%.*s%s%s", (int)(start - line), line,
+					 was, p);
+		/* the word goes with the blanks before it (after it, first) */
+		if (gap == line)
+			return xstrdup(p + strspn(p, " \t"));
+		return xasprintf("%.*s%s", (int)(gap - line), line, p);
+	}
+	return xstrdup(line);
 }

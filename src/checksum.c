@@ -18,6 +18,20 @@ const char *checksum_algo_name(enum checksum_algo algo)
 	return algo == CHECKSUM_SHA512 ? "sha512" : "sha256";
 }
 
+char *checksum_sha256_data(const void *data, size_t len)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	char *out;
+
+	if (EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL) != 1)
+		abort();   /* like an allocation failure: nothing to recover */
+	out = xmalloc(dlen * 2 + 1);
+	for (unsigned int i = 0; i < dlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	return out;
+}
+
 int checksum_file(const char *path, enum checksum_algo algo, char **hex,
 		  struct vmctl_error **err)
 {

@@ -63,7 +63,7 @@ void hs_regen_boot(const char *root, enum hs_boot boot,
 }
 
 /* The words of every "options" line of a loader entry. */
-static void entry_words(const char *text, struct strv *words)
+void hs_entry_words(const char *text, struct strv *words)
 {
 	for (const char *l = text; *l;) {
 		size_t n = strcspn(l, "\n");
@@ -128,7 +128,7 @@ int hs_boot_words(const char *root, enum hs_boot boot, struct strv *words,
 			return -1;
 		}
 		if (text != NULL)
-			entry_words(text, words);
+			hs_entry_words(text, words);
 		free(text);
 	}
 	strv_clear(&entries);
@@ -157,16 +157,9 @@ static char *stale_kernelstub_options(const struct strv *have,
 static int plan_grub(const char *root, struct hs_plan *plan,
 		     struct vmctl_error **err)
 {
-	int changed = hs_plan_grub(root, plan, plan->boot == HS_BOOT_GRUB
-				   ? "GRUB_CMDLINE_LINUX_DEFAULT"
-				   : "GRUB_CMDLINE_LINUX", err);
-
-	if (changed < 0)
-		return -1;
-	if (changed > 0 && plan->boot == HS_BOOT_GRUB)
-		hs_regen_boot(root, plan->boot, &plan->commands,
-			      &plan->n_commands);
-	return 0;
+	return hs_plan_grub(root, plan, plan->boot == HS_BOOT_GRUB
+			    ? "GRUB_CMDLINE_LINUX_DEFAULT"
+			    : "GRUB_CMDLINE_LINUX", err) < 0 ? -1 : 0;
 }
 
 /* grubby: the BLS entries of the kernels installed now. */
@@ -193,9 +186,15 @@ static int plan_grubby(const char *root, struct hs_plan *plan,
 			strv_clear(&entries);
 			return -1;
 		}
-		entry_words(e ? e : "", &words);
+		hs_entry_words(e ? e : "", &words);
 		all = kcmdline_has_all(&words, &plan->kargs);
 		strv_clear(&words);
+	}
+	if ((!all || entries.n == 0) && plan->mode == HS_MODE_ONESHOT) {
+		strv_clear(&entries);
+		return hs_no_oneshot(plan, "grubby edits every entry for "
+				     "good; vmctl has no one-shot entry for "
+				     "it", err);
 	}
 	if (!all || entries.n == 0) {
 		cleanup_free char *joined = kcmdline_join(&plan->kargs);
@@ -222,6 +221,11 @@ static int plan_kernelstub(const char *root, struct hs_plan *plan,
 	if (kcmdline_has_all(&have, &plan->kargs)) {
 		strv_clear(&have);
 		return 0;
+	}
+	if (plan->mode == HS_MODE_ONESHOT) {
+		strv_clear(&have);
+		return hs_no_oneshot(plan, "kernelstub writes its entries for "
+				     "good", err);
 	}
 	/* kernelstub appends: other values of our keys must go first, or
 	 * the kernel line would carry both. */

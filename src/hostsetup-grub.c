@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmctl/hostsetup-boot.h"
 #include "vmctl/hostsetup-grub.h"
 #include "vmctl/hostsetup-root.h"
 #include "vmctl/kcmdline.h"
@@ -260,6 +261,135 @@ static int verify(const char *deflt, struct src *d, size_t nd,
 	return 0;
 }
 
+/* Where GRUB keeps its environment block: beside grub.cfg. */
+static const char *grubenv(const char *root)
+{
+	return hs_exists(root, "/boot/grub2") ? "/boot/grub2/grubenv"
+					      : "/boot/grub/grubenv";
+}
+
+/* NAME's value in the environment block, or NULL. */
+static char *grubenv_get(const char *root, const char *name)
+{
+	cleanup_free char *text = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t nl = strlen(name);
+
+	if (hs_read(root, grubenv(root), &text, NULL, &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return NULL;
+	}
+	for (const char *l = text; l != NULL && *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if (strncmp(l, name, nl) == 0 && l[nl] == '=')
+			return xstrndup(l + nl + 1, n - nl - 1);
+		l += n + (l[n] == '\n');
+	}
+	return NULL;
+}
+
+/* grub-editenv, or grub2-editenv where GRUB's tools have that name
+ * (openSUSE). */
+static const char *editenv_program(const char *root)
+{
+	return !hs_exists(root, "/usr/bin/grub-editenv") &&
+	       hs_exists(root, "/usr/bin/grub2-editenv") ? "grub2-editenv"
+							 : "grub-editenv";
+}
+
+static void editenv(struct strv **list, size_t *n, const char *root,
+		    const char *verb, const char *arg)
+{
+	const char *const c[] = { editenv_program(root), grubenv(root), verb,
+				  arg, NULL };
+
+	hs_add_command(list, n, root, c);
+}
+
+/*
+ * What /etc/grub.d/01_vmctl adds to grub.cfg, after 00_header has loaded
+ * the environment block: vmctl_try (set by `grub-editenv ... set`) moves
+ * into vmctl_once, which the linux lines carry, and is cleared for the
+ * boots after this one; its arguments are used only if clearing it
+ * worked (GRUB cannot write on every filesystem), so they are never
+ * used twice.  Exported: a menu entry sees only exported variables.
+ */
+static const char try_script[] =
+	"#!/bin/sh\n"
+	"# Written by vmctl host-setup: new kernel arguments are tried for "
+	"one boot.\n"
+	"# `grub-editenv GRUBENV set vmctl_try=ARGS` (host-setup does it) "
+	"puts ARGS on\n"
+	"# the next boot's kernel command line, and only that boot's: "
+	"GRUB clears\n"
+	"# vmctl_try first and uses ARGS only if that worked.  The linux "
+	"lines carry\n"
+	"# them through ${vmctl_once} in GRUB_CMDLINE_LINUX_DEFAULT.  "
+	"`vmctl host-setup\n"
+	"# --confirm` (keep them) or --undo removes this file.\n"
+	"cat << 'EOF'\n"
+	"set vmctl_once=\n"
+	"if [ -n \"${vmctl_try}\" ]; then\n"
+	"  set vmctl_next=\"${vmctl_try}\"\n"
+	"  set vmctl_try=\n"
+	"  if save_env vmctl_try; then\n"
+	"    set vmctl_once=\"${vmctl_next}\"\n"
+	"  fi\n"
+	"fi\n"
+	"export vmctl_once\n"
+	"EOF\n";
+
+/* The one-shot script: there while arguments are tried, else gone.
+ * Returns 1 when it changes. */
+static int plan_script(const char *root, struct hs_plan *plan, bool oneshot,
+		       struct vmctl_error **err)
+{
+	char *old = NULL;
+	mode_t mode = 0755;
+
+	if (hs_read(root, HS_GRUB_TRY_SCRIPT, &old, &mode, err) < 0)
+		return -1;
+	return hs_add_edit(plan, HS_GRUB_TRY_SCRIPT, old,
+			   oneshot ? xstrdup(try_script) : NULL, 0755);
+}
+
+/* The environment block armed for the one boot that tries MISSING (after
+ * update-grub), or the variable gone once they are kept. */
+static void plan_arm(const char *root, struct hs_plan *plan,
+		     const struct strv *missing, bool oneshot, bool changed)
+{
+	cleanup_free char *joined = kcmdline_join(missing);
+	cleanup_free char *armed = grubenv_get(root, "vmctl_try");
+	cleanup_free char *set = xasprintf("vmctl_try=%s", joined);
+
+	if (!oneshot) {
+		if (armed != NULL)
+			editenv(&plan->commands, &plan->n_commands, root,
+				"unset", "vmctl_try");
+		return;
+	}
+	strv_extend(&plan->tried, missing);
+	free(plan->oneshot);
+	plan->oneshot = xasprintf("%s %s set %s", editenv_program(root),
+				  grubenv(root), set);
+	editenv(&plan->undo_commands, &plan->n_undo_commands, root, "unset",
+		"vmctl_try");
+	strv_clear(&plan->arm);
+	strv_push(&plan->arm, editenv_program(root));
+	strv_push(&plan->arm, grubenv(root));
+	strv_push(&plan->arm, "set");
+	strv_push(&plan->arm, set);
+	if (kcmdline_has_all(&plan->running, missing)) {
+		strv_push(&plan->notes, "the new kernel arguments are in "
+			  "effect on this boot (the one-shot): if it works, "
+			  "`vmctl host-setup --confirm` keeps them");
+	} else if (armed == NULL || strcmp(armed, joined) != 0 || changed) {
+		editenv(&plan->commands, &plan->n_commands, root, "set", set);
+		plan->armed = true;
+	}
+}
+
 int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 		 struct vmctl_error **err)
 {
@@ -267,9 +397,10 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 	char *text = NULL, *dropin = NULL, *next_default = NULL;
 	char *next_dropin = NULL;
 	struct strv before = { 0 }, after = { 0 }, missing = { 0 };
+	struct strv want = { 0 };
 	struct src *d = NULL;
 	size_t nd = 0;
-	bool grub_d = sources_grub_d(root);
+	bool grub_d = sources_grub_d(root), oneshot;
 	mode_t mode = 0644, dmode = 0644;
 	int changed = 0, ret = -1;
 
@@ -301,10 +432,19 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 			strv_push(&missing, plan->kargs.v[i]);
 		strv_clear(&one);
 	}
+	/* One-shot: the line carries GRUB's ${vmctl_once} (kept literally
+	 * by the shell: \$), which the boot that tries them fills in. */
+	oneshot = plan->mode == HS_MODE_ONESHOT && plan->boot == HS_BOOT_GRUB
+		  && missing.n > 0;
+	if (oneshot)
+		strv_push(&want, "${vmctl_once}");
+	else
+		strv_extend(&want, &plan->kargs);
 	if (missing.n > 0) {
 		cleanup_free char *joined = kcmdline_join(&missing);
 
-		line = xasprintf("%s=\"$%s %s\"\n", var, var, joined);
+		line = xasprintf("%s=\"$%s %s\"\n", var, var,
+				 oneshot ? "\\${vmctl_once}" : joined);
 	}
 	if (grub_d) {
 		next_default = xstrdup(base);
@@ -328,16 +468,23 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 		if (grub_d && grub_d_sources(root, next_dropin, &d, &nd,
 					     err) < 0)
 			goto out_next;
-		if (verify(next_default, d, nd, var, &plan->kargs, dict,
-			   &after, err) < 0)
+		if (verify(next_default, d, nd, var, &want, dict, &after,
+			   err) < 0)
 			goto out_next;
 		srcs_clear(d, nd);
 		d = NULL;
 		nd = 0;
-		if (dict == 0) {
-			free(plan->cmdline);
-			plan->cmdline = kcmdline_join(&after);
-		}
+	}
+	free(plan->cmdline);
+	if (oneshot) {
+		/* what the boot that tries them gets */
+		cleanup_free char *have = kcmdline_join(&before);
+		cleanup_free char *add = kcmdline_join(&missing);
+
+		plan->cmdline = xasprintf("%s%s%s", have, *have ? " " : "",
+					  add);
+	} else {
+		plan->cmdline = kcmdline_join(&after);
 	}
 	free(plan->kargs_file);
 	plan->kargs_file = xstrdup(grub_d ? HS_GRUB_DROPIN : GRUB_DEFAULT);
@@ -347,6 +494,17 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 		changed |= hs_add_edit(plan, HS_GRUB_DROPIN, dropin,
 				       next_dropin, dmode);
 	dropin = next_dropin = NULL;
+	if (plan->boot == HS_BOOT_GRUB) {
+		int script = plan_script(root, plan, oneshot, err);
+
+		if (script < 0)
+			goto out;
+		changed |= script;
+		if (changed)
+			hs_regen_boot(root, plan->boot, &plan->commands,
+				      &plan->n_commands);
+		plan_arm(root, plan, &missing, oneshot, changed);
+	}
 	ret = changed;
 	goto out;
 out_next:
@@ -359,5 +517,6 @@ out:
 	strv_clear(&before);
 	strv_clear(&after);
 	strv_clear(&missing);
+	strv_clear(&want);
 	return ret;
 }

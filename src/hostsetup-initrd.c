@@ -231,21 +231,11 @@ static bool has_softdep(const char *text, const char *module)
 
 void hs_modprobe_ids(const char *root, struct strv *ids)
 {
-	struct strv names = { 0 };
+	struct strv paths = { 0 }, texts = { 0 };
 
-	hs_list(root, MODPROBE_DIR, ".conf", &names);
-	for (size_t i = 0; i < names.n; i++) {
-		cleanup_free char *path = xasprintf("%s/%s", MODPROBE_DIR,
-						    names.v[i]);
-		cleanup_free char *text = NULL;
-		struct vmctl_error *ignored = NULL;
-
-		if (hs_read(root, path, &text, NULL, &ignored) < 0 ||
-		    text == NULL) {
-			vmctl_error_free(ignored);
-			continue;
-		}
-		for (const char *l = text; *l;) {
+	hs_texts(root, MODPROBE_DIR, ".conf", &paths, &texts);
+	for (size_t i = 0; i < texts.n; i++) {
+		for (const char *l = texts.v[i]; *l;) {
 			size_t n = strcspn(l, "\n");
 			cleanup_free char *line = xstrndup(l, n);
 			cleanup_free char *mod = NULL;
@@ -263,7 +253,8 @@ void hs_modprobe_ids(const char *root, struct strv *ids)
 			l += n + (l[n] == '\n');
 		}
 	}
-	strv_clear(&names);
+	strv_clear(&paths);
+	strv_clear(&texts);
 }
 
 int hs_plan_modprobe(const char *root, struct hs_plan *plan,

@@ -188,6 +188,29 @@ void hs_list(const char *root, const char *dir,
 		      by_strcmp);
 }
 
+void hs_texts(const char *root, const char *dir, const char *suffix,
+	      struct strv *paths, struct strv *texts)
+{
+	struct strv names = { 0 };
+
+	hs_list(root, dir, suffix, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		char *path = xasprintf("%s/%s", dir, names.v[i]);
+		char *text = NULL;
+		struct vmctl_error *ignored = NULL;
+
+		if (hs_read(root, path, &text, NULL, &ignored) < 0 ||
+		    text == NULL) {
+			vmctl_error_free(ignored);
+			free(path);
+			continue;
+		}
+		strv_take(paths, path);
+		strv_take(texts, text);
+	}
+	strv_clear(&names);
+}
+
 void hs_loader_entries(const char *root, struct strv *paths)
 {
 	static const char *const dirs[] = {

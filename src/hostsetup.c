@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vmctl/diff.h"
+#include "vmctl/fsutil.h"
 #include "vmctl/hostsetup-boot.h"
 #include "vmctl/hostsetup-facts.h"
 #include "vmctl/hostsetup-initrd.h"
@@ -92,6 +93,16 @@ int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
 		.new_text = new_text, .mode = mode,
 	};
 	return 1;
+}
+
+int hs_no_oneshot(const struct hs_plan *plan, const char *why,
+		  struct vmctl_error **err)
+{
+	return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "the new kernel "
+			       "arguments cannot be tried for one boot first "
+			       "on this %s host (%s): pass --permanent to "
+			       "write them for good at once", hs_boot_name(
+				       plan->boot), why);
 }
 
 /* An earlier run was killed after changing files but before its
@@ -310,12 +321,104 @@ static int kernel_args(const struct vmctl_env *env, struct hs_plan *plan,
 	return 0;
 }
 
+/* Arming the one-shot boot (grub-editenv, bootctl) comes after every
+ * other command: a boot is armed only once all it needs is built, and a
+ * failing command before leaves nothing armed to take back. */
+static void arm_last(struct hs_plan *plan)
+{
+	struct strv *order = xcalloc(plan->n_commands + 1, sizeof(*order));
+	size_t n = 0;
+
+	for (int arming = 0; arming < 2; arming++)
+		for (size_t i = 0; i < plan->n_commands; i++) {
+			const struct strv *c = &plan->commands[i];
+			const char *prog = c->n > 2 &&
+				strcmp(c->v[0], "chroot") == 0 ? c->v[2]
+							       : c->v[0];
+			bool arms = strcmp(prog, "grub-editenv") == 0 ||
+				    strcmp(prog, "grub2-editenv") == 0 ||
+				    strcmp(prog, "bootctl") == 0;
+
+			if (arms == (arming == 1))
+				order[n++] = c[0];
+		}
+	free(plan->commands);
+	plan->commands = order;
+}
+
+/* The functions as the plan saw them, for the manifest. */
+static void record_functions(struct hs_plan *plan,
+			     const struct pci_function *const *fns, size_t n,
+			     const bool *by_address)
+{
+	plan->fns = xcalloc(n ? n : 1, sizeof(*plan->fns));
+	plan->n_fns = n;
+	for (size_t i = 0; i < n; i++) {
+		struct hs_function *f = &plan->fns[i];
+
+		pci_addr_format(&fns[i]->addr, f->addr);
+		f->vendor_id = fns[i]->vendor_id;
+		f->device_id = fns[i]->device_id;
+		f->subsys_vendor_id = fns[i]->subsys_vendor_id;
+		f->subsys_device_id = fns[i]->subsys_device_id;
+		f->by_address = by_address[i];
+		f->boot_display = fns[i]->boot_vga == 1;
+	}
+}
+
+static void read_running(const struct vmctl_env *env, struct strv *words)
+{
+	cleanup_free char *path = xasprintf("%s/cmdline", env->proc);
+	cleanup_free char *text = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len;
+
+	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return;
+	}
+	kcmdline_split(text, words);
+}
+
+/*
+ * modprobe.d, but while the arguments are only tried, a selected boot
+ * display is bound only by the tried command line's vfio-pci.ids: were
+ * modprobe.d to name it, a boot that fell back to the old command line
+ * would lose its console to vfio-pci too.  (Any other GPU is left to
+ * vfio-pci at once: without the IOMMU on, vfio-pci cannot take a device,
+ * its probe fails and the GPU's own driver gets it; with the IOMMU on by
+ * default it takes a card the host does not use.)
+ */
+static int plan_modprobe(struct hs_plan *plan, const struct strv *modules,
+			 bool *changed, struct vmctl_error **err)
+{
+	char *ids = plan->ids;
+	int ret;
+
+	for (size_t i = 0; i < plan->n_fns && plan->tried.n > 0; i++) {
+		if (!plan->fns[i].boot_display || plan->ids == NULL)
+			continue;
+		strv_pushf(&plan->notes, "%s is the host's boot display: only "
+			   "the tried command line's vfio-pci.ids binds it, "
+			   "so a boot that falls back keeps its console; "
+			   "modprobe.d binds it once --confirm keeps the "
+			   "arguments", plan->fns[i].addr);
+		plan->ids = NULL;
+		break;
+	}
+	ret = hs_plan_modprobe(plan->root, plan, modules, changed, err);
+	plan->ids = ids;
+	return ret;
+}
+
 int hostsetup_plan(const struct vmctl_env *env, const char *root,
 		   const struct pci_host *host,
 		   const struct pci_function *const *fns, size_t n,
-		   struct hs_plan *out, struct vmctl_error **err)
+		   enum hs_mode mode, struct hs_plan *out,
+		   struct vmctl_error **err)
 {
-	struct hs_plan plan = { .root = xstrdup(root) };
+	struct hs_plan plan = { .root = xstrdup(root), .mode = mode };
 	cleanup_free bool *by_address = xcalloc(n ? n : 1, sizeof(bool));
 	struct strv ids = { 0 }, modules = { 0 };
 	struct karg *kargs = NULL;
@@ -324,8 +427,10 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 
 	plan.boot = hostsetup_detect_boot(root);
 	plan.initrd = hostsetup_detect_initrd(root);
+	read_running(env, &plan.running);
 	any_by_address = mark_by_address(host, fns, n, by_address,
 					 &plan.notes);
+	record_functions(&plan, fns, n, by_address);
 	for (size_t i = 0; i < n; i++)
 		if (!by_address[i])
 			strv_pushf(&ids, "%04x:%04x", fns[i]->vendor_id,
@@ -341,15 +446,22 @@ int hostsetup_plan(const struct vmctl_env *env, const char *root,
 					 (size_t)(eq - plan.kargs.v[i]));
 		kargs[nk++].value = eq + 1;
 	}
-	if (hs_plan_modprobe(root, &plan, &modules, &modprobe_changed,
-			     err) < 0 ||
-	    hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
+	if (hs_plan_boot(root, &plan, kargs, nk, err) < 0 ||
+	    plan_modprobe(&plan, &modules, &modprobe_changed, err) < 0 ||
 	    hs_plan_initrd(root, fns, n, by_address, any_by_address, &plan,
 			   modprobe_changed, err) < 0 ||
 	    hs_plan_rebuild(root, &plan, err) < 0)
 		goto fail;
-	if (hostsetup_regen_pending(env, root))
+	if (hostsetup_regen_pending(env, root)) {
 		add_missing_regen(&plan);
+		/* the interrupted run may have died before arming */
+		if (plan.arm.n > 0 && !plan.armed) {
+			hs_add_command(&plan.commands, &plan.n_commands, root,
+				       (const char *const *)plan.arm.v);
+			plan.armed = true;
+		}
+	}
+	arm_last(&plan);
 	for (size_t i = 0; i < nk; i++)
 		free((char *)kargs[i].key);
 	free(kargs);
@@ -382,9 +494,14 @@ void hostsetup_plan_clear(struct hs_plan *plan)
 		strv_clear(&plan->undo_commands[i]);
 	free(plan->undo_commands);
 	strv_clear(&plan->kargs);
+	strv_clear(&plan->tried);
+	free(plan->oneshot);
+	strv_clear(&plan->arm);
 	free(plan->kargs_file);
 	free(plan->cmdline);
+	strv_clear(&plan->running);
 	strv_clear(&plan->notes);
+	free(plan->fns);
 	free(plan->ids);
 	free(plan->root);
 	*plan = (struct hs_plan){ 0 };
@@ -399,9 +516,23 @@ char *hostsetup_plan_render(const struct hs_plan *plan)
 	if (plan->kargs_file != NULL) {
 		char *more = xasprintf("%s# kernel arguments in %s%s%s\n", out,
 				       plan->kargs_file,
-				       plan->cmdline ? "; the default "
-				       "entries' arguments become:\n#   " : "",
+				       plan->cmdline == NULL ? ""
+				       : plan->tried.n > 0 ? "; the boot that "
+				       "tries them gets:\n#   " : "; the "
+				       "default entries' arguments become:"
+				       "\n#   ",
 				       plan->cmdline ? plan->cmdline : "");
+
+		free(out);
+		out = more;
+	}
+	if (plan->tried.n > 0) {
+		cleanup_free char *tried = kcmdline_join(&plan->tried);
+		char *more = xasprintf(
+			"%s# one-shot: the next boot tries %s; the boots after "
+			"it have the old\n# command line until `vmctl "
+			"host-setup --confirm` keeps them (--permanent: at "
+			"once)\n", out, tried);
 
 		free(out);
 		out = more;

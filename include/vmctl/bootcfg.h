@@ -2,6 +2,7 @@
 #ifndef VMCTL_BOOTCFG_H
 #define VMCTL_BOOTCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -15,10 +16,6 @@ struct karg {
 	const char *value;   /* "" for a bare flag */
 };
 
-/* /etc/default/grub: set the args in VAR (GRUB_CMDLINE_LINUX_DEFAULT or
- * GRUB_CMDLINE_LINUX), in its last assignment, or add one. */
-char *bootcfg_edit_grub(const char *content, const char *var,
-			const struct karg *args, size_t n);
 /* Words on their own (the rest of a modprobe.d `options` line). */
 char *bootcfg_edit_words(const char *words, const struct karg *args,
 			 size_t n);
@@ -28,5 +25,11 @@ char *bootcfg_edit_cmdline(const char *content, const struct karg *args,
 /* A Boot Loader Specification entry: every "options" line. */
 char *bootcfg_edit_entry(const char *content, const struct karg *args,
 			 size_t n);
+
+/* LINE with its first word that is exactly NOW (quotes and all) made
+ * WAS, or dropped with the blanks before it when WAS is ""; *found says
+ * whether there was one.  What undo does to the words vmctl set. */
+char *bootcfg_replace_word(const char *line, const char *now, const char *was,
+			   bool *found);
 
 #endif

@@ -13,6 +13,9 @@ enum checksum_algo { CHECKSUM_SHA256, CHECKSUM_SHA512 };
 int checksum_file(const char *path, enum checksum_algo algo, char **hex,
 		  struct vmctl_error **err);
 
+/* Lowercase hex SHA-256 of a buffer. */
+char *checksum_sha256_data(const void *data, size_t len);
+
 /*
  * Find `filename`'s digest in a SHA256SUMS / SHA512SUMS style list
  * ("HEX  NAME" or "HEX *NAME", one a line, # comments allowed).  The

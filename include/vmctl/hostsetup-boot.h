@@ -17,6 +17,9 @@
 void hs_regen_boot(const char *root, enum hs_boot boot,
 			  struct strv **cmds, size_t *n);
 
+/* The words of every "options" line of a loader entry. */
+void hs_entry_words(const char *text, struct strv *words);
+
 /* The words of the kernel command line(s) the bootloader's
  * configuration gives now (GRUB's two variables, every loader entry's
  * options, kernelstub's own options). */

@@ -28,6 +28,7 @@
  */
 
 #define HS_GRUB_DROPIN "/etc/default/grub.d/zz-vmctl.cfg"
+#define HS_GRUB_TRY_SCRIPT "/etc/grub.d/01_vmctl"
 
 /* The words of GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT without
  * vmctl's line: what the host has of its own. */
@@ -40,7 +41,16 @@ int hs_grub_words(const char *root, struct strv *words,
  * in plan->kargs_file and plan->cmdline where and what the result is.
  * The result is evaluated again, in the C locale's glob order and in a
  * UTF-8 locale's: if a file sourced after vmctl's line takes an argument
- * away, planning fails naming it.  Returns 1 when a file changes.
+ * away, planning fails naming it.  For GRUB itself, update-grub follows
+ * when a file changes.
+ *
+ * HS_MODE_ONESHOT (GRUB only): the line appends the GRUB variable
+ * ${vmctl_once} instead of the arguments, /etc/grub.d/01_vmctl moves
+ * GRUB's environment variable vmctl_try into it for one boot (see the
+ * script), and `grub-editenv GRUBENV set vmctl_try=ARGS` arms it, unless
+ * it is armed already or the arguments are in effect on this boot.
+ * --confirm (HS_MODE_PERMANENT) writes the arguments into the line and
+ * takes the script and the variable away.  Returns 1 when a file changes.
  */
 int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 		 struct vmctl_error **err);

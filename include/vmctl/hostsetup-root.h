@@ -40,6 +40,11 @@ int hs_read(const char *root, const char *path, char **out,
 void hs_list(const char *root, const char *dir,
 			 const char *suffix, struct strv *names);
 
+/* The paths and texts of the files hs_list() names (those that cannot be
+ * read left out). */
+void hs_texts(const char *root, const char *dir, const char *suffix,
+	      struct strv *paths, struct strv *texts);
+
 /* The loader entries of a systemd-boot / BLS system (target paths),
  * sorted within each of /boot, /efi and /boot/efi. */
 void hs_loader_entries(const char *root, struct strv *paths);

@@ -17,6 +17,8 @@
  * (_uki=); ukify being installed alone does not say it.
  */
 
+#define HS_SDBOOT_TRY "vmctl-try.conf"
+
 enum hs_uki {
 	HS_UKI_NONE,
 	HS_UKI_KERNEL_INSTALL,   /* kernel-install add KVER IMAGE, each kernel */
@@ -31,7 +33,14 @@ enum hs_uki hs_uki_detect(const char *root, char **why);
 int hs_regen_uki(const char *root, struct strv **cmds, size_t *n,
 		 struct vmctl_error **err);
 
-/* /etc/kernel/cmdline and every loader entry's options. */
+/*
+ * /etc/kernel/cmdline and every loader entry's options.  HS_MODE_ONESHOT
+ * leaves those alone and writes vmctl-try.conf beside the default entry
+ * (loader.conf's `default` glob): a copy of it with the arguments, which
+ * `bootctl set-oneshot vmctl-try.conf` boots once.  Without a default
+ * (a new entry could become it), or with unified kernel images, there is
+ * no one-shot (hs_no_oneshot).  HS_MODE_PERMANENT removes the copy.
+ */
 int hs_plan_sdboot(const char *root, struct hs_plan *plan,
 		   const struct karg *kargs, size_t nk,
 		   struct vmctl_error **err);

@@ -43,31 +43,67 @@ struct hs_edit {
 	mode_t mode;
 };
 
+/*
+ * How the new kernel arguments go in.  ONESHOT (the default): they are
+ * tried for one boot first (GRUB: its environment block; systemd-boot: a
+ * one-shot entry), so a host that hangs falls back to its old command
+ * line at the next power cycle, and `host-setup --confirm` writes them
+ * for good after a good boot.  PERMANENT (--permanent, --confirm): they
+ * are written for good at once.
+ */
+enum hs_mode {
+	HS_MODE_ONESHOT,
+	HS_MODE_PERMANENT,
+};
+
+/* A selected function as the plan saw it (for the manifest). */
+struct hs_function {
+	char addr[PCI_ADDR_STRLEN];
+	unsigned vendor_id, device_id, subsys_vendor_id, subsys_device_id;
+	bool by_address;     /* bound by address (the init-top hook) */
+	bool boot_display;
+};
+
 struct hs_plan {
 	enum hs_boot boot;
 	enum hs_initrd initrd;
+	enum hs_mode mode;
 	char *root;                  /* the filesystem changed: "/" or --root */
 	struct hs_edit *edits;       /* only files whose content changes */
 	size_t n_edits;
 	struct strv *commands;       /* regeneration, in order */
 	size_t n_commands;
-	struct strv *undo_commands;  /* for tools that keep their own state */
+	struct strv *undo_commands;  /* what undo runs besides regeneration */
 	size_t n_undo_commands;
 	struct strv kargs;           /* "intel_iommu=on", ... */
+	struct strv tried;           /* ONESHOT: those the next boot tries */
+	char *oneshot;               /* ONESHOT: how ("grub-editenv ...") */
+	struct strv arm;             /* ONESHOT: the command that arms it */
+	bool armed;                  /* the plan runs it */
 	char *kargs_file;            /* where they go, when one file says */
 	char *cmdline;               /* the command line that results */
+	struct strv running;         /* PROC/cmdline: the running kernel's */
 	struct strv notes;           /* what the user should know */
 	char *ids;                   /* "10de:1b82,10de:10f0", or NULL */
+	struct hs_function *fns;
+	size_t n_fns;
 };
 
 const char *hs_boot_name(enum hs_boot b);
 const char *hs_initrd_name(enum hs_initrd i);
 
-/* The selected functions (every function of each chosen slot). */
+/*
+ * The plan for the selected functions (every function of each chosen
+ * slot).  With HS_MODE_ONESHOT on a bootloader that has no one-shot boot
+ * (grubby, kernelstub, unified kernel images, systemd-boot without a
+ * default entry in loader.conf) and arguments to add, planning fails with
+ * status 64: --permanent is the way to say "no safety net".
+ */
 int hostsetup_plan(const struct vmctl_env *env, const char *root,
 		   const struct pci_host *host,
 		   const struct pci_function *const *fns, size_t n,
-		   struct hs_plan *plan, struct vmctl_error **err);
+		   enum hs_mode mode, struct hs_plan *plan,
+		   struct vmctl_error **err);
 void hostsetup_plan_clear(struct hs_plan *plan);
 
 /* Files a regeneration command rewrites itself (grubby's and
@@ -91,6 +127,11 @@ int hs_add_edit(struct hs_plan *plan, const char *path, char *old_text,
 void hs_add_command(struct strv **list, size_t *n, const char *root,
 		    const char *const *argv);
 
+/* The error (status 64) for a bootloader with no one-shot boot when
+ * there are arguments to add: WHY says why; --permanent is the way on. */
+int hs_no_oneshot(const struct hs_plan *plan, const char *why,
+		  struct vmctl_error **err);
+
 /* Add the ids of a comma-separated list ("10DE:1B80,10de:10f0") that
  * `ids` lacks, lowercase, in order. */
 void hs_ids_merge(struct strv *ids, const char *list);
@@ -100,23 +141,46 @@ char *hostsetup_plan_render(const struct hs_plan *plan);
 
 /*
  * Carry the plan out as a transaction recorded in
- * STATE_DIR/host-setup/manifest.json: each file's original is backed up
- * (once: the first time vmctl touches it) and the manifest written before
- * the file is replaced atomically; then the regeneration commands run.
- * A failing command restores the files this run changed and reruns the
+ * STATE_DIR/host-setup/manifest.json (hostsetup-txn.h): each file's
+ * original is backed up (once: the first time vmctl touches it) and the
+ * manifest written, with what this run changes in each file, before the
+ * file is replaced atomically (through its symbolic links); then the
+ * commands run, arming the one-shot boot last, and the manifest records
+ * the plan (kernel arguments, one-shot or permanent, functions).  A
+ * failing command restores the files this run changed and reruns the
  * regeneration.  A killed run leaves each file old or new, and a rerun
  * converges.
  */
 int hostsetup_apply(const struct vmctl_env *env, const struct hs_plan *plan,
 		    struct vmctl_error **err);
 
+/* What the manifest says of a root (for --confirm). */
+struct hs_state {
+	bool exists;             /* host-setup changed it */
+	bool oneshot;            /* its kernel arguments are only tried */
+	struct strv tried;       /* which */
+	struct strv addresses;   /* the functions it binds */
+};
+
+/* *st empty (exists false) when host-setup has not changed anything;
+ * an error when it changed another root. */
+int hostsetup_state_read(const struct vmctl_env *env, const char *root,
+			 struct hs_state *st, struct vmctl_error **err);
+void hostsetup_state_clear(struct hs_state *st);
+
 /* Did a run on `root` change files and die before its regeneration
  * commands succeeded?  (The manifest says so until they have.) */
 bool hostsetup_regen_pending(const struct vmctl_env *env, const char *root);
 
-/* Put back every file host-setup ever changed, byte for byte, and rerun
- * the regeneration.  *nothing is set when there was nothing to undo. */
-int hostsetup_undo(const struct vmctl_env *env, const char *root,
+/*
+ * Take out what host-setup put in (hostsetup-undo.c): each file back byte
+ * for byte while it is what vmctl left, else only vmctl's lines and words
+ * taken out; then the boot files rebuilt.  A file whose vmctl lines or
+ * words someone changed is left as it is, named in the error (status 1),
+ * and stays on record for another --undo.  `force`: every file back byte
+ * for byte, edits since or not.  *nothing: there was nothing to undo.
+ */
+int hostsetup_undo(const struct vmctl_env *env, const char *root, bool force,
 		   bool *nothing, struct vmctl_error **err);
 
 #endif

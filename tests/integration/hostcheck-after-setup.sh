@@ -34,7 +34,7 @@ fn["01:00.0"]["driver"] = fn["01:00.1"]["driver"] = "vfio-pci"'
 CASE=right
 hc_after right ''
 hc_check
-hc_expect setup ok "host-setup (grub, initramfs-tools) changed /etc/modprobe.d/vfio.conf, /etc/default/grub, /etc/initramfs-tools/modules under @ROOT@"
+hc_expect setup ok "host-setup (grub, initramfs-tools) changed /etc/default/grub, /etc/modprobe.d/vfio.conf, /etc/initramfs-tools/modules under @ROOT@"
 hc_expect setup-args ok "$ARGS in effect (host-setup set them in /etc/default/grub GRUB_CMDLINE_LINUX_DEFAULT)"
 hc_expect setup-driver ok "0000:01:00.0, 0000:01:00.1 on vfio-pci"
 hc_expect setup-group ok "group 1 viable"
@@ -50,7 +50,7 @@ say "everything right: setup, setup-args, setup-driver, setup-group ok"
 CASE=no-reboot
 hc_after no-reboot 'd["uptime"] = 86400; d["cmdline"] = d["cmdline"].replace(" " + args[0], ""); fn["01:00.0"]["driver"] = "nouveau"; d["modules"].append("nouveau")'
 hc_check
-hc_expect setup fail "the host has not rebooted since host-setup changed /etc/modprobe.d/vfio.conf" reboot
+hc_expect setup fail "the host has not rebooted since host-setup changed /etc/default/grub, /etc/modprobe.d/vfio.conf" reboot
 hc_expect setup-args fail "the host has not rebooted since" reboot
 hc_expect setup-driver fail "0000:01:00.0 is on nouveau, not vfio-pci: the host has not rebooted since host-setup"
 

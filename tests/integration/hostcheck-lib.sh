@@ -21,6 +21,9 @@ hc_setup() {
 	hs_init "$1" "$2"
 	HC_DESC=$HS_DATA/hosts/$2.json
 	HC_ARGS=$3
+	# The arguments written for good (--permanent): what a host looks
+	# like after the one-shot boot was confirmed.
+	HS_FLAGS=--permanent
 	hs_fresh
 	hs_apply
 	[ "$HS_RC" = 0 ] || { hs_show; fail "host-setup failed"; }

@@ -9,5 +9,6 @@ TEST_NAME=hostsetup-fedora
 . "$(dirname "$0")/hostsetup-lib.sh"
 hs_init fedora intel-nvidia
 HS_SELECTOR=NVIDIA
+HS_FLAGS=--permanent   # no one-shot boot with this bootloader
 hs_flavour_checks grubby dracut
 hs_done

@@ -16,7 +16,7 @@ HS_SELECTOR=NVIDIA
 hook=etc/initramfs-tools/scripts/init-top/vmctl-vfio
 
 hs_fresh
-hs_apply ${HS_APPLY_FLAGS:-}
+hs_apply
 hs_ok "--yes" || hs_done
 [ -x "$HS_ROOT/$hook" ] || { hs_fail "no executable $hook"; hs_done; }
 

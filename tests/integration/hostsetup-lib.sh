@@ -28,7 +28,7 @@
 set +e
 
 HS_DATA=$ROOT/tests/hostsetup
-HS_PROGRAMS="chroot update-grub grub-mkconfig grub2-mkconfig update-initramfs dracut mkinitcpio grubby kernelstub kernel-install"
+HS_PROGRAMS="chroot update-grub grub-mkconfig grub2-mkconfig update-initramfs dracut mkinitcpio grubby kernelstub kernel-install grub-editenv bootctl"
 HS_FAILED=0
 HS_STEPS=()
 declare -A HS_PRISTINE=() HS_AFTER=()
@@ -346,7 +346,12 @@ hs_in_order() {
 	     END { exit !(i > n) }' "$2"
 }
 
-hs_apply() { hs_vmctl host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes; }
+# HS_FLAGS: more options for every host-setup the checks run (--permanent
+# where the bootloader has no one-shot boot).
+hs_apply() {
+	# shellcheck disable=SC2086 # the flags are words
+	hs_vmctl host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes ${HS_FLAGS:-} "$@"
+}
 hs_undo() { hs_vmctl host-setup --undo --root "$HS_ROOT"; }
 
 # hs_undo_to_pristine WHAT: --undo succeeds and gives the pristine tree back.
@@ -384,7 +389,8 @@ hs_rerun_converges() {
 hs_basic_checks() {
 	# --dry-run prints the plan and changes nothing.
 	hs_fresh
-	hs_vmctl host-setup "$HS_SELECTOR" --root "$HS_ROOT" --dry-run
+	# shellcheck disable=SC2086 # the flags are words
+	hs_vmctl host-setup "$HS_SELECTOR" --root "$HS_ROOT" --dry-run ${HS_FLAGS:-}
 	if hs_ok "--dry-run"; then
 		hs_subst "$HS_OUT" | hs_golden plan.ok "--dry-run: the plan"
 		[ ! -s "$HS_ERR" ] || { hs_fail "--dry-run: wrote to stderr"; hs_show; }
@@ -475,12 +481,13 @@ hs_flavour_checks() {
 	# write and atomic replacement), then a rerun (and, from the same
 	# state, --undo instead).
 	hs_fresh
-	hs_steps host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes
+	# shellcheck disable=SC2086 # the flags are words
+	hs_steps host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes ${HS_FLAGS:-}
 	for ((i = 0; i < ${#HS_STEPS[@]}; i++)); do
 		step="step $((i + 1)) (${HS_STEPS[i]})"
 		hs_fresh
 		# shellcheck disable=SC2086 # "SYSCALL N"
-		hs_vmctl_killed_at ${HS_STEPS[i]} host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes
+		hs_vmctl_killed_at ${HS_STEPS[i]} host-setup "$HS_SELECTOR" --root "$HS_ROOT" --yes ${HS_FLAGS:-}
 		if [ "$HS_RC" != 137 ]; then
 			hs_fail "--yes killed at $step: exit status $HS_RC, not 137 (SIGKILL)"
 			hs_show

@@ -13,6 +13,7 @@ TEST_NAME=hostsetup-merge
 . "$(dirname "$0")/hostsetup-lib.sh"
 hs_init merge intel-nvidia debian
 HS_SELECTOR=NVIDIA
+HS_FLAGS=--permanent   # the merged ids go into grub.cfg at once
 union=1002:67df,10de:1b80,10de:10f0
 
 printf '%s\n' '# the RX 580 stays on vfio-pci' \
@@ -25,7 +26,7 @@ hs_env chroot "$HS_TMP/pristine" update-grub
 hs_env chroot "$HS_TMP/pristine" update-initramfs -u -k all
 
 hs_fresh
-hs_apply ${HS_APPLY_FLAGS:-}
+hs_apply
 if hs_ok "--yes"; then
 	want="options vfio_pci ids=$union disable_vga=1"
 	grep -qxF "$want" "$HS_ROOT/etc/modprobe.d/local-vfio.conf" ||

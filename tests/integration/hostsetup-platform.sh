@@ -26,7 +26,7 @@ if hs_ok "--dry-run"; then
 		{ hs_fail "no softdep for snd_hda_intel, which would take 01:00.1"; hs_show; }
 fi
 hs_fresh
-hs_apply ${HS_APPLY_FLAGS:-}
+hs_apply
 hs_ok "--yes"
 hs_undo_to_pristine "--undo"
 hs_done

@@ -9,5 +9,6 @@ TEST_NAME=hostsetup-popos
 . "$(dirname "$0")/hostsetup-lib.sh"
 hs_init popos intel-nvidia
 HS_SELECTOR=NVIDIA
+HS_FLAGS=--permanent   # no one-shot boot with this bootloader
 hs_flavour_checks kernelstub update-initramfs
 hs_done

@@ -26,7 +26,7 @@ for mode in --yes --dry-run; do
 done
 
 hs_fresh
-hs_vmctl host-setup AMD --root "$HS_ROOT" --yes --force
+hs_vmctl host-setup AMD --root "$HS_ROOT" --yes --force --permanent
 if hs_ok "AMD --yes --force"; then
 	grep -q 'warning' "$HS_ERR" ||
 		{ hs_fail "AMD --force: no warning about the root filesystem"; hs_show; }

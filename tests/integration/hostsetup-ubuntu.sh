@@ -14,8 +14,8 @@ hs_init ubuntu intel-nvidia
 HS_SELECTOR=NVIDIA
 
 hs_fresh
-hs_apply ${HS_APPLY_FLAGS:-}
-if hs_ok "--yes"; then
+hs_apply --permanent
+if hs_ok "--yes --permanent"; then
 	for a in intel_iommu=on iommu=pt vfio-pci.ids=10de:1b80,10de:10f0 console=ttyS0; do
 		grep -q "^linux .* $a\( \|\$\)" "$HS_ROOT/boot/grub/grub.cfg" ||
 			{ hs_fail "grub.cfg lacks $a:"; cat "$HS_ROOT/boot/grub/grub.cfg"; }

@@ -13,9 +13,10 @@ TEST_NAME=hostsetup-uki
 . "$(dirname "$0")/hostsetup-lib.sh"
 hs_init uki intel-nvidia
 HS_SELECTOR=NVIDIA
+HS_FLAGS=--permanent   # UKIs carry their command line: no one-shot
 
 hs_fresh
-hs_vmctl host-setup NVIDIA --root "$HS_ROOT" --dry-run
+hs_vmctl host-setup NVIDIA --root "$HS_ROOT" --dry-run --permanent
 if hs_ok "--dry-run"; then
 	for k in 6.11.5-300.fc41.x86_64 6.11.4-301.fc41.x86_64; do
 		grep -qx "\\$ chroot @ROOT@ kernel-install add $k /usr/lib/modules/$k/vmlinuz" \
@@ -26,7 +27,7 @@ fi
 
 hs_fresh
 rm "$HS_ROOT/usr/bin/kernel-install"
-hs_apply ${HS_APPLY_FLAGS:-}
+hs_apply
 if [ "$HS_RC" != 69 ] || ! grep -q 'no kernel-install to rebuild them' "$HS_ERR"; then
 	hs_fail "UKIs without kernel-install: not refused (69)"
 	hs_show
@@ -35,7 +36,7 @@ hs_no_calls "UKIs without kernel-install"
 
 hs_fresh
 rm "$HS_ROOT"/usr/lib/modules/*/vmlinuz
-hs_apply ${HS_APPLY_FLAGS:-}
+hs_apply
 if [ "$HS_RC" != 1 ] || ! grep -q 'no installed kernel' "$HS_ERR"; then
 	hs_fail "UKIs without a kernel image: not refused"
 	hs_show

@@ -77,61 +77,33 @@ static void test_whole_words(void)
 	   !has("iommu=pt", "iommu"), "flag and key=value differ");
 }
 
-static void test_grub(void)
-{
-	check("Debian default",
-	      bootcfg_edit_grub("# If you change this file, run 'update-grub'\n"
-				"GRUB_DEFAULT=0\n"
-				"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-				"GRUB_CMDLINE_LINUX=\"\"\n",
-				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 3),
-	      "# If you change this file, run 'update-grub'\n"
-	      "GRUB_DEFAULT=0\n"
-	      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt "
-	      "vfio-pci.ids=10de:1b82,10de:10f0\"\n"
-	      "GRUB_CMDLINE_LINUX=\"\"\n");
-	check("values replaced, not duplicated; single quotes and comment kept",
-	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT='quiet iommu=soft "
-				"splash intel_iommu=off' # mine\n",
-				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 3),
-	      "GRUB_CMDLINE_LINUX_DEFAULT='quiet iommu=pt splash intel_iommu=on "
-	      "vfio-pci.ids=10de:1b82,10de:10f0' # mine\n");
-	check("the last assignment is the one that counts",
-	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"a\"\n"
-				"#GRUB_CMDLINE_LINUX_DEFAULT=\"x\"\n"
-				"GRUB_CMDLINE_LINUX_DEFAULT=\"b\"\n",
-				"GRUB_CMDLINE_LINUX_DEFAULT", iommu, 1),
-	      "GRUB_CMDLINE_LINUX_DEFAULT=\"a\"\n"
-	      "#GRUB_CMDLINE_LINUX_DEFAULT=\"x\"\n"
-	      "GRUB_CMDLINE_LINUX_DEFAULT=\"b intel_iommu=on\"\n");
-	check("missing variable appended",
-	      bootcfg_edit_grub("GRUB_TIMEOUT=5", "GRUB_CMDLINE_LINUX", iommu, 2),
-	      "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n");
-	check("bare value",
-	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX=rhgb\n", "GRUB_CMDLINE_LINUX",
-				iommu, 1),
-	      "GRUB_CMDLINE_LINUX=\"rhgb intel_iommu=on\"\n");
-	{
-		char *once = bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"q\"\n",
-					       "GRUB_CMDLINE_LINUX_DEFAULT",
-					       iommu, 3);
-		char *twice = bootcfg_edit_grub(once,
-						"GRUB_CMDLINE_LINUX_DEFAULT",
-						iommu, 3);
-
-		is_str(twice, once, "idempotent");
-		free(once);
-		free(twice);
-	}
-}
-
 static void test_spacing(void)
 {
 	check("blanks between other words kept; a value replaced in place",
-	      bootcfg_edit_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet   iommu=soft"
-				"\tsplash\"\n", "GRUB_CMDLINE_LINUX_DEFAULT",
-				iommu + 1, 1),
-	      "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet   iommu=pt\tsplash\"\n");
+	      bootcfg_edit_words("quiet   iommu=soft\tsplash", iommu + 1, 1),
+	      "quiet   iommu=pt\tsplash");
+	check("values replaced, not duplicated; others appended",
+	      bootcfg_edit_words("quiet iommu=soft splash intel_iommu=off",
+				 iommu, 3),
+	      "quiet iommu=pt splash intel_iommu=on "
+	      "vfio-pci.ids=10de:1b82,10de:10f0");
+	{
+		bool found;
+		char *s = bootcfg_replace_word("a  iommu=pt  b", "iommu=pt", "",
+					       &found);
+
+		is_str(s, "a  b", "undo: a word vmctl added goes with the "
+		       "blanks before it");
+		free(s);
+		s = bootcfg_replace_word("\"x y\" iommu=pt", "iommu=pt",
+					 "iommu=soft", &found);
+		is_str(s, "\"x y\" iommu=soft", "undo: a word put back");
+		free(s);
+		s = bootcfg_replace_word("iommu=ptx", "iommu=pt", "", &found);
+		ok(!found && strcmp(s, "iommu=ptx") == 0,
+		   "undo: only a whole word");
+		free(s);
+	}
 	check("a duplicate goes with the blanks before it",
 	      bootcfg_edit_cmdline("a  iommu=soft  b   iommu=on  c\n", iommu + 1,
 				   1),
@@ -158,7 +130,6 @@ int main(void)
 {
 	test_words();
 	test_whole_words();
-	test_grub();
 	test_spacing();
 	test_others();
 	return tap_done();
