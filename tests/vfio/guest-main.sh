@@ -150,7 +150,7 @@ boot1() {
     run gpulist vmctl gpu list
     run lsmod-before lsmod
     vfio_loaded before-hostsetup
-    run hostsetup vmctl host-setup $GPU_ID --now --yes
+    run hostsetup vmctl host-setup $GPU_ID --now --permanent --yes
     drivers after-hostsetup
     vfio_loaded after-hostsetup
     # Whatever host-setup managed, go on from a bound state so the steps
@@ -167,7 +167,7 @@ boot1() {
     show_file /etc/initramfs-tools/modules
     show_file /var/log/vmctl-regen.log
     run grub-cmdline sh -c '. /etc/default/grub && echo "$GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT"'
-    run hostsetup-again vmctl host-setup $GPU_ID --now --yes
+    run hostsetup-again vmctl host-setup $GPU_ID --now --permanent --yes
     run gpulist-bound vmctl gpu list --json
     run release vmctl release $GPU_ID
     drivers after-release
