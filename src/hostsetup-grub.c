@@ -81,6 +81,40 @@ static char *without_ours(const char *text)
 }
 
 /*
+ * The arguments vmctl's line in TEXT holds for good (the words after
+ * "$VAR", less the one-shot's \${vmctl_once}): kept while new ones are
+ * tried, so a rerun for another GPU never puts confirmed arguments back
+ * on trial.  In /etc/default/grub the line follows the marker; the
+ * drop-in (all_lines) is vmctl's whole.
+ */
+static void kept_words(const char *text, const char *var, bool all_lines,
+		       struct strv *words)
+{
+	cleanup_free char *head = xasprintf("%s=\"$%s ", var, var);
+	size_t ml = strlen(MARK), hl = strlen(head);
+	bool next = all_lines;
+
+	for (const char *l = text ? text : ""; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if (next && strncmp(l, head, hl) == 0 && n > hl &&
+		    l[n - 1] == '"') {
+			cleanup_free char *inner = xstrndup(l + hl,
+							    n - hl - 1);
+			struct strv w = { 0 };
+
+			kcmdline_split(inner, &w);
+			for (size_t i = 0; i < w.n; i++)
+				if (strcmp(w.v[i], "\\${vmctl_once}") != 0)
+					strv_push(words, w.v[i]);
+			strv_clear(&w);
+		}
+		next = all_lines || (strncmp(l, MARK, ml) == 0 && n == ml);
+		l += n + (l[n] == '\n');
+	}
+}
+
+/*
  * File names in the order a UTF-8 locale's glob gives them: glibc
  * collates letters and digits first, case folded, punctuation only to
  * break ties.  An approximation, used only to check that the result is
@@ -397,7 +431,7 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 	char *text = NULL, *dropin = NULL, *next_default = NULL;
 	char *next_dropin = NULL;
 	struct strv before = { 0 }, after = { 0 }, missing = { 0 };
-	struct strv want = { 0 };
+	struct strv want = { 0 }, kept = { 0 };
 	struct src *d = NULL;
 	size_t nd = 0;
 	bool grub_d = sources_grub_d(root), oneshot;
@@ -424,6 +458,13 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 	srcs_clear(d, nd);
 	d = NULL;
 	nd = 0;
+	/* What is there for good, vmctl's own line too while arguments are
+	 * tried: only new ones go on trial. */
+	if (plan->mode == HS_MODE_ONESHOT && plan->boot == HS_BOOT_GRUB) {
+		kept_words(text, var, false, &kept);
+		kept_words(dropin, var, true, &kept);
+		strv_extend(&before, &kept);
+	}
 	for (size_t i = 0; i < plan->kargs.n; i++) {
 		struct strv one = { 0 };
 
@@ -440,11 +481,13 @@ int hs_plan_grub(const char *root, struct hs_plan *plan, const char *var,
 		strv_push(&want, "${vmctl_once}");
 	else
 		strv_extend(&want, &plan->kargs);
-	if (missing.n > 0) {
-		cleanup_free char *joined = kcmdline_join(&missing);
+	if (missing.n > 0 || kept.n > 0) {
+		cleanup_free char *words = kcmdline_join(oneshot || kept.n
+							 ? &kept : &missing);
 
-		line = xasprintf("%s=\"$%s %s\"\n", var, var,
-				 oneshot ? "\\${vmctl_once}" : joined);
+		line = xasprintf("%s=\"$%s %s%s%s\"\n", var, var, words,
+				 oneshot && *words ? " " : "",
+				 oneshot ? "\\${vmctl_once}" : "");
 	}
 	if (grub_d) {
 		next_default = xstrdup(base);
@@ -518,5 +561,6 @@ out:
 	strv_clear(&after);
 	strv_clear(&missing);
 	strv_clear(&want);
+	strv_clear(&kept);
 	return ret;
 }

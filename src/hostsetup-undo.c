@@ -86,9 +86,12 @@ static int undo_file(const struct hs_txn *t, const char *root,
 		return -1;
 	if (current == NULL && !existed)
 		return 0;
-	if (exact || (current != NULL &&
-		      cJSON_IsTrue(cJSON_GetObjectItem(entry, "clean")) &&
-		      hs_recipe_is_version(entry, current)))
+	/* a manifest from before vmctl kept records (no versions): the
+	 * originals back, as that vmctl would have done */
+	if (exact || !cJSON_IsArray(cJSON_GetObjectItem(entry, "versions")) ||
+	    (current != NULL &&
+	     cJSON_IsTrue(cJSON_GetObjectItem(entry, "clean")) &&
+	     hs_recipe_is_version(entry, current)))
 		return restore(t, root, entry, path, err);
 	if (current == NULL) {
 		*why = xstrdup("it was removed since");

@@ -100,6 +100,15 @@ confirm
 hs_ok "second --confirm" && { grep -q 'permanent already' "$HS_OUT" ||
 	{ hs_fail "second --confirm: does not say there is nothing to do"; hs_show; }; }
 hs_no_calls "second --confirm"
+# Another card later: what is confirmed stays, only the new ids are tried.
+hs_vmctl host-setup 0000:00:02.0 --root "$HS_ROOT" --yes --force
+if hs_ok "another card after --confirm"; then
+	grep -qx "GRUB_CMDLINE_LINUX_DEFAULT=\"\$GRUB_CMDLINE_LINUX_DEFAULT $tried \\\\\${vmctl_once}\"" \
+		"$HS_ROOT/etc/default/grub" ||
+		{ hs_fail "another card: the confirmed arguments are not kept beside the one-shot"; grep -n vmctl "$HS_ROOT/etc/default/grub"; }
+	grep -qx "vmctl_try=vfio-pci.ids=10de:1b80,10de:10f0,8086:3e98" "$HS_ROOT/$env_block" ||
+		{ hs_fail "another card: not just the new ids tried"; cat "$HS_ROOT/$env_block" | head -3; }
+fi
 hs_undo_to_pristine "--undo after --confirm"
 
 # 5. --undo while armed also disarms.

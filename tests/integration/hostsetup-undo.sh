@@ -10,7 +10,9 @@
 #     naming the file, leaves it as it is, undoes the rest, keeps it on
 #     record; --undo --force then restores the original byte for byte;
 #   - /etc/default/grub as a symbolic link (absolute, so inside the root)
-#     stays a link; its target is what changes and is restored.
+#     stays a link; its target is what changes and is restored;
+#   - a manifest from before these records (version 1) is undone byte for
+#     byte, as it was then.
 TEST_NAME=hostsetup-undo
 . "$(dirname "$0")/hostsetup-lib.sh"
 hs_init undo intel-nvidia debian
@@ -98,6 +100,20 @@ for target in ../grub-defaults /etc/grub-defaults; do
 		hs_same_tree "$HS_ROOT" "$HS_TMP/linked" "--undo, /etc/default/grub a link"
 	fi
 done
+
+# 3b. A manifest written before vmctl kept records (version 1: no
+# versions, no lines or words): --undo restores the originals, as then.
+hs_fresh
+hs_apply
+python3 - "$HS_STATE/host-setup/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+keep = ("path", "existed", "mode", "backup")
+m = {"root": m["root"], "boot": m["boot"], "initrd": m["initrd"],
+     "files": [{k: f[k] for k in keep if k in f} for f in m["files"]]}
+json.dump(m, open(sys.argv[1], "w"), indent=1)
+PY
+hs_undo_to_pristine "--undo of a version 1 manifest"
 
 # 4. Arch: an argument's value changed on /etc/kernel/cmdline and in an
 # entry after host-setup; --undo keeps it and takes out vmctl's words.
