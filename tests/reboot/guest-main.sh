@@ -19,8 +19,10 @@
 #   boot 3  undone      no IOMMU arguments, the functions back on their
 #                       drivers; power off
 #
-# To test a one-shot first boot (host-setup --confirm), insert a stage
-# between `configured` and `undone`: see "confirm" below.
+# A stage is a function stage_NAME; the host lists the stages in boot
+# order (STAGES in tests/integration/hostsetup-reboot.sh).  To test a
+# one-shot first boot (host-setup --confirm), add a stage between
+# `configured` and `undone`: see stage_configured.
 #
 # Results go to the second serial port (/dev/ttyS1, the console is
 # ttyS0), one line each, read by the host:
@@ -43,6 +45,11 @@ export QMP_PORT
 mkdir -p "$STATE"
 
 exec 3>/dev/ttyS1
+# A script that ends without next/finish/abort (a bug, a signal): say so
+# and power off, so the host fails at once instead of at its timeout.
+ENDED=""
+# shellcheck disable=SC2154  # rc is the trap's own
+trap 'rc=$?; if [ -z "$ENDED" ]; then ENDED=1; out "abort the test script ended early (exit $rc)"; systemctl poweroff; fi' EXIT
 stty -F /dev/ttyS1 115200 -opost 2>/dev/null
 out() { printf 'HSTEST %s\n' "$*" >&3; }
 detail() { sed 's/^/HSTEST | /' >&3; }
@@ -64,7 +71,7 @@ run() {
 	shift 2
 	out "| \$ $*"
 	if [ "$(type -t "$1")" = function ]; then
-		export -f "$1"
+		export -f "${1?}"
 		set -- bash -c '"$@"' "$1" "$@"
 	fi
 	timeout -k 10 "$secs" "$@" 2>&1 | tee "/tmp/$name.out" | detail
@@ -91,6 +98,7 @@ hostcheck() {
 
 # next BOOT-STAGE: this stage is done; the next boot runs BOOT-STAGE.
 next() {
+	ENDED=1
 	out "stage $STAGE done"
 	echo "$1" >"$STATE/stage.new" && mv "$STATE/stage.new" "$STATE/stage"
 	sync
@@ -98,6 +106,7 @@ next() {
 	exit 0
 }
 finish() {
+	ENDED=1
 	out "stage $STAGE done"
 	out "finished failed=$FAILED"
 	echo finished >"$STATE/stage"
@@ -106,6 +115,7 @@ finish() {
 	exit 0
 }
 abort() {
+	ENDED=1
 	out "abort $*"
 	echo aborted >"$STATE/stage"
 	sync
@@ -261,25 +271,51 @@ stage_setup() {
 	grep -E '^GRUB_CMDLINE' /etc/default/grub | detail
 	check "update-grub rebuilt grub.cfg (10_linux entries)" \
 		grep -q '^### BEGIN /etc/grub.d/10_linux ###' /boot/grub/grub.cfg
-	for a in "${IOMMU_ARGS[@]}"; do
-		check "grub.cfg: the default entry boots with $a" default_entry_has "$a"
-	done
+	check_grubcfg_args
 	check "the rebuilt initramfs has vfio-pci" initrd_has '/vfio-pci\.ko'
 	check "the rebuilt initramfs has /etc/modprobe.d/vfio.conf" initrd_has 'etc/modprobe.d/vfio.conf$'
 	next configured
 }
 
+# grub.cfg's default entry boots with the IOMMU arguments.
+check_grubcfg_args() {
+	local a
+	for a in "${IOMMU_ARGS[@]}"; do
+		check "grub.cfg: the default entry boots with $a" default_entry_has "$a"
+	done
+}
+
+# The boot after host-setup.
 stage_configured() {
-	local a g
+	check_args_on_cmdline
+	check_bound_from_boot
+	check_vm_with_gpu
+	# host-setup --confirm (a one-shot first boot made permanent) goes
+	# here: `run confirm 1200 vmctl host-setup --confirm`, a check of its
+	# exit status and of grub.cfg's default entry (check_grubcfg_args),
+	# then `next confirmed` instead of undo_and_reboot, with
+	#   stage_confirmed() { check_args_on_cmdline; check_bound_from_boot; undo_and_reboot; }
+	# and "confirmed" between "configured" and "undone" in the host's
+	# STAGES (tests/integration/hostsetup-reboot.sh).
+	undo_and_reboot
+}
+
+# The IOMMU arguments, through GRUB.
+check_args_on_cmdline() {
+	local a
 	check "booted by GRUB (BOOT_IMAGE on /proc/cmdline)" cmdline_has "BOOT_IMAGE=/boot/vmlinuz-$(uname -r)"
 	for a in "${IOMMU_ARGS[@]}"; do
 		check "/proc/cmdline has $a" cmdline_has "$a"
 	done
+}
+
+# Both functions on vfio-pci from boot; G: their IOMMU group.
+check_bound_from_boot() {
 	check "both functions on vfio-pci from boot" drivers_are vfio-pci vfio-pci
-	g=$(group_of "$GPU")
-	check "the GPU has an IOMMU group ($g)" [ -n "$g" ]
-	check "both functions share it" [ "$(group_of "$AUDIO")" = "$g" ]
-	check "/dev/vfio/$g exists" vfio_node "$g"
+	G=$(group_of "$GPU")
+	check "the GPU has an IOMMU group ($G)" [ -n "$G" ]
+	check "both functions share it" [ "$(group_of "$AUDIO")" = "$G" ]
+	check "/dev/vfio/$G exists" vfio_node "$G"
 	hostcheck
 	check "host-check: iommu ok" hostcheck_is iommu ok
 	check "host-check: interrupt-remapping ok" hostcheck_is interrupt-remapping ok
@@ -287,7 +323,10 @@ stage_configured() {
 	check "host-check: cmdline ok" hostcheck_is cmdline ok
 	check "host-check fails nothing but kvm and cpu (TCG)" hostcheck_only_kvm_fails
 	check "gpu list: the GPU is ready" [ "$(gpu_verdict)" = ready ]
+}
 
+# A VM with the GPU (not managed: it is on vfio-pci since boot).
+check_vm_with_gpu() {
 	run create 600 vmctl create "$DISK/gpuvm.yaml"
 	check "vmctl create of a VM with the GPU exits 0" [ "$RC" = 0 ]
 	if [ "$RC" = 0 ]; then
@@ -297,7 +336,7 @@ stage_configured() {
 		check "nested QEMU: $AUDIO_ID realized (query-pci)" realized $((0x${AUDIO_ID%:*})) $((0x${AUDIO_ID#*:}))
 		check "nested QEMU has vfio-pci for $GPU" nested_argv_has "$GPU"
 		check "nested QEMU has vfio-pci for $AUDIO" nested_argv_has "$AUDIO"
-		check "nested QEMU holds /dev/vfio/$g" nested_holds "/dev/vfio/$g"
+		check "nested QEMU holds /dev/vfio/$G" nested_holds "/dev/vfio/$G"
 		run stop 120 vmctl stop "$VM" --timeout 5
 		check "vmctl stop exits 0" [ "$RC" = 0 ]
 		check "after the stop both functions stay on vfio-pci (bound at boot)" \
@@ -305,11 +344,12 @@ stage_configured() {
 	fi
 	run destroy 120 vmctl destroy "$VM" --force
 	check "vmctl destroy exits 0" [ "$RC" = 0 ]
+}
 
-	# confirm: with a one-shot first boot (host-setup --confirm), this is
-	# where it goes, and `next confirmed` with a stage_confirmed that
-	# checks a second boot keeps the arguments, then goes on from here.
-
+# host-setup --undo: every file as before host-setup, boot files rebuilt;
+# then reboot into stage undone.
+undo_and_reboot() {
+	local a
 	run undo 1200 vmctl host-setup --undo
 	check "vmctl host-setup --undo exits 0" [ "$RC" = 0 ]
 	check "/etc/default/grub restored byte for byte" same_file "$STATE/orig/grub" /etc/default/grub
@@ -342,16 +382,12 @@ STAGE=$(cat "$STATE/stage" 2>/dev/null) || STAGE=setup
 BOOT=$(( $(cat "$STATE/boots" 2>/dev/null || echo 0) + 1 ))
 echo "$BOOT" >"$STATE/boots"
 case $STAGE in
-finished|aborted) echo "vmctl test: already $STAGE"; exit 0 ;;
+finished|aborted) ENDED=1; echo "vmctl test: already $STAGE"; exit 0 ;;
 esac
 out "boot $BOOT stage $STAGE"
 out "| kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s, systemd: $(systemd-analyze 2>/dev/null | head -n 1)"
 out "| cmdline $(cat /proc/cmdline)"
-find_functions || abort "no $GPU_ID + $AUDIO_ID in one slot: $(ls /sys/bus/pci/devices | tr '\n' ' ')"
+find_functions || abort "no $GPU_ID + $AUDIO_ID in one slot: $(cd /sys/bus/pci/devices && echo *)"
 out "| functions $GPU $AUDIO"
-case $STAGE in
-setup) stage_setup ;;
-configured) stage_configured ;;
-undone) stage_undone ;;
-*) abort "unknown stage '$STAGE'" ;;
-esac
+declare -F "stage_$STAGE" >/dev/null || abort "unknown stage '$STAGE'"
+"stage_$STAGE"
