@@ -15,7 +15,7 @@
 #
 # OUTDIR (default ${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/host-image)
 # receives:
-#   host.qcow2     compressed qcow2: MBR, one ext4 partition (label "root",
+#   host.qcow2     compressed qcow2 (zstd): MBR, one ext4 partition (label "root",
 #                  1 MiB to the end), GRUB's boot.img in the MBR and its
 #                  core.img in the gap before the partition
 #   packages.txt   every package in the image, "name version"
@@ -37,7 +37,7 @@
 #     boot.img (440 bytes) in the MBR and core.img from sector 1, which is
 #     what grub-bios-setup does (core.img's first sector already lists the
 #     rest: grub-mkimage fills in its length);
-#   - qemu-img convert -c into the qcow2.
+#   - qemu-img convert -c (zstd) into the qcow2.
 # The initramfs built in the chroot (the first boot's) lists the drivers
 # of the image's disk (virtio_pci, virtio_blk, ext4): the chroot's own root
 # device says nothing about the image's.  The image is configured with
@@ -394,8 +394,9 @@ CORE=$GRUBDIR/i386-pc/core.img
 [[ $(stat -c %s "$CORE") -lt $((2047 * 512)) ]] || die "core.img does not fit before the partition"
 dd if="$GRUBDIR/i386-pc/boot.img" of="$RAW" bs=440 count=1 conv=notrunc status=none
 dd if="$CORE" of="$RAW" bs=512 seek=1 conv=notrunc status=none
-log "qemu-img convert -O qcow2 -c ($((SECONDS - t_start)) s so far)"
-qemu-img convert -q -f raw -O qcow2 -c "$RAW" "$NEW/$IMAGE_NAME"
+log "qemu-img convert -O qcow2 -c, zstd ($((SECONDS - t_start)) s so far)"
+# zstd: compresses several times faster than zlib, and reads faster too.
+qemu-img convert -q -f raw -O qcow2 -c -o compression_type=zstd "$RAW" "$NEW/$IMAGE_NAME"
 rm -f -- "$RAW"
 rm -rf --one-file-system -- "$ROOTFS"
 
