@@ -148,11 +148,16 @@ int vm_balloon_wait(const struct vmctl_env *env, const char *name,
 	for (;;) {
 		if (vm_balloon_query(env, name, actual, err) < 0)
 			return -1;
-		if (near(*actual, target))
+		/* The guest moves page by page: wait for the target itself,
+		 * and settle for VM_BALLOON_SLACK only at the deadline. */
+		if (*actual == target)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= timeout_s)
+		if (now.tv_sec - start.tv_sec >= timeout_s) {
+			if (near(*actual, target))
+				return 0;
 			break;
+		}
 		nanosleep(&pause, NULL);
 	}
 	at = broker_size_format(*actual);

@@ -36,8 +36,8 @@ int vm_balloon_query(const struct vmctl_env *env, const char *name,
 		     uint64_t *actual, struct vmctl_error **err);
 
 /*
- * Poll query-balloon until `actual` is within VM_BALLOON_SLACK of `target`,
- * for up to timeout_s seconds.  *actual gets the last size read; on
+ * Poll query-balloon until `actual` is `target`, for up to timeout_s
+ * seconds (at the deadline, within VM_BALLOON_SLACK of it will do).  *actual gets the last size read; on
  * timeout the error (status 1) says where the balloon stands, and when it
  * has not moved from `before`, that the guest seems to lack its driver.
  */

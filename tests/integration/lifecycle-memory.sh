@@ -58,7 +58,8 @@ vmc stop small --timeout 0 >/dev/null 2>&1 || fail "stop small failed"
 # 4. So does the next command after QEMU dies on its own.
 bpid=$(jq -r .pid <<<"$(lc_status big)")
 kill -9 "$bpid"
-wait_for 30 sh -c "! kill -0 $bpid 2>/dev/null" || fail "QEMU $bpid survived SIGKILL"
+qemu_gone() { ! lc_is_qemu "$1"; }   # dead, or a zombie tmux has yet to reap
+wait_for 30 qemu_gone "$bpid" || fail "QEMU $bpid survived SIGKILL"
 [ "$(jq -r .state <<<"$(lc_status big)")" = crashed ] || fail "big is not crashed"
 [ -z "$(claim big)" ] || fail "a dead QEMU's claim was kept: $(claim big)"
 say "claims given back at stop and after a crash"

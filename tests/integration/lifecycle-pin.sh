@@ -89,7 +89,8 @@ bpid=$(jq -r .pid <<<"$(lc_status b)")
 
 # 5. A crash: the next command gives the core back, a starts again.
 kill -9 "$bpid"
-wait_for 30 sh -c "! kill -0 $bpid 2>/dev/null" || fail "QEMU $bpid survived SIGKILL"
+qemu_gone() { ! lc_is_qemu "$1"; }   # dead, or a zombie tmux has yet to reap
+wait_for 30 qemu_gone "$bpid" || fail "QEMU $bpid survived SIGKILL"
 out=$(vmc start a 2>&1) || fail "a refused after b crashed: $out"
 [ "$(jq -r .state <<<"$(lc_status b)")" = crashed ] || fail "b is not crashed"
 pid=$(jq -r .pid <<<"$(lc_status a)")
