@@ -37,9 +37,9 @@
 # the image cannot be had).
 #
 # Time, on 2 cores shared with other work, under TCG: the image builds in
-# 4 to 6 minutes the first time (debootstrap and the packages: the
-# mirror's speed), then it is cached; the test takes 8.5 minutes (load 3)
-# to 12 (load 5): each boot about a minute, update-grub plus
+# 2 to 6 minutes the first time (debootstrap and the packages: the
+# mirror's speed and the load), then it is cached; the test takes 7
+# minutes (load 1.5) to 12 (load 5): each boot about a minute, update-grub plus
 # update-initramfs 2 to 3 minutes for host-setup and again for --undo
 # (thousands of short processes: TCG's slowest case).
 #
