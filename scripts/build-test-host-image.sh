@@ -139,7 +139,9 @@ lib_packages() {
     # (fails for the spellings it does not know)
     { dpkg-query -S -- "${paths[@]}" 2>/dev/null || true; } | cut -d: -f1 | sort -u
 }
-LIB_PACKAGES=$(lib_packages) && [[ -n "$LIB_PACKAGES" ]] || die "cannot tell the packages of $VMCTL_BIN's libraries (ldd, dpkg -S)"
+LIB_PACKAGES=$(lib_packages) || LIB_PACKAGES=""
+[[ -n "$LIB_PACKAGES" ]] ||
+    die "cannot tell the packages of $VMCTL_BIN's libraries (ldd, dpkg -S)"
 mapfile -t LIB_PACKAGES <<<"$LIB_PACKAGES"
 ALL_PACKAGES=("${PACKAGES[@]}" "${LIB_PACKAGES[@]}")
 
