@@ -59,20 +59,39 @@ static void check_setup(const struct hostcheck_facts *f,
 
 /* ---- kernel arguments --------------------------------------------------- */
 
-/* Why the arguments are not in effect, and the fix, first cause first. */
-static void args_cause(const struct hostcheck_intent *in, char **why,
-		       char **fix)
+/* Is KARG on trial (a one-shot boot's)?  All are when the manifest does
+ * not say which. */
+static bool on_trial(const struct hostcheck_intent *in, const char *karg)
+{
+	struct strv one = { 0 };
+	bool yes = in->tried.n == 0;
+
+	strv_push(&one, karg);
+	for (size_t i = 0; i < in->tried.n && !yes; i++)
+		yes = hostcheck_karg_in(&one, in->tried.v[i]);
+	strv_clear(&one);
+	return in->one_shot && yes;
+}
+
+/* Why the arguments are not in effect, and the fix, first cause first;
+ * `trial`: every missing one was only tried for one boot. */
+static void args_cause(const struct hostcheck_intent *in, bool trial,
+		       char **why, char **fix)
 {
 	const char *file = in->kargs_file;
 
 	if (not_rebooted(in)) {
 		*why = xstrdup("the host has not rebooted since");
 		*fix = xstrdup("reboot");
-	} else if (in->one_shot) {
-		*why = xstrdup("host-setup set them for one boot only, and "
-			       "this boot is not that one");
-		*fix = xstrdup("rerun vmctl host-setup without the one-shot "
-			       "option to keep them");
+	} else if (trial) {
+		*why = xstrdup("host-setup tried them for one boot only, and "
+			       "this boot is not that one: the trial boot "
+			       "came and went without `vmctl host-setup "
+			       "--confirm` (or it failed, and the host came "
+			       "back with its old command line)");
+		*fix = xstrdup("rerun vmctl host-setup with the same "
+			       "selectors to try them once more, then reboot "
+			       "(--permanent: no trial)");
 	} else if (!in->kargs_file_has) {
 		*why = xasprintf("%s no longer carries them", file);
 		*fix = xstrdup("rerun vmctl host-setup, then reboot");
@@ -104,6 +123,7 @@ static void check_args(const struct hostcheck_facts *f,
 {
 	const struct hostcheck_intent *in = &f->intent;
 	struct strv missing = { 0 };
+	bool trial = in->one_shot;
 	cleanup_free char *want = strv_join(&in->kargs, " ");
 	cleanup_free char *gone = NULL, *why = NULL, *fix = NULL;
 	cleanup_free char *where = NULL;
@@ -140,11 +160,24 @@ static void check_args(const struct hostcheck_facts *f,
 
 		if (hostcheck_karg_in(words, in->kargs.v[i]))
 			continue;
+		trial = trial && on_trial(in, in->kargs.v[i]);
 		if (have != NULL)
 			strv_pushf(&missing, "%s (in effect: %s=%s)",
 				   in->kargs.v[i], key, have);
 		else
 			strv_push(&missing, in->kargs.v[i]);
+	}
+	if (missing.n == 0 && in->one_shot) {
+		cleanup_free char *tried = strv_join(in->tried.n ? &in->tried
+						     : &in->kargs, " ");
+
+		hostcheck_add(r, "setup-args", HOSTCHECK_WARN, "if the host "
+			      "works as it should, keep them: vmctl "
+			      "host-setup --confirm", "%s in effect, but %s "
+			      "only for this boot (a trial, through %s): the "
+			      "next boot goes back to the old command line",
+			      want, tried, where);
+		return;
 	}
 	if (missing.n == 0) {
 		hostcheck_add(r, "setup-args", HOSTCHECK_OK, NULL, "%s in "
@@ -159,9 +192,9 @@ static void check_args(const struct hostcheck_facts *f,
 			      "host-setup changed carries them");
 		fix = xstrdup("rerun vmctl host-setup, then reboot");
 	} else {
-		args_cause(in, &why, &fix);
+		args_cause(in, trial, &why, &fix);
 	}
-	hostcheck_add(r, "setup-args", in->one_shot && !not_rebooted(in)
+	hostcheck_add(r, "setup-args", trial && !not_rebooted(in)
 		      ? HOSTCHECK_WARN : HOSTCHECK_FAIL, fix, "not on the "
 		      "running kernel's command line: %s; host-setup set them "
 		      "in %s, but %s", gone, where, why);

@@ -532,6 +532,7 @@ void hostcheck_intent_clear(struct hostcheck_intent *in)
 	free(in->boot);
 	free(in->initrd);
 	strv_clear(&in->files);
+	strv_clear(&in->tried);
 	strv_clear(&in->kargs);
 	free(in->kargs_file);
 	free(in->kargs_var);

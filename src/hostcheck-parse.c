@@ -66,8 +66,12 @@ bool hostcheck_intent_parse_manifest(const char *text,
 	in->initrd = json_str(m, "initrd");
 	in->regen_pending = cJSON_IsTrue(cJSON_GetObjectItem(m,
 							     "regen_pending"));
+	v = cJSON_GetObjectItem(m, "mode");
 	in->one_shot = cJSON_IsTrue(cJSON_GetObjectItem(m, "one_shot")) ||
-		       cJSON_IsTrue(cJSON_GetObjectItem(m, "oneshot"));
+		       cJSON_IsTrue(cJSON_GetObjectItem(m, "oneshot")) ||
+		       (cJSON_IsString(v) &&
+			strcmp(v->valuestring, "one-shot") == 0);
+	json_words(cJSON_GetObjectItem(m, "tried"), " \t\n", &in->tried);
 	v = cJSON_GetObjectItem(m, "files");
 	if (cJSON_IsArray(v))
 		cJSON_ArrayForEach(it, v) {

@@ -28,8 +28,10 @@
  *   ids            (if recorded) "vvvv:dddd,..." or an array of them
  *   functions      (if recorded) the chosen PCI functions: addresses, or
  *                  objects with "address"
- *   one_shot, oneshot  (if recorded) true: the arguments were for one
- *                  boot only
+ *   mode           "one-shot": the arguments are tried for one boot
+ *                  and wait for `host-setup --confirm`; "permanent"
+ *                  (earlier versions: one_shot or oneshot true)
+ *   tried          the arguments on trial: an array, or one string
  * Without kargs: the arguments host-setup sets (intel_iommu, amd_iommu,
  * iommu, vfio-pci.ids) as its boot configuration file holds them.
  * Without ids and functions: `options vfio-pci ids=` in ROOT/etc/
@@ -51,6 +53,8 @@ struct hostcheck_intent {
 	char *root;
 	char *boot, *initrd;     /* NULL when not recorded */
 	bool regen_pending, one_shot;
+	struct strv tried;       /* one_shot: the arguments on trial (empty:
+				  * not recorded, all of them) */
 	struct strv files;
 
 	/* Kernel arguments: recorded, or from the carrier file. */

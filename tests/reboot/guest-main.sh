@@ -10,19 +10,30 @@
 # initramfs update-grub and update-initramfs wrote) or by powering off.
 #
 #   boot 1  setup       the host as installed: native drivers, no IOMMU
-#                       arguments; vmctl host-setup GPU --yes; reboot
-#   boot 2  configured  the arguments on /proc/cmdline (through GRUB),
-#                       both functions on vfio-pci, /dev/vfio/GROUP,
-#                       host-check, gpu list "ready"; vmctl create of a VM
+#                       arguments; vmctl host-setup GPU --yes (the safety
+#                       net as a user gets it: the arguments armed for
+#                       one boot, through ${vmctl_once} and 01_vmctl);
+#                       reboot
+#   boot 2  tried       the one-shot boot: the arguments on /proc/cmdline,
+#                       GRUB cleared vmctl_try, both functions on vfio-pci,
+#                       /dev/vfio/GROUP, host-check (ok, and a warning:
+#                       confirm), gpu list "ready"; vmctl create of a VM
 #                       with the GPU: both functions realized in the nested
-#                       QEMU; stop, destroy; vmctl host-setup --undo; reboot
-#   boot 3  undone      no IOMMU arguments, the functions back on their
+#                       QEMU; stop, destroy; reboot WITHOUT --confirm
+#   boot 3  fellback    the safety net: the old command line again, the
+#                       functions on their own drivers, host-check says
+#                       why, --confirm refused; vmctl host-setup GPU --yes
+#                       again only arms one more trial; reboot
+#   boot 4  retried     the arguments again; vmctl host-setup --confirm
+#                       writes them for good (grub.cfg, no 01_vmctl, no
+#                       vmctl_try); reboot
+#   boot 5  confirmed   the arguments from grub.cfg itself, vfio-pci,
+#                       host-check ok; vmctl host-setup --undo; reboot
+#   boot 6  undone      no IOMMU arguments, the functions back on their
 #                       drivers; power off
 #
 # A stage is a function stage_NAME; the host lists the stages in boot
-# order (STAGES in tests/integration/hostsetup-reboot.sh).  To test a
-# one-shot first boot (host-setup --confirm), add a stage between
-# `configured` and `undone`: see stage_configured.
+# order (STAGES in tests/integration/hostsetup-reboot.sh).
 #
 # Results go to the second serial port (/dev/ttyS1, the console is
 # ttyS0), one line each, read by the host:
@@ -162,6 +173,10 @@ drivers_are() {
 		sleep 1
 	done
 }
+# "on" when the kernel made IOMMU groups, else "off".
+iommu_state() {
+	if [ -n "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then echo on; else echo off; fi
+}
 vfio_node() { [ -n "$1" ] && [ -c "/dev/vfio/$1" ]; }
 cmdline_has() { grep -qw -- "$1" /proc/cmdline; }
 cmdline_lacks() { ! grep -q -- "$1" /proc/cmdline; }
@@ -257,6 +272,10 @@ stage_setup() {
 	done
 	check "both functions start on their own drivers (virtio-pci, snd_hda_intel)" \
 		drivers_are virtio-pci snd_hda_intel
+	# Whether this kernel turns the IOMMU on by itself (Debian's does for
+	# VT-d): the fallback boot must be the same.
+	iommu_state >"$STATE/iommu-at-install"
+	out "| IOMMU without arguments: $(cat "$STATE/iommu-at-install")"
 	run gpulist 120 vmctl gpu list
 	check "gpu list: the GPU is bindable" [ "$(gpu_verdict)" = bindable ]
 	hostcheck
@@ -271,32 +290,110 @@ stage_setup() {
 	grep -E '^GRUB_CMDLINE' /etc/default/grub | detail
 	check "update-grub rebuilt grub.cfg (10_linux entries)" \
 		grep -q '^### BEGIN /etc/grub.d/10_linux ###' /boot/grub/grub.cfg
-	check_grubcfg_args
+	check "host-setup says the next boot only tries them, and how to keep them" \
+		grep -q -- 'host-setup --confirm' /tmp/hostsetup.out
+	check_armed
+	# shellcheck disable=SC2016  # GRUB's variable, literally
+	check "grub.cfg: the default entry carries \${vmctl_once}" default_entry_has '${vmctl_once}'
+	check "grub.cfg: 01_vmctl's part is in it" grep -q 'save_env vmctl_try' /boot/grub/grub.cfg
+	check "grub.cfg: no linux line has the arguments themselves" no_linux_line_has intel_iommu=
 	check "the rebuilt initramfs has vfio-pci" initrd_has '/vfio-pci\.ko'
 	check "the rebuilt initramfs has /etc/modprobe.d/vfio.conf" initrd_has 'etc/modprobe.d/vfio.conf$'
-	next configured
+	next tried
 }
 
-# grub.cfg's default entry boots with the IOMMU arguments.
+# grubenv: vmctl_try, GRUB's one-shot variable, holds the arguments.
+grubenv_try() { grub-editenv /boot/grub/grubenv list | sed -n 's/^vmctl_try=//p'; }
+armed() {
+	[ "$(grubenv_try)" = "${IOMMU_ARGS[*]}" ] ||
+		{ grub-editenv /boot/grub/grubenv list | detail; return 1; }
+}
+check_armed() { check "grubenv: vmctl_try=${IOMMU_ARGS[*]} (the next boot tries them)" armed; }
+check_disarmed() {
+	check "grubenv: no vmctl_try (GRUB cleared it: one boot only)" [ -z "$(grubenv_try)" ]
+}
+
+# grub.cfg's default entry boots with the IOMMU arguments themselves.
 check_grubcfg_args() {
 	local a
 	for a in "${IOMMU_ARGS[@]}"; do
 		check "grub.cfg: the default entry boots with $a" default_entry_has "$a"
 	done
+	check "grub.cfg: no \${vmctl_once} left" no_linux_line_has 'vmctl_once'
+	check "grub.cfg: no 01_vmctl part left" eval '! grep -q vmctl_try /boot/grub/grub.cfg'
+	check "/etc/grub.d/01_vmctl is gone" [ ! -e /etc/grub.d/01_vmctl ]
 }
 
-# The boot after host-setup.
-stage_configured() {
+# host-check's setup-args line says MESSAGE-PATTERN (grep -E).
+hostcheck_says() {
+	jq -r --arg n "$1" '.checks[] | select(.name == $n) | "\(.message) \(.fix // "")"' \
+		/tmp/hostcheck.out | grep -qE -- "$2"
+}
+
+# The one-shot boot after host-setup.
+stage_tried() {
 	check_args_on_cmdline
+	check_disarmed
 	check_bound_from_boot
+	check "host-check: setup-args warns that the arguments are only tried" \
+		hostcheck_is setup-args warn
+	check "host-check: ... and says how to keep them (--confirm)" \
+		hostcheck_says setup-args 'only for this boot.*host-setup --confirm'
 	check_vm_with_gpu
-	# host-setup --confirm (a one-shot first boot made permanent) goes
-	# here: `run confirm 1200 vmctl host-setup --confirm`, a check of its
-	# exit status and of grub.cfg's default entry (check_grubcfg_args),
-	# then `next confirmed` instead of undo_and_reboot, with
-	#   stage_confirmed() { check_args_on_cmdline; check_bound_from_boot; undo_and_reboot; }
-	# and "confirmed" between "configured" and "undone" in the host's
-	# STAGES (tests/integration/hostsetup-reboot.sh).
+	# No --confirm: the next boot must come back without them.
+	next fellback
+}
+
+# The boot after an unconfirmed trial: what a user gets after a trial
+# boot that hung and was power-cycled.
+stage_fellback() {
+	local a
+	check "booted by GRUB (BOOT_IMAGE on /proc/cmdline)" cmdline_has "BOOT_IMAGE=/boot/vmlinuz-$(uname -r)"
+	for a in intel_iommu= iommu= vfio-pci.ids; do
+		check "no $a on /proc/cmdline: the old command line is back" cmdline_lacks "$a"
+	done
+	check "the IOMMU is as before host-setup ($(cat "$STATE/iommu-at-install"))" \
+		[ "$(iommu_state)" = "$(cat "$STATE/iommu-at-install")" ]
+	if [ "$(iommu_state)" = on ]; then
+		# modprobe.d binds them for good (only the arguments are tried).
+		check "both functions on vfio-pci (the IOMMU is on without arguments)" \
+			drivers_are vfio-pci vfio-pci
+	else
+		check "both functions on their own drivers (vfio-pci cannot take them without an IOMMU)" \
+			drivers_are virtio-pci snd_hda_intel
+	fi
+	hostcheck
+	check "host-check: setup-args warns (a trial that passed)" hostcheck_is setup-args warn
+	check "host-check: ... and says to try again" hostcheck_says setup-args 'try them once more'
+	run confirm-refused 120 vmctl host-setup --confirm --yes
+	check "host-setup --confirm is refused (exit 1) without the arguments in effect" [ "$RC" = 1 ]
+	check "... saying why" grep -q 'not in effect on this boot' /tmp/confirm-refused.out
+	run rearm 600 vmctl host-setup "$GPU_ID" --yes
+	check "vmctl host-setup $GPU_ID --yes again exits 0" [ "$RC" = 0 ]
+	check "... and only arms one more trial (no update-grub, no update-initramfs)" \
+		eval '! grep -qE "update-grub|update-initramfs" /tmp/rearm.out'
+	check_armed
+	next retried
+}
+
+# The second trial: confirm it.
+stage_retried() {
+	check_args_on_cmdline
+	check_disarmed
+	check "both functions on vfio-pci from boot" drivers_are vfio-pci vfio-pci
+	run confirm 1200 vmctl host-setup --confirm --yes
+	check "vmctl host-setup --confirm exits 0" [ "$RC" = 0 ]
+	grep -E '^GRUB_CMDLINE' /etc/default/grub | detail
+	check_grubcfg_args
+	next confirmed
+}
+
+# The arguments for good.
+stage_confirmed() {
+	check_args_on_cmdline
+	check_disarmed
+	check_bound_from_boot
+	check "host-check: setup-args ok (no trial now)" hostcheck_is setup-args ok
 	undo_and_reboot
 }
 
@@ -360,6 +457,8 @@ undo_and_reboot() {
 		check "no grub.cfg linux line has $a" no_linux_line_has "$a"
 	done
 	check "the rebuilt initramfs has no vfio.conf" eval '! initrd_has etc/modprobe.d/vfio.conf$'
+	check "/etc/grub.d/01_vmctl is gone" [ ! -e /etc/grub.d/01_vmctl ]
+	check "grubenv: no vmctl_try" [ -z "$(grubenv_try)" ]
 	next undone
 }
 

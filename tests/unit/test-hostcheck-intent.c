@@ -58,6 +58,18 @@ static void test_manifest(void)
 	   "spelled so counts)");
 	hostcheck_intent_clear(&in);
 
+	ok(hostcheck_intent_parse_manifest(
+		   "{\"mode\": \"one-shot\", \"tried\": [\"intel_iommu=on\", "
+		   "\"iommu=pt\"], \"kargs\": [\"intel_iommu=on\", \"iommu=pt\"]}",
+		   &in), "host-setup's manifest of a one-shot run");
+	ok(in.one_shot && in.tried.n == 2 &&
+	   strcmp(in.tried.v[1], "iommu=pt") == 0, "mode one-shot, tried");
+	hostcheck_intent_clear(&in);
+	ok(hostcheck_intent_parse_manifest(
+		   "{\"mode\": \"permanent\", \"tried\": []}", &in) &&
+	   !in.one_shot && in.tried.n == 0, "mode permanent");
+	hostcheck_intent_clear(&in);
+
 	ok(!hostcheck_intent_parse_manifest("[1, 2]", &in) &&
 	   in.error != NULL, "an array: no manifest");
 	hostcheck_intent_clear(&in);
@@ -306,6 +318,31 @@ static void test_compare(void)
 	   strcmp(r.items[16].name, "setup-group") == 0,
 	   "the four setup checks come last");
 	hostcheck_report_clear(&r);
+
+	/* On trial: in effect now, gone at the next boot. */
+	f.intent.one_shot = true;
+	expect(&f, "setup-args", HOSTCHECK_WARN, "in effect, but "
+	       "intel_iommu=on iommu=pt vfio-pci.ids=10de:1b80,10de:10f0 only "
+	       "for this boot (a trial", "vmctl host-setup --confirm",
+	       "the one-shot boot: confirm");
+	strv_push(&f.intent.tried, "intel_iommu=on");
+	expect(&f, "setup-args", HOSTCHECK_WARN, "but intel_iommu=on only for "
+	       "this boot", "--confirm", "only the tried ones are named");
+	free(f.cmdline);
+	f.cmdline = xstrdup("ro iommu=pt vfio-pci.ids=10de:1b80,10de:10f0");
+	expect(&f, "setup-args", HOSTCHECK_WARN, "not on the running kernel's "
+	       "command line: intel_iommu=on; host-setup set them in "
+	       "/etc/default/grub GRUB_CMDLINE_LINUX_DEFAULT, but host-setup "
+	       "tried them for one boot only", "try them once more",
+	       "the trial boot came and went: a warning");
+	free(f.cmdline);
+	f.cmdline = xstrdup("ro intel_iommu=on vfio-pci.ids=10de:1b80,"
+			    "10de:10f0");
+	expect(&f, "setup-args", HOSTCHECK_FAIL, "not on the running kernel's "
+	       "command line: iommu=pt", "boot the default entry",
+	       "a permanent argument missing is no trial's");
+	f.intent.one_shot = false;
+	strv_clear(&f.intent.tried);
 
 	/* The arguments. */
 	free(f.cmdline);
