@@ -8,7 +8,8 @@ BUILD="build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev
        libssl-dev libisofs-dev libpci-dev"
 RUN="qemu-system-x86 qemu-utils ovmf tmux openssh-client pciutils pci.ids gpgv"
 TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
-      hyperfine shellcheck debootstrap e2fsprogs fdisk strace gnupg"
+      hyperfine shellcheck debootstrap e2fsprogs fdisk strace gnupg
+      libvirt-clients"
 PKGS="$BUILD $RUN $TEST"
 
 if [ "$(id -u)" -ne 0 ]; then

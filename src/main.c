@@ -40,6 +40,7 @@ static const struct cmd_entry *const commands[] = {
 	/* specs */
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
+	&cmd_export_entry,
 	NULL,
 };
 

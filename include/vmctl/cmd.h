@@ -26,6 +26,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_cmdline_entry;
+extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_create_entry;
 extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stop_entry;

@@ -4,6 +4,7 @@
  *
  *   bytes -> spec_load_buffer() (as YAML, then as JSON)
  *         -> qemu_argv_build() on a hand-made host -> quote_shell_argv()
+ *         -> libvirt_xml_build() on hand-made facts
  *
  * Every input is tried in both syntaxes, so corpus files stay plain specs
  * that `vmctl validate` accepts as reproducers.  Everything is freed, so
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "vmctl/error.h"
+#include "vmctl/libvirt-xml.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/quote.h"
 #include "vmctl/spec.h"
@@ -78,6 +80,52 @@ static void check_spec(const struct vmctl_spec *spec)
 }
 
 /* The host facts `cmdline` would gather, fixed: TCG, no probing. */
+/*
+ * The domain XML for the same host.  Every spec string is escaped, so the
+ * only '<' and '>' are the tags' own (one of each a tag) and the only
+ * apostrophes are the attribute quotes (two an attribute).
+ */
+static void build_xml(const struct vmctl_spec *spec,
+		      const struct qemu_gpu *gpus)
+{
+	struct libvirt_facts facts = {
+		.name = spec->name,
+		.accel = SPEC_ACCEL_KVM,
+		.emulator = "/usr/bin/qemu-system-x86_64",
+		.overlay = "/x/disk.qcow2",
+		.base = spec->disk.image,
+		.base_format = "qcow2",
+		.seed = "/x/seed.iso",
+		.ovmf_code = "/ovmf",
+		.nvram = "/x/vars",
+		.serial_log = "/x/serial.log",
+		.vnc_password = "pw",
+		.hugepage_size = spec->hugepages == SPEC_HUGE_NONE ? 0
+				 : 2ULL << 20,
+		.gpus = gpus,
+		.n_gpus = spec->n_gpus,
+	};
+	struct vmctl_error *err = NULL;
+	char *xml = NULL;
+
+	if (libvirt_xml_build(spec, &facts, &xml, &err) == 0) {
+		size_t lt = 0, gt = 0, apos = 0;
+
+		CHECK(err == NULL);
+		CHECK(strncmp(xml, "<domain ", 8) == 0);
+		for (const char *p = xml; *p; p++) {
+			lt += *p == '<';
+			gt += *p == '>';
+			apos += *p == '\'';
+		}
+		CHECK(lt == gt && apos % 2 == 0);
+		free(xml);
+	} else {
+		CHECK(err != NULL && err->message != NULL);
+	}
+	vmctl_error_free(err);
+}
+
 static void build_argv(const struct vmctl_spec *spec)
 {
 	struct qemu_gpu *gpus = NULL;
@@ -121,6 +169,7 @@ static void build_argv(const struct vmctl_spec *spec)
 	}
 	vmctl_error_free(err);
 	strv_clear(&argv);
+	build_xml(spec, gpus);
 	for (size_t i = 0; i < spec->n_gpus; i++)
 		free(gpus[i].functions);
 	free(gpus);

@@ -216,6 +216,54 @@ run_invalid() {
 	fi
 }
 
+# libvirt/CASE: `vmctl export --libvirt` of each spec its `spec` file
+# names (one a line, relative to the repo root: a worked example in
+# configs/, or a good/ case's spec.yaml and spec.json) must print
+# domain.xml.ok exactly, exit 0 and say exactly stderr.ok on stderr.  A
+# `host` file names a tests/fixtures/sysfs/ host whose generated tree is
+# the sysfs root (GPU selectors resolve against it).
+run_libvirt() {
+	local dir=$1 name=${1#"$golden"/} spec rc host out first=1
+	local args=() specs=()
+	case_args "$dir"
+	if [ -f "$dir/host" ]; then
+		host=$(cat "$dir/host")
+		if [ ! -d "$tmp/hosts/$host" ]; then
+			mkdir -p "$tmp/hosts"
+			python3 scripts/gen-sysfs.py \
+				"tests/fixtures/sysfs/$host.json" \
+				"$tmp/hosts/$host" > /dev/null 2>&1 ||
+				echo "gen-sysfs.py $host failed" >&2
+		fi
+		args+=(--sysfs-root "$tmp/hosts/$host/sys")
+	fi
+	mapfile -t specs < "$dir/spec"
+	out=$tmp/$(echo "$name" | tr / _)
+	for spec in "${specs[@]}"; do
+		vmctl "${args[@]}" export --libvirt "$spec" \
+			> "$out.raw" 2> "$out.err.raw"
+		rc=$?
+		normalize < "$out.raw" > "$out.xml"
+		normalize < "$out.err.raw" > "$out.err"
+		if updating && [ "$first" = 1 ]; then
+			cp "$out.xml" "$dir/domain.xml.ok"
+			cp "$out.err" "$dir/stderr.ok"
+		fi
+		first=0
+		if [ "$rc" -ne 0 ]; then
+			not_ok "$name: $spec"
+			echo "# vmctl export --libvirt exited $rc; stderr:"
+			diag < "$out.err"
+		elif ! cmp -s "$dir/stderr.ok" "$out.err"; then
+			check "$name: $spec (stderr)" "$dir/stderr.ok" \
+				"$out.err" "export --libvirt $spec (stderr)"
+		else
+			check "$name: $spec" "$dir/domain.xml.ok" "$out.xml" \
+				"export --libvirt $spec"
+		fi
+	done
+}
+
 if [ ! -x "$VMCTL" ]; then
 	echo "Bail out! no vmctl at $VMCTL (run make, or set VMCTL)"
 	exit 1
@@ -223,7 +271,7 @@ fi
 
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
-	cases=("$golden"/good/*/ "$golden"/invalid/*/)
+	cases=("$golden"/good/*/ "$golden"/invalid/*/ "$golden"/libvirt/*/)
 fi
 for c in "${cases[@]}"; do
 	c=${c%/}
@@ -231,6 +279,7 @@ for c in "${cases[@]}"; do
 	case $c in
 	"$golden"/good/*) run_good "$c" ;;
 	"$golden"/invalid/*) run_invalid "$c" ;;
+	"$golden"/libvirt/*) run_libvirt "$c" ;;
 	*) echo "Bail out! not a golden case: $c"; exit 1 ;;
 	esac
 done

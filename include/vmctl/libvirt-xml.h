@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_LIBVIRT_XML_H
+#define VMCTL_LIBVIRT_XML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmctl/error.h"
+#include "vmctl/qemu-argv.h"
+#include "vmctl/spec.h"
+
+/*
+ * What the executor decides that a libvirt domain needs beyond the spec:
+ * names, paths and resolved host facts.  Strings are borrowed; NULL where
+ * the spec does not need them.  docs/ARCHITECTURE.md, "libvirt domain
+ * XML", says what maps to what and what libvirt cannot say.
+ */
+struct libvirt_facts {
+	const char *name;            /* the domain's name */
+	enum spec_accel accel;       /* KVM (type='kvm') or TCG ('qemu') */
+	const char *emulator;        /* absolute path of the QEMU binary */
+	/* spec->disk.image: the VM's qcow2 overlay and the base under it */
+	const char *overlay;
+	const char *base;
+	const char *base_format;     /* "qcow2" or "raw" */
+	const char *seed;            /* cloud-init seed ISO, NULL: none */
+	/* UEFI: read-only code, the VM's own variables and the template
+	 * libvirt copies them from when they do not exist (NULL: none) */
+	const char *ovmf_code;
+	const char *nvram;
+	const char *nvram_template;
+	const char *serial_log;      /* the serial console's log file */
+	const char *vnc_password;    /* spec->vnc.password: the password */
+	const char *network;         /* libvirt network; NULL: "default" */
+	/* spec->hugepages: the page size in bytes (auto resolved) */
+	uint64_t hugepage_size;
+	/* One per spec->gpus entry: every function of its slot, function 0
+	 * first (as qemu-argv.c takes them). */
+	const struct qemu_gpu *gpus;
+	size_t n_gpus;
+};
+
+/*
+ * The libvirt domain XML for a spec: pure, deterministic (stable order,
+ * 2-space indent), every string escaped.  *out is the document, to free.
+ * Returns 0, or -1 with *err for facts that do not fit the spec or a
+ * string XML cannot carry (control characters).
+ */
+int libvirt_xml_build(const struct vmctl_spec *spec,
+		      const struct libvirt_facts *facts, char **out,
+		      struct vmctl_error **err);
+
+/* s with & < > ' " escaped for an XML attribute or text (and tab, line
+ * feed and carriage return as character references); NULL when s holds
+ * a character XML 1.0 cannot carry. */
+char *libvirt_xml_escape(const char *s);
+
+#endif
