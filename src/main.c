@@ -69,6 +69,10 @@ static void usage(FILE *out)
 		"                    for root, $XDG_DATA_HOME/vmctl otherwise)\n"
 		"  --sysfs-root DIR  read sysfs here (env VMCTL_SYSFS_ROOT; "
 		"default /sys)\n"
+		"  --connect HOST    a libvirt URI (qemu+ssh://host/system) or "
+		"a name from\n"
+		"                    the hosts file (env VMCTL_CONNECT, "
+		"VMCTL_HOSTS_FILE)\n"
 		"  --json            machine-readable output\n"
 		"  -v, --verbose     say more; -q, --quiet: say only errors\n"
 		"  -h, --help        this help; `vmctl help COMMAND` for one "
@@ -116,6 +120,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 0x100 },
 		{ "sysfs-root", required_argument, NULL, 0x101 },
 		{ "json", no_argument, NULL, 0x102 },
+		{ "connect", required_argument, NULL, 0x104 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
