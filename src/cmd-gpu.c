@@ -88,20 +88,26 @@ static void print_gpu(const struct gpu_info *g,
 /*
  * The PCI devices of this host (sysfs), or of the --connect host (its
  * libvirt node devices): the same struct either way, judged alike.
+ * Errors get `what` in front, but for a hosts file's located ones.
  */
 static int read_host(const struct vmctl_env *env, unsigned flags,
-		     struct pci_host *host, struct vmctl_error **err)
+		     const char *what, struct pci_host *host,
+		     struct vmctl_error **err)
 {
 	virConnectPtr conn = NULL;
 	cleanup_free char *uri = NULL;
 	int ret;
 
 	if (env->connect == NULL)
-		return pci_host_read(env, flags, host, err);
-	if (lvconn_open_env(env, LVCONN_READ_ONLY, &conn, &uri, err) < 0)
-		return -1;
-	ret = lvconn_pci_host_read(conn, uri, host, err);
+		ret = pci_host_read(env, flags, host, err);
+	else if (lvconn_open_env(env, LVCONN_READ_ONLY, &conn, &uri,
+				 err) < 0)
+		ret = -1;
+	else
+		ret = lvconn_pci_host_read(conn, uri, host, err);
 	lvconn_close(conn);
+	if (ret < 0 && !(*err)->located)
+		vmctl_error_wrap(err, "%s", what);
 	return ret;
 }
 
@@ -112,8 +118,8 @@ static int gpu_pci_facts(struct vmctl_env *env, struct vmctl_error **err)
 	struct pci_host host = { 0 };
 	cJSON *o, *arr;
 
-	if (read_host(env, 0, &host, err) < 0)
-		return vmctl_error_wrap(err, "gpu __pci-facts");
+	if (read_host(env, 0, "gpu __pci-facts", &host, err) < 0)
+		return -1;
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "iommu", host.iommu);
 	arr = cJSON_AddArrayToObject(o, "functions");
@@ -131,8 +137,8 @@ static int gpu_list(struct vmctl_env *env, struct vmctl_error **err)
 	struct gpu_list list = { 0 };
 
 	if (read_host(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
-		      PCI_HOST_GPU_SCOPE, &host, err) < 0)
-		return vmctl_error_wrap(err, "gpu list");
+		      PCI_HOST_GPU_SCOPE, "gpu list", &host, err) < 0)
+		return -1;
 	gpu_list_build(&host, &list);
 	if (env->json) {
 		cJSON *arr = cJSON_CreateArray();
