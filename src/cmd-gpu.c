@@ -340,7 +340,7 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_gpu_entry = {
 	.name = "gpu",
-	.usage = "list [--json] | rom ADDRESS FILE [--json]",
+	.usage = "list [--json] [--connect HOST] | rom ADDRESS FILE [--json]",
 	.summary = "list GPUs, their IOMMU groups and whether each can be "
 		   "passed through",
 	.help = "One entry per GPU (PCI class 03): its slot's other functions "

@@ -50,7 +50,8 @@ static const char exit_codes_help[] =
 	"  64  usage error (bad command line)\n"
 	"  65  invalid spec\n"
 	"  66  spec file missing or unreadable\n"
-	"  69  a required program or device is unavailable\n"
+	"  69  a required program or device is unavailable, or a libvirt "
+	"host\n      (--connect) cannot be reached\n"
 	"  77  permission denied\n";
 
 static void usage(FILE *out)
