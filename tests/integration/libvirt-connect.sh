@@ -42,9 +42,10 @@ rc=0
 grep -q "$TMP/hosts.yaml" "$TMP/err" || fail "the hosts file is not named"
 
 [ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
-command -v virsh >/dev/null 2>&1 && virsh -q -c qemu:///system version \
-	>/dev/null 2>&1 ||
+if ! command -v virsh >/dev/null 2>&1 ||
+   ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
 	skip "libvirtd is not running (as root: scripts/libvirtd.sh start)"
+fi
 
 facts='[.functions[] | {address, vendor_id, device_id, class, driver,
 	iommu_group, numa_node, bridge}]'
