@@ -11,6 +11,7 @@
 #include "vmctl/gpu.h"
 #include "vmctl/gpuquirk.h"
 #include "vmctl/hostinv.h"
+#include "vmctl/lvconn.h"
 #include "vmctl/pci.h"
 #include "vmctl/pcirom.h"
 #include "vmctl/state.h"
@@ -84,14 +85,60 @@ static void print_gpu(const struct gpu_info *g,
 	}
 }
 
+/*
+ * The PCI devices of this host (sysfs), or of the --connect host (its
+ * libvirt node devices): the same struct either way, judged alike.
+ * Errors get `what` in front, but for a hosts file's located ones.
+ */
+static int read_host(const struct vmctl_env *env, unsigned flags,
+		     const char *what, struct pci_host *host,
+		     struct vmctl_error **err)
+{
+	virConnectPtr conn = NULL;
+	cleanup_free char *uri = NULL;
+	int ret;
+
+	if (env->connect == NULL)
+		ret = pci_host_read(env, flags, host, err);
+	else if (lvconn_open_env(env, LVCONN_READ_ONLY, &conn, &uri,
+				 err) < 0)
+		ret = -1;
+	else
+		ret = lvconn_pci_host_read(conn, uri, host, err);
+	lvconn_close(conn);
+	if (ret < 0 && !(*err)->located)
+		vmctl_error_wrap(err, "%s", what);
+	return ret;
+}
+
+/* `gpu __pci-facts` (for tests): every PCI function, read in full, as
+ * gpu_function_json() shows it, and whether the host has IOMMU groups. */
+static int gpu_pci_facts(struct vmctl_env *env, struct vmctl_error **err)
+{
+	struct pci_host host = { 0 };
+	cJSON *o, *arr;
+
+	if (read_host(env, 0, "gpu __pci-facts", &host, err) < 0)
+		return -1;
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "iommu", host.iommu);
+	arr = cJSON_AddArrayToObject(o, "functions");
+	for (size_t i = 0; i < host.n; i++)
+		cJSON_AddItemToArray(arr, gpu_function_json(&host.fns[i]));
+	view_print_json(o);
+	cJSON_Delete(o);
+	pci_host_clear(&host);
+	return VMCTL_EXIT_OK;
+}
+
 static int gpu_list(struct vmctl_env *env, struct vmctl_error **err)
 {
 	struct pci_host host = { 0 };
 	struct gpu_list list = { 0 };
 
-	if (pci_host_read(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
-			  PCI_HOST_GPU_SCOPE, &host, err) < 0)
-		return vmctl_error_wrap(err, "gpu list");
+	if (read_host(env, PCI_HOST_NAMES | PCI_HOST_NEEDS |
+		      PCI_HOST_GPU_SCOPE, "gpu list", &host, err) < 0)
+		return -1;
 	gpu_list_build(&host, &list);
 	if (env->json) {
 		cJSON *arr = cJSON_CreateArray();
@@ -110,7 +157,8 @@ static int gpu_list(struct vmctl_env *env, struct vmctl_error **err)
 		view_print_json(arr);
 		cJSON_Delete(arr);
 	} else if (list.n == 0) {
-		printf("no GPU (PCI display controller) on this host\n");
+		printf("no GPU (PCI display controller) on %s\n",
+		       env->connect ? env->connect : "this host");
 	} else {
 		printf(ROW, "ADDRESS", "ID", "CLASS", "DRIVER", "GROUP",
 		       "NUMA", "VERDICT", "NAME");
@@ -275,6 +323,11 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 					       "takes no arguments");
 		return gpu_list(env, err);
 	}
+	if (strcmp(sub, "__pci-facts") == 0)
+		return gpu_pci_facts(env, err);
+	if (env->connect != NULL)
+		return cmd_usage_error(&cmd_gpu_entry, err, "%s: not with "
+				       "--connect (only list is)", sub);
 	if (strcmp(sub, "rom") == 0) {
 		if (argc - optind != 3)
 			return cmd_usage_error(&cmd_gpu_entry, err, "usage: "
@@ -287,7 +340,7 @@ static int cmd_gpu_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_gpu_entry = {
 	.name = "gpu",
-	.usage = "list [--json] | rom ADDRESS FILE [--json]",
+	.usage = "list [--json] [--connect HOST] | rom ADDRESS FILE [--json]",
 	.summary = "list GPUs, their IOMMU groups and whether each can be "
 		   "passed through",
 	.help = "One entry per GPU (PCI class 03): its slot's other functions "
@@ -306,7 +359,11 @@ const struct cmd_entry cmd_gpu_entry = {
 		"device_specific), 64-bit BARs past the\n32 GiB QEMU's q35 "
 		"maps by default (Resizable BAR).  Reads sysfs under\n"
 		"--sysfs-root and proc under VMCTL_PROC_ROOT; writes "
-		"nothing.\n\n"
+		"nothing.\n"
+		"With --connect HOST: the host's PCI node devices through "
+		"libvirt, judged\nthe same way; what libvirt does not tell "
+		"(reset method, boot_vga, BARs,\nthe devices the host runs "
+		"on) is unknown.\n\n"
 		"rom ADDRESS FILE: read the card's option ROM (sysfs rom: on, "
 		"read, off),\ncheck it (0x55AA, the PCI data structure, "
 		"lengths, the image chain) and\nwrite it to FILE atomically; "
@@ -315,5 +372,6 @@ const struct cmd_entry cmd_gpu_entry = {
 		"other ids than the card's is written with a warning; one "
 		"that does not check\nout is not written.\n"
 		"--json: docs/json.md.\n",
+	.remote = true,
 	.exec = cmd_gpu_exec,
 };

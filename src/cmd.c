@@ -14,12 +14,14 @@ enum {
 	OPT_SYSFS_ROOT,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_CONNECT,
 };
 
 static const struct option global_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -40,6 +42,10 @@ int cmd_global_option(struct vmctl_env *env, int opt, const char *arg)
 		return 1;
 	case OPT_JSON:
 		env->json = true;
+		return 1;
+	case OPT_CONNECT:
+		free(env->connect);
+		env->connect = *arg != '\0' ? xstrdup(arg) : NULL;
 		return 1;
 	case 'v':
 		env->verbosity++;
@@ -74,6 +80,13 @@ int cmd_getopt(const struct cmd_entry *cmd, struct vmctl_env *env, int argc,
 	free(all);
 	if (opt == -1)
 		env_finish(env);
+	/* Only what has a libvirt path may run with --connect: the rest
+	 * would act on this machine instead of the host asked for. */
+	if (opt == -1 && env->connect != NULL && !cmd->remote) {
+		fprintf(stderr, "vmctl %s: --connect (VMCTL_CONNECT) is not "
+			"supported by this command\n", cmd->name);
+		return CMD_OPT_USAGE;
+	}
 	if (opt == 'h' || opt == OPT_HELP) {
 		cmd_print_help(cmd, stdout);
 		return CMD_OPT_EXIT;

@@ -10,16 +10,30 @@
 #include "vmctl/spec.h"
 #include "vmctl/xalloc.h"
 
-static char *default_state_dir(void)
+/* ROOT_PATH for root; otherwise $XDG_VAR/TAIL, or ~/HOME_DIR/TAIL. */
+static char *per_user(const char *root_path, const char *xdg_var,
+		      const char *home_dir, const char *tail)
 {
-	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *xdg = getenv(xdg_var);
 	const char *home = getenv("HOME");
 
 	if (geteuid() == 0)
-		return xstrdup("/var/lib/vmctl");
+		return xstrdup(root_path);
 	if (xdg != NULL && *xdg == '/')
-		return xasprintf("%s/vmctl", xdg);
-	return xasprintf("%s/.local/share/vmctl", home ? home : ".");
+		return xasprintf("%s/%s", xdg, tail);
+	return xasprintf("%s/%s/%s", home ? home : ".", home_dir, tail);
+}
+
+static char *default_state_dir(void)
+{
+	return per_user("/var/lib/vmctl", "XDG_DATA_HOME", ".local/share",
+			"vmctl");
+}
+
+static char *default_hosts_file(void)
+{
+	return per_user("/etc/vmctl/hosts.yaml", "XDG_CONFIG_HOME", ".config",
+			"vmctl/hosts.yaml");
 }
 
 static char *from_env(const char *var, const char *fallback)
@@ -33,6 +47,8 @@ void env_init(struct vmctl_env *env)
 {
 	const char *state = getenv("VMCTL_STATE_DIR");
 	const char *reserve = getenv("VMCTL_HOST_RESERVE");
+	const char *connect = getenv("VMCTL_CONNECT");
+	const char *hosts = getenv("VMCTL_HOSTS_FILE");
 
 	*env = (struct vmctl_env){ 0 };
 	env->state_dir = state && *state ? xstrdup(state) : default_state_dir();
@@ -45,6 +61,9 @@ void env_init(struct vmctl_env *env)
 			    &env->serial_log_max) < 0)
 		env->serial_log_max = 0;
 	env->host_reserve = reserve && *reserve ? xstrdup(reserve) : NULL;
+	env->connect = connect && *connect ? xstrdup(connect) : NULL;
+	env->hosts_file = hosts && *hosts ? xstrdup(hosts)
+					  : default_hosts_file();
 	env->qemu_user = from_env("VMCTL_QEMU_USER",
 				  geteuid() == 0 ? "vmctl-qemu" : "");
 	/* Never "drop" to root, nor to nobody at all. */
@@ -106,5 +125,7 @@ void env_clear(struct vmctl_env *env)
 	free(env->tmux_socket);
 	free(env->qemu_user);
 	free(env->host_reserve);
+	free(env->connect);
+	free(env->hosts_file);
 }
 

@@ -51,7 +51,8 @@ static const char exit_codes_help[] =
 	"  64  usage error (bad command line)\n"
 	"  65  invalid spec\n"
 	"  66  spec file missing or unreadable\n"
-	"  69  a required program or device is unavailable\n"
+	"  69  a required program or device is unavailable, or a libvirt "
+	"host\n      (--connect) cannot be reached\n"
 	"  77  permission denied\n";
 
 static void usage(FILE *out)
@@ -70,6 +71,10 @@ static void usage(FILE *out)
 		"                    for root, $XDG_DATA_HOME/vmctl otherwise)\n"
 		"  --sysfs-root DIR  read sysfs here (env VMCTL_SYSFS_ROOT; "
 		"default /sys)\n"
+		"  --connect HOST    a libvirt URI (qemu+ssh://host/system) or "
+		"a name from\n"
+		"                    the hosts file (env VMCTL_CONNECT, "
+		"VMCTL_HOSTS_FILE)\n"
 		"  --json            machine-readable output\n"
 		"  -v, --verbose     say more; -q, --quiet: say only errors\n"
 		"  -h, --help        this help; `vmctl help COMMAND` for one "
@@ -117,6 +122,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 0x100 },
 		{ "sysfs-root", required_argument, NULL, 0x101 },
 		{ "json", no_argument, NULL, 0x102 },
+		{ "connect", required_argument, NULL, 0x104 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },

@@ -521,18 +521,21 @@ int pci_host_read(const struct vmctl_env *env, unsigned flags,
 	return 0;
 }
 
+void pci_function_clear(struct pci_function *fn)
+{
+	free(fn->vendor_name);
+	free(fn->device_name);
+	free(fn->class_name);
+	free(fn->driver);
+	free(fn->driver_override);
+	free(fn->reset_method);
+	*fn = (struct pci_function){ 0 };
+}
+
 void pci_host_clear(struct pci_host *host)
 {
-	for (size_t i = 0; i < host->n; i++) {
-		struct pci_function *fn = &host->fns[i];
-
-		free(fn->vendor_name);
-		free(fn->device_name);
-		free(fn->class_name);
-		free(fn->driver);
-		free(fn->driver_override);
-		free(fn->reset_method);
-	}
+	for (size_t i = 0; i < host->n; i++)
+		pci_function_clear(&host->fns[i]);
 	free(host->fns);
 	for (size_t i = 0; i < host->n_extras; i++)
 		free(host->extras[i].name);

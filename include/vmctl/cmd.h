@@ -20,6 +20,7 @@ struct cmd_entry {
 	const char *summary;   /* one line for `vmctl --help` */
 	const char *help;      /* the rest of `vmctl help NAME` */
 	bool full_name;        /* deletes or kills: never abbreviated */
+	bool remote;           /* takes --connect (a libvirt host) */
 	int (*exec)(struct vmctl_env *env, int argc, char **argv,
 		    struct vmctl_error **err);
 };
@@ -67,8 +68,9 @@ int cmd_host_reserve(struct vmctl_env *env, const struct cmd_host_opts *opts,
 
 /*
  * getopt_long for a subcommand, which also takes the global options
- * (--json, -v, -q, --state-dir, --sysfs-root) anywhere on its line and
- * answers --help.  Returns the next option the command must handle itself,
+ * (--json, -v, -q, --state-dir, --sysfs-root, --connect) anywhere on its
+ * line and answers --help; --connect (or VMCTL_CONNECT) with a command
+ * that is not `remote` is a usage error.  Returns the next option the command must handle itself,
  * -1 at the end of options, or CMD_OPT_EXIT/CMD_OPT_USAGE when the command
  * should return at once with status 0 or 64.
  */

@@ -26,6 +26,12 @@
  *   qemu_user  the unprivileged user QEMU runs as (VMCTL_QEMU_USER,
  *              default "vmctl-qemu" when vmctl runs as root); NULL: QEMU
  *              keeps vmctl's own user (not root, or VMCTL_QEMU_USER=root)
+ *   connect    --connect, VMCTL_CONNECT as given: a libvirt URI, or a name
+ *              from the hosts file (hosts.h); NULL: the direct QEMU+tmux
+ *              backend on this machine
+ *   hosts_file VMCTL_HOSTS_FILE; /etc/vmctl/hosts.yaml for root,
+ *              $XDG_CONFIG_HOME/vmctl/hosts.yaml (~/.config/vmctl/...)
+ *              otherwise
  */
 struct vmctl_env {
 	char *state_dir;
@@ -36,6 +42,8 @@ struct vmctl_env {
 	char *tmux_socket;
 	char *qemu_user;
 	char *host_reserve;
+	char *connect;
+	char *hosts_file;
 	uint64_t serial_log_max;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */

@@ -102,6 +102,8 @@ enum {
 int pci_host_read(const struct vmctl_env *env, unsigned flags,
 		  struct pci_host *out, struct vmctl_error **err);
 void pci_host_clear(struct pci_host *host);
+/* Free a function's strings (a function outside a host's array). */
+void pci_function_clear(struct pci_function *fn);
 
 /* Pure helpers. */
 const struct pci_function *pci_host_find(const struct pci_host *host,

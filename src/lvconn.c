@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The libvirt connection: open with a bounded reach, errors as values,
+ * PCI node devices as a struct pci_host (lvconn.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "vmctl/hosts.h"
+#include "vmctl/lvconn.h"
+#include "vmctl/lvnodedev.h"
+#include "vmctl/xalloc.h"
+
+/* libvirt prints every error to stderr unless told otherwise; ours are
+ * values that main() prints once. */
+static void libvirt_quiet(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+static void lvconn_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	virSetErrorFunc(NULL, libvirt_quiet);
+}
+
+static int status_of(int code, bool opening)
+{
+	switch (code) {
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_AUTH_CANCELLED:
+	case VIR_ERR_AUTH_UNAVAILABLE:
+	case VIR_ERR_ACCESS_DENIED:
+	case VIR_ERR_OPERATION_DENIED:
+		return VMCTL_EXIT_NOPERM;
+	default:
+		return opening ? VMCTL_EXIT_UNAVAILABLE : VMCTL_EXIT_FAILURE;
+	}
+}
+
+int lvconn_error(struct vmctl_error **err, const char *uri, bool opening,
+		 const char *what)
+{
+	virErrorPtr e = virGetLastError();
+	cleanup_free char *msg = xstrdup(e && e->message ? e->message
+					 : "unknown libvirt error");
+	int status = status_of(e ? e->code : 0, opening);
+
+	/* One line: ssh's and the daemon's messages may hold several. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
+		msg[n - 1] = '\0';
+	virResetLastError();
+	return vmctl_error_set(err, status, 0, "%s: %s: %s", uri, what, msg);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The transport of "driver+transport://...": "" when none is named. */
+static char *uri_transport(const char *uri)
+{
+	const char *colon = strstr(uri, "://");
+	const char *plus = memchr(uri, '+', colon ? (size_t)(colon - uri) : 0);
+
+	if (colon == NULL || plus == NULL)
+		return xstrdup("");
+	return xstrndup(plus + 1, (size_t)(colon - plus - 1));
+}
+
+static bool transport_is_ssh(const char *t)
+{
+	return strcmp(t, "ssh") == 0 || strcmp(t, "libssh2") == 0 ||
+	       strcmp(t, "libssh") == 0;
+}
+
+char *lvconn_uri_bounded(const char *uri)
+{
+	cleanup_free char *t = uri_transport(uri);
+	size_t end = strcspn(uri, "#");
+	const char *q = memchr(uri, '?', end);
+	const char *sep;
+
+	if (strcmp(t, "ssh") != 0 ||
+	    (q != NULL && (has_prefix(q + 1, "no_tty=") ||
+			   strstr(q, "&no_tty=") != NULL)))
+		return xstrdup(uri);
+	sep = q == NULL ? "?" : uri[end - 1] == '?' || uri[end - 1] == '&'
+			  ? "" : "&";
+	return xasprintf("%.*s%sno_tty=1%s", (int)end, uri, sep, uri + end);
+}
+
+bool lvconn_uri_endpoint(const char *uri, char **host, unsigned *port)
+{
+	cleanup_free char *t = uri_transport(uri);
+	const char *auth = strstr(uri, "://");
+	const char *end, *at, *h, *hend, *p = NULL;
+
+	*host = NULL;
+	if (auth == NULL || strcmp(t, "unix") == 0 || strcmp(t, "ext") == 0)
+		return false;
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *c = auth; c < end; c++)
+		if (*c == '@')
+			at = c;
+	h = at ? at + 1 : auth;
+	if (*h == '[') {
+		hend = memchr(h, ']', (size_t)(end - h));
+		if (hend == NULL)
+			return false;
+		if (hend + 1 < end && hend[1] == ':')
+			p = hend + 2;
+		h++;
+	} else {
+		hend = memchr(h, ':', (size_t)(end - h));
+		if (hend != NULL)
+			p = hend + 1;
+		else
+			hend = end;
+	}
+	if (hend == h)
+		return false;
+	*port = transport_is_ssh(t) ? 22 : strcmp(t, "tcp") == 0 ? 16509
+									: 16514;
+	if (p != NULL && p < end) {
+		cleanup_free char *ps = xstrndup(p, (size_t)(end - p));
+		char *e;
+		unsigned long v = strtoul(ps, &e, 10);
+
+		if (*e == '\0' && v > 0 && v < 65536)
+			*port = (unsigned)v;
+	}
+	*host = xstrndup(h, (size_t)(hend - h));
+	return true;
+}
+
+static long ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* One address: 0 when a TCP connection is made before the deadline;
+ * else -1 with errno. */
+static int try_connect(const struct addrinfo *ai,
+		       const struct timespec *deadline)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+			SOCK_CLOEXEC, ai->ai_protocol);
+	int soerr = 0, saved;
+	socklen_t len = sizeof(soerr);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+		long left;
+		int r;
+
+		if (errno != EINPROGRESS)
+			goto fail;
+		do {
+			left = ms_left(deadline);
+			r = left > 0 ? poll(&p, 1, (int)left) : 0;
+		} while (r < 0 && errno == EINTR);
+		if (r == 0)
+			errno = ETIMEDOUT;
+		if (r <= 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			goto fail;
+		if (soerr != 0) {
+			errno = soerr;
+			goto fail;
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Reach HOST:PORT over TCP within LVCONN_TIMEOUT_S, or say why not. */
+static int probe(const char *uri, const char *host, unsigned port,
+		 struct vmctl_error **err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	struct timespec deadline;
+	char service[8];
+	int rc, last = ETIMEDOUT;
+
+	snprintf(service, sizeof(service), "%u", port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0)
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0, "%s: "
+				       "cannot resolve %s: %s", uri, host,
+				       gai_strerror(rc));
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += LVCONN_TIMEOUT_S;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		if (try_connect(ai, &deadline) == 0) {
+			freeaddrinfo(res);
+			return 0;
+		}
+		last = errno;
+		if (ms_left(&deadline) <= 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (last == ETIMEDOUT)
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, last, "%s: "
+				       "cannot reach %s port %u: no answer "
+				       "within %d s", uri, host, port,
+				       LVCONN_TIMEOUT_S);
+	return vmctl_error_errno(err, VMCTL_EXIT_UNAVAILABLE, last, "%s: "
+				 "cannot reach %s port %u", uri, host, port);
+}
+
+int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,
+		struct vmctl_error **err)
+{
+	cleanup_free char *bounded = lvconn_uri_bounded(uri);
+	cleanup_free char *host = NULL;
+	unsigned port;
+
+	*out = NULL;
+	lvconn_init();
+	if (lvconn_uri_endpoint(uri, &host, &port) &&
+	    probe(uri, host, port, err) < 0)
+		return -1;
+	*out = virConnectOpenAuth(bounded, virConnectAuthPtrDefault,
+				  flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO
+							   : 0);
+	if (*out == NULL)
+		return lvconn_error(err, uri, true, "cannot connect");
+	return 0;
+}
+
+int lvconn_open_env(const struct vmctl_env *env, unsigned flags,
+		    virConnectPtr *out, char **uri, struct vmctl_error **err)
+{
+	cleanup_free char *resolved = NULL;
+
+	*out = NULL;
+	if (hosts_resolve_env(env, &resolved, err) < 0 ||
+	    lvconn_open(resolved, flags, out, err) < 0)
+		return -1;
+	if (uri != NULL)
+		*uri = steal_pointer(&resolved);
+	return 0;
+}
+
+void lvconn_close(virConnectPtr conn)
+{
+	if (conn != NULL)
+		virConnectClose(conn);
+}
+
+int lvconn_pci_host_read(virConnectPtr conn, const char *uri,
+			 struct pci_host *out, struct vmctl_error **err)
+{
+	virNodeDevicePtr *devs = NULL;
+	struct lvnodedev_pci *parsed;
+	int n, ret = 0;
+	size_t got = 0;
+
+	*out = (struct pci_host){ 0 };
+	n = virConnectListAllNodeDevices(conn, &devs,
+			VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
+	if (n < 0)
+		return lvconn_error(err, uri, false, "listing PCI node devices");
+	parsed = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*parsed));
+	for (int i = 0; i < n; i++) {
+		const char *name = virNodeDeviceGetName(devs[i]);
+		char *xml = ret == 0 ? virNodeDeviceGetXMLDesc(devs[i], 0)
+				     : NULL;
+
+		if (ret == 0 && xml == NULL)
+			ret = lvconn_error(err, uri, false, name);
+		else if (ret == 0 &&
+			 lvnodedev_parse_pci(name, xml, strlen(xml),
+					     &parsed[got], err) < 0)
+			ret = vmctl_error_wrap(err, "%s", uri);
+		else if (ret == 0)
+			got++;
+		free(xml);
+		virNodeDeviceFree(devs[i]);
+	}
+	free(devs);
+	if (ret == 0)
+		lvnodedev_host_build(parsed, got, out);
+	for (size_t i = 0; i < got; i++)
+		lvnodedev_pci_clear(&parsed[i]);
+	free(parsed);
+	return ret;
+}
