@@ -81,13 +81,33 @@ run_integration() {
 	done
 }
 
+# The libvirt tests (--connect) need a libvirtd: as root, start one for
+# the integration suite when none answers (scripts/libvirtd.sh) and stop
+# it at the end; a libvirtd already running (CI's, the system's) is left
+# alone.  Without root or libvirt the tests skip.
+LIBVIRTD_STARTED=""
+libvirtd_up() {
+	[ "$(id -u)" -eq 0 ] && command -v libvirtd >/dev/null 2>&1 || return 0
+	sh scripts/libvirtd.sh status >/dev/null 2>&1 && return 0
+	echo "== starting libvirtd for the --connect tests (scripts/libvirtd.sh)"
+	if sh scripts/libvirtd.sh start >/dev/null 2>&1; then
+		LIBVIRTD_STARTED=1
+	else
+		echo "   could not start it: the libvirt tests will skip"
+	fi
+}
+libvirtd_down() {
+	[ -z "$LIBVIRTD_STARTED" ] || sh scripts/libvirtd.sh stop >/dev/null 2>&1
+}
+trap libvirtd_down EXIT
+
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit golden integration)
 for s in "${suites[@]}"; do
 	case $s in
 	unit) run_unit ;;
 	golden) run_golden ;;
-	integration) run_integration ;;
+	integration) libvirtd_up; run_integration ;;
 	*) echo "unknown suite: $s" >&2; exit 64 ;;
 	esac
 done
