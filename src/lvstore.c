@@ -12,6 +12,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "vmctl/interrupt.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -134,6 +135,9 @@ static int send_file(virStreamPtr st, int fd, const char *uri,
 						 "reading %s", path);
 		if (n == 0)
 			return 0;
+		if (interrupt_pending())
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+					       "interrupted");
 		for (ssize_t off = 0; off < n;) {
 			int sent = virStreamSend(st, buf + off,
 						 (size_t)(n - off));

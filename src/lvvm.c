@@ -19,6 +19,7 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm.h"
@@ -299,7 +300,8 @@ static int make_disk(struct create_ctx *c, bool progress,
 	if (lvstore_base(c->made.pool, c->uri, image.path, c->digest,
 			 c->base_format, &c->base, &c->uploaded, err) < 0)
 		goto out;
-	if (c->uploaded && c->env->verbosity >= 0 && !c->env->json)
+	/* on stderr, so also with --json */
+	if (c->uploaded && c->env->verbosity >= 0)
 		fprintf(stderr, "Uploaded base image %s to %s\n", c->digest,
 			c->uri);
 	c->made.disk = lvstore_disk_name(spec->name);
@@ -432,6 +434,10 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		return lvconn_error(err, c->uri, false, "defining the domain");
 	if (!no_start && virDomainCreate(c->made.dom) < 0)
 		return lvconn_error(err, c->uri, false, "starting the domain");
+	/* Ctrl-C undoes a half-made VM, as the direct backend's create. */
+	if (interrupt_pending())
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+				       "interrupted");
 	return 0;
 }
 
