@@ -422,6 +422,16 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 	virResetLastError();
 	if (lvstore_pool(c->conn, c->uri, &c->made.pool, err) < 0)
 		return -1;
+	/* Volumes of the name with no domain are a create that was killed
+	 * before it could undo itself (only vmctl writes this pool). */
+	{
+		cleanup_free char *disk = lvstore_disk_name(c->spec->name);
+		cleanup_free char *seed = lvstore_seed_name(c->spec->name);
+
+		if (lvstore_delete(c->made.pool, c->uri, disk, err) < 0 ||
+		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0)
+			return -1;
+	}
 	if (c->spec->disk.image != NULL && make_disk(c, progress, err) < 0)
 		return -1;
 	if (c->spec->cloud_init.enabled && make_seed(c, err) < 0)

@@ -164,7 +164,9 @@ rc=0
 lv status "$vm" > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "status of a destroyed VM: exit $rc"
 
-# ---- a second create: the base is not uploaded again
+# ---- a second create: the base is not uploaded again (and a volume of
+# its name with no domain, left by a create that was killed, is reclaimed)
+vsh vol-create-as vmctl "$vm2.qcow2" 1M >/dev/null || fail "vol-create-as"
 t0=$(ms)
 lv create "$(spec "$vm2")" > /dev/null 2> "$TMP/err" ||
 	fail "second create failed: $(cat "$TMP/err")"
