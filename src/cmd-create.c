@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
@@ -66,6 +67,16 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	if (wait_s >= 0 && opts.no_start)
 		return cmd_usage_error(&cmd_create_entry, err, "--wait needs "
 				       "the VM started (drop --no-start)");
+	if (env->connect != NULL) {
+		/* the libvirt host's lifecycle (lvvm.c) */
+		ret = wait_s >= 0 || opts.start.overcommit
+			? vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
+					  "--wait and --overcommit are not yet "
+					  "supported on a libvirt host")
+			: lvvm_cmd_create(env, spec, &opts, err);
+		spec_free(spec);
+		return ret;
+	}
 	ret = vm_create(env, spec, &opts, &vm, err);
 	spec_free(spec);
 	if (ret < 0)
@@ -112,5 +123,6 @@ const struct cmd_entry cmd_create_entry = {
 		"  --overcommit  start it even past the host's free memory, "
 		"as the spec's\n                `overcommit: true` (never "
 		"with a GPU)\n",
+	.remote = true,
 	.exec = cmd_create_exec,
 };

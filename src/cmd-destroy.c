@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/vm.h"
 
 static int cmd_destroy_exec(struct vmctl_env *env, int argc, char **argv,
@@ -30,6 +31,9 @@ static int cmd_destroy_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_destroy_entry, err,
 				       "give one VM name");
+	if (env->connect != NULL)
+		return lvvm_cmd_destroy(env, argv[optind], force, timeout,
+					err);
 	if (vm_destroy(env, argv[optind], force, timeout, err) < 0)
 		return -1;
 	if (env->verbosity >= 0)
@@ -45,5 +49,6 @@ const struct cmd_entry cmd_destroy_entry = {
 		"for the guest),\nthen removes its state directory: overlay, "
 		"UEFI variables, logs. The base\nimage is not touched.\n",
 	.full_name = true,
+	.remote = true,
 	.exec = cmd_destroy_exec,
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/vm.h"
 
 static int cmd_kill_exec(struct vmctl_env *env, int argc, char **argv,
@@ -14,6 +15,8 @@ static int cmd_kill_exec(struct vmctl_env *env, int argc, char **argv,
 
 	if (ret != 0)
 		return cmd_done(ret);
+	if (env->connect != NULL)
+		return lvvm_cmd_kill(env, name, err);
 	if (vm_kill(env, name, &how, err) < 0)
 		return -1;
 	if (env->verbosity >= 0)
@@ -29,5 +32,6 @@ const struct cmd_entry cmd_kill_entry = {
 	.help = "Like pulling the plug: the guest gets no chance to shut "
 		"down.\n",
 	.full_name = true,
+	.remote = true,
 	.exec = cmd_kill_exec,
 };

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -58,6 +59,8 @@ static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
 	if (optind < argc)
 		return cmd_usage_error(&cmd_list_entry, err,
 				       "takes no arguments");
+	if (env->connect != NULL)
+		return lvvm_cmd_list(env, err);
 	if (state_list(env, &names, err) < 0)
 		return -1;
 	if (env->json)
@@ -97,5 +100,6 @@ const struct cmd_entry cmd_list_entry = {
 	.help = "States: running, stopped, crashed (QEMU died without being "
 		"asked to),\ncreating. --json prints an array; docs/json.md "
 		"describes its fields.\n",
+	.remote = true,
 	.exec = cmd_list_exec,
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -28,6 +29,12 @@ static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != 1)
 		return cmd_usage_error(&cmd_start_entry, err, "one VM name");
 	name = argv[optind];
+	if (env->connect != NULL)
+		return opts.overcommit
+			? vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
+					  "--overcommit is not yet supported on "
+					  "a libvirt host")
+			: lvvm_cmd_start(env, name, err);
 	ret = vm_start(env, name, &opts, &vm, err);
 	if (ret < 0)
 		return -1;
@@ -51,5 +58,6 @@ const struct cmd_entry cmd_start_entry = {
 		"  --overcommit  start it even past the host's free memory, "
 		"as the spec's\n                `overcommit: true` (never "
 		"with a GPU)\n",
+	.remote = true,
 	.exec = cmd_start_exec,
 };

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-balloon.h"
 #include "vmctl/vm.h"
@@ -40,6 +41,8 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 
 	if (ret != 0)
 		return cmd_done(ret);
+	if (env->connect != NULL)
+		return lvvm_cmd_status(env, name, err);
 	if (vm_inspect(env, name, &vm, err) < 0)
 		return -1;
 	if (vm.state == VM_CRASHED)
@@ -106,5 +109,6 @@ const struct cmd_entry cmd_status_entry = {
 		   "last exited",
 	.help = "For a crashed VM also its exit status and the last lines of "
 		"its serial log.\n",
+	.remote = true,
 	.exec = cmd_status_exec,
 };

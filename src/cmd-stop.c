@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -47,20 +48,12 @@ static int stop_or_restart(const struct cmd_entry *cmd, bool restart,
 	if (argc - optind != 1)
 		return cmd_usage_error(cmd, err, "give one VM name");
 	name = argv[optind];
+	if (env->connect != NULL && !restart)
+		return lvvm_cmd_stop(env, name, timeout, err);
 	if (vm_stop(env, name, timeout, &how, err) < 0)
 		return -1;
-	if (env->json && !restart) {
-		cJSON *j = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(j, "name", name);
-		cJSON_AddStringToObject(j, "stopped_by", vm_stop_step_name(how));
-		view_print_json(j);
-		cJSON_Delete(j);
-	} else if (env->verbosity >= 0) {
-		printf("%s %s: %s\n", how == VM_STOP_NOT_RUNNING ? "Did not stop"
-								 : "Stopped",
-		       name, describe(how));
-	}
+	view_stop_result(env, env->json && !restart, name, how, describe(how),
+			 NULL);
 	if (restart) {
 		struct vm_info vm = { 0 };
 
@@ -99,6 +92,7 @@ const struct cmd_entry cmd_stop_entry = {
 		"waits up to\nSECONDS (default 60) for QEMU to exit; then asks "
 		"QEMU to quit; then kills it.\nSays which step stopped it; "
 		"--json prints {\"name\", \"stopped_by\"}.\n",
+	.remote = true,
 	.exec = cmd_stop_exec,
 };
 

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/xalloc.h"
 
@@ -608,6 +611,28 @@ static void add_qemu_extras(struct xml_doc *d, const struct vmctl_spec *spec,
 	doc_close(d, "qemu:override");
 }
 
+/* vmctl's mark: `list --connect` shows only the domains holding it. */
+static void add_metadata(struct xml_doc *d, const struct vmctl_spec *spec,
+			 const struct libvirt_facts *facts)
+{
+	if (facts->meta_created == NULL)
+		return;
+	doc_open(d, "metadata", NULL);
+	doc_open(d, LIBVIRT_XML_NS_PREFIX ":vm", "xmlns:" LIBVIRT_XML_NS_PREFIX,
+		 LIBVIRT_XML_NS, NULL);
+	doc_text(d, LIBVIRT_XML_NS_PREFIX ":name", spec->name, NULL);
+	if (facts->meta_image != NULL)
+		doc_text(d, LIBVIRT_XML_NS_PREFIX ":image", facts->meta_image,
+			 NULL);
+	if (facts->meta_digest != NULL)
+		doc_text(d, LIBVIRT_XML_NS_PREFIX ":digest",
+			 facts->meta_digest, NULL);
+	doc_text(d, LIBVIRT_XML_NS_PREFIX ":created", facts->meta_created,
+		 NULL);
+	doc_close(d, LIBVIRT_XML_NS_PREFIX ":vm");
+	doc_close(d, "metadata");
+}
+
 static int check_facts(const struct vmctl_spec *spec,
 		       const struct libvirt_facts *f, struct vmctl_error **err)
 {
@@ -658,6 +683,7 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);
 	doc_text(&d, "name", facts->name, NULL);
+	add_metadata(&d, spec, facts);
 	add_memory(&d, spec, facts);
 	doc_text(&d, "vcpu", num(vcpus, spec_cpu_count(spec)), "placement",
 		 "static", NULL);
@@ -681,4 +707,57 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 	}
 	*out = d.s;
 	return 0;
+}
+
+/* ---- reading vmctl's mark back ------------------------------------------ */
+
+void libvirt_meta_clear(struct libvirt_meta *m)
+{
+	free(m->name);
+	free(m->image);
+	free(m->digest);
+	*m = (struct libvirt_meta){ 0 };
+}
+
+int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out)
+{
+	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml",
+				    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	int ret = -1;
+
+	*out = (struct libvirt_meta){ 0 };
+	/* libvirt hands the element back without its namespace (it was
+	 * asked for by it); with one, it must be vmctl's. */
+	if (root == NULL || (root->ns != NULL &&
+			     strcmp((const char *)root->ns->href,
+				    LIBVIRT_XML_NS) != 0) ||
+	    strcmp((const char *)root->name, "vm") != 0)
+		goto out;
+	for (const xmlNode *c = root->children; c != NULL; c = c->next) {
+		xmlChar *v;
+		char **slot = NULL;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		v = xmlNodeGetContent(c);
+		if (strcmp((const char *)c->name, "name") == 0)
+			slot = &out->name;
+		else if (strcmp((const char *)c->name, "image") == 0)
+			slot = &out->image;
+		else if (strcmp((const char *)c->name, "digest") == 0)
+			slot = &out->digest;
+		else if (strcmp((const char *)c->name, "created") == 0 && v)
+			out->created = strtoll((const char *)v, NULL, 10);
+		if (slot != NULL && v != NULL) {
+			free(*slot);
+			*slot = xstrdup((const char *)v);
+		}
+		xmlFree(v);
+	}
+	ret = 0;
+out:
+	xmlFreeDoc(doc);
+	return ret;
 }

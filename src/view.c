@@ -109,6 +109,7 @@ cJSON *view_vm_json(const struct vmctl_env *env, const struct vm_info *vm,
 	}
 	add_nullable_number(o, "uptime_s",
 			    (double)(time(NULL) - vm->st.started), running);
+	cJSON_AddStringToObject(o, "backend", "direct");
 	if (!detailed)
 		return o;
 	cJSON_AddStringToObject(o, "qmp_status",
@@ -295,6 +296,28 @@ void view_print_json(cJSON *json)
 
 	puts(text);
 	free(text);
+}
+
+void view_stop_result(const struct vmctl_env *env, bool json,
+		      const char *name, enum vm_stop_step how,
+		      const char *how_text, const char *host)
+{
+	if (json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "name", name);
+		cJSON_AddStringToObject(j, "stopped_by", vm_stop_step_name(how));
+		cJSON_AddStringToObject(j, "backend", host ? "libvirt"
+							   : "direct");
+		if (host != NULL)
+			cJSON_AddStringToObject(j, "host", host);
+		view_print_json(j);
+		cJSON_Delete(j);
+	} else if (env->verbosity >= 0) {
+		printf("%s %s: %s\n", how == VM_STOP_NOT_RUNNING ? "Did not stop"
+								 : "Stopped",
+		       name, how_text);
+	}
 }
 
 void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,

@@ -26,7 +26,7 @@
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
-static char *random_password(void)
+char *vm_random_password(void)
 {
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
 				       "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -208,14 +208,12 @@ static char *read_small(const char *path, struct vmctl_error **err)
 	return text;
 }
 
-/* The VM's keys, its pinned known_hosts and the cloud-init seed. */
-static int prepare_cloud_init(const struct vmctl_env *env, const char *name,
-			      const struct vmctl_spec *spec,
-			      struct vmctl_error **err)
+int vm_cloud_init_files(const char *dir, const char *name,
+			const struct vmctl_spec *spec,
+			struct vmctl_error **err)
 {
-	cleanup_free char *dir = state_vm_dir(env, name);
-	cleanup_free char *key = state_vm_file(env, name, VMDIR_SSH_KEY);
-	cleanup_free char *hkey = state_vm_file(env, name, VMDIR_HOST_KEY);
+	cleanup_free char *key = xasprintf("%s/%s", dir, VMDIR_SSH_KEY);
+	cleanup_free char *hkey = xasprintf("%s/%s", dir, VMDIR_HOST_KEY);
 	cleanup_free char *key_pub = NULL, *hkey_pub = NULL, *hkey_priv = NULL;
 	cleanup_free char *comment = xasprintf("vmctl-%s", name);
 	cleanup_free char *host_comment = xasprintf("root@%s", name);
@@ -287,7 +285,7 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 			return -1;
 	}
 	if (spec->cloud_init.enabled &&
-	    prepare_cloud_init(env, name, spec, err) < 0)
+	    vm_cloud_init_files(dir, name, spec, err) < 0)
 		return -1;
 	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
 		struct firmware_ovmf fw;
@@ -303,7 +301,7 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 			return -1;
 	}
 	if (spec->vnc.enabled && spec->vnc.password) {
-		cleanup_free char *pw = random_password();
+		cleanup_free char *pw = vm_random_password();
 		cleanup_free char *line = xasprintf("%s\n", pw);
 
 		if (fs_write_atomic(dir, VMDIR_VNC_PASSWORD, line, strlen(line),
@@ -313,6 +311,19 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 	return state_write(env, name, st, err);
 }
 
+
+int vm_spec_rename(struct vmctl_spec *spec, const char *name,
+		   struct vmctl_error **err)
+{
+	if (name == NULL)
+		return 0;
+	if (!spec_name_valid(name))
+		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+				       "invalid VM name \"%s\"", name);
+	free(spec->name);
+	spec->name = xstrdup(name);
+	return 0;
+}
 
 int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	      const struct vm_create_opts *opts, struct vm_info *out,
@@ -327,14 +338,8 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	int glock = -1, lock = -1, ret = -1;
 	bool made = false;
 
-	if (opts->name != NULL) {
-		if (!spec_name_valid(opts->name))
-			return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
-					       "invalid VM name \"%s\"",
-					       opts->name);
-		free(spec->name);
-		spec->name = xstrdup(opts->name);
-	}
+	if (vm_spec_rename(spec, opts->name, err) < 0)
+		return -1;
 	name = spec->name;
 	dir = state_vm_dir(env, name);
 	marker = state_vm_file(env, name, VMDIR_CREATING);

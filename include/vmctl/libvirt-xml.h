@@ -38,7 +38,29 @@ struct libvirt_facts {
 	 * first (as qemu-argv.c takes them). */
 	const struct qemu_gpu *gpus;
 	size_t n_gpus;
+	/* vmctl's mark on a domain it made (<metadata>, LIBVIRT_XML_NS);
+	 * NULL created: no mark.  digest may be NULL. */
+	const char *meta_created;    /* creation time, seconds since epoch */
+	const char *meta_image;      /* spec->disk.image as given */
+	const char *meta_digest;     /* the base's "sha256:HEX" */
 };
+
+/* The namespace of vmctl's <metadata> element, <vmctl:vm>. */
+#define LIBVIRT_XML_NS "https://vmctl.dev/xmlns/vm/1"
+#define LIBVIRT_XML_NS_PREFIX "vmctl"
+
+/* What vmctl's <vmctl:vm> element (as virDomainGetMetadata returns it)
+ * says; fields NULL where absent. */
+struct libvirt_meta {
+	char *name, *image, *digest;
+	long long created;
+};
+
+/* Pure: parse the <vmctl:vm> element (or <vm>, as virDomainGetMetadata
+ * returns it).  Returns 0, or -1 when it is not vmctl's element or not
+ * XML. */
+int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out);
+void libvirt_meta_clear(struct libvirt_meta *m);
 
 /*
  * The libvirt domain XML for a spec: pure, deterministic (stable order,

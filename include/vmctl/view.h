@@ -39,6 +39,13 @@ void view_vm_endpoints(const struct vmctl_env *env, const struct vm_info *vm,
 		       FILE *out);
 void view_print_json(cJSON *json);
 
+/* What stop ends with: {"name", "stopped_by", "backend"[, "host"]} when
+ * `json`, else "Stopped NAME: HOW_TEXT" (nothing with -q).  host: the
+ * libvirt URI; NULL for the direct backend. */
+void view_stop_result(const struct vmctl_env *env, bool json,
+		      const char *name, enum vm_stop_step how,
+		      const char *how_text, const char *host);
+
 /* What create, start and restart end with: the VM as JSON with --json,
  * else `headline` and the endpoints (nothing with -q). */
 void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,

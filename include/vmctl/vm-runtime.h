@@ -27,6 +27,16 @@ long long vm_now_ms(void);
 void vm_sleep_ms(long ms);
 bool vm_file_exists(const char *path);
 
+/* A new VNC password: 8 characters (VNC's most). */
+char *vm_random_password(void);
+
+/* Into DIR: the VM's SSH keys (vmdir.h's names), its pinned known_hosts
+ * and the cloud-init seed (VMDIR_SEED).  vm-create.c; the libvirt
+ * backend uploads the seed from a scratch DIR. */
+int vm_cloud_init_files(const char *dir, const char *name,
+			const struct vmctl_spec *spec,
+			struct vmctl_error **err);
+
 /* The VM's saved spec (spec.json). */
 int vm_load_spec(const struct vmctl_env *env, const char *name,
 		 struct vmctl_spec **spec, struct vmctl_error **err);

@@ -42,6 +42,10 @@ struct vm_create_opts {
 	struct vm_start_opts start;
 };
 
+/* create --name: the spec renamed (NULL name: kept), or a usage error
+ * for an invalid name. */
+int vm_spec_rename(struct vmctl_spec *spec, const char *name,
+		   struct vmctl_error **err);
 int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	      const struct vm_create_opts *opts, struct vm_info *out,
 	      struct vmctl_error **err);

@@ -352,8 +352,51 @@ static void test_disks(void)
 	spec_free(spec);
 }
 
+/* vmctl's mark: only with meta_created; escaped; read back. */
+static void test_metadata(void)
+{
+	struct vmctl_spec *spec = load("name: m\n");
+	struct libvirt_facts f = facts_for(spec);
+	struct libvirt_meta m;
+	char *xml = build(spec, &f);
+
+	ok(xml && !has(xml, "<metadata>"), "no metadata without a created time");
+	free(xml);
+	f.meta_created = "1700000000";
+	f.meta_image = "https://x/a&b.qcow2";
+	f.meta_digest = "sha256:ab";
+	xml = build(spec, &f);
+	ok(has(xml, "<metadata>\n    <vmctl:vm xmlns:vmctl='"
+	       "https://vmctl.dev/xmlns/vm/1'>\n      <vmctl:name>m</vmctl:name>"),
+	   "the mark, in vmctl's namespace, after the name");
+	ok(has(xml, "<vmctl:image>https://x/a&amp;b.qcow2</vmctl:image>"),
+	   "the image escaped");
+	ok(has(xml, "<vmctl:created>1700000000</vmctl:created>"), "created");
+	free(xml);
+	/* as virDomainGetMetadata returns it: no namespace */
+	ok(libvirt_xml_meta_parse("<vm><name>m</name><image>a&amp;b</image>"
+				  "<digest>sha256:ab</digest><created>17"
+				  "</created></vm>", &m) == 0, "parsed");
+	is_str(m.name, "m", "name");
+	is_str(m.image, "a&b", "image");
+	is_str(m.digest, "sha256:ab", "digest");
+	ok(m.created == 17, "created");
+	libvirt_meta_clear(&m);
+	ok(libvirt_xml_meta_parse("<v:vm xmlns:v='" LIBVIRT_XML_NS "'><v:name>"
+				  "n</v:name></v:vm>", &m) == 0 &&
+	   m.name && strcmp(m.name, "n") == 0 && m.digest == NULL,
+	   "with the namespace");
+	libvirt_meta_clear(&m);
+	ok(libvirt_xml_meta_parse("<v:vm xmlns:v='urn:other'/>", &m) < 0,
+	   "another namespace is not vmctl's");
+	ok(libvirt_xml_meta_parse("<other/>", &m) < 0, "another element");
+	ok(libvirt_xml_meta_parse("<vm", &m) < 0, "not XML");
+	spec_free(spec);
+}
+
 int main(void)
 {
+	test_metadata();
 	test_escape();
 	test_hostile_strings();
 	test_gpu_slot();

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef VMCTL_LVVM_H
+#define VMCTL_LVVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "vmctl/env.h"
+#include "vmctl/error.h"
+#include "vmctl/libvirt-xml.h"
+#include "vmctl/spec.h"
+#include "vmctl/state.h"
+#include "vmctl/vm.h"
+
+/*
+ * The VM lifecycle on a libvirt host (--connect): create, start, stop,
+ * kill, destroy, list and status through libvirt's C API, as the direct
+ * backend (vm.h) does them with QEMU and tmux.  A vmctl VM is a domain
+ * holding vmctl's <metadata> mark (libvirt-xml.h); any other domain is
+ * not vmctl's and is neither listed nor touched.  Each lvvm_cmd_*() is
+ * what the command does with env->connect set: it opens the connection,
+ * acts and prints (the same forms as the direct backend, with "backend":
+ * "libvirt" and "host": URI in the JSON), and returns an exit status or
+ * -1 with *err.
+ */
+
+#define LVVM_NETWORK "vmctl"
+#define LVVM_EMULATOR_DIR "/usr/bin"
+#define LVVM_LOG_DIR "/var/log/libvirt/qemu"
+#define LVVM_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
+
+/* What list and status show about one domain. */
+struct lvvm_info {
+	char *name;
+	enum vm_run_state state;
+	const char *accel;          /* "kvm" or "tcg" */
+	unsigned cpus;
+	uint64_t memory;            /* bytes */
+	char *ip;                   /* the guest's IPv4 address, or NULL */
+	struct libvirt_meta meta;
+};
+
+void lvvm_info_clear(struct lvvm_info *info);
+/* Pure: libvirt's domain state as vmctl's. */
+enum vm_run_state lvvm_state_of(int libvirt_state);
+/* Pure: the JSON of one VM (list's shape; `detailed`: status's). */
+cJSON *lvvm_info_json(const struct lvvm_info *info, const char *uri,
+		      bool detailed);
+
+int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
+		    const struct vm_create_opts *opts,
+		    struct vmctl_error **err);
+int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
+		   struct vmctl_error **err);
+int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
+		  int timeout_s, struct vmctl_error **err);
+int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
+		  struct vmctl_error **err);
+int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
+		     bool force, int timeout_s, struct vmctl_error **err);
+int lvvm_cmd_list(const struct vmctl_env *env, struct vmctl_error **err);
+int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
+		    struct vmctl_error **err);
+
+#endif
