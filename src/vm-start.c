@@ -479,6 +479,8 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 out:
 	if (ret < 0)
 		undo_claim(&s);
+	qmp_close(s.q);
+	tmux_started_clear(&s.started);
 	free(avoid);
 	strv_clear(&s.argv);
 	hostfacts_clear(&s.facts);
