@@ -11,7 +11,8 @@
 #   arguments not on the command line setup-args names /etc/default/grub
 #     ... a grub.d drop-in resets the variable: names the drop-in
 #     ... grub.cfg not rebuilt: names /boot/grub/grub.cfg, update-grub
-#     ... one-shot arguments (a manifest field): a warning
+#     ... one-shot arguments (the manifest's mode), after the trial
+#       boot: a warning, how to try again
 #   the GPU on nouveau: softdep missing, initramfs without vfio_pci, an
 #     initramfs older than vfio.conf; the audio function on no driver
 #     with vfio_pci not loaded
@@ -106,8 +107,22 @@ json.dump(m, open(sys.argv[1], "w"), indent=1)
 PY
 touch -d '-1 hour' "$MANIFEST"
 hc_check
-hc_expect setup-args warn "host-setup set them for one boot only, and this boot is not that one" \
-	"without the one-shot option"
+hc_expect setup-args warn "host-setup tried them for one boot only, and this boot is not that one" \
+	"rerun vmctl host-setup with the same selectors to try them once more, then reboot (--permanent: no trial)"
+# The same as host-setup records it: mode "one-shot" and what is tried
+# (tests/reboot checks the trial boot itself, which says to confirm).
+python3 - "$MANIFEST" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+del m["one_shot"]
+m["mode"] = "one-shot"
+m["tried"] = ["intel_iommu=on", "iommu=pt", "vfio-pci.ids=10de:1b80,10de:10f0"]
+json.dump(m, open(sys.argv[1], "w"), indent=1)
+PY
+touch -d '-1 hour' "$MANIFEST"
+hc_check
+hc_expect setup-args warn "host-setup tried them for one boot only" "try them once more"
+say "one-shot, after the trial boot: a warning, try again"
 hs_restore applied
 touch -d '-1 hour' "$MANIFEST"
 
