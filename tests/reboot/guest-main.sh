@@ -233,6 +233,27 @@ qmp_query() {
 	done
 	exec 4<&-
 }
+# query-pci of the nested QEMU once its firmware has numbered the bus
+# behind the GPU's root port: query-pci follows the buses the guest set
+# up, so right after the start the functions behind a bridge whose
+# secondary bus is still 0 are not listed (up to 120 s).
+query_pci_behind_port() {
+	local _
+	for _ in $(seq 60); do
+		qmp_query query-pci >/tmp/query-pci.try || return 1
+		if jq -e '[.. | objects | select(.pci_bridge? != null)
+			  | .pci_bridge.bus.secondary] | all(. > 0)' \
+			/tmp/query-pci.try >/dev/null 2>&1; then
+			cat /tmp/query-pci.try
+			return 0
+		fi
+		sleep 2
+	done
+	cat /tmp/query-pci.try
+	echo "the bridges were not numbered within 120 s"
+	return 1
+}
+
 # realized VENDOR DEVICE (decimal, as QMP gives them): one such function
 # in query-pci.
 realized() {
@@ -427,7 +448,7 @@ check_vm_with_gpu() {
 	run create 600 vmctl create "$DISK/gpuvm.yaml"
 	check "vmctl create of a VM with the GPU exits 0" [ "$RC" = 0 ]
 	if [ "$RC" = 0 ]; then
-		run query-pci 120 qmp_query query-pci
+		run query-pci 180 query_pci_behind_port
 		# QMP's ids are decimal: 0x1af4:0x1050 = 6900:4176, 0x8086:0x293e = 32902:10558
 		check "nested QEMU: $GPU_ID realized (query-pci)" realized $((0x${GPU_ID%:*})) $((0x${GPU_ID#*:}))
 		check "nested QEMU: $AUDIO_ID realized (query-pci)" realized $((0x${AUDIO_ID%:*})) $((0x${AUDIO_ID#*:}))
