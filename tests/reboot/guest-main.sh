@@ -448,6 +448,7 @@ check_vm_with_gpu() {
 	run create 600 vmctl create "$DISK/gpuvm.yaml"
 	check "vmctl create of a VM with the GPU exits 0" [ "$RC" = 0 ]
 	if [ "$RC" = 0 ]; then
+		export -f qmp_query   # run's bash -c sees exported functions only
 		run query-pci 180 query_pci_behind_port
 		# QMP's ids are decimal: 0x1af4:0x1050 = 6900:4176, 0x8086:0x293e = 32902:10558
 		check "nested QEMU: $GPU_ID realized (query-pci)" realized $((0x${GPU_ID%:*})) $((0x${GPU_ID#*:}))
