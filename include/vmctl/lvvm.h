@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <cJSON.h>
+#include <libvirt/libvirt.h>
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
@@ -48,6 +49,13 @@ enum vm_run_state lvvm_state_of(int libvirt_state);
 /* Pure: the JSON of one VM (list's shape; `detailed`: status's). */
 cJSON *lvvm_info_json(const struct lvvm_info *info, const char *uri,
 		      bool detailed);
+
+/* Shared by lvvm.c and lvvm-create.c: a domain's state, and the result
+ * of a command that leaves one (JSON, or a headline and how to reach it). */
+int lvvm_domain_info(virDomainPtr dom, const char *uri,
+		     struct lvvm_info *out, struct vmctl_error **err);
+void lvvm_print_result(const struct vmctl_env *env, const char *uri,
+		       const struct lvvm_info *info, const char *headline);
 
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `create` on a libvirt host (lvvm.h): the base and the VM's volumes from
+ * lvstore.c, the seed, the domain from libvirt-xml.c marked as vmctl's
+ * with <metadata>, defined and started.  What a failed create made
+ * (domain, volumes) is removed before the error returns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/virterror.h>
+
+#include "vmctl/checksum.h"
+#include "vmctl/cmd.h"
+#include "vmctl/firmware.h"
+#include "vmctl/fsutil.h"
+#include "vmctl/image.h"
+#include "vmctl/imagecache.h"
+#include "vmctl/interrupt.h"
+#include "vmctl/lvconn.h"
+#include "vmctl/lvstore.h"
+#include "vmctl/lvvm.h"
+#include "vmctl/view.h"
+#include "vmctl/vm-runtime.h"
+#include "vmctl/vmdir.h"
+#include "vmctl/xalloc.h"
+
+/* ---- create --------------------------------------------------------------- */
+
+/* What a create made on the host, undone if it fails. */
+struct made {
+	virStoragePoolPtr pool;
+	char *disk, *seed;           /* volume names made */
+	virDomainPtr dom;            /* defined */
+};
+
+static void undo_made(struct made *m, const char *uri)
+{
+	struct vmctl_error *ignored = NULL;
+
+	if (m->dom != NULL) {
+		if (virDomainIsActive(m->dom) == 1)
+			virDomainDestroy(m->dom);
+		virDomainUndefineFlags(m->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+	}
+	if (m->pool != NULL) {
+		if (m->disk != NULL)
+			lvstore_delete(m->pool, uri, m->disk, &ignored);
+		vmctl_error_free(ignored);
+		ignored = NULL;
+		if (m->seed != NULL)
+			lvstore_delete(m->pool, uri, m->seed, &ignored);
+		vmctl_error_free(ignored);
+	}
+	virResetLastError();
+}
+
+static void made_clear(struct made *m)
+{
+	if (m->dom != NULL)
+		virDomainFree(m->dom);
+	if (m->pool != NULL)
+		virStoragePoolFree(m->pool);
+	free(m->disk);
+	free(m->seed);
+	*m = (struct made){ 0 };
+}
+
+/* The accelerator: the spec's, or KVM where the host offers it. */
+static enum spec_accel host_accel(virConnectPtr conn,
+				  const struct vmctl_spec *spec)
+{
+	char *caps;
+	bool kvm;
+
+	if (spec->accel != SPEC_ACCEL_AUTO)
+		return spec->accel;
+	caps = virConnectGetCapabilities(conn);
+	kvm = caps != NULL && strstr(caps, "<domain type='kvm'") != NULL;
+	free(caps);
+	virResetLastError();
+	return kvm ? SPEC_ACCEL_KVM : SPEC_ACCEL_TCG;
+}
+
+struct create_ctx {
+	const struct vmctl_env *env;
+	virConnectPtr conn;
+	const char *uri;
+	const struct vmctl_spec *spec;
+	struct made made;
+	struct image_info base_info;
+	struct firmware_ovmf fw;
+	bool uploaded;              /* the base was sent by this create */
+	/* the facts' strings */
+	char *base, *base_format, *overlay, *seed, *digest, *emulator;
+	char *serial_log, *nvram, *vnc_password, *created;
+};
+
+static void create_ctx_clear(struct create_ctx *c)
+{
+	made_clear(&c->made);
+	image_info_clear(&c->base_info);
+	firmware_ovmf_clear(&c->fw);
+	free(c->base);
+	free(c->base_format);
+	free(c->overlay);
+	free(c->seed);
+	free(c->digest);
+	free(c->emulator);
+	free(c->serial_log);
+	free(c->nvram);
+	free(c->vnc_password);
+	free(c->created);
+}
+
+/* The base (from vmctl's verified cache, as the direct backend gets it)
+ * on the host, and the VM's overlay over it. */
+static int make_disk(struct create_ctx *c, bool progress,
+		     struct vmctl_error **err)
+{
+	struct imagecache_result image = { 0 };
+	const struct vmctl_spec *spec = c->spec;
+	uint64_t size;
+	int ret = -1;
+
+	if (imagecache_get(c->env, &spec->disk, progress, &image, err) < 0 ||
+	    image_info(image.path, &c->base_info, err) < 0)
+		goto out;
+	if (image.digest != NULL) {
+		c->digest = xstrdup(image.digest);
+	} else {
+		cleanup_free char *hex = NULL;
+
+		/* A local file with no digest in the spec: named by what
+		 * it holds now. */
+		if (checksum_file(image.path, CHECKSUM_SHA256, &hex, err) < 0)
+			goto out;
+		c->digest = xasprintf("sha256:%s", hex);
+	}
+	size = spec->disk.size ? spec->disk.size : c->base_info.virtual_size;
+	if (size < c->base_info.virtual_size) {
+		vmctl_error_set(err, VMCTL_EXIT_SPEC, 0, "disk.size is smaller "
+				"than the image %s", image.path);
+		goto out;
+	}
+	c->base_format = xstrdup(c->base_info.format);
+	if (lvstore_base(c->made.pool, c->uri, image.path, c->digest,
+			 c->base_format, &c->base, &c->uploaded, err) < 0)
+		goto out;
+	/* on stderr, so also with --json */
+	if (c->uploaded && c->env->verbosity >= 0)
+		fprintf(stderr, "Uploaded base image %s to %s\n", c->digest,
+			c->uri);
+	c->made.disk = lvstore_disk_name(spec->name);
+	if (lvstore_overlay(c->made.pool, c->uri, c->made.disk, size, c->base,
+			    c->base_format, &c->overlay, err) < 0) {
+		free(c->made.disk);
+		c->made.disk = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	imagecache_result_clear(&image);
+	return ret;
+}
+
+/* The cloud-init seed, made locally as the direct backend makes it (in a
+ * scratch directory: the keys are not kept) and uploaded. */
+static int make_seed(struct create_ctx *c, struct vmctl_error **err)
+{
+	const char *tmp = getenv("TMPDIR");
+	cleanup_free char *dir = xasprintf("%s/vmctl-seed-XXXXXX",
+					   tmp && *tmp ? tmp : "/tmp");
+	cleanup_free char *iso = NULL;
+	struct vmctl_error *ignored = NULL;
+	int ret;
+
+	if (mkdtemp(dir) == NULL)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					 dir);
+	iso = xasprintf("%s/%s", dir, VMDIR_SEED);
+	c->made.seed = lvstore_seed_name(c->spec->name);
+	ret = vm_cloud_init_files(dir, c->spec->name, c->spec, err);
+	if (ret == 0)
+		ret = lvstore_upload(c->made.pool, c->uri, c->made.seed, iso,
+				     &c->seed, err);
+	if (ret < 0) {
+		free(c->made.seed);
+		c->made.seed = NULL;
+	}
+	fs_remove_tree(dir, &ignored);
+	vmctl_error_free(ignored);
+	return ret;
+}
+
+static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
+		      struct vmctl_error **err)
+{
+	const struct vmctl_spec *spec = c->spec;
+	const char *bin = spec->qemu.binary;
+
+	c->emulator = strchr(bin, '/') ? xstrdup(bin)
+				       : xasprintf(LVVM_EMULATOR_DIR "/%s", bin);
+	c->serial_log = xasprintf(LVVM_LOG_DIR "/%s-serial.log", spec->name);
+	c->created = xasprintf("%lld", (long long)time(NULL));
+	*f = (struct libvirt_facts){
+		.name = spec->name,
+		.accel = host_accel(c->conn, spec),
+		.emulator = c->emulator,
+		.overlay = c->overlay,
+		.base = c->base,
+		.base_format = c->base_format,
+		.seed = c->seed,
+		.serial_log = c->serial_log,
+		.network = LVVM_NETWORK,
+		.meta_created = c->created,
+		.meta_image = spec->disk.image,
+		.meta_digest = c->digest,
+	};
+	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+		/* The host's OVMF is taken to be where this one's is (same
+		 * distribution); libvirt copies the template per VM. */
+		if (firmware_find_ovmf(c->env, &c->fw) < 0)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "UEFI firmware (OVMF) is not "
+					       "installed (Debian: apt-get "
+					       "install ovmf)");
+		c->nvram = xasprintf(LVVM_NVRAM_DIR "/%s_VARS.fd", spec->name);
+		f->ovmf_code = c->fw.code;
+		f->nvram = c->nvram;
+		f->nvram_template = c->fw.vars;
+	}
+	if (spec->vnc.enabled && spec->vnc.password) {
+		c->vnc_password = vm_random_password();
+		f->vnc_password = c->vnc_password;
+	}
+	return 0;
+}
+
+/* What the libvirt backend cannot do yet: refused before anything is
+ * made. */
+static int check_supported(const struct vmctl_spec *spec,
+			   struct vmctl_error **err)
+{
+	const char *what = spec->n_gpus > 0 ? "GPU passthrough"
+			   : spec->hugepages != SPEC_HUGE_NONE ? "hugepages"
+			   : NULL;
+
+	if (what == NULL)
+		return 0;
+	return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0, "--connect: "
+			       "%s on a libvirt host is not yet supported",
+			       what);
+}
+
+static int create(struct create_ctx *c, bool no_start, bool progress,
+		  struct vmctl_error **err)
+{
+	struct libvirt_facts f;
+	cleanup_free char *xml = NULL;
+	virDomainPtr dom = virDomainLookupByName(c->conn, c->spec->name);
+
+	if (dom != NULL) {
+		virDomainFree(dom);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST, "%s: a "
+				       "domain named \"%s\" already exists",
+				       c->uri, c->spec->name);
+	}
+	virResetLastError();
+	if (lvstore_pool(c->conn, c->uri, &c->made.pool, err) < 0)
+		return -1;
+	/* Volumes of the name with no domain are a create that was killed
+	 * before it could undo itself (only vmctl writes this pool). */
+	{
+		cleanup_free char *disk = lvstore_disk_name(c->spec->name);
+		cleanup_free char *seed = lvstore_seed_name(c->spec->name);
+
+		if (lvstore_delete(c->made.pool, c->uri, disk, err) < 0 ||
+		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0)
+			return -1;
+	}
+	if (c->spec->disk.image != NULL && make_disk(c, progress, err) < 0)
+		return -1;
+	if (c->spec->cloud_init.enabled && make_seed(c, err) < 0)
+		return -1;
+	if (make_facts(c, &f, err) < 0 ||
+	    libvirt_xml_build(c->spec, &f, &xml, err) < 0)
+		return -1;
+	c->made.dom = virDomainDefineXML(c->conn, xml);
+	if (c->made.dom == NULL)
+		return lvconn_error(err, c->uri, false, "defining the domain");
+	if (!no_start && virDomainCreate(c->made.dom) < 0)
+		return lvconn_error(err, c->uri, false, "starting the domain");
+	/* Ctrl-C undoes a half-made VM, as the direct backend's create. */
+	if (interrupt_pending())
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
+				       "interrupted");
+	return 0;
+}
+
+int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
+		    const struct vm_create_opts *opts,
+		    struct vmctl_error **err)
+{
+	struct create_ctx c = { .env = env, .spec = spec };
+	struct lvvm_info info = { 0 };
+	cleanup_free char *uri = NULL;
+	cleanup_free char *headline = NULL;
+	virConnectPtr conn = NULL;
+	int ret = -1;
+
+	if (vm_spec_rename(spec, opts->name, err) < 0)
+		return -1;
+	if (check_supported(spec, err) < 0 || lvconn_open_env(env, 0, &conn, &uri, err) < 0)
+		return -1;
+	c.conn = conn;
+	c.uri = uri;
+	if (create(&c, opts->no_start, opts->progress, err) < 0) {
+		vmctl_error_wrap(err, "creating VM %s", spec->name);
+		undo_made(&c.made, uri);
+		goto out;
+	}
+	if (lvvm_domain_info(c.made.dom, uri, &info, err) < 0)
+		goto out;
+	headline = xasprintf("Created VM %s (%s, %s) on %s", info.name,
+			     vm_run_state_name(info.state), info.accel ? info.accel : "?",
+			     uri);
+	lvvm_print_result(env, uri, &info, headline);
+	ret = VMCTL_EXIT_OK;
+out:
+	lvvm_info_clear(&info);
+	create_ctx_clear(&c);
+	lvconn_close(conn);
+	return ret;
+}
