@@ -22,156 +22,13 @@
 #include <libxml/tree.h>
 
 #include "vmctl/libvirt-xml.h"
+#include "vmctl/xmlwriter.h"
 #include "vmctl/xalloc.h"
 
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 /* What the argv's hide_hypervisor sets as -cpu hv-vendor-id: at most 12
  * characters, and not "Microsoft Hv". */
 #define HIDDEN_VENDOR_ID "vmctlhidden0"
-
-char *libvirt_xml_escape(const char *s)
-{
-	size_t cap = strlen(s) * 6 + 1, n = 0;
-	char *out = xmalloc(cap);
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		const char *ent = NULL;
-
-		switch (*p) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '\'': ent = "&apos;"; break;
-		case '"': ent = "&quot;"; break;
-		/* Kept as they are inside attributes, which a parser would
-		 * otherwise turn into spaces. */
-		case '\t': ent = "&#9;"; break;
-		case '\n': ent = "&#10;"; break;
-		case '\r': ent = "&#13;"; break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				/* XML 1.0 has no way to say these (0x7f it
-				 * could, but no path or name should hold it) */
-				free(out);
-				return NULL;
-			}
-		}
-		if (ent != NULL) {
-			memcpy(out + n, ent, strlen(ent));
-			n += strlen(ent);
-		} else {
-			out[n++] = (char)*p;
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* The document being written: elements at an indent of two spaces a
- * level.  The first string XML cannot carry is kept in `bad`, and the
- * build fails with it at the end. */
-struct xml_doc {
-	char *s;
-	size_t len, cap;
-	int depth;
-	const char *bad;
-};
-
-static void doc_append(struct xml_doc *d, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (d->len + n + 1 > d->cap) {
-		d->cap = (d->len + n + 1) * 2;
-		d->s = xrealloc(d->s, d->cap);
-	}
-	memcpy(d->s + d->len, s, n + 1);
-	d->len += n;
-}
-
-static void doc_escaped(struct xml_doc *d, const char *s)
-{
-	cleanup_free char *e = libvirt_xml_escape(s);
-
-	if (e == NULL) {
-		if (d->bad == NULL)
-			d->bad = s;
-		return;
-	}
-	doc_append(d, e);
-}
-
-/* "<name a='v' ...": attributes as name, value pairs up to a NULL name;
- * a NULL value leaves its attribute out. */
-static void doc_start_tag(struct xml_doc *d, const char *name, va_list ap)
-{
-	const char *attr;
-
-	for (int i = 0; i < d->depth; i++)
-		doc_append(d, "  ");
-	doc_append(d, "<");
-	doc_append(d, name);
-	while ((attr = va_arg(ap, const char *)) != NULL) {
-		const char *value = va_arg(ap, const char *);
-
-		if (value == NULL)
-			continue;
-		doc_append(d, " ");
-		doc_append(d, attr);
-		doc_append(d, "='");
-		doc_escaped(d, value);
-		doc_append(d, "'");
-	}
-}
-
-/* <name attrs...> and one level deeper */
-static void doc_open(struct xml_doc *d, const char *name, ...)
-{
-	va_list ap;
-
-	va_start(ap, name);
-	doc_start_tag(d, name, ap);
-	va_end(ap);
-	doc_append(d, ">\n");
-	d->depth++;
-}
-
-/* <name attrs.../> */
-static void doc_empty(struct xml_doc *d, const char *name, ...)
-{
-	va_list ap;
-
-	va_start(ap, name);
-	doc_start_tag(d, name, ap);
-	va_end(ap);
-	doc_append(d, "/>\n");
-}
-
-/* <name attrs...>text</name> */
-static void doc_text(struct xml_doc *d, const char *name, const char *text,
-		     ...)
-{
-	va_list ap;
-
-	va_start(ap, text);
-	doc_start_tag(d, name, ap);
-	va_end(ap);
-	doc_append(d, ">");
-	doc_escaped(d, text);
-	doc_append(d, "</");
-	doc_append(d, name);
-	doc_append(d, ">\n");
-}
-
-static void doc_close(struct xml_doc *d, const char *name)
-{
-	d->depth--;
-	for (int i = 0; i < d->depth; i++)
-		doc_append(d, "  ");
-	doc_append(d, "</");
-	doc_append(d, name);
-	doc_append(d, ">\n");
-}
 
 /* Numbers as attribute values or text: small buffers on the caller's
  * stack, always big enough for any uint64_t. */
@@ -222,48 +79,48 @@ static void add_memory(struct xml_doc *d, const struct vmctl_spec *spec,
 	char mib[NUM_MAX], kib[NUM_MAX];
 
 	/* In MiB, as the argv's -m says it. */
-	doc_text(d, "memory", num(mib, spec->memory >> 20), "unit", "MiB",
+	xml_doc_text(d, "memory", num(mib, spec->memory >> 20), "unit", "MiB",
 		 NULL);
-	doc_text(d, "currentMemory", mib, "unit", "MiB", NULL);
+	xml_doc_text(d, "currentMemory", mib, "unit", "MiB", NULL);
 	if (facts->hugepage_size == 0 && spec->mem_merge)
 		return;
-	doc_open(d, "memoryBacking", NULL);
+	xml_doc_open(d, "memoryBacking", NULL);
 	if (facts->hugepage_size != 0) {
 		/* libvirt allocates them from the pool when QEMU starts, as
 		 * the argv's prealloc=on does. */
-		doc_open(d, "hugepages", NULL);
-		doc_empty(d, "page", "size", num(kib, facts->hugepage_size >> 10),
+		xml_doc_open(d, "hugepages", NULL);
+		xml_doc_empty(d, "page", "size", num(kib, facts->hugepage_size >> 10),
 			  "unit", "KiB", NULL);
-		doc_close(d, "hugepages");
+		xml_doc_close(d, "hugepages");
 	}
 	/* memory.merge: false, the argv's mem-merge=off */
 	if (!spec->mem_merge)
-		doc_empty(d, "nosharepages", NULL);
-	doc_close(d, "memoryBacking");
+		xml_doc_empty(d, "nosharepages", NULL);
+	xml_doc_close(d, "memoryBacking");
 }
 
 static void add_os(struct xml_doc *d, const struct vmctl_spec *spec,
 		   const struct libvirt_facts *facts)
 {
-	doc_open(d, "os", NULL);
-	doc_text(d, "type", "hvm", "arch", emulator_arch(facts->emulator),
+	xml_doc_open(d, "os", NULL);
+	xml_doc_text(d, "type", "hvm", "arch", emulator_arch(facts->emulator),
 		 "machine", spec->machine, NULL);
 	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
 		/* The code read-only, the variables the VM's own (libvirt
 		 * copies the template when the file does not exist). */
-		doc_text(d, "loader", facts->ovmf_code, "readonly", "yes",
+		xml_doc_text(d, "loader", facts->ovmf_code, "readonly", "yes",
 			 "type", "pflash", NULL);
-		doc_text(d, "nvram", facts->nvram, "template",
+		xml_doc_text(d, "nvram", facts->nvram, "template",
 			 facts->nvram_template, NULL);
 	}
 	if (spec->kernel.image != NULL) {
-		doc_text(d, "kernel", spec->kernel.image, NULL);
+		xml_doc_text(d, "kernel", spec->kernel.image, NULL);
 		if (spec->kernel.initrd != NULL)
-			doc_text(d, "initrd", spec->kernel.initrd, NULL);
+			xml_doc_text(d, "initrd", spec->kernel.initrd, NULL);
 		if (spec->kernel.cmdline != NULL)
-			doc_text(d, "cmdline", spec->kernel.cmdline, NULL);
+			xml_doc_text(d, "cmdline", spec->kernel.cmdline, NULL);
 	}
-	doc_close(d, "os");
+	xml_doc_close(d, "os");
 }
 
 static void add_features(struct xml_doc *d, const struct vmctl_spec *spec,
@@ -271,40 +128,40 @@ static void add_features(struct xml_doc *d, const struct vmctl_spec *spec,
 {
 	bool hyperv = facts->accel == SPEC_ACCEL_KVM && spec->hyperv;
 
-	doc_open(d, "features", NULL);
+	xml_doc_open(d, "features", NULL);
 	/* Without <acpi/> libvirt starts QEMU with ACPI off: no power
 	 * button, so no clean shutdown. */
-	doc_empty(d, "acpi", NULL);
-	doc_empty(d, "apic", NULL);
+	xml_doc_empty(d, "acpi", NULL);
+	xml_doc_empty(d, "apic", NULL);
 	if (hyperv || spec->hide_hypervisor) {
-		doc_open(d, "hyperv", "mode", "custom", NULL);
+		xml_doc_open(d, "hyperv", "mode", "custom", NULL);
 		if (hyperv) {
 			/* The argv's hv-* flags, one for one; hv-time is the
 			 * hypervclock timer under <clock>. */
-			doc_empty(d, "relaxed", "state", "on", NULL);
-			doc_empty(d, "vapic", "state", "on", NULL);
-			doc_empty(d, "spinlocks", "state", "on", "retries",
+			xml_doc_empty(d, "relaxed", "state", "on", NULL);
+			xml_doc_empty(d, "vapic", "state", "on", NULL);
+			xml_doc_empty(d, "spinlocks", "state", "on", "retries",
 				  "8191", NULL);
-			doc_empty(d, "vpindex", "state", "on", NULL);
-			doc_empty(d, "runtime", "state", "on", NULL);
-			doc_empty(d, "synic", "state", "on", NULL);
-			doc_empty(d, "stimer", "state", "on", NULL);
-			doc_empty(d, "reset", "state", "on", NULL);
+			xml_doc_empty(d, "vpindex", "state", "on", NULL);
+			xml_doc_empty(d, "runtime", "state", "on", NULL);
+			xml_doc_empty(d, "synic", "state", "on", NULL);
+			xml_doc_empty(d, "stimer", "state", "on", NULL);
+			xml_doc_empty(d, "reset", "state", "on", NULL);
 		}
 		if (spec->hide_hypervisor)
-			doc_empty(d, "vendor_id", "state", "on", "value",
+			xml_doc_empty(d, "vendor_id", "state", "on", "value",
 				  HIDDEN_VENDOR_ID, NULL);
 		if (hyperv)
-			doc_empty(d, "frequencies", "state", "on", NULL);
-		doc_close(d, "hyperv");
+			xml_doc_empty(d, "frequencies", "state", "on", NULL);
+		xml_doc_close(d, "hyperv");
 	}
 	if (spec->hide_hypervisor) {
 		/* kvm=off: no KVM signature in CPUID */
-		doc_open(d, "kvm", NULL);
-		doc_empty(d, "hidden", "state", "on", NULL);
-		doc_close(d, "kvm");
+		xml_doc_open(d, "kvm", NULL);
+		xml_doc_empty(d, "hidden", "state", "on", NULL);
+		xml_doc_close(d, "kvm");
 	}
-	doc_close(d, "features");
+	xml_doc_close(d, "features");
 }
 
 static void add_cpu(struct xml_doc *d, const struct vmctl_spec *spec,
@@ -313,24 +170,24 @@ static void add_cpu(struct xml_doc *d, const struct vmctl_spec *spec,
 	char s[NUM_MAX], c[NUM_MAX], t[NUM_MAX];
 
 	/* -cpu host under KVM, -cpu max under TCG */
-	doc_open(d, "cpu", "mode", facts->accel == SPEC_ACCEL_KVM
+	xml_doc_open(d, "cpu", "mode", facts->accel == SPEC_ACCEL_KVM
 		 ? "host-passthrough" : "maximum", "check", "none", NULL);
-	doc_empty(d, "topology", "sockets", num(s, spec->cpus.sockets),
+	xml_doc_empty(d, "topology", "sockets", num(s, spec->cpus.sockets),
 		  "dies", "1", "cores", num(c, spec->cpus.cores), "threads",
 		  num(t, spec->cpus.threads), NULL);
-	doc_close(d, "cpu");
+	xml_doc_close(d, "cpu");
 }
 
 static void add_clock(struct xml_doc *d, const struct vmctl_spec *spec,
 		      const struct libvirt_facts *facts)
 {
 	if (!(facts->accel == SPEC_ACCEL_KVM && spec->hyperv)) {
-		doc_empty(d, "clock", "offset", "utc", NULL);
+		xml_doc_empty(d, "clock", "offset", "utc", NULL);
 		return;
 	}
-	doc_open(d, "clock", "offset", "utc", NULL);
-	doc_empty(d, "timer", "name", "hypervclock", "present", "yes", NULL);
-	doc_close(d, "clock");
+	xml_doc_open(d, "clock", "offset", "utc", NULL);
+	xml_doc_empty(d, "timer", "name", "hypervclock", "present", "yes", NULL);
+	xml_doc_close(d, "clock");
 }
 
 /* Target device names: vda for virtio, sda, sdb, ... shared by SATA and
@@ -348,20 +205,20 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 		snprintf(dev, sizeof(dev), "vda");
 	else
 		snprintf(dev, sizeof(dev), "sd%c", 'a' + t->sd++);
-	doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
+	xml_doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
 }
 
 static void add_readonly_cdrom(struct xml_doc *d, struct targets *t,
 			       const char *path, const char *boot_order)
 {
-	doc_open(d, "disk", "type", "file", "device", "cdrom", NULL);
-	doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
-	doc_empty(d, "source", "file", path, NULL);
+	xml_doc_open(d, "disk", "type", "file", "device", "cdrom", NULL);
+	xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
+	xml_doc_empty(d, "source", "file", path, NULL);
 	disk_target(d, t, "sata");
-	doc_empty(d, "readonly", NULL);
+	xml_doc_empty(d, "readonly", NULL);
 	if (boot_order != NULL)
-		doc_empty(d, "boot", "order", boot_order, NULL);
-	doc_close(d, "disk");
+		xml_doc_empty(d, "boot", "order", boot_order, NULL);
+	xml_doc_close(d, "disk");
 }
 
 static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
@@ -375,21 +232,21 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 	struct targets t = { 0 };
 
 	if (spec->disk.image != NULL) {
-		doc_open(d, "disk", "type", "file", "device", "disk", NULL);
-		doc_empty(d, "driver", "name", "qemu", "type", "qcow2",
+		xml_doc_open(d, "disk", "type", "file", "device", "disk", NULL);
+		xml_doc_empty(d, "driver", "name", "qemu", "type", "qcow2",
 			  "discard", "unmap", NULL);
-		doc_empty(d, "source", "file", facts->overlay, NULL);
+		xml_doc_empty(d, "source", "file", facts->overlay, NULL);
 		/* The overlay's base, said rather than probed: its format
 		 * as vmctl read it; it has no backing file of its own
 		 * (image.c refuses such a base). */
-		doc_open(d, "backingStore", "type", "file", NULL);
-		doc_empty(d, "format", "type", facts->base_format, NULL);
-		doc_empty(d, "source", "file", facts->base, NULL);
-		doc_empty(d, "backingStore", NULL);
-		doc_close(d, "backingStore");
+		xml_doc_open(d, "backingStore", "type", "file", NULL);
+		xml_doc_empty(d, "format", "type", facts->base_format, NULL);
+		xml_doc_empty(d, "source", "file", facts->base, NULL);
+		xml_doc_empty(d, "backingStore", NULL);
+		xml_doc_close(d, "backingStore");
 		disk_target(d, &t, buses[spec->disk.bus]);
-		doc_empty(d, "boot", "order", "1", NULL);
-		doc_close(d, "disk");
+		xml_doc_empty(d, "boot", "order", "1", NULL);
+		xml_doc_close(d, "disk");
 	}
 	/* The NoCloud seed: the argv's is a read-only virtio disk; a CD
 	 * says read-only to every guest, and cloud-init finds it by its
@@ -400,7 +257,7 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 	if (spec->cdrom != NULL)
 		add_readonly_cdrom(d, &t, spec->cdrom, "2");
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)
-		doc_empty(d, "controller", "type", "scsi", "index", "0",
+		xml_doc_empty(d, "controller", "type", "scsi", "index", "0",
 			  "model", "virtio-scsi", NULL);
 }
 
@@ -416,13 +273,13 @@ static void add_interface(struct xml_doc *d, const struct vmctl_spec *spec,
 	char mac[18];
 
 	qemu_mac_for_name(spec->name, mac);
-	doc_open(d, "interface", "type", "network", NULL);
-	doc_empty(d, "mac", "address", mac, NULL);
-	doc_empty(d, "source", "network",
+	xml_doc_open(d, "interface", "type", "network", NULL);
+	xml_doc_empty(d, "mac", "address", mac, NULL);
+	xml_doc_empty(d, "source", "network",
 		  facts->network != NULL ? facts->network : "default", NULL);
-	doc_empty(d, "model", "type", spec->network.model == SPEC_NIC_E1000E
+	xml_doc_empty(d, "model", "type", spec->network.model == SPEC_NIC_E1000E
 		  ? "e1000e" : "virtio", NULL);
-	doc_close(d, "interface");
+	xml_doc_close(d, "interface");
 }
 
 /*
@@ -431,15 +288,15 @@ static void add_interface(struct xml_doc *d, const struct vmctl_spec *spec,
  */
 static void add_console(struct xml_doc *d, const struct libvirt_facts *facts)
 {
-	doc_open(d, "serial", "type", "pty", NULL);
-	doc_empty(d, "log", "file", facts->serial_log, "append", "on", NULL);
-	doc_open(d, "target", "type", "isa-serial", "port", "0", NULL);
-	doc_empty(d, "model", "name", "isa-serial", NULL);
-	doc_close(d, "target");
-	doc_close(d, "serial");
-	doc_open(d, "console", "type", "pty", NULL);
-	doc_empty(d, "target", "type", "serial", "port", "0", NULL);
-	doc_close(d, "console");
+	xml_doc_open(d, "serial", "type", "pty", NULL);
+	xml_doc_empty(d, "log", "file", facts->serial_log, "append", "on", NULL);
+	xml_doc_open(d, "target", "type", "isa-serial", "port", "0", NULL);
+	xml_doc_empty(d, "model", "name", "isa-serial", NULL);
+	xml_doc_close(d, "target");
+	xml_doc_close(d, "serial");
+	xml_doc_open(d, "console", "type", "pty", NULL);
+	xml_doc_empty(d, "target", "type", "serial", "port", "0", NULL);
+	xml_doc_close(d, "console");
 }
 
 static bool gpu_owns_vga(const struct vmctl_spec *spec)
@@ -457,34 +314,34 @@ static void add_display(struct xml_doc *d, const struct vmctl_spec *spec,
 		char port[NUM_MAX];
 		bool autoport = spec->vnc.display < 0;
 
-		doc_open(d, "graphics", "type", "vnc", "port", autoport ? "-1"
+		xml_doc_open(d, "graphics", "type", "vnc", "port", autoport ? "-1"
 			 : num(port, 5900 + (uint64_t)spec->vnc.display),
 			 "autoport", autoport ? "yes" : "no", "listen",
 			 spec->vnc.listen, "passwd", facts->vnc_password,
 			 NULL);
-		doc_empty(d, "listen", "type", "address", "address",
+		xml_doc_empty(d, "listen", "type", "address", "address",
 			  spec->vnc.listen, NULL);
-		doc_close(d, "graphics");
+		xml_doc_close(d, "graphics");
 	} else if (spec->vnc.enabled) {
 		/* No password: a UNIX socket, never a TCP port, as in the
 		 * argv; libvirt puts it in its own directory for the VM,
 		 * which its QEMU user can write (the VM's 0700 one it
 		 * cannot). */
-		doc_open(d, "graphics", "type", "vnc", NULL);
-		doc_empty(d, "listen", "type", "socket", NULL);
-		doc_close(d, "graphics");
+		xml_doc_open(d, "graphics", "type", "vnc", NULL);
+		xml_doc_empty(d, "listen", "type", "socket", NULL);
+		xml_doc_close(d, "graphics");
 	}
 	/* A GPU with x-vga takes the legacy VGA ranges: no emulated VGA
 	 * (and libvirt would otherwise add one for the graphics). */
-	doc_open(d, "video", NULL);
-	doc_empty(d, "model", "type", gpu_owns_vga(spec) ? "none" : "vga",
+	xml_doc_open(d, "video", NULL);
+	xml_doc_empty(d, "model", "type", gpu_owns_vga(spec) ? "none" : "vga",
 		  NULL);
-	doc_close(d, "video");
+	xml_doc_close(d, "video");
 	if (spec->vnc.enabled) {
 		/* An absolute pointer, so the VNC cursor tracks the guest's. */
-		doc_empty(d, "controller", "type", "usb", "index", "0",
+		xml_doc_empty(d, "controller", "type", "usb", "index", "0",
 			  "model", "qemu-xhci", NULL);
-		doc_empty(d, "input", "type", "tablet", "bus", "usb", NULL);
+		xml_doc_empty(d, "input", "type", "tablet", "bus", "usb", NULL);
 	}
 }
 
@@ -511,7 +368,7 @@ static void add_gpus(struct xml_doc *d, const struct vmctl_spec *spec,
 		if (pcie) {
 			char index[NUM_MAX];
 
-			doc_empty(d, "controller", "type", "pci", "index",
+			xml_doc_empty(d, "controller", "type", "pci", "index",
 				  num(index, i + 1), "model",
 				  "pcie-root-port", NULL);
 			hex(bus, (unsigned)(i + 1), 2);
@@ -526,27 +383,27 @@ static void add_gpus(struct xml_doc *d, const struct vmctl_spec *spec,
 			cleanup_free char *alias = xasprintf(
 				"ua-gpu%zu-fn%u", i, gf);
 
-			doc_open(d, "hostdev", "mode", "subsystem", "type",
+			xml_doc_open(d, "hostdev", "mode", "subsystem", "type",
 				 "pci", "managed", sel->managed ? "yes" : "no",
 				 NULL);
-			doc_empty(d, "driver", "name", "vfio", NULL);
-			doc_open(d, "source", NULL);
-			doc_empty(d, "address", "domain", hex(dom, a->domain, 4),
+			xml_doc_empty(d, "driver", "name", "vfio", NULL);
+			xml_doc_open(d, "source", NULL);
+			xml_doc_empty(d, "address", "domain", hex(dom, a->domain, 4),
 				  "bus", hex(hbus, a->bus, 2), "slot",
 				  hex(slot, a->dev, 2), "function",
 				  hex(fn, a->func, 1), NULL);
-			doc_close(d, "source");
-			doc_empty(d, "alias", "name", alias, NULL);
+			xml_doc_close(d, "source");
+			xml_doc_empty(d, "alias", "name", alias, NULL);
 			if (f == 0 && sel->rom != NULL)
-				doc_empty(d, "rom", "file", sel->rom, NULL);
-			doc_empty(d, "address", "type", "pci", "domain",
+				xml_doc_empty(d, "rom", "file", sel->rom, NULL);
+			xml_doc_empty(d, "address", "type", "pci", "domain",
 				  "0x0000", "bus", bus, "slot",
 				  pcie ? "0x00" : hex(gslot, 0x10 + (unsigned)i,
 						      2),
 				  "function", hex(gfn, gf, 1), "multifunction",
 				  f == 0 && gpu->n_functions > 1 ? "on" : NULL,
 				  NULL);
-			doc_close(d, "hostdev");
+			xml_doc_close(d, "hostdev");
 		}
 	}
 }
@@ -554,8 +411,8 @@ static void add_gpus(struct xml_doc *d, const struct vmctl_spec *spec,
 static void add_devices(struct xml_doc *d, const struct vmctl_spec *spec,
 			const struct libvirt_facts *facts)
 {
-	doc_open(d, "devices", NULL);
-	doc_text(d, "emulator", facts->emulator, NULL);
+	xml_doc_open(d, "devices", NULL);
+	xml_doc_text(d, "emulator", facts->emulator, NULL);
 	add_disks(d, spec, facts);
 	add_interface(d, spec, facts);
 	add_console(d, facts);
@@ -564,14 +421,14 @@ static void add_devices(struct xml_doc *d, const struct vmctl_spec *spec,
 	/* vmctl balloon's device: the guest gives pages back first when it
 	 * runs out of memory itself (the argv's deflate-on-oom=on). */
 	if (spec->balloon)
-		doc_empty(d, "memballoon", "model", "virtio", "autodeflate",
+		xml_doc_empty(d, "memballoon", "model", "virtio", "autodeflate",
 			  "on", NULL);
 	else
-		doc_empty(d, "memballoon", "model", "none", NULL);
-	doc_open(d, "rng", "model", "virtio", NULL);
-	doc_text(d, "backend", "/dev/urandom", "model", "random", NULL);
-	doc_close(d, "rng");
-	doc_close(d, "devices");
+		xml_doc_empty(d, "memballoon", "model", "none", NULL);
+	xml_doc_open(d, "rng", "model", "virtio", NULL);
+	xml_doc_text(d, "backend", "/dev/urandom", "model", "random", NULL);
+	xml_doc_close(d, "rng");
+	xml_doc_close(d, "devices");
 }
 
 /*
@@ -586,29 +443,29 @@ static void add_qemu_extras(struct xml_doc *d, const struct vmctl_spec *spec,
 			    const struct libvirt_facts *facts)
 {
 	if (spec->qemu.extra_args.n > 0) {
-		doc_open(d, "qemu:commandline", NULL);
+		xml_doc_open(d, "qemu:commandline", NULL);
 		for (size_t i = 0; i < spec->qemu.extra_args.n; i++)
-			doc_empty(d, "qemu:arg", "value",
+			xml_doc_empty(d, "qemu:arg", "value",
 				  spec->qemu.extra_args.v[i], NULL);
-		doc_close(d, "qemu:commandline");
+		xml_doc_close(d, "qemu:commandline");
 	}
 	if (!gpu_owns_vga(spec))
 		return;
-	doc_open(d, "qemu:override", NULL);
+	xml_doc_open(d, "qemu:override", NULL);
 	for (size_t i = 0; i < facts->n_gpus; i++) {
 		/* the first function is guest function 0 either way */
 		cleanup_free char *alias = xasprintf("ua-gpu%zu-fn0", i);
 
 		if (!spec->gpus[i].x_vga)
 			continue;
-		doc_open(d, "qemu:device", "alias", alias, NULL);
-		doc_open(d, "qemu:frontend", NULL);
-		doc_empty(d, "qemu:property", "name", "x-vga", "type", "bool",
+		xml_doc_open(d, "qemu:device", "alias", alias, NULL);
+		xml_doc_open(d, "qemu:frontend", NULL);
+		xml_doc_empty(d, "qemu:property", "name", "x-vga", "type", "bool",
 			  "value", "true", NULL);
-		doc_close(d, "qemu:frontend");
-		doc_close(d, "qemu:device");
+		xml_doc_close(d, "qemu:frontend");
+		xml_doc_close(d, "qemu:device");
 	}
-	doc_close(d, "qemu:override");
+	xml_doc_close(d, "qemu:override");
 }
 
 /* vmctl's mark: `list --connect` shows only the domains holding it. */
@@ -617,20 +474,20 @@ static void add_metadata(struct xml_doc *d, const struct vmctl_spec *spec,
 {
 	if (facts->meta_created == NULL)
 		return;
-	doc_open(d, "metadata", NULL);
-	doc_open(d, LIBVIRT_XML_NS_PREFIX ":vm", "xmlns:" LIBVIRT_XML_NS_PREFIX,
+	xml_doc_open(d, "metadata", NULL);
+	xml_doc_open(d, LIBVIRT_XML_NS_PREFIX ":vm", "xmlns:" LIBVIRT_XML_NS_PREFIX,
 		 LIBVIRT_XML_NS, NULL);
-	doc_text(d, LIBVIRT_XML_NS_PREFIX ":name", spec->name, NULL);
+	xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":name", spec->name, NULL);
 	if (facts->meta_image != NULL)
-		doc_text(d, LIBVIRT_XML_NS_PREFIX ":image", facts->meta_image,
+		xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":image", facts->meta_image,
 			 NULL);
 	if (facts->meta_digest != NULL)
-		doc_text(d, LIBVIRT_XML_NS_PREFIX ":digest",
+		xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":digest",
 			 facts->meta_digest, NULL);
-	doc_text(d, LIBVIRT_XML_NS_PREFIX ":created", facts->meta_created,
+	xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":created", facts->meta_created,
 		 NULL);
-	doc_close(d, LIBVIRT_XML_NS_PREFIX ":vm");
-	doc_close(d, "metadata");
+	xml_doc_close(d, LIBVIRT_XML_NS_PREFIX ":vm");
+	xml_doc_close(d, "metadata");
 }
 
 static int check_facts(const struct vmctl_spec *spec,
@@ -679,24 +536,24 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 
 	if (check_facts(spec, facts, err) < 0)
 		return -1;
-	doc_open(&d, "domain", "type", facts->accel == SPEC_ACCEL_KVM ? "kvm"
+	xml_doc_open(&d, "domain", "type", facts->accel == SPEC_ACCEL_KVM ? "kvm"
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);
-	doc_text(&d, "name", facts->name, NULL);
+	xml_doc_text(&d, "name", facts->name, NULL);
 	add_metadata(&d, spec, facts);
 	add_memory(&d, spec, facts);
-	doc_text(&d, "vcpu", num(vcpus, spec_cpu_count(spec)), "placement",
+	xml_doc_text(&d, "vcpu", num(vcpus, spec_cpu_count(spec)), "placement",
 		 "static", NULL);
 	add_os(&d, spec, facts);
 	add_features(&d, spec, facts);
 	add_cpu(&d, spec, facts);
 	add_clock(&d, spec, facts);
-	doc_text(&d, "on_poweroff", "destroy", NULL);
-	doc_text(&d, "on_reboot", "restart", NULL);
-	doc_text(&d, "on_crash", "destroy", NULL);
+	xml_doc_text(&d, "on_poweroff", "destroy", NULL);
+	xml_doc_text(&d, "on_reboot", "restart", NULL);
+	xml_doc_text(&d, "on_crash", "destroy", NULL);
 	add_devices(&d, spec, facts);
 	add_qemu_extras(&d, spec, facts);
-	doc_close(&d, "domain");
+	xml_doc_close(&d, "domain");
 	if (d.bad != NULL) {
 		/* not quoted back: it would reach the terminal as is */
 		vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,

@@ -17,6 +17,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/xalloc.h"
+#include "vmctl/xmlwriter.h"
 
 /* What one virStreamSend carries. */
 #define UPLOAD_CHUNK (1u << 20)
@@ -43,8 +44,8 @@ char *lvstore_seed_name(const char *vm)
 
 char *lvstore_pool_xml(const char *name, const char *path)
 {
-	cleanup_free char *n = libvirt_xml_escape(name);
-	cleanup_free char *p = libvirt_xml_escape(path);
+	cleanup_free char *n = xml_escape(name);
+	cleanup_free char *p = xml_escape(path);
 
 	if (n == NULL || p == NULL)
 		return NULL;
@@ -56,8 +57,8 @@ char *lvstore_volume_xml(const char *name, uint64_t capacity,
 			 const char *format, const char *backing,
 			 const char *backing_format)
 {
-	cleanup_free char *n = libvirt_xml_escape(name);
-	cleanup_free char *b = backing ? libvirt_xml_escape(backing) : NULL;
+	cleanup_free char *n = xml_escape(name);
+	cleanup_free char *b = backing ? xml_escape(backing) : NULL;
 	cleanup_free char *store = NULL;
 
 	if (n == NULL || (backing != NULL && b == NULL))

@@ -72,9 +72,4 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 		      const struct libvirt_facts *facts, char **out,
 		      struct vmctl_error **err);
 
-/* s with & < > ' " escaped for an XML attribute or text (and tab, line
- * feed and carriage return as character references); NULL when s holds
- * a character XML 1.0 cannot carry. */
-char *libvirt_xml_escape(const char *s);
-
 #endif

@@ -5,6 +5,7 @@
 
 #include "tap.h"
 #include "vmctl/libvirt-xml.h"
+#include "vmctl/xmlwriter.h"
 
 static struct vmctl_spec *load(const char *yaml)
 {
@@ -72,16 +73,16 @@ static void test_escape(void)
 {
 	char *s;
 
-	is_str(s = libvirt_xml_escape("a&b<c>d'e\"f"),
+	is_str(s = xml_escape("a&b<c>d'e\"f"),
 	       "a&amp;b&lt;c&gt;d&apos;e&quot;f", "the five specials");
 	free(s);
-	is_str(s = libvirt_xml_escape("tab\tnl\ncr\r"),
+	is_str(s = xml_escape("tab\tnl\ncr\r"),
 	       "tab&#9;nl&#10;cr&#13;", "whitespace kept in attributes");
 	free(s);
-	is_str(s = libvirt_xml_escape("caf\xc3\xa9"), "caf\xc3\xa9",
+	is_str(s = xml_escape("caf\xc3\xa9"), "caf\xc3\xa9",
 	       "UTF-8 as is");
 	free(s);
-	ok(libvirt_xml_escape("bell\a") == NULL, "control character refused");
+	ok(xml_escape("bell\a") == NULL, "control character refused");
 }
 
 static void test_hostile_strings(void)
