@@ -299,14 +299,6 @@ static void add_console(struct xml_doc *d, const struct libvirt_facts *facts)
 	xml_doc_close(d, "console");
 }
 
-static bool gpu_owns_vga(const struct vmctl_spec *spec)
-{
-	for (size_t i = 0; i < spec->n_gpus; i++)
-		if (spec->gpus[i].x_vga)
-			return true;
-	return false;
-}
-
 static void add_display(struct xml_doc *d, const struct vmctl_spec *spec,
 			const struct libvirt_facts *facts)
 {
@@ -334,7 +326,7 @@ static void add_display(struct xml_doc *d, const struct vmctl_spec *spec,
 	/* A GPU with x-vga takes the legacy VGA ranges: no emulated VGA
 	 * (and libvirt would otherwise add one for the graphics). */
 	xml_doc_open(d, "video", NULL);
-	xml_doc_empty(d, "model", "type", gpu_owns_vga(spec) ? "none" : "vga",
+	xml_doc_empty(d, "model", "type", qemu_gpu_owns_vga(spec) ? "none" : "vga",
 		  NULL);
 	xml_doc_close(d, "video");
 	if (spec->vnc.enabled) {
@@ -449,7 +441,7 @@ static void add_qemu_extras(struct xml_doc *d, const struct vmctl_spec *spec,
 				  spec->qemu.extra_args.v[i], NULL);
 		xml_doc_close(d, "qemu:commandline");
 	}
-	if (!gpu_owns_vga(spec))
+	if (!qemu_gpu_owns_vga(spec))
 		return;
 	xml_doc_open(d, "qemu:override", NULL);
 	for (size_t i = 0; i < facts->n_gpus; i++) {

@@ -249,7 +249,7 @@ static void add_network(struct strv *argv, const struct vmctl_spec *spec,
 		   mac);
 }
 
-static bool gpu_owns_vga(const struct vmctl_spec *spec)
+bool qemu_gpu_owns_vga(const struct vmctl_spec *spec)
 {
 	for (size_t i = 0; i < spec->n_gpus; i++)
 		if (spec->gpus[i].x_vga)
@@ -261,7 +261,7 @@ static void add_display(struct strv *argv, const struct vmctl_spec *spec,
 			const struct qemu_host *host)
 {
 	/* A GPU with x-vga takes the legacy VGA ranges: no emulated VGA. */
-	if (!gpu_owns_vga(spec)) {
+	if (!qemu_gpu_owns_vga(spec)) {
 		strv_push(argv, "-device");
 		strv_push(argv, "VGA,id=video0");
 	}

@@ -49,4 +49,8 @@ int qemu_argv_build(const struct vmctl_spec *spec,
 /* The stable MAC address of a VM's NIC, from its name (52:54:00:xx:xx:xx). */
 void qemu_mac_for_name(const char *name, char out[18]);
 
+/* Does a GPU of the spec take the VGA role (x_vga)?  Then the VM has no
+ * emulated display adapter of its own (the argv and the domain XML). */
+bool qemu_gpu_owns_vga(const struct vmctl_spec *spec);
+
 #endif
