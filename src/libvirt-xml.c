@@ -86,8 +86,8 @@ static void add_memory(struct xml_doc *d, const struct vmctl_spec *spec,
 		return;
 	xml_doc_open(d, "memoryBacking", NULL);
 	if (facts->hugepage_size != 0) {
-		/* libvirt allocates them from the pool when QEMU starts, as
-		 * the argv's prealloc=on does. */
+		/* Taken from the pool when QEMU starts (immediate
+		 * allocation below: the argv's prealloc=on). */
 		xml_doc_open(d, "hugepages", NULL);
 		xml_doc_empty(d, "page", "size", num(kib, facts->hugepage_size >> 10),
 			  "unit", "KiB", NULL);
@@ -96,6 +96,13 @@ static void add_memory(struct xml_doc *d, const struct vmctl_spec *spec,
 	/* memory.merge: false, the argv's mem-merge=off */
 	if (!spec->mem_merge)
 		xml_doc_empty(d, "nosharepages", NULL);
+	if (facts->hugepage_size != 0) {
+		/* A hugetlb memfd, as the argv's memory-backend-memfd: no
+		 * hugetlbfs mount needed on the host (libvirt refuses file
+		 * backed hugepages without one). */
+		xml_doc_empty(d, "source", "type", "memfd", NULL);
+		xml_doc_empty(d, "allocation", "mode", "immediate", NULL);
+	}
 	xml_doc_close(d, "memoryBacking");
 }
 
@@ -114,9 +121,11 @@ static void add_os(struct xml_doc *d, const struct vmctl_spec *spec,
 			 facts->nvram_template, NULL);
 	}
 	if (spec->kernel.image != NULL) {
-		xml_doc_text(d, "kernel", spec->kernel.image, NULL);
+		xml_doc_text(d, "kernel", facts->kernel ? facts->kernel
+				: spec->kernel.image, NULL);
 		if (spec->kernel.initrd != NULL)
-			xml_doc_text(d, "initrd", spec->kernel.initrd, NULL);
+			xml_doc_text(d, "initrd", facts->initrd ? facts->initrd
+					: spec->kernel.initrd, NULL);
 		if (spec->kernel.cmdline != NULL)
 			xml_doc_text(d, "cmdline", spec->kernel.cmdline, NULL);
 	}
@@ -255,7 +264,8 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 		add_readonly_cdrom(d, &t, facts->seed, NULL);
 	/* After the disk: an empty disk falls through to the installer. */
 	if (spec->cdrom != NULL)
-		add_readonly_cdrom(d, &t, spec->cdrom, "2");
+		add_readonly_cdrom(d, &t, facts->cdrom ? facts->cdrom
+				   : spec->cdrom, "2");
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)
 		xml_doc_empty(d, "controller", "type", "scsi", "index", "0",
 			  "model", "virtio-scsi", NULL);

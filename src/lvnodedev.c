@@ -277,3 +277,46 @@ void lvnodedev_host_build(struct lvnodedev_pci *devs, size_t n,
 	}
 	free(groups);
 }
+
+/* ---- a domain's PCI host devices ------------------------------------------ */
+
+int lvnodedev_domain_hostdevs(const char *xml, size_t len,
+			      struct pci_addr **out, size_t *n)
+{
+	xmlDoc *doc;
+	const xmlNode *root, *devices;
+
+	*out = NULL;
+	*n = 0;
+	if (len > (size_t)INT32_MAX)
+		return -1;
+	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (root == NULL || !named(root, "domain")) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	devices = child(root, "devices");
+	for (const xmlNode *h = devices ? devices->children : NULL; h != NULL;
+	     h = h->next) {
+		cleanup_free char *mode = named(h, "hostdev")
+					  ? attr_of(h, "mode") : NULL;
+		cleanup_free char *type = mode ? attr_of(h, "type") : NULL;
+		const xmlNode *src, *addr;
+		struct pci_addr a;
+
+		if (type == NULL || strcmp(mode, "subsystem") != 0 ||
+		    strcmp(type, "pci") != 0)
+			continue;
+		src = child(h, "source");
+		addr = src ? child(src, "address") : NULL;
+		if (addr == NULL || !parse_address(addr, &a))
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = a;
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}

@@ -22,6 +22,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-devices.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -93,9 +94,11 @@ struct create_ctx {
 	struct made made;
 	struct image_info base_info;
 	struct firmware_ovmf fw;
+	struct lvvm_devices dev;     /* GPUs and hugepages, settled first */
 	bool uploaded;              /* the base was sent by this create */
 	/* the facts' strings */
 	char *base, *base_format, *overlay, *seed, *digest, *emulator;
+	char *kernel, *initrd, *cdrom;
 	char *serial_log, *nvram, *vnc_password, *created;
 };
 
@@ -104,12 +107,16 @@ static void create_ctx_clear(struct create_ctx *c)
 	made_clear(&c->made);
 	image_info_clear(&c->base_info);
 	firmware_ovmf_clear(&c->fw);
+	lvvm_devices_clear(&c->dev);
 	free(c->base);
 	free(c->base_format);
 	free(c->overlay);
 	free(c->seed);
 	free(c->digest);
 	free(c->emulator);
+	free(c->kernel);
+	free(c->initrd);
+	free(c->cdrom);
 	free(c->serial_log);
 	free(c->nvram);
 	free(c->vnc_password);
@@ -196,6 +203,44 @@ static int make_seed(struct create_ctx *c, struct vmctl_error **err)
 	return ret;
 }
 
+/*
+ * A file the spec names (kernel, initrd, cdrom) on the host: a volume
+ * named by its digest, as a base is, so the libvirt host needs nothing
+ * but libvirtd, and a file several VMs boot from is sent once.
+ */
+static int upload_file(struct create_ctx *c, const char *path, char **out,
+		       struct vmctl_error **err)
+{
+	cleanup_free char *hex = NULL, *digest = NULL;
+	bool uploaded;
+
+	if (checksum_file(path, CHECKSUM_SHA256, &hex, err) < 0)
+		return -1;
+	digest = xasprintf("sha256:%s", hex);
+	if (lvstore_base(c->made.pool, c->uri, path, digest, "raw", out,
+			 &uploaded, err) < 0)
+		return -1;
+	if (uploaded && c->env->verbosity >= 0)
+		fprintf(stderr, "Uploaded %s to %s\n", path, c->uri);
+	return 0;
+}
+
+static int upload_files(struct create_ctx *c, struct vmctl_error **err)
+{
+	const struct vmctl_spec *spec = c->spec;
+
+	if (spec->kernel.image != NULL &&
+	    upload_file(c, spec->kernel.image, &c->kernel, err) < 0)
+		return vmctl_error_wrap(err, "kernel.image");
+	if (spec->kernel.initrd != NULL &&
+	    upload_file(c, spec->kernel.initrd, &c->initrd, err) < 0)
+		return vmctl_error_wrap(err, "kernel.initrd");
+	if (spec->cdrom != NULL && upload_file(c, spec->cdrom, &c->cdrom,
+					       err) < 0)
+		return vmctl_error_wrap(err, "cdrom");
+	return 0;
+}
+
 static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 		      struct vmctl_error **err)
 {
@@ -219,6 +264,12 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 		.meta_created = c->created,
 		.meta_image = spec->disk.image,
 		.meta_digest = c->digest,
+		.kernel = c->kernel,
+		.initrd = c->initrd,
+		.cdrom = c->cdrom,
+		.hugepage_size = c->dev.hugepage_size,
+		.gpus = c->dev.gpus,
+		.n_gpus = c->dev.n_gpus,
 	};
 	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
 		/* The host's OVMF is taken to be where this one's is (same
@@ -240,22 +291,6 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 	return 0;
 }
 
-/* What the libvirt backend cannot do yet: refused before anything is
- * made. */
-static int check_supported(const struct vmctl_spec *spec,
-			   struct vmctl_error **err)
-{
-	const char *what = spec->n_gpus > 0 ? "GPU passthrough"
-			   : spec->hugepages != SPEC_HUGE_NONE ? "hugepages"
-			   : NULL;
-
-	if (what == NULL)
-		return 0;
-	return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0, "--connect: "
-			       "%s on a libvirt host is not yet supported",
-			       what);
-}
-
 static int create(struct create_ctx *c, bool no_start, bool progress,
 		  struct vmctl_error **err)
 {
@@ -270,7 +305,8 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 				       c->uri, c->spec->name);
 	}
 	virResetLastError();
-	if (lvstore_pool(c->conn, c->uri, &c->made.pool, err) < 0)
+	if (lvvm_devices_resolve(c->conn, c->uri, c->spec, &c->dev, err) < 0 ||
+	    lvstore_pool(c->conn, c->uri, &c->made.pool, err) < 0)
 		return -1;
 	/* Volumes of the name with no domain are a create that was killed
 	 * before it could undo itself (only vmctl writes this pool). */
@@ -285,6 +321,8 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 	if (c->spec->disk.image != NULL && make_disk(c, progress, err) < 0)
 		return -1;
 	if (c->spec->cloud_init.enabled && make_seed(c, err) < 0)
+		return -1;
+	if (upload_files(c, err) < 0)
 		return -1;
 	if (make_facts(c, &f, err) < 0 ||
 	    libvirt_xml_build(c->spec, &f, &xml, err) < 0)
@@ -314,7 +352,7 @@ int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 
 	if (vm_spec_rename(spec, opts->name, err) < 0)
 		return -1;
-	if (check_supported(spec, err) < 0 || lvconn_open_env(env, 0, &conn, &uri, err) < 0)
+	if (lvconn_open_env(env, 0, &conn, &uri, err) < 0)
 		return -1;
 	c.conn = conn;
 	c.uri = uri;

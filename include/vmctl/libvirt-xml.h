@@ -24,6 +24,9 @@ struct libvirt_facts {
 	const char *base;
 	const char *base_format;     /* "qcow2" or "raw" */
 	const char *seed;            /* cloud-init seed ISO, NULL: none */
+	/* Where the libvirt host has the spec's kernel, initrd and cdrom
+	 * (uploaded); NULL: the spec's own paths. */
+	const char *kernel, *initrd, *cdrom;
 	/* UEFI: read-only code, the VM's own variables and the template
 	 * libvirt copies them from when they do not exist (NULL: none) */
 	const char *ovmf_code;

@@ -44,4 +44,13 @@ void lvnodedev_pci_clear(struct lvnodedev_pci *dev);
 void lvnodedev_host_build(struct lvnodedev_pci *devs, size_t n,
 			  struct pci_host *out);
 
+/*
+ * The host PCI functions a domain's XML passes through: the source
+ * address of each <hostdev mode='subsystem' type='pci'> under <devices>,
+ * in document order (*out to free, NULL when none).  Returns 0, or -1
+ * when the text is not a <domain> document.
+ */
+int lvnodedev_domain_hostdevs(const char *xml, size_t len,
+			      struct pci_addr **out, size_t *n);
+
 #endif
