@@ -108,7 +108,10 @@ void cpulist_add(struct cpulist *set, unsigned cpu)
 
 	if (cpulist_contains(set, cpu))
 		return;
-	set->v = xreallocarray(set->v, set->n + 1, sizeof(*set->v));
+	if (set->n == set->cap) {
+		set->cap = set->cap != 0 ? set->cap * 2 : 8;
+		set->v = xreallocarray(set->v, set->cap, sizeof(*set->v));
+	}
 	while (i > 0 && set->v[i - 1] > cpu) {
 		set->v[i] = set->v[i - 1];
 		i--;
@@ -122,4 +125,5 @@ void cpulist_clear(struct cpulist *set)
 	free(set->v);
 	set->v = NULL;
 	set->n = 0;
+	set->cap = 0;
 }

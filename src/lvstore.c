@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,42 +214,98 @@ out:
 	return ret;
 }
 
+/*
+ * A base's volumes: each upload goes to a volume of its own, NAME.RAND,
+ * and only once all of it is there does its uploader mark it whole with
+ * an empty volume NAME.RAND.ok.  A volume is never written after its mark,
+ * so a VM never stands on a base an upload cut short (killed) or still
+ * sending (another create of the same base, at the same time) left
+ * half written.
+ */
+bool lvstore_base_volume(const char *vol, const char *name, bool *mark)
+{
+	size_t n = strlen(name);
+	const char *tail = vol + n;
+
+	if (strncmp(vol, name, n) != 0 || tail[0] != '.' ||
+	    strspn(tail + 1, "0123456789abcdef") != 8)
+		return false;
+	*mark = strcmp(tail + 9, ".ok") == 0;
+	return *mark || tail[9] == '\0';
+}
+
+/* The whole base `name` (the first marked, in name order): 1 with
+ * *path_out, 0 when there is none. */
+static int base_whole(virStoragePoolPtr pool, const char *uri,
+		      const char *name, char **path_out,
+		      struct vmctl_error **err)
+{
+	virStorageVolPtr *vols = NULL;
+	char *best = NULL;
+	int n, ret = 0;
+
+	if (virStoragePoolRefresh(pool, 0) < 0 ||
+	    (n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
+		return lvconn_error(err, uri, false, "listing volumes");
+	for (int i = 0; i < n; i++) {
+		const char *v = virStorageVolGetName(vols[i]);
+		bool mark;
+
+		if (lvstore_base_volume(v, name, &mark) && mark &&
+		    (best == NULL || strcmp(v, best) < 0)) {
+			free(best);
+			best = xstrndup(v, strlen(v) - 3);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		/* the marked volume itself must be there */
+		if (best != NULL && ret == 0 &&
+		    strcmp(virStorageVolGetName(vols[i]), best) == 0)
+			ret = vol_path(vols[i], uri, path_out, err) < 0 ? -1 : 1;
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	free(best);
+	virResetLastError();
+	return ret;
+}
+
 int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 		 const char *digest, const char *format, char **path_out,
 		 bool *uploaded, struct vmctl_error **err)
 {
 	cleanup_free char *name = lvstore_base_name(digest, format);
-	virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
-	struct stat sb;
+	cleanup_free char *part = NULL, *mark = NULL, *xml = NULL;
+	virStorageVolPtr vol;
+	unsigned char rnd[4];
+	int ret;
 
 	*uploaded = false;
-	if (stat(path, &sb) < 0)
+	*path_out = NULL;
+	if (access(path, R_OK) < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_NOINPUT, errno, "%s",
 					 path);
-	if (vol != NULL) {
-		virStorageVolInfo info;
-		bool whole;
-		int ret;
-
-		/* An upload cut short (vmctl killed) leaves fewer bytes: the
-		 * only way such a base differs from a whole one. */
-		/* (with _PHYSICAL, `allocation` is the file size) */
-		whole = virStorageVolGetInfoFlags(vol, &info,
-				VIR_STORAGE_VOL_GET_PHYSICAL) == 0 &&
-			info.allocation == (unsigned long long)sb.st_size;
-		if (whole) {
-			ret = vol_path(vol, uri, path_out, err);
-			virStorageVolFree(vol);
-			return ret;
-		}
-		ret = virStorageVolDelete(vol, 0);
-		virStorageVolFree(vol);
-		if (ret < 0)
-			return lvconn_error(err, uri, false, name);
-	}
-	virResetLastError();
-	if (lvstore_upload(pool, uri, name, path, path_out, err) < 0)
+	ret = base_whole(pool, uri, name, path_out, err);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	part = xasprintf("%s.%02x%02x%02x%02x", name, rnd[0], rnd[1], rnd[2],
+			 rnd[3]);
+	if (lvstore_upload(pool, uri, part, path, path_out, err) < 0)
 		return -1;
+	mark = xasprintf("%s.ok", part);
+	xml = lvstore_volume_xml(mark, 0, "raw", NULL, NULL);
+	if (create_volume(pool, uri, mark, xml, &vol, err) < 0) {
+		struct vmctl_error *ignored = NULL;
+
+		free(*path_out);
+		*path_out = NULL;
+		lvstore_delete(pool, uri, part, &ignored);
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	virStorageVolFree(vol);
 	*uploaded = true;
 	return 0;
 }

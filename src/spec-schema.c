@@ -821,8 +821,13 @@ static int set_disk(struct walker *w, const struct node *n, const char *path,
 	disk_t *disk = target;
 	int sums = 0;
 
-	if (n->kind == NODE_SCALAR)
-		return set_path_or_url(w, n, path, &disk->image);
+	/* "disk: URL" is the short form of "disk: {image: URL}" and passes
+	 * the same trust check. */
+	if (n->kind == NODE_SCALAR) {
+		if (set_path_or_url(w, n, path, &disk->image) < 0)
+			return -1;
+		return check_disk_trust(w, n, path, disk);
+	}
 	if (walk_map(w, n, path, keys, disk) < 0)
 		return -1;
 	sums = (disk->sha256 != NULL) + (disk->sha512 != NULL) +

@@ -13,6 +13,7 @@
 struct cpulist {
 	unsigned *v;
 	size_t n;
+	size_t cap;     /* of v: grown by doubling (a range may be 64K long) */
 };
 
 /* Parse "0-3,8,10-11" (whitespace around it ignored; "" is the empty

@@ -22,6 +22,10 @@
 /* Pure: a base's volume name for its digest "ALGO:HEX" and format:
  * "base-ALGO-HEX.FORMAT". */
 char *lvstore_base_name(const char *digest, const char *format);
+/* Pure: is `vol` one of the volumes of the base `name` (from
+ * lvstore_base_name()): an upload, NAME.RAND (8 hex digits), or the mark
+ * that it is whole, NAME.RAND.ok (*mark)? */
+bool lvstore_base_volume(const char *vol, const char *name, bool *mark);
 /* Pure: the VM's volumes: "NAME.qcow2" and "NAME-seed.iso". */
 char *lvstore_disk_name(const char *vm);
 char *lvstore_seed_name(const char *vm);
@@ -40,8 +44,11 @@ int lvstore_pool(virConnectPtr conn, const char *uri,
 
 /*
  * The base volume for the local file `path` (its digest and format):
- * uploaded unless a complete one (same size) is already there.  *path_out
- * gets the volume's path on the host; *uploaded whether this call sent it.
+ * uploaded unless a whole one is already there.  Each upload goes to a
+ * volume of its own (NAME.RAND) and is marked whole (NAME.RAND.ok) only
+ * after its last byte, so no VM stands on a base that a killed or a
+ * concurrent create left half sent.  *path_out gets the volume's path on
+ * the host; *uploaded whether this call sent it.
  */
 int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 		 const char *digest, const char *format, char **path_out,

@@ -182,7 +182,7 @@ grep -q "<source type='memfd'/>" <<<"$xml" || fail "no memfd backing: $xml"
 # the boot files are the pool's volumes, not this machine's paths
 kernel=$(grep -o '<kernel>[^<]*' <<<"$xml" | cut -c9-)
 case $kernel in
-/var/lib/libvirt/images/vmctl/base-sha256-*.raw) ;;
+/var/lib/libvirt/images/vmctl/base-sha256-*.raw.????????) ;;
 *) fail "the kernel is not a pool volume: $kernel" ;;
 esac
 cmp -s "$kernel" "$GUEST/vmlinuz" || fail "the kernel volume differs from the spec's"

@@ -21,7 +21,7 @@ POOL_DIR=/var/lib/libvirt/images/vmctl
 LOG_DIR=/var/log/libvirt/qemu
 id=$$
 vm=lvlc$id vm2=lvlc2-$id bad=lvbad$id bad2=lvbad2-$id foreign=lvforeign$id
-base_vol=
+base_name= base_vol=
 
 vsh() { virsh -q -c "$URI" "$@"; }
 lv() { "$VMCTL" --connect "$URI" "$@"; }
@@ -39,7 +39,12 @@ cleanup() {
 		rm -f "$LOG_DIR/$d-serial.log"
 	done
 	# the base is this test's own (random bytes, a digest of its own)
-	[ -z "$base_vol" ] || vsh vol-delete --pool vmctl "$base_vol" >/dev/null 2>&1
+	if [ -n "$base_name" ]; then
+		for v in $(vsh vol-list vmctl | awk '{ print $1 }' |
+			grep -F -- "$base_name."); do
+			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
+		done
+	fi
 	if [ -d "$TMP/direct-state" ]; then
 		VMCTL_STATE_DIR=$TMP/direct-state "$VMCTL" destroy --force "$vm" \
 			>/dev/null 2>&1
@@ -68,7 +73,8 @@ head -c 1M /dev/urandom > "$TMP/base.raw"
 qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
 truncate -s 0 "$TMP/base.raw"
 digest=$(sha256sum "$TMP/base.qcow2" | cut -d' ' -f1)
-base_vol=base-sha256-$digest.qcow2
+# its volume: base-sha256-HEX.qcow2.RAND, marked whole by RAND.ok
+base_name=base-sha256-$digest.qcow2
 
 spec() { # NAME [IMAGE] [EXTRA YAML]
 	cat > "$TMP/$1.yaml" <<YAML
@@ -111,7 +117,10 @@ st=$(lv status "$vm" --json) || fail "status failed"
 [ "$(jq -r .state <<<"$st")" = running ] || fail "status: $st"
 [ "$(jq -r .digest <<<"$st")" = "sha256:$digest" ] || fail "status digest: $st"
 vols=$(vsh vol-list vmctl)
-for v in "$vm.qcow2" "$vm-seed.iso" "$base_vol"; do
+base_vol=$(awk '{ print $1 }' <<<"$vols" | grep -E -- "^$base_name\.[0-9a-f]{8}\$") ||
+	fail "no base volume $base_name.RAND: $vols"
+[ "$(wc -l <<<"$base_vol")" -eq 1 ] || fail "more than one base volume: $base_vol"
+for v in "$vm.qcow2" "$vm-seed.iso" "$base_vol" "$base_vol.ok"; do
 	grep -q " $v " <<<" $vols " || grep -qw -- "$v" <<<"$vols" ||
 		fail "no volume $v: $vols"
 done

@@ -29,6 +29,41 @@ static void test_names(void)
 	free(s);
 }
 
+/* A base's volumes: its uploads NAME.RAND and their marks NAME.RAND.ok;
+ * nothing else, not even a name that starts the same. */
+static void test_base_volumes(void)
+{
+	static const struct {
+		const char *vol;
+		bool is, mark;
+	} cases[] = {
+		{ "base-x.qcow2.0a1b2c3d", true, false },
+		{ "base-x.qcow2.0a1b2c3d.ok", true, true },
+		{ "base-x.qcow2", false, false },	/* before RAND */
+		{ "base-x.qcow2.0a1b2c3", false, false },	/* 7 digits */
+		{ "base-x.qcow2.0a1b2c3d4", false, false },	/* 9 */
+		{ "base-x.qcow2.0A1B2C3D", false, false },	/* upper case */
+		{ "base-x.qcow2.0a1b2c3d.okk", false, false },
+		{ "base-x.qcow2.0a1b2c3d.", false, false },
+		{ "base-x.qcow2x0a1b2c3d", false, false },
+		{ "base-x.qcow", false, false },
+		{ "base-x.qcow2.0a1b2c3d.ok.0a1b2c3d", false, false },
+		{ "vm.qcow2", false, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool mark = !cases[i].mark;
+		bool is = lvstore_base_volume(cases[i].vol, "base-x.qcow2",
+					      &mark);
+
+		ok(is == cases[i].is, "%s: %s", cases[i].vol,
+		   cases[i].is ? "the base's" : "not the base's");
+		if (is)
+			ok(mark == cases[i].mark, "%s: %s", cases[i].vol,
+			   cases[i].mark ? "a mark" : "an upload");
+	}
+}
+
 static void test_xml(void)
 {
 	char *s = lvstore_pool_xml("vmctl", "/var/lib/x");
@@ -80,6 +115,7 @@ static void test_state_json(void)
 int main(void)
 {
 	test_names();
+	test_base_volumes();
 	test_xml();
 	test_state_json();
 	return tap_done();

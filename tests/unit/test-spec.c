@@ -416,6 +416,11 @@ static void test_errors(void)
 		  "\"pin\": [1, \"2\"]}}",
 		  "t:1:47: cpus.pin[1]: expected an integer, got \"2\" "
 		  "(a string)" },
+		{ "name: a\ndisk: http://example.org/a.qcow2\n",
+		  "t:2:7: disk: image is a plain http:// URL: pin its digest "
+		  "with sha256 or sha512 (a checksum list fetched over http "
+		  "proves nothing), or sign the list (checksum_sig_url and "
+		  "keyring)" },
 		{ "name: a\ncpus: {cores: 2, pni: auto}\n",
 		  "t:2:18: cpus.pni: unknown key (did you mean \"pin\"?)" },
 	};
