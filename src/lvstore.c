@@ -234,18 +234,18 @@ bool lvstore_base_volume(const char *vol, const char *name, bool *mark)
 	return *mark || tail[9] == '\0';
 }
 
-/* The whole base `name` (the first marked, in name order): 1 with
- * *path_out, 0 when there is none. */
-static int base_whole(virStoragePoolPtr pool, const char *uri,
-		      const char *name, char **path_out,
-		      struct vmctl_error **err)
+/* The whole base `name` (the first marked, in name order) among the
+ * pool's volumes as libvirtd knows them: 1 with *path_out, 0 when there
+ * is none. */
+static int base_find(virStoragePoolPtr pool, const char *uri,
+		     const char *name, char **path_out,
+		     struct vmctl_error **err)
 {
 	virStorageVolPtr *vols = NULL;
 	char *best = NULL;
 	int n, ret = 0;
 
-	if (virStoragePoolRefresh(pool, 0) < 0 ||
-	    (n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
+	if ((n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
 		return lvconn_error(err, uri, false, "listing volumes");
 	for (int i = 0; i < n; i++) {
 		const char *v = virStorageVolGetName(vols[i]);
@@ -268,6 +268,22 @@ static int base_whole(virStoragePoolPtr pool, const char *uri,
 	free(best);
 	virResetLastError();
 	return ret;
+}
+
+/* base_find(), and again after a refresh when it finds nothing: volumes
+ * made through libvirt (every vmctl's) are known without one, and a
+ * refresh (libvirtd reads every volume's header) costs a create time. */
+static int base_whole(virStoragePoolPtr pool, const char *uri,
+		      const char *name, char **path_out,
+		      struct vmctl_error **err)
+{
+	int ret = base_find(pool, uri, name, path_out, err);
+
+	if (ret != 0)
+		return ret;
+	if (virStoragePoolRefresh(pool, 0) < 0)
+		return lvconn_error(err, uri, false, "refreshing the pool");
+	return base_find(pool, uri, name, path_out, err);
 }
 
 int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
