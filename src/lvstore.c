@@ -234,9 +234,7 @@ bool lvstore_base_volume(const char *vol, const char *name, bool *mark)
 	return *mark || tail[9] == '\0';
 }
 
-/* The whole base `name` (the first marked, in name order): 1 with
- * *path_out, 0 when there is none. */
-static int base_whole(virStoragePoolPtr pool, const char *uri,
+int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
 		      const char *name, char **path_out,
 		      struct vmctl_error **err)
 {
@@ -285,7 +283,7 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 	if (access(path, R_OK) < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_NOINPUT, errno, "%s",
 					 path);
-	ret = base_whole(pool, uri, name, path_out, err);
+	ret = lvstore_base_find(pool, uri, name, path_out, err);
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))

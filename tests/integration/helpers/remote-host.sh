@@ -102,7 +102,7 @@ remote_host_start() {
 	fi
 	REMOTE_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/vmctl-remote.XXXXXX")}
 	export REMOTE_DIR
-	chmod 0755 "$REMOTE_DIR"
+	mkdir -p "$REMOTE_DIR" && chmod 0755 "$REMOTE_DIR" || return 1
 	ns=vmctlrh$$
 	veth=vrh$$
 	echo "$ns" > "$REMOTE_DIR/netns"
@@ -113,7 +113,7 @@ remote_host_start() {
 		remote_host_stop
 		return 77
 	fi
-	mkdir -p "$REMOTE_DIR"/{lib,log,cache,etc,ssh} "$REMOTE_DIR/etc/qemu" \
+	mkdir -p "$REMOTE_DIR"/{lib,log/qemu,cache,etc,ssh} "$REMOTE_DIR/etc/qemu" \
 		"$REMOTE_DIR/etc/storage" &&
 	cp /etc/libvirt/*.conf "$REMOTE_DIR/etc/" &&
 	{ [ ! -d /etc/libvirt/nwfilter ] ||
@@ -223,7 +223,7 @@ _rh_kill_pidfile() {
 
 # remote_host_stop: everything remote_host_start made is gone.
 remote_host_stop() {
-	local ns veth mntns d pid
+	local ns veth mntns d pid p i left
 	[ -n "${REMOTE_DIR:-}" ] && [ -d "$REMOTE_DIR" ] || return 0
 	if remote_virsh version >/dev/null 2>&1; then
 		for d in $(remote_virsh list --all --name 2>/dev/null); do
@@ -242,14 +242,25 @@ remote_host_stop() {
 	_rh_kill_pidfile "$REMOTE_DIR/virtlogd.pid"
 	# Whatever else lives in its mount namespace (QEMU, dnsmasq, an ssh
 	# session) was started by it: end those, one by one.
-	if [ -n "$mntns" ]; then
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=
 		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mntns" ] &&
-				kill -KILL "${p#/proc/}" 2>/dev/null
+			[ -n "$mntns" ] &&
+			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mntns" ] ||
+				continue
+			left=1
+			kill -KILL "${p#/proc/}" 2>/dev/null
 		done
-	fi
-	ns=$(cat "$REMOTE_DIR/netns" 2>/dev/null) &&
-		ip netns del "$ns" 2>/dev/null
+		[ -z "$left" ] && break
+		sleep 0.2
+	done
+	ns=$(cat "$REMOTE_DIR/netns" 2>/dev/null)
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -n "$ns" ] && [ -e "/run/netns/$ns" ] || break
+		ip netns del "$ns" 2>/dev/null || sleep 0.3
+	done
+	[ -z "$ns" ] || [ ! -e "/run/netns/$ns" ] ||
+		_rh_say "cannot delete network namespace $ns"
 	veth=$(cat "$REMOTE_DIR/veth" 2>/dev/null) &&
 		ip link del "${veth}h" 2>/dev/null
 	rm -rf "$REMOTE_DIR"
