@@ -160,6 +160,24 @@ out=$(lv stop "$mig" --timeout 60 --json) || fail "stop after the round trip"
 lv create "$(spec "$mov")" > /dev/null 2> "$TMP/err" || fail "create $mov: $(cat "$TMP/err")"
 wait_for 120 grep -qa 'vmctl-test-guest: ready' "$LOG_DIR/$mov-serial.log" ||
 	fail "$mov did not boot"
+# a move that fails there (its network is down: the domain cannot start)
+# cleans the remote host and starts the VM here again
+remote_virsh net-destroy vmctl >/dev/null || fail "net-destroy there"
+rc=0
+lv move "$mov" --to far --timeout 30 > /dev/null 2> "$TMP/err" || rc=$?
+remote_virsh net-start vmctl >/dev/null || fail "net-start there"
+[ "$rc" -eq 1 ] || fail "move onto a host without its network: exit $rc: $(cat "$TMP/err")"
+[ "$(wc -l < "$TMP/err")" -eq 1 ] || fail "not one line: $(cat "$TMP/err")"
+[ "$(vsh domstate "$mov")" = running ] || fail "$mov was not started again here"
+remote_virsh dominfo "$mov" >/dev/null 2>&1 && fail "$mov left defined there"
+remote_virsh vol-list vmctl | grep -q -- "$mov" &&
+	fail "$mov's volumes left there: $(remote_virsh vol-list vmctl)"
+# booted again (so that it hears the power button): as many "ready" as
+# kernel banners in its log, however libvirt keeps the log across starts
+sleep 3
+wait_for 120 sh -c "[ \$(grep -ca 'Linux version' '$LOG_DIR/$mov-serial.log') -eq \
+	\$(grep -ca 'vmctl-test-guest: ready' '$LOG_DIR/$mov-serial.log') ]" ||
+	fail "$mov did not boot again here"
 t0=$(ms)
 lv move "$mov" --to far --timeout 30 > "$TMP/out" 2> "$TMP/err" ||
 	fail "move: $(cat "$TMP/err")"
