@@ -7,59 +7,36 @@
  * on failure; the source VM stays (running if it was).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cJSON.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "vmctl/checksum.h"
 #include "vmctl/fsutil.h"
-#include "vmctl/imagecache.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm.h"
-#include "vmctl/proc.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/xalloc.h"
 
-struct side {
-	virConnectPtr conn;
-	char *uri;
-	virStoragePoolPtr pool;
-};
-
-struct job {
-	const struct vmctl_env *env;
-	const char *name;
-	struct side src, dst;
-	virDomainPtr dom;              /* on the source */
-	struct lvmigrate_files files;
-	char **dst_paths;              /* files.v[i] on the destination */
-	char *scratch;                 /* local directory for carried files */
-	bool made_disk, made_seed;     /* volumes made on the destination */
-	bool dst_dom_possible;         /* a domain may be there because of us */
-};
-
-static void side_close(struct side *s)
+static void side_close(struct lvmigrate_side *s)
 {
 	if (s->pool != NULL)
 		virStoragePoolFree(s->pool);
 	lvconn_close(s->conn);
 	free(s->uri);
-	*s = (struct side){ 0 };
+	*s = (struct lvmigrate_side){ 0 };
 }
 
-static void job_clear(struct job *j)
+static void job_clear(struct lvmigrate_job *j)
 {
 	struct vmctl_error *ignored = NULL;
 
@@ -79,7 +56,7 @@ static void job_clear(struct job *j)
 
 /* Both hosts, the VM on the source, no domain of its name on the
  * destination, the pools. */
-static int job_open(struct job *j, const struct lvmigrate_opts *o,
+static int job_open(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 		    struct vmctl_error **err)
 {
 	struct vmctl_env to = *j->env;
@@ -110,7 +87,7 @@ static int job_open(struct job *j, const struct lvmigrate_opts *o,
 
 /* The domain's files in the pool; anything but its bases, overlay and
  * seed is refused before anything is done. */
-static int job_files(struct job *j, const char *xml, struct vmctl_error **err)
+static int job_files(struct lvmigrate_job *j, const char *xml, struct vmctl_error **err)
 {
 	if (lvmigrate_files(xml, LVSTORE_POOL_PATH, j->name, &j->files,
 			    err) < 0)
@@ -136,304 +113,7 @@ static int job_files(struct job *j, const char *xml, struct vmctl_error **err)
 	return 0;
 }
 
-/* ---- carrying volumes ---------------------------------------------------- */
-
-static int sink(virStreamPtr st, const char *data, size_t n, void *opaque)
-{
-	int fd = *(int *)opaque;
-	size_t off = 0;
-
-	(void)st;
-	while (off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return (int)n;
-}
-
-/* The source's volume `name` into the local file `path`. */
-static int download(struct job *j, const char *name, const char *path,
-		    struct vmctl_error **err)
-{
-	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
-				    O_CLOEXEC, 0600);
-	virStorageVolPtr vol = NULL;
-	virStreamPtr st = NULL;
-	int ret = -1;
-
-	if (fd < 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 path);
-	vol = virStorageVolLookupByName(j->src.pool, name);
-	st = vol ? virStreamNew(j->src.conn, 0) : NULL;
-	if (st == NULL || virStorageVolDownload(vol, st, 0, 0, 0) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		goto out;
-	}
-	if (virStreamRecvAll(st, sink, &fd) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		virStreamAbort(st);
-		goto out;
-	}
-	if (virStreamFinish(st) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (st != NULL)
-		virStreamFree(st);
-	if (vol != NULL)
-		virStorageVolFree(vol);
-	return ret;
-}
-
-/* A base as a local file: the verified cache's entry of its digest, or
- * the source's volume, checked against the digest it is named by. */
-static int local_base(struct job *j, const struct lvmigrate_file *f,
-		      char **path, struct vmctl_error **err)
-{
-	const char *hex = strchr(f->digest, ':') + 1;
-	enum checksum_algo algo = strncmp(f->digest, "sha512:", 7) == 0
-				  ? CHECKSUM_SHA512 : CHECKSUM_SHA256;
-	cleanup_free char *dir = imagecache_dir(j->env);
-	cleanup_free char *entry = imagecache_entry_name(algo, hex);
-	cleanup_free char *cached = xasprintf("%s/%s", dir, entry);
-	cleanup_free char *stamp = xasprintf("%s.verified", cached);
-	cleanup_free char *got = NULL;
-
-	if (access(cached, R_OK) == 0 && access(stamp, F_OK) == 0) {
-		*path = steal_pointer(&cached);
-		return 0;
-	}
-	if (strncmp(f->digest, "sha256:", 7) != 0 && algo != CHECKSUM_SHA512)
-		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: %s: "
-				       "no digest to check it by", j->src.uri,
-				       f->volume);
-	*path = xasprintf("%s/%s", j->scratch, f->volume);
-	if (download(j, f->volume, *path, err) < 0 ||
-	    checksum_file(*path, algo, &got, err) < 0)
-		return -1;
-	if (strcmp(got, hex) != 0)
-		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: volume "
-				       "%s does not hold what its name says "
-				       "(%s:%s)", j->src.uri, f->volume,
-				       checksum_algo_name(algo), got);
-	return 0;
-}
-
-/* Every base on the destination (uploaded unless one is there). */
-static int carry_bases(struct job *j, struct vmctl_error **err)
-{
-	for (size_t i = 0; i < j->files.n; i++) {
-		const struct lvmigrate_file *f = &j->files.v[i];
-		cleanup_free char *name = NULL, *local = NULL;
-		bool uploaded;
-		int found;
-
-		if (f->kind != LVMIGRATE_BASE)
-			continue;
-		name = lvstore_base_name(f->digest, f->format);
-		found = lvstore_base_find(j->dst.pool, j->dst.uri, name,
-					  &j->dst_paths[i], err);
-		if (found < 0)
-			return -1;
-		if (found > 0)
-			continue;
-		if (local_base(j, f, &local, err) < 0 ||
-		    lvstore_base(j->dst.pool, j->dst.uri, local, f->digest,
-				 f->format, &j->dst_paths[i], &uploaded,
-				 err) < 0)
-			return -1;
-		if (uploaded && j->env->verbosity >= 0)
-			fprintf(stderr, "Uploaded %s to %s\n", f->digest,
-				j->dst.uri);
-	}
-	return 0;
-}
-
-/* The destination's path of the file the source names `path`. */
-static const char *dst_path_of(const struct job *j, const char *path)
-{
-	for (size_t i = 0; path != NULL && i < j->files.n; i++)
-		if (strcmp(j->files.v[i].path, path) == 0)
-			return j->dst_paths[i];
-	return NULL;
-}
-
-/* The overlay on the destination: made empty over its base (migrate:
- * QEMU copies what it holds), or carried whole, its backing file made
- * the destination's (move). */
-static int carry_disk(struct job *j, size_t i, bool contents,
-		      struct vmctl_error **err)
-{
-	const struct lvmigrate_file *f = &j->files.v[i];
-	const char *backing = dst_path_of(j, f->backing);
-	cleanup_free char *local = NULL;
-	virStorageVolPtr vol;
-	virStorageVolInfo info;
-
-	if (!contents) {
-		vol = virStorageVolLookupByName(j->src.pool, f->volume);
-		if (vol == NULL || virStorageVolGetInfo(vol, &info) < 0) {
-			if (vol != NULL)
-				virStorageVolFree(vol);
-			return lvconn_error(err, j->src.uri, false, f->volume);
-		}
-		virStorageVolFree(vol);
-		if (lvstore_overlay(j->dst.pool, j->dst.uri, f->volume,
-				    info.capacity, backing, f->backing_format,
-				    &j->dst_paths[i], err) < 0)
-			return -1;
-		j->made_disk = true;
-		return 0;
-	}
-	local = xasprintf("%s/%s", j->scratch, f->volume);
-	if (download(j, f->volume, local, err) < 0)
-		return -1;
-	if (backing != NULL) {
-		struct strv argv = { 0 };
-		struct proc_result r = { 0 };
-		int ret;
-
-		strv_push(&argv, "qemu-img");
-		strv_push(&argv, "rebase");
-		strv_push(&argv, "-u");
-		strv_push(&argv, "-f");
-		strv_push(&argv, "qcow2");
-		strv_push(&argv, "-F");
-		strv_push(&argv, f->backing_format ? f->backing_format
-						   : "qcow2");
-		strv_push(&argv, "-b");
-		strv_push(&argv, backing);
-		strv_push(&argv, local);
-		ret = proc_run(&argv, &r, err);
-		if (ret == 0 && r.status != 0) {
-			cleanup_free char *why = proc_result_summary(&r);
-
-			ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-					      "qemu-img rebase %s: %s",
-					      f->volume, why);
-		}
-		proc_result_clear(&r);
-		strv_clear(&argv);
-		if (ret < 0)
-			return -1;
-	}
-	if (lvstore_upload(j->dst.pool, j->dst.uri, f->volume, local,
-			   &j->dst_paths[i], err) < 0)
-		return -1;
-	j->made_disk = true;
-	return 0;
-}
-
-/* Everything the domain needs on the destination. */
-static int carry_files(struct job *j, bool disk_contents,
-		       struct vmctl_error **err)
-{
-	if (carry_bases(j, err) < 0)
-		return -1;
-	for (size_t i = 0; i < j->files.n; i++) {
-		const struct lvmigrate_file *f = &j->files.v[i];
-
-		if (f->kind == LVMIGRATE_DISK &&
-		    carry_disk(j, i, disk_contents, err) < 0)
-			return -1;
-		if (f->kind == LVMIGRATE_SEED) {
-			/* read-only: libvirt's copy leaves it out */
-			cleanup_free char *local = xasprintf("%s/%s",
-							     j->scratch,
-							     f->volume);
-
-			j->made_seed = true;
-			if (download(j, f->volume, local, err) < 0 ||
-			    lvstore_upload(j->dst.pool, j->dst.uri, f->volume,
-					   local, &j->dst_paths[i], err) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-/* The domain's XML with the destination's paths. */
-static char *dst_xml(const struct job *j, unsigned flags,
-		     struct vmctl_error **err)
-{
-	char *xml = virDomainGetXMLDesc(j->dom, flags);
-	const char **from = xcalloc(j->files.n + 1, sizeof(*from));
-	const char **to = xcalloc(j->files.n + 1, sizeof(*to));
-	size_t n = 0;
-	char *out;
-
-	if (xml == NULL) {
-		free(from);
-		free(to);
-		lvconn_error(err, j->src.uri, false, "reading the domain");
-		return NULL;
-	}
-	for (size_t i = 0; i < j->files.n; i++)
-		if (j->dst_paths[i] != NULL) {
-			from[n] = j->files.v[i].path;
-			to[n++] = j->dst_paths[i];
-		}
-	out = lvmigrate_rewrite(xml, from, to, n);
-	if (out == NULL)
-		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: %s: the "
-				"domain's XML does not parse", j->src.uri,
-				j->name);
-	free(xml);
-	free(from);
-	free(to);
-	return out;
-}
-
-/* Failure: what this command made on the destination goes. */
-static void undo_dst(struct job *j)
-{
-	struct vmctl_error *ignored = NULL;
-	cleanup_free char *disk = lvstore_disk_name(j->name);
-	cleanup_free char *seed = lvstore_seed_name(j->name);
-
-	if (j->dst_dom_possible) {
-		virDomainPtr d = virDomainLookupByName(j->dst.conn, j->name);
-
-		if (d != NULL) {
-			if (virDomainIsActive(d) == 1)
-				virDomainDestroy(d);
-			virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM);
-			virDomainFree(d);
-		}
-	}
-	if (j->made_disk)
-		lvstore_delete(j->dst.pool, j->dst.uri, disk, &ignored);
-	vmctl_error_free(ignored);
-	ignored = NULL;
-	if (j->made_seed)
-		lvstore_delete(j->dst.pool, j->dst.uri, seed, &ignored);
-	vmctl_error_free(ignored);
-	virResetLastError();
-}
-
-/* Success: the VM's volumes on the source go (never its bases). */
-static int drop_src_volumes(struct job *j, struct vmctl_error **err)
-{
-	cleanup_free char *disk = lvstore_disk_name(j->name);
-	cleanup_free char *seed = lvstore_seed_name(j->name);
-
-	if (lvstore_delete(j->src.pool, j->src.uri, disk, err) < 0 ||
-	    lvstore_delete(j->src.pool, j->src.uri, seed, err) < 0)
-		return vmctl_error_wrap(err, "the VM runs on %s; removing "
-					"its volumes from the source",
-					j->dst.uri);
-	return 0;
-}
-
-static void print_done(const struct job *j, const char *verb,
+static void print_done(const struct lvmigrate_job *j, const char *verb,
 		       const char *state, long long ms)
 {
 	if (j->env->json) {
@@ -488,7 +168,7 @@ static void *progress_run(void *arg)
 	return NULL;
 }
 
-static int migrate(struct job *j, const struct lvmigrate_opts *o,
+static int migrate(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 		   long long t0, struct vmctl_error **err)
 {
 	cleanup_free char *live = NULL, *persist = NULL, *muri = NULL;
@@ -499,9 +179,9 @@ static int migrate(struct job *j, const struct lvmigrate_opts *o,
 		    isatty(STDERR_FILENO);
 	virDomainPtr moved;
 
-	live = dst_xml(j, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE,
+	live = lvmigrate_dst_xml(j, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE,
 		       err);
-	persist = live ? dst_xml(j, VIR_DOMAIN_XML_SECURE |
+	persist = live ? lvmigrate_dst_xml(j, VIR_DOMAIN_XML_SECURE |
 				 VIR_DOMAIN_XML_MIGRATABLE |
 				 VIR_DOMAIN_XML_INACTIVE, err) : NULL;
 	if (persist == NULL)
@@ -541,7 +221,7 @@ int lvmigrate_cmd_migrate(const struct vmctl_env *env, const char *name,
 			  const struct lvmigrate_opts *opts,
 			  struct vmctl_error **err)
 {
-	struct job j = { .env = env, .name = name };
+	struct lvmigrate_job j = { .env = env, .name = name };
 	long long t0 = vm_now_ms();
 	cleanup_free char *xml = NULL, *reason = NULL;
 	int ret = -1;
@@ -566,12 +246,12 @@ int lvmigrate_cmd_migrate(const struct vmctl_env *env, const char *name,
 	}
 	if (job_files(&j, xml, err) < 0)
 		goto out;
-	if (carry_files(&j, false, err) < 0 || migrate(&j, opts, t0, err) < 0) {
+	if (lvmigrate_carry_files(&j, false, err) < 0 || migrate(&j, opts, t0, err) < 0) {
 		vmctl_error_wrap(err, "migrating VM %s to %s", name, j.dst.uri);
-		undo_dst(&j);
+		lvmigrate_undo_dst(&j);
 		goto out;
 	}
-	if (drop_src_volumes(&j, err) < 0)
+	if (lvmigrate_drop_src(&j, err) < 0)
 		goto out;
 	print_done(&j, "Migrated", "running", vm_now_ms() - t0);
 	ret = VMCTL_EXIT_OK;
@@ -582,14 +262,14 @@ out:
 
 /* ---- move ---------------------------------------------------------------- */
 
-static int move(struct job *j, bool was_running, struct vmctl_error **err)
+static int move(struct lvmigrate_job *j, bool was_running, struct vmctl_error **err)
 {
 	cleanup_free char *xml = NULL;
 	virDomainPtr d;
 
-	if (carry_files(j, true, err) < 0)
+	if (lvmigrate_carry_files(j, true, err) < 0)
 		return -1;
-	xml = dst_xml(j, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE, err);
+	xml = lvmigrate_dst_xml(j, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE, err);
 	if (xml == NULL)
 		return -1;
 	j->dst_dom_possible = true;
@@ -610,7 +290,7 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 		       const struct lvmigrate_opts *opts,
 		       struct vmctl_error **err)
 {
-	struct job j = { .env = env, .name = name };
+	struct lvmigrate_job j = { .env = env, .name = name };
 	long long t0 = vm_now_ms();
 	cleanup_free char *xml = NULL;
 	enum vm_stop_step how;
@@ -634,7 +314,7 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 		struct vmctl_error *e = NULL;
 
 		vmctl_error_wrap(err, "moving VM %s to %s", name, j.dst.uri);
-		undo_dst(&j);
+		lvmigrate_undo_dst(&j);
 		if (was_running && virDomainCreate(j.dom) < 0) {
 			cleanup_free char *both = NULL;
 			int status = (*err)->status;
@@ -655,7 +335,7 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 			     "destination; undefining it at the source");
 		goto out;
 	}
-	if (drop_src_volumes(&j, err) < 0)
+	if (lvmigrate_drop_src(&j, err) < 0)
 		goto out;
 	print_done(&j, "Moved", was_running ? "running" : "stopped",
 		   vm_now_ms() - t0);

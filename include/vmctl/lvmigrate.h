@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
+
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 
@@ -88,5 +90,40 @@ int lvmigrate_cmd_migrate(const struct vmctl_env *env, const char *name,
 int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 		       const struct lvmigrate_opts *opts,
 		       struct vmctl_error **err);
+
+/* ---- internal to lvmigrate.c and lvmigrate-carry.c ----------------------- */
+
+struct lvmigrate_side {
+	virConnectPtr conn;
+	char *uri;
+	virStoragePoolPtr pool;
+};
+
+struct lvmigrate_job {
+	const struct vmctl_env *env;
+	const char *name;
+	struct lvmigrate_side src, dst;
+	virDomainPtr dom;              /* on the source */
+	struct lvmigrate_files files;
+	char **dst_paths;              /* files.v[i] on the destination */
+	char *scratch;                 /* local directory for carried files */
+	bool made_disk, made_seed;     /* volumes made on the destination */
+	bool dst_dom_possible;         /* a domain may be there because of us */
+};
+
+/* Every base there (found, or uploaded from the local verified cache or
+ * the source's volume, checked), the seed carried whole, and the overlay:
+ * made empty over its base (migrate: QEMU copies it), or carried whole
+ * with its backing file made the destination's (`disk_contents`). */
+int lvmigrate_carry_files(struct lvmigrate_job *j, bool disk_contents,
+			  struct vmctl_error **err);
+/* The source domain's XML (virDomainGetXMLDesc `flags`) with the
+ * destination's paths. */
+char *lvmigrate_dst_xml(const struct lvmigrate_job *j, unsigned flags,
+			struct vmctl_error **err);
+/* Failure: what was made on the destination goes. */
+void lvmigrate_undo_dst(struct lvmigrate_job *j);
+/* Success: the VM's overlay and seed on the source go (never a base). */
+int lvmigrate_drop_src(struct lvmigrate_job *j, struct vmctl_error **err);
 
 #endif
