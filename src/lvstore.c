@@ -273,7 +273,7 @@ static int base_find(virStoragePoolPtr pool, const char *uri,
 /* base_find(), and again after a refresh when it finds nothing: volumes
  * made through libvirt (every vmctl's) are known without one, and a
  * refresh (libvirtd reads every volume's header) costs a create time. */
-static int base_whole(virStoragePoolPtr pool, const char *uri,
+int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
 		      const char *name, char **path_out,
 		      struct vmctl_error **err)
 {
@@ -301,7 +301,7 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 	if (access(path, R_OK) < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_NOINPUT, errno, "%s",
 					 path);
-	ret = base_whole(pool, uri, name, path_out, err);
+	ret = lvstore_base_find(pool, uri, name, path_out, err);
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))

@@ -145,9 +145,7 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 	return 0;
 }
 
-/* vmctl's VM NAME on the host: the domain, or an error saying there is
- * none (status 1) or that it is not vmctl's. */
-static int find_vm(virConnectPtr conn, const char *uri, const char *name,
+int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 		   virDomainPtr *out, struct libvirt_meta *meta,
 		   struct vmctl_error **err)
 {
@@ -210,7 +208,7 @@ static int target_open(const struct vmctl_env *env, const char *name,
 	*t = (struct target){ 0 };
 	if (lvconn_open_env(env, flags, &t->conn, &t->uri, err) < 0)
 		return -1;
-	return find_vm(t->conn, t->uri, name, &t->dom, &t->meta, err);
+	return lvvm_find(t->conn, t->uri, name, &t->dom, &t->meta, err);
 }
 
 static void target_close(struct target *t)
@@ -268,25 +266,23 @@ static bool wait_shutoff(virDomainPtr dom, long long timeout_ms)
 	}
 }
 
-/* stop's steps: the ACPI power button for up to timeout_s, then
- * virDomainDestroy (the plug). */
-static int stop_domain(struct target *t, int timeout_s,
-		       enum vm_stop_step *how, struct vmctl_error **err)
+int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
+		     enum vm_stop_step *how, struct vmctl_error **err)
 {
 	*how = VM_STOP_NOT_RUNNING;
-	if (virDomainIsActive(t->dom) != 1)
+	if (virDomainIsActive(dom) != 1)
 		return 0;
 	if (timeout_s > 0) {
-		if (virDomainShutdown(t->dom) < 0)
+		if (virDomainShutdown(dom) < 0)
 			/* not listening yet (early boot): go on to destroy */
 			virResetLastError();
-		else if (wait_shutoff(t->dom, (long long)timeout_s * 1000)) {
+		else if (wait_shutoff(dom, (long long)timeout_s * 1000)) {
 			*how = VM_STOP_POWERDOWN;
 			return 0;
 		}
 	}
-	if (virDomainDestroy(t->dom) < 0 && virDomainIsActive(t->dom) == 1)
-		return lvconn_error(err, t->uri, false, "destroying the domain");
+	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+		return lvconn_error(err, uri, false, "destroying the domain");
 	virResetLastError();
 	*how = VM_STOP_KILL;
 	return 0;
@@ -314,7 +310,7 @@ int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0)
 		goto out;
 	view_stop_result(env, env->json, name, how, describe(how), t.uri);
 	ret = VMCTL_EXIT_OK;
@@ -331,7 +327,7 @@ int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, 0, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, 0, &how, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf(how == VM_STOP_KILL ? "Killed VM %s\n"
@@ -352,7 +348,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, force ? 0 : timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, force ? 0 : timeout_s, &how,
+			     err) < 0)
 		goto out;
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {

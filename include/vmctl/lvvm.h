@@ -57,6 +57,16 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
+/* Shared with lvmigrate.c: vmctl's VM NAME on the host (the domain and
+ * its mark; meta may be NULL), or an error saying there is none (status
+ * 1) or that it is not vmctl's; and stop's steps on a domain: the ACPI
+ * power button for up to timeout_s, then virDomainDestroy. */
+int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
+	      virDomainPtr *out, struct libvirt_meta *meta,
+	      struct vmctl_error **err);
+int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
+		     enum vm_stop_step *how, struct vmctl_error **err);
+
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);
