@@ -21,6 +21,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -145,11 +146,9 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 	return 0;
 }
 
-/* vmctl's VM NAME on the host: the domain, or an error saying there is
- * none (status 1) or that it is not vmctl's. */
-static int find_vm(virConnectPtr conn, const char *uri, const char *name,
-		   virDomainPtr *out, struct libvirt_meta *meta,
-		   struct vmctl_error **err)
+int lvvm_find_vm(virConnectPtr conn, const char *uri, const char *name,
+		 virDomainPtr *out, struct libvirt_meta *meta,
+		 struct vmctl_error **err)
 {
 	struct libvirt_meta ignored;
 
@@ -191,7 +190,8 @@ void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		printf("%s\n  host:    %s\n", headline, uri);
 		if (info->ip != NULL)
 			printf("  address: %s\n", info->ip);
-		printf("  console: virsh -c %s console %s\n", uri, info->name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", uri, info->name);
 	}
 }
 
@@ -210,7 +210,7 @@ static int target_open(const struct vmctl_env *env, const char *name,
 	*t = (struct target){ 0 };
 	if (lvconn_open_env(env, flags, &t->conn, &t->uri, err) < 0)
 		return -1;
-	return find_vm(t->conn, t->uri, name, &t->dom, &t->meta, err);
+	return lvvm_find_vm(t->conn, t->uri, name, &t->dom, &t->meta, err);
 }
 
 static void target_close(struct target *t)
@@ -323,6 +323,25 @@ out:
 	return ret;
 }
 
+/* The direct backend's restart: stop's steps (said in words, also with
+ * --json), then start.  Not virDomainReboot: the guest may ignore the
+ * ACPI request, libvirt would not say, and --timeout would mean nothing. */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err)
+{
+	struct target t;
+	enum vm_stop_step how;
+
+	if (target_open(env, name, 0, &t, err) < 0 ||
+	    stop_domain(&t, timeout_s, &how, err) < 0) {
+		target_close(&t);
+		return -1;
+	}
+	view_stop_result(env, false, name, how, describe(how), t.uri);
+	target_close(&t);
+	return lvvm_cmd_start(env, name, err);
+}
+
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err)
 {
@@ -364,7 +383,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	disk = lvstore_disk_name(name);
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
-	    lvstore_delete(pool, t.uri, seed, err) < 0)
+	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
+	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);
@@ -464,7 +484,8 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("image:      %s\n", info.meta.image);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
-		printf("  console: virsh -c %s console %s\n", t.uri, name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", t.uri, name);
 	}
 	ret = VMCTL_EXIT_OK;
 out:

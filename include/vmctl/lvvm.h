@@ -29,7 +29,6 @@
 
 #define LVVM_NETWORK "vmctl"
 #define LVVM_EMULATOR_DIR "/usr/bin"
-#define LVVM_LOG_DIR "/var/log/libvirt/qemu"
 #define LVVM_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
 
 /* What list and status show about one domain. */
@@ -54,6 +53,12 @@ cJSON *lvvm_info_json(const struct lvvm_info *info, const char *uri,
  * of a command that leaves one (JSON, or a headline and how to reach it). */
 int lvvm_domain_info(virDomainPtr dom, const char *uri,
 		     struct lvvm_info *out, struct vmctl_error **err);
+/* vmctl's VM NAME on the host: the domain (and its mark, meta may be
+ * NULL), or an error saying there is none (status 1) or that it is not
+ * vmctl's. */
+int lvvm_find_vm(virConnectPtr conn, const char *uri, const char *name,
+		 virDomainPtr *out, struct libvirt_meta *meta,
+		 struct vmctl_error **err);
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
@@ -64,6 +69,9 @@ int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err);
 int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 		  int timeout_s, struct vmctl_error **err);
+/* restart: stop's steps, then start (the direct backend's restart). */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err);
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err);
 int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
