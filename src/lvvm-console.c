@@ -92,7 +92,7 @@ static void console_fail(struct console *c, const char *what)
 	c->quit = true;
 }
 
-static void write_all(int fd, const char *buf, size_t n)
+static bool write_all(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, buf, n);
@@ -100,10 +100,11 @@ static void write_all(int fd, const char *buf, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return;
+			return false;
 		buf += w;
 		n -= (size_t)w;
 	}
+	return true;
 }
 
 /* Send what is pending; while libvirt cannot take it, stop reading the
@@ -139,7 +140,10 @@ static void on_stream(virStreamPtr st, int events, void *opaque)
 		int n;
 
 		while ((n = virStreamRecv(st, buf, sizeof(buf))) > 0) {
-			write_all(STDOUT_FILENO, buf, (size_t)n);
+			if (!write_all(STDOUT_FILENO, buf, (size_t)n)) {
+				c->quit = true;     /* stdout closed */
+				return;
+			}
 			if (c->linger >= 0)
 				virEventUpdateTimeout(c->linger, LINGER_MS);
 		}
@@ -209,7 +213,7 @@ static void on_signal_pipe(int watch, int fd, int events, void *opaque)
 struct terminal {
 	bool raw;
 	struct termios saved;
-	struct sigaction old[3];
+	struct sigaction old[3], old_pipe;
 };
 
 static const int caught_signals[3] = { SIGINT, SIGTERM, SIGHUP };
@@ -224,6 +228,9 @@ static int terminal_setup(struct terminal *t, struct vmctl_error **err)
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
 		sigaction(caught_signals[i], &sa, &t->old[i]);
+	/* a closed stdout ends the console, it does not kill vmctl */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &t->old_pipe);
 	t->raw = isatty(STDIN_FILENO) &&
 		 tcgetattr(STDIN_FILENO, &t->saved) == 0;
 	if (t->raw) {
@@ -241,6 +248,7 @@ static void terminal_restore(struct terminal *t)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t->saved);
 	for (int i = 0; i < 3; i++)
 		sigaction(caught_signals[i], &t->old[i], NULL);
+	sigaction(SIGPIPE, &t->old_pipe, NULL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
 	signal_pipe[0] = signal_pipe[1] = -1;

@@ -133,6 +133,31 @@ console_pid=
 exec 3>&-
 [ "$rc" -eq 0 ] || fail "console after Ctrl-]: exit $rc"
 
+# ---- on a terminal (script(1) gives it one): raw while the console
+# runs, as it was after SIGTERM
+if command -v script >/dev/null 2>&1; then
+	cat > "$TMP/tty.sh" <<SH
+stty -g > "$TMP/tty.before"
+"$VMCTL" --connect "$URI" -q console "$vm" < /dev/tty > /dev/null 2>&1 &
+p=\$!
+sleep 2
+stty -g > "$TMP/tty.during"
+kill -TERM \$p
+wait \$p
+echo \$? > "$TMP/tty.rc"
+stty -g > "$TMP/tty.after"
+SH
+	sleep 8 | script -qec "bash $TMP/tty.sh" /dev/null > /dev/null 2>&1 ||
+		fail "the terminal run failed"
+	[ -s "$TMP/tty.after" ] || fail "the terminal run did not finish"
+	[ "$(cat "$TMP/tty.rc")" = 0 ] ||
+		fail "console after SIGTERM: exit $(cat "$TMP/tty.rc")"
+	cmp -s "$TMP/tty.before" "$TMP/tty.during" &&
+		fail "the terminal was not raw while the console ran"
+	cmp -s "$TMP/tty.before" "$TMP/tty.after" ||
+		fail "the terminal was not restored after SIGTERM"
+fi
+
 # ---- restart: stop (the shell ignores the power button: destroyed),
 # then start; the guest boots again
 lv restart "$vm" --timeout 2 > "$TMP/restart" 2>&1 ||
