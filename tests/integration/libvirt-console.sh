@@ -115,9 +115,9 @@ wait "$follower" || rc=$?
 follower=
 [ "$rc" -eq 0 ] || fail "logs -f after Ctrl-C: exit $rc"
 
-# ---- Ctrl-] leaves at once, though stdin stays open
+# ---- Ctrl-] leaves at once, though stdin stays open (attach: the same)
 mkfifo "$TMP/in"
-"$VMCTL" --connect "$URI" -q console "$vm" < "$TMP/in" > /dev/null 2>&1 &
+"$VMCTL" --connect "$URI" -q attach "$vm" < "$TMP/in" > /dev/null 2>&1 &
 console_pid=$!
 exec 3> "$TMP/in"
 sleep 1
@@ -172,11 +172,18 @@ out=$(lv restart "$vm" --timeout 1 --json 2>&1) || fail "restart --json: $out"
 [ "$(sed -n '/^{/,$p' <<<"$out" | jq -r .state)" = running ] ||
 	fail "restart --json: $out"
 
-# ---- console and logs of what is not there
+# ---- console of a stopped VM, logs and restart of none
+lv kill "$vm" > /dev/null || fail "kill failed"
 rc=0
-lv logs "nosuch$$" > /dev/null 2> "$TMP/err" || rc=$?
-[ "$rc" -eq 1 ] && grep -q "no VM named" "$TMP/err" ||
-	fail "logs of no VM: exit $rc: $(cat "$TMP/err")"
+lv console "$vm" < /dev/null > /dev/null 2> "$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "is not running" "$TMP/err" ||
+	fail "console of a stopped VM: exit $rc: $(cat "$TMP/err")"
+for cmd in logs restart; do
+	rc=0
+	lv $cmd "nosuch$$" > /dev/null 2> "$TMP/err" || rc=$?
+	[ "$rc" -eq 1 ] && grep -q "no VM named" "$TMP/err" ||
+		fail "$cmd of no VM: exit $rc: $(cat "$TMP/err")"
+done
 
 # ---- destroy: no log volume left
 lv destroy --force "$vm" > /dev/null || fail "destroy failed"
