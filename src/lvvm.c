@@ -21,6 +21,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -189,7 +190,8 @@ void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		printf("%s\n  host:    %s\n", headline, uri);
 		if (info->ip != NULL)
 			printf("  address: %s\n", info->ip);
-		printf("  console: virsh -c %s console %s\n", uri, info->name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", uri, info->name);
 	}
 }
 
@@ -319,6 +321,25 @@ out:
 	return ret;
 }
 
+/* The direct backend's restart: stop's steps (said in words, also with
+ * --json), then start.  Not virDomainReboot: the guest may ignore the
+ * ACPI request, libvirt would not say, and --timeout would mean nothing. */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err)
+{
+	struct target t;
+	enum vm_stop_step how;
+
+	if (target_open(env, name, 0, &t, err) < 0 ||
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0) {
+		target_close(&t);
+		return -1;
+	}
+	view_stop_result(env, false, name, how, describe(how), t.uri);
+	target_close(&t);
+	return lvvm_cmd_start(env, name, err);
+}
+
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err)
 {
@@ -361,7 +382,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	disk = lvstore_disk_name(name);
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
-	    lvstore_delete(pool, t.uri, seed, err) < 0)
+	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
+	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);
@@ -461,7 +483,8 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("image:      %s\n", info.meta.image);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
-		printf("  console: virsh -c %s console %s\n", t.uri, name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", t.uri, name);
 	}
 	ret = VMCTL_EXIT_OK;
 out:

@@ -29,7 +29,6 @@
 
 #define LVVM_NETWORK "vmctl"
 #define LVVM_EMULATOR_DIR "/usr/bin"
-#define LVVM_LOG_DIR "/var/log/libvirt/qemu"
 #define LVVM_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
 
 /* What list and status show about one domain. */
@@ -57,7 +56,7 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
-/* Shared with lvmigrate.c: vmctl's VM NAME on the host (the domain and
+/* Shared with lvmigrate.c, lvvm-console.c, lvvm-logs.c: vmctl's VM NAME on the host (the domain and
  * its mark; meta may be NULL), or an error saying there is none (status
  * 1) or that it is not vmctl's; and stop's steps on a domain: the ACPI
  * power button for up to timeout_s, then virDomainDestroy. */
@@ -74,6 +73,9 @@ int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err);
 int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 		  int timeout_s, struct vmctl_error **err);
+/* restart: stop's steps, then start (the direct backend's restart). */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err);
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err);
 int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
