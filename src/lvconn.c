@@ -27,13 +27,14 @@ static void libvirt_quiet(void *data, virErrorPtr e)
 	(void)e;
 }
 
-static void lvconn_init(void)
+void lvconn_init(void)
 {
 	static bool done;
 
 	if (done)
 		return;
 	done = true;
+	virInitialize();
 	virSetErrorFunc(NULL, libvirt_quiet);
 }
 

@@ -31,6 +31,10 @@ enum {
 	LVCONN_READ_ONLY = 1 << 0,   /* listings: VIR_CONNECT_RO */
 };
 
+/* libvirt set up and its printing silenced: lvconn_open() does it; a
+ * caller that opens connections from several threads calls it first. */
+void lvconn_init(void);
+
 /* Open URI (read-write, or read-only with LVCONN_READ_ONLY) with
  * libvirt's default authentication. */
 int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,

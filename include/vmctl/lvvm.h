@@ -57,6 +57,16 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
+/* vmctl's VMs on an open connection, in libvirt's order (a domain that
+ * cannot be read is printed as an error and left out); *out to free,
+ * each with lvvm_info_clear(). */
+int lvvm_list_read(virConnectPtr conn, const char *uri,
+		   struct lvvm_info **out, size_t *n, struct vmctl_error **err);
+/* list's table: the header (with a HOST column first, or not) and one
+ * row (host: that column's text, or NULL for none). */
+void lvvm_list_header(bool host);
+void lvvm_list_row(const struct lvvm_info *info, const char *host);
+
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);
