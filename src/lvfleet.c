@@ -66,6 +66,10 @@ static int read_memory(virConnectPtr conn, struct lvfleet_host *h)
 			for (int i = 0; i < n; i++) {
 				const char *f = st[i].field;
 
+				/* nodeinfo's memory can be less than the
+				 * kernel's MemTotal: the stats' is the same */
+				if (strcmp(f, VIR_NODE_MEMORY_STATS_TOTAL) == 0)
+					h->mem_total = st[i].value << 10;
 				if (strcmp(f, VIR_NODE_MEMORY_STATS_FREE) == 0 ||
 				    strcmp(f, VIR_NODE_MEMORY_STATS_BUFFERS) == 0 ||
 				    strcmp(f, VIR_NODE_MEMORY_STATS_CACHED) == 0) {
