@@ -168,16 +168,16 @@ void lvfleet_clear(struct lvfleet *f)
 	*f = (struct lvfleet){ 0 };
 }
 
-/* The hosts file, or an error; an absent or empty one is said once on
- * stderr (there is nothing to read beyond this machine). */
-static int load_hosts(const struct vmctl_env *env, struct hosts *hosts,
-		      struct vmctl_error **err)
+/* The hosts file, or an error; with `note`, an absent or empty one is
+ * said on stderr (there is nothing to read beyond this machine). */
+static int load_hosts(const struct vmctl_env *env, bool note,
+		      struct hosts *hosts, struct vmctl_error **err)
 {
 	int missing = 0;
 
 	if (hosts_load_file(env->hosts_file, hosts, &missing, err) < 0)
 		return -1;
-	if (hosts->n == 0 && env->verbosity >= 0)
+	if (hosts->n == 0 && note && env->verbosity >= 0)
 		fprintf(stderr, "vmctl: %s: %s\n", env->hosts_file, missing
 			? "no hosts file: no libvirt host to read"
 			: "no hosts in it");
@@ -225,7 +225,7 @@ int lvfleet_cmd_list(struct vmctl_env *env, lvfleet_direct_fn direct,
 	cJSON *root = NULL, *vms = NULL, *entries = NULL, *entry;
 	int n_direct, status = VMCTL_EXIT_OK;
 
-	if (load_hosts(env, &hosts, err) < 0)
+	if (load_hosts(env, true, &hosts, err) < 0)
 		return -1;
 	lvfleet_read(&hosts, LVFLEET_VMS, &f);
 	if (env->json) {
@@ -284,6 +284,13 @@ int lvfleet_cmd_list(struct vmctl_env *env, lvfleet_direct_fn direct,
 
 /* ---- host --all-hosts ----------------------------------------------------- */
 
+static bool held_by_vmctl(const struct lvfleet_host *h,
+			  const struct lvvm_holder *holder)
+{
+	return holder != NULL && h->holders.vmctl != NULL &&
+	       h->holders.vmctl[holder - h->holders.v];
+}
+
 static cJSON *resources_json(const struct lvfleet_host *h,
 			     const struct gpu_list *gpus)
 {
@@ -307,14 +314,15 @@ static cJSON *resources_json(const struct lvfleet_host *h,
 	arr = cJSON_AddArrayToObject(o, "gpus");
 	for (size_t i = 0; i < gpus->n; i++) {
 		cJSON *g = gpu_info_json(&gpus->v[i]);
-		const char *holder = lvvm_holder_of_gpu(&gpus->v[i],
-							h->holders.v,
-							h->holders.n);
+		const struct lvvm_holder *holder = lvvm_holder_of_gpu(
+			&gpus->v[i], h->holders.v, h->holders.n);
 
 		if (holder != NULL)
-			cJSON_AddStringToObject(g, "held_by", holder);
+			cJSON_AddStringToObject(g, "held_by", holder->domain);
 		else
 			cJSON_AddNullToObject(g, "held_by");
+		cJSON_AddBoolToObject(g, "held_by_vmctl",
+				      held_by_vmctl(h, holder));
 		cJSON_AddItemToArray(arr, g);
 	}
 	return o;
@@ -347,13 +355,16 @@ static void print_gpu_rows(const struct lvfleet_host *h,
 	for (size_t i = 0; i < gpus->n; i++) {
 		const struct gpu_info *g = &gpus->v[i];
 		const struct pci_function *fn = g->gpu;
-		const char *holder = lvvm_holder_of_gpu(g, h->holders.v,
-							h->holders.n);
+		const struct lvvm_holder *holder = lvvm_holder_of_gpu(
+			g, h->holders.v, h->holders.n);
 		char a[PCI_ADDR_STRLEN];
 		cleanup_free char *ids = xasprintf("%04x:%04x", fn->vendor_id,
 						   fn->device_id);
 		cleanup_free char *group = fn->iommu_group >= 0
 			? xasprintf("%d", fn->iommu_group) : xstrdup("-");
+		cleanup_free char *held = holder == NULL ? xstrdup("-")
+			: xasprintf("%s%s", holder->domain,
+				    held_by_vmctl(h, holder) ? " (vmctl)" : "");
 		cleanup_free char *name = xasprintf(
 			"%s%s%s", fn->vendor_name ? fn->vendor_name : "",
 			fn->vendor_name && fn->device_name ? " " : "",
@@ -361,7 +372,7 @@ static void print_gpu_rows(const struct lvfleet_host *h,
 
 		printf(GPU_ROW, h->name, pci_addr_format(&fn->addr, a), ids,
 		       group, gpu_verdict_name(g->verdict),
-		       fn->driver ? fn->driver : "-", holder ? holder : "-",
+		       fn->driver ? fn->driver : "-", held,
 		       *name ? name : "-");
 	}
 }
@@ -375,7 +386,7 @@ int lvfleet_cmd_host(struct vmctl_env *env, struct vmctl_error **err)
 	size_t n_gpus = 0;
 	int status = VMCTL_EXIT_OK;
 
-	if (load_hosts(env, &hosts, err) < 0)
+	if (load_hosts(env, true, &hosts, err) < 0)
 		return -1;
 	lvfleet_read(&hosts, LVFLEET_RESOURCES, &f);
 	lists = xcalloc(f.n + 1, sizeof(*lists));
@@ -446,7 +457,7 @@ int lvfleet_create_target(struct vmctl_env *env,
 		set_connect(env, what);
 		return 0;
 	}
-	if (load_hosts(env, &hosts, err) < 0)
+	if (load_hosts(env, false, &hosts, err) < 0)
 		return -1;
 	if (hosts.n == 0) {
 		hosts_clear(&hosts);

@@ -12,6 +12,7 @@
 
 #include "vmctl/broker.h"
 #include "vmctl/hostinv.h"
+#include "vmctl/libvirt-xml.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvnodedev.h"
 #include "vmctl/lvvm-devices.h"
@@ -45,9 +46,9 @@ static int held(const struct pci_addr *addr,
 			       pci_addr_format(addr, a), h->domain);
 }
 
-const char *lvvm_holder_of_gpu(const struct gpu_info *g,
-			       const struct lvvm_holder *holders,
-			       size_t n_holders)
+const struct lvvm_holder *lvvm_holder_of_gpu(const struct gpu_info *g,
+					     const struct lvvm_holder *holders,
+					     size_t n_holders)
 {
 	const struct lvvm_holder *h = NULL;
 
@@ -55,7 +56,7 @@ const char *lvvm_holder_of_gpu(const struct gpu_info *g,
 		h = holder_of(&g->slot[i]->addr, holders, n_holders);
 	for (size_t i = 0; h == NULL && i < g->n_group; i++)
 		h = holder_of(&g->group[i]->addr, holders, n_holders);
-	return h ? h->domain : NULL;
+	return h;
 }
 
 int lvvm_gpu_check(const struct gpu_info *g,
@@ -119,6 +120,7 @@ void lvvm_holders_clear(struct lvvm_holders *h)
 	free(h->v);
 	free(h->names);
 	free(h->addrs);
+	free(h->vmctl);
 	*h = (struct lvvm_holders){ 0 };
 }
 
@@ -134,6 +136,7 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 	out->v = xcalloc((size_t)n + 1, sizeof(*out->v));
 	out->names = xcalloc((size_t)n + 1, sizeof(*out->names));
 	out->addrs = xcalloc((size_t)n + 1, sizeof(*out->addrs));
+	out->vmctl = xcalloc((size_t)n + 1, sizeof(*out->vmctl));
 	for (int i = 0; i < n; i++) {
 		char *xml = virDomainGetXMLDesc(doms[i], 0);
 		struct pci_addr *addrs = NULL;
@@ -148,6 +151,8 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 			out->v[out->n] = (struct lvvm_holder){
 				.domain = out->names[out->n],
 				.addrs = addrs, .n_addrs = k };
+			/* only vmctl's <metadata> names it */
+			out->vmctl[out->n] = strstr(xml, LIBVIRT_XML_NS) != NULL;
 			out->n++;
 		} else {
 			free(addrs);

@@ -2,6 +2,7 @@
 #ifndef VMCTL_LVVM_DEVICES_H
 #define VMCTL_LVVM_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,9 +52,9 @@ int lvvm_gpu_check(const struct gpu_info *g,
 		   const char *uri, const char *what,
 		   struct vmctl_error **err);
 
-/* Pure: the domain holding any function of g's slot or another member
- * of its IOMMU group, or NULL (what `host --all-hosts` shows). */
-const char *lvvm_holder_of_gpu(const struct gpu_info *g,
+/* Pure: the holder of any function of g's slot or another member of its
+ * IOMMU group, or NULL (what `host --all-hosts` shows). */
+const struct lvvm_holder *lvvm_holder_of_gpu(const struct gpu_info *g,
 			       const struct lvvm_holder *holders,
 			       size_t n_holders);
 
@@ -86,6 +87,7 @@ struct lvvm_holders {
 	size_t n;
 	char **names;
 	struct pci_addr **addrs;
+	bool *vmctl;                  /* v[i]'s domain holds vmctl's mark */
 };
 
 int lvvm_holders_read(virConnectPtr conn, const char *uri,

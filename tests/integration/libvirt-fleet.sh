@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The fleet (lvfleet.c): a hosts file of three hosts, the real libvirtd
 # (qemu:///system, running a small busybox VM made by vmctl), a host of
-# libvirt's test driver (node devices: a free NVIDIA card and an AMD card
-# a running domain holds; a running domain marked as vmctl's) and a host
+# libvirt's test driver (node devices: a free NVIDIA card, an AMD card a
+# running domain holds, an Intel card a running domain marked as vmctl's
+# holds) and a host
 # that is down (qemu+ssh to TEST-NET-1: nothing answers).
 #
 # list --all-hosts shows both live hosts' VMs and the direct backend's,
@@ -69,6 +70,8 @@ pci() {
 	pci 01 1 040300 10de 1aef 12
 	pci 02 0 030000 1002 73bf 13
 	pci 02 1 040300 1002 ab28 13
+	pci 03 0 030000 8086 56a0 14
+	pci 03 1 040300 8086 4f90 14
 	cat <<XML
   <domain type='test'>
     <name>holder</name>
@@ -84,6 +87,11 @@ pci() {
     <name>fakevm</name>
     <memory>524288</memory>
     <os><type>hvm</type></os>
+    <devices>
+      <hostdev mode='subsystem' type='pci' managed='yes'>
+        <source><address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source>
+      </hostdev>
+    </devices>
     <metadata>
       <vmctl:vm xmlns:vmctl='https://vmctl.dev/xmlns/vm/1'>
         <vmctl:name>fakevm</vmctl:name>
@@ -187,15 +195,19 @@ grep -Eq "^down +down " "$TMP/host" || fail "down host row: $(cat "$TMP/host")"
 grep -Eq "^fake +0000:01:00.0 +10de:2204 +12 +bindable +- +- " "$TMP/host" ||
 	fail "the free NVIDIA card: $(cat "$TMP/host")"
 grep -Eq "^fake +0000:02:00.0 +1002:73bf +13 +bindable +- +holder " "$TMP/host" ||
-	fail "the held AMD card: $(cat "$TMP/host")"
+	fail "the AMD card another domain holds: $(cat "$TMP/host")"
+grep -Eq "^fake +0000:03:00.0 +8086:56a0 +14 +bindable +- +fakevm \(vmctl\) " "$TMP/host" ||
+	fail "the Intel card a vmctl VM holds: $(cat "$TMP/host")"
 grep -q "^vmctl: host down (down): " "$TMP/err" || fail "host: $(cat "$TMP/err")"
 rc=0
 "$VMCTL" host --all-hosts --json > "$TMP/hjson" 2> /dev/null || rc=$?
 [ "$rc" -eq 69 ] || fail "host --all-hosts --json: exit $rc"
 jq -e '.hosts[1] | .name == "fake" and .cpus == 4 and
-	.memory.total == 8589934592 and (.gpus | length) == 2 and
+	.memory.total == 8589934592 and (.gpus | length) == 3 and
 	.gpus[0].address == "0000:01:00.0" and .gpus[0].verdict == "bindable"
-	and .gpus[0].held_by == null and .gpus[1].held_by == "holder"' \
+	and .gpus[0].held_by == null and .gpus[1].held_by == "holder" and
+	.gpus[1].held_by_vmctl == false and .gpus[2].held_by == "fakevm" and
+	.gpus[2].held_by_vmctl == true' \
 	"$TMP/hjson" > /dev/null || fail "host JSON: $(jq -c '.hosts[1]' "$TMP/hjson")"
 jq -e '.hosts[0] | .name == "real" and .status == "ok" and .cpus > 0 and
 	.memory.free > 0 and (.hugepages | length) == 2' "$TMP/hjson" > /dev/null ||
