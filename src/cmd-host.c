@@ -444,9 +444,9 @@ static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_host_entry = {
 	.name = "host",
-	.usage = "[--json] | --all-hosts [--json] | ksm on|off|status [--unmerge] [--dry-run] "
-		 "[--json] |\n       reserve [SIZE|PERCENT%|default] "
-		 "[--dry-run] [--json]",
+	.usage = "[--json] | --all-hosts [--json] |\n       ksm "
+		 "on|off|status [--unmerge] [--dry-run] [--json] |\n       "
+		 "reserve [SIZE|PERCENT%|default] [--dry-run] [--json]",
 	.summary = "the host's NUMA nodes, cores, memory, hugepages and GPUs, "
 		   "which VM holds what; KSM; the host reserve",
 	.help = "One line per NUMA node (its CPUs, cores, the CPUs no VM pins, "

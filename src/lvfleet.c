@@ -24,7 +24,7 @@
  * name can hold parentheses (hosts.h), so it never reads as one. */
 #define DIRECT_LABEL "(direct)"
 
-/* ---- reading the hosts ---------------------------------------------------- */
+/* ---- reading the hosts --------------------------------------------------- */
 
 /* A driver that tells no free memory (libvirt's test driver with a
  * host file): the total less what running domains may use. */
@@ -214,7 +214,7 @@ static cJSON *host_entry_json(const char *name, const char *uri,
 	return o;
 }
 
-/* ---- list --all-hosts ----------------------------------------------------- */
+/* ---- list --all-hosts ---------------------------------------------------- */
 
 int lvfleet_cmd_list(struct vmctl_env *env, lvfleet_direct_fn direct,
 		     struct vmctl_error **err)
@@ -282,7 +282,7 @@ int lvfleet_cmd_list(struct vmctl_env *env, lvfleet_direct_fn direct,
 	return status;
 }
 
-/* ---- host --all-hosts ----------------------------------------------------- */
+/* ---- host --all-hosts ---------------------------------------------------- */
 
 static bool held_by_vmctl(const struct lvfleet_host *h,
 			  const struct lvvm_holder *holder)
@@ -432,7 +432,7 @@ int lvfleet_cmd_host(struct vmctl_env *env, struct vmctl_error **err)
 	return status;
 }
 
-/* ---- create --host -------------------------------------------------------- */
+/* ---- create --host ------------------------------------------------------- */
 
 static void set_connect(struct vmctl_env *env, const char *what)
 {
