@@ -9,7 +9,9 @@
 #
 # list --all-hosts shows both live hosts' VMs and the direct backend's,
 # names the down host on stderr and goes on, exit 69; its JSON is
-# {vms, hosts} with each host's status and error.  host --all-hosts shows
+# {vms, hosts} with each host's status and error.  Two hosts whose ssh
+# port takes the connection and says nothing cost 10 s together (bounded,
+# in parallel).  host --all-hosts shows
 # the fake host's GPUs, verdicts and holder.  create --host auto of a spec
 # asking for an NVIDIA GPU is placed on the test host, saying why; a spec
 # no host has the memory for is refused with one line per host (69) and
@@ -24,6 +26,7 @@ URI=qemu:///system
 DOWN=qemu+ssh://nobody@192.0.2.1/system
 id=$$
 vm=lvfleet$id direct=lvfleetd$id big=lvfleetbig$id
+mute_pid=
 
 vsh() { virsh -q -c "$URI" "$@"; }
 
@@ -38,6 +41,7 @@ cleanup() {
 		rm -f "/var/log/libvirt/qemu/$d-serial.log"
 	done
 	"$VMCTL" destroy --force "$direct" >/dev/null 2>&1
+	[ -z "$mute_pid" ] || kill "$mute_pid" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -185,6 +189,44 @@ jq -e --arg u "$DOWN" '.hosts[3] | .uri == $u and (.error | startswith($u))
 jq -e '.hosts[2].error == null and .hosts[2].vms == 1' "$TMP/json" > /dev/null ||
 	fail "JSON: the fake host's entry: $(jq -c '.hosts[2]' "$TMP/json")"
 say "list --all-hosts: both live hosts and the direct VM, the down host named (${t_list}s), exit 69"
+
+# A host whose port takes the connection and says nothing (a hung sshd, a
+# tarpit): bounded too, read beside the others, not after them.
+python3 - "$TMP/mute.port" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+s.settimeout(120)
+while True:
+    held.append(s.accept()[0])
+PY
+mute_pid=$!
+wait_for 10 test -s "$TMP/mute.port" || fail "the silent listener did not start"
+cat > "$TMP/mute.yaml" <<YAML
+hosts:
+  mute1: qemu+ssh://nobody@127.0.0.1:$(cat "$TMP/mute.port")/system
+  fake: $FAKE
+  mute2: qemu+ssh://nobody@127.0.0.1:$(cat "$TMP/mute.port")/system
+YAML
+rc=0
+t0=$SECONDS
+VMCTL_HOSTS_FILE=$TMP/mute.yaml timeout 120 "$VMCTL" list --all-hosts \
+	> "$TMP/list" 2> "$TMP/err" || rc=$?
+t_mute=$((SECONDS - t0))
+[ "$rc" -eq 69 ] || fail "silent hosts: exit $rc, want 69: $(cat "$TMP/err")"
+grep -Eq "^fake +fakevm +running" "$TMP/list" || fail "silent hosts: no fakevm: $(cat "$TMP/list")"
+for h in mute1 mute2; do
+	grep -q "^vmctl: host $h (down): .*sends no SSH banner within 10 s" "$TMP/err" ||
+		fail "silent host $h: $(cat "$TMP/err")"
+done
+[ "$t_mute" -le 18 ] || fail "two silent hosts took $t_mute s: not read in parallel, or not bounded"
+kill "$mute_pid" 2>/dev/null
+mute_pid=
+say "two silent ssh hosts: named, bounded and in parallel (${t_mute}s)"
 
 # ---- host --all-hosts ----------------------------------------------------
 rc=0
