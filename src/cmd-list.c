@@ -141,7 +141,14 @@ const struct cmd_entry cmd_list_entry = {
 	.summary = "list VMs: state, pid, CPUs, memory, SSH port, VNC, uptime",
 	.help = "States: running, stopped, crashed (QEMU died without being "
 		"asked to),\ncreating. --json prints an array; docs/json.md "
-		"describes its fields.\n",
+		"describes its fields.\n\n"
+		"  --all-hosts  every host of the hosts file (VMCTL_HOSTS_FILE) "
+		"and this\n               machine's direct VMs (host "
+		"\"(direct)\"), in a HOST column;\n               hosts are "
+		"read in parallel, each bounded; one that is down is\n"
+		"               named on stderr and the rest listed, exit 69. "
+		"--json: an\n               object {vms, hosts} "
+		"(docs/json.md)\n",
 	.remote = true,
 	.exec = cmd_list_exec,
 };
