@@ -395,58 +395,90 @@ out:
 	return ret;
 }
 
-static void print_row(const struct lvvm_info *i)
+void lvvm_list_header(bool host)
+{
+	if (host)
+		printf("%-12s ", "HOST");
+	printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-6s %s\n", "NAME",
+	       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC", "UPTIME",
+	       "ADDRESS");
+}
+
+void lvvm_list_row(const struct lvvm_info *i, const char *host)
 {
 	cleanup_free char *mem = xasprintf("%lluM", (unsigned long long)
 					   (i->memory >> 20));
 
+	if (host != NULL)
+		printf("%-12s ", host);
 	printf("%-20s %-9s %-8s %4u %7s %5s  %-21s %-6s %s\n", i->name,
 	       vm_run_state_name(i->state), "-", i->cpus, mem, "-", "-", "-",
 	       i->ip ? i->ip : "-");
+}
+
+int lvvm_list_read(virConnectPtr conn, const char *uri,
+		   struct lvvm_info **out, size_t *n_out,
+		   struct vmctl_error **err)
+{
+	virDomainPtr *doms = NULL;
+	struct lvvm_info *v;
+	size_t k = 0;
+	int n;
+
+	*out = NULL;
+	*n_out = 0;
+	n = virConnectListAllDomains(conn, &doms, 0);
+	if (n < 0)
+		return lvconn_error(err, uri, false, "listing domains");
+	v = xcalloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		struct vmctl_error *e = NULL;
+
+		if (domain_meta(doms[i], &v[k].meta) != 0) {
+			/* not vmctl's */
+		} else if (lvvm_domain_info(doms[i], uri, &v[k], &e) < 0) {
+			/* One broken VM must not hide the others. */
+			cmd_print_error(e);
+			vmctl_error_free(e);
+			lvvm_info_clear(&v[k]);
+		} else {
+			k++;
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	*out = v;
+	*n_out = k;
+	return 0;
 }
 
 int lvvm_cmd_list(const struct vmctl_env *env, struct vmctl_error **err)
 {
 	virConnectPtr conn = NULL;
 	cleanup_free char *uri = NULL;
-	virDomainPtr *doms = NULL;
+	struct lvvm_info *v = NULL;
+	size_t n = 0;
 	cJSON *arr = NULL;
-	int n;
 
 	if (lvconn_open_env(env, LVCONN_READ_ONLY, &conn, &uri, err) < 0)
 		return -1;
-	n = virConnectListAllDomains(conn, &doms, 0);
-	if (n < 0) {
-		lvconn_error(err, uri, false, "listing domains");
+	if (lvvm_list_read(conn, uri, &v, &n, err) < 0) {
 		lvconn_close(conn);
 		return -1;
 	}
 	if (env->json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-6s %s\n", "NAME",
-		       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
-		       "UPTIME", "ADDRESS");
-	for (int i = 0; i < n; i++) {
-		struct lvvm_info info = { 0 };
-		struct vmctl_error *e = NULL;
-
-		if (domain_meta(doms[i], &info.meta) != 0) {
-			/* not vmctl's */
-		} else if (lvvm_domain_info(doms[i], uri, &info, &e) < 0) {
-			/* One broken VM must not hide the others. */
-			cmd_print_error(e);
-			vmctl_error_free(e);
-		} else if (arr != NULL) {
-			cJSON_AddItemToArray(arr, lvvm_info_json(&info, uri,
+		lvvm_list_header(false);
+	for (size_t i = 0; i < n; i++) {
+		if (arr != NULL)
+			cJSON_AddItemToArray(arr, lvvm_info_json(&v[i], uri,
 								 false));
-		} else {
-			print_row(&info);
-		}
-		lvvm_info_clear(&info);
-		virDomainFree(doms[i]);
+		else
+			lvvm_list_row(&v[i], NULL);
+		lvvm_info_clear(&v[i]);
 	}
-	free(doms);
+	free(v);
 	if (arr != NULL) {
 		view_print_json(arr);
 		cJSON_Delete(arr);

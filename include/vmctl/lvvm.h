@@ -65,6 +65,15 @@ int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 	      struct vmctl_error **err);
 int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
 		     enum vm_stop_step *how, struct vmctl_error **err);
+/* vmctl's VMs on an open connection, in libvirt's order (a domain that
+ * cannot be read is printed as an error and left out); *out to free,
+ * each with lvvm_info_clear(). */
+int lvvm_list_read(virConnectPtr conn, const char *uri,
+		   struct lvvm_info **out, size_t *n, struct vmctl_error **err);
+/* list's table: the header (with a HOST column first, or not) and one
+ * row (host: that column's text, or NULL for none). */
+void lvvm_list_header(bool host);
+void lvvm_list_row(const struct lvvm_info *info, const char *host);
 
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
