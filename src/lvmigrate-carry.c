@@ -16,6 +16,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/proc.h"
 #include "vmctl/strv.h"
 #include "vmctl/xalloc.h"
@@ -221,6 +222,15 @@ int lvmigrate_carry_files(struct lvmigrate_job *j, bool disk_contents,
 		if (f->kind == LVMIGRATE_DISK &&
 		    carry_disk(j, i, disk_contents, err) < 0)
 			return -1;
+		/* the log starts anew there (the source's goes with the
+		 * VM's volumes) */
+		if (f->kind == LVMIGRATE_LOG) {
+			j->made_log = true;
+			if (lvvm_console_make_log(j->dst.pool, j->dst.uri,
+						  j->name, &j->dst_paths[i],
+						  err) < 0)
+				return -1;
+		}
 		if (f->kind == LVMIGRATE_SEED) {
 			/* read-only: libvirt's copy leaves it out */
 			cleanup_free char *local = xasprintf("%s/%s",
@@ -293,6 +303,11 @@ void lvmigrate_undo_dst(struct lvmigrate_job *j)
 	if (j->made_seed)
 		lvstore_delete(j->dst.pool, j->dst.uri, seed, &ignored);
 	vmctl_error_free(ignored);
+	ignored = NULL;
+	if (j->made_log)
+		lvvm_console_delete_logs(j->dst.pool, j->dst.uri, j->name,
+					 &ignored);
+	vmctl_error_free(ignored);
 	virResetLastError();
 }
 
@@ -303,7 +318,9 @@ int lvmigrate_drop_src(struct lvmigrate_job *j, struct vmctl_error **err)
 	cleanup_free char *seed = lvstore_seed_name(j->name);
 
 	if (lvstore_delete(j->src.pool, j->src.uri, disk, err) < 0 ||
-	    lvstore_delete(j->src.pool, j->src.uri, seed, err) < 0)
+	    lvstore_delete(j->src.pool, j->src.uri, seed, err) < 0 ||
+	    lvvm_console_delete_logs(j->src.pool, j->src.uri, j->name,
+				     err) < 0)
 		return vmctl_error_wrap(err, "the VM runs on %s; removing "
 					"its volumes from the source",
 					j->dst.uri);

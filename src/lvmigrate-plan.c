@@ -209,6 +209,7 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 	xmlXPathObject *o;
 	cleanup_free char *disk = xasprintf("%s.qcow2", vm);
 	cleanup_free char *seed = xasprintf("%s-seed.iso", vm);
+	cleanup_free char *log = xasprintf("%s-serial.log", vm);
 	size_t plen = strlen(pool_dir);
 
 	*out = (struct lvmigrate_files){ 0 };
@@ -216,7 +217,8 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "the "
 				       "domain's XML does not parse");
 	o = select_nodes(doc, "/domain/devices/disk//source/@file | "
-			 "/domain/os/kernel | /domain/os/initrd");
+			 "/domain/os/kernel | /domain/os/initrd | "
+			 "/domain/devices/serial/log/@file");
 	for (int i = 0; o != NULL && i < o->nodesetval->nodeNr; i++) {
 		xmlNode *n = o->nodesetval->nodeTab[i];
 		cleanup_free char *path = content(n);
@@ -240,9 +242,11 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 			f->kind = LVMIGRATE_DISK;
 			if (n->type == XML_ATTRIBUTE_NODE)
 				disk_backing(n, f);
+		} else if (strcmp(vol, seed) == 0) {
+			f->kind = LVMIGRATE_SEED;
 		} else {
-			f->kind = strcmp(vol, seed) == 0 ? LVMIGRATE_SEED
-							 : LVMIGRATE_OTHER;
+			f->kind = strcmp(vol, log) == 0 ? LVMIGRATE_LOG
+							: LVMIGRATE_OTHER;
 		}
 		f->path = steal_pointer(&path);
 	}

@@ -42,6 +42,7 @@ enum lvmigrate_kind {
 	LVMIGRATE_BASE,     /* base-ALGO-HEX.FMT[.RAND]: a base, kernel... */
 	LVMIGRATE_DISK,     /* NAME.qcow2: the VM's overlay */
 	LVMIGRATE_SEED,     /* NAME-seed.iso */
+	LVMIGRATE_LOG,      /* NAME-serial.log: a new, empty one there */
 	LVMIGRATE_OTHER,    /* anything else: not carried (refused) */
 };
 
@@ -107,7 +108,7 @@ struct lvmigrate_job {
 	struct lvmigrate_files files;
 	char **dst_paths;              /* files.v[i] on the destination */
 	char *scratch;                 /* local directory for carried files */
-	bool made_disk, made_seed;     /* volumes made on the destination */
+	bool made_disk, made_seed, made_log; /* volumes made on the destination */
 	bool dst_dom_possible;         /* a domain may be there because of us */
 };
 

@@ -28,7 +28,8 @@ ip netns list >/dev/null 2>&1 || skip "ip netns is not available"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvrm.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 URI=qemu:///system
-LOG_DIR=/var/log/libvirt/qemu
+# the serial logs are volumes of the pool (lvvm-logs.c)
+LOG_DIR=/var/lib/libvirt/images/vmctl
 id=$$
 mig=lvmig$id mov=lvmov$id rem=lvrem$id gpu=lvgpu$id bad=lvbad$id
 base_name=
@@ -188,6 +189,11 @@ vsh dominfo "$mov" >/dev/null 2>&1 && fail "$mov still defined here"
 vsh vol-list vmctl | grep -q -- "$mov" && fail "$mov's volumes left here"
 wait_for 120 sh -c "grep -qa 'vmctl-test-guest: ready' '$(remote_path "$LOG_DIR/$mov-serial.log")'" ||
 	fail "$mov did not boot there: $(rlog "$mov" | tail -3)"
+# its log there, read over qemu+ssh through the storage API
+"$VMCTL" --connect far logs "$mov" > "$TMP/rlogs" 2> "$TMP/err" ||
+	fail "logs over ssh: $(cat "$TMP/err")"
+grep -q 'vmctl-test-guest: ready' "$TMP/rlogs" ||
+	fail "logs over ssh do not show the boot: $(tail -3 "$TMP/rlogs")"
 
 # ---- a host device: migrate refuses before anything is done
 lv create "$(spec "$gpu")" --no-start > /dev/null 2> "$TMP/err" ||

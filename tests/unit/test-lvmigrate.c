@@ -172,6 +172,23 @@ static void test_files(void)
 	}
 	lvmigrate_files_clear(&fs);
 
+	/* the serial log in the pool (where create puts it) is the VM's */
+	{
+		const char *at = strstr(domain_xml, "/var/log/libvirt/qemu");
+		char *inpool = at == NULL ? NULL :
+			xasprintf("%.*s%s%s", (int)(at - domain_xml),
+				  domain_xml, POOL,
+				  at + strlen("/var/log/libvirt/qemu"));
+
+		ok(inpool != NULL && lvmigrate_files(inpool, POOL, "vm1", &fs,
+						     &err) == 0 && fs.n == 6 &&
+		   fs.v[5].kind == LVMIGRATE_LOG &&
+		   strcmp(fs.v[5].volume, "vm1-serial.log") == 0,
+		   "the serial log, a new one there");
+		lvmigrate_files_clear(&fs);
+		free(inpool);
+	}
+
 	/* the same file twice is listed once; files elsewhere not at all */
 	xml = with_devices("    <disk type='file' device='cdrom'><source "
 			   "file='" POOL "/vm1-seed.iso'/></disk>\n"
