@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/view.h"
@@ -69,19 +70,22 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 				       "the VM started (drop --no-start)");
 	if (env->connect != NULL) {
 		/* the libvirt host's lifecycle (lvvm.c) */
-		ret = wait_s >= 0 || opts.start.overcommit
+		ret = opts.start.overcommit
 			? vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
-					  "--wait and --overcommit are not yet "
-					  "supported on a libvirt host")
+					  "--overcommit is not yet supported "
+					  "on a libvirt host")
 			: lvvm_cmd_create(env, spec, &opts, err);
+		vm.name = xstrdup(spec->name);
 		spec_free(spec);
-		return ret;
-	}
-	ret = vm_create(env, spec, &opts, &vm, err);
-	spec_free(spec);
-	if (ret < 0)
-		return -1;
-	{
+		if (ret != VMCTL_EXIT_OK) {
+			vm_info_clear(&vm);
+			return ret;
+		}
+	} else {
+		ret = vm_create(env, spec, &opts, &vm, err);
+		spec_free(spec);
+		if (ret < 0)
+			return -1;
 		cleanup_free char *headline = xasprintf(
 			"Created VM %s (%s%s%s)", vm.name,
 			vm_run_state_name(vm.state), vm.st.accel ? ", " : "",
@@ -92,8 +96,11 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	if (wait_s >= 0) {
 		double elapsed;
 
-		if (vm_wait_ssh(env, vm.name, wait_s, opts.progress, &elapsed,
-				err) < 0) {
+		if ((env->connect != NULL
+		     ? lvvm_wait_ssh(env, vm.name, wait_s, opts.progress,
+				     &elapsed, err)
+		     : vm_wait_ssh(env, vm.name, wait_s, opts.progress,
+				   &elapsed, err)) < 0) {
 			vm_info_clear(&vm);
 			return -1;
 		}

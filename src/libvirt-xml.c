@@ -542,6 +542,8 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);
 	xml_doc_text(&d, "name", facts->name, NULL);
+	if (facts->uuid != NULL)
+		xml_doc_text(&d, "uuid", facts->uuid, NULL);
 	add_metadata(&d, spec, facts);
 	add_memory(&d, spec, facts);
 	xml_doc_text(&d, "vcpu", num(vcpus, spec_cpu_count(spec)), "placement",

@@ -21,6 +21,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -223,6 +224,23 @@ static void target_close(struct target *t)
 	*t = (struct target){ 0 };
 }
 
+int lvvm_open_vm(const struct vmctl_env *env, const char *name,
+		 unsigned flags, virConnectPtr *conn, char **uri,
+		 virDomainPtr *dom, struct vmctl_error **err)
+{
+	struct target t;
+
+	if (target_open(env, name, flags, &t, err) < 0) {
+		target_close(&t);
+		return -1;
+	}
+	*conn = t.conn;
+	*uri = t.uri;
+	*dom = t.dom;
+	libvirt_meta_clear(&t.meta);
+	return 0;
+}
+
 int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err)
 {
@@ -348,12 +366,16 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	struct target t;
 	virStoragePoolPtr pool = NULL;
 	cleanup_free char *disk = NULL, *seed = NULL;
+	char uuid[VIR_UUID_STRING_BUFLEN];
 	enum vm_stop_step how;
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
 	    stop_domain(&t, force ? 0 : timeout_s, &how, err) < 0)
 		goto out;
+	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
+	if (virDomainGetUUIDString(t.dom, uuid) < 0)
+		uuid[0] = '\0';
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
 		lvconn_error(err, t.uri, false, "undefining the domain");
@@ -364,7 +386,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	disk = lvstore_disk_name(name);
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
-	    lvstore_delete(pool, t.uri, seed, err) < 0)
+	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
+	    (uuid[0] != '\0' && lvvm_keys_remove(env, uuid, err) < 0))
 		goto out;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);

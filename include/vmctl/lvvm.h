@@ -57,6 +57,13 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
+/* vmctl's VM NAME on env->connect (flags: lvconn.h's): the open
+ * connection, its URI and the domain, for lvvm-ssh.c and lvvm-vnc.c; the
+ * caller frees the three (virDomainFree, lvconn_close, free). */
+int lvvm_open_vm(const struct vmctl_env *env, const char *name,
+		 unsigned flags, virConnectPtr *conn, char **uri,
+		 virDomainPtr *dom, struct vmctl_error **err);
+
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);
