@@ -199,10 +199,10 @@ static void add_clock(struct xml_doc *d, const struct vmctl_spec *spec,
 	xml_doc_close(d, "clock");
 }
 
-/* Target device names: vda for virtio, sda, sdb, ... shared by SATA and
- * SCSI (libvirt wants them unique across buses). */
+/* Target device names: vda, vdb, ... for virtio, sda, sdb, ... shared by
+ * SATA and SCSI (libvirt wants them unique across buses). */
 struct targets {
-	unsigned sd;
+	unsigned vd, sd;
 };
 
 static void disk_target(struct xml_doc *d, struct targets *t,
@@ -211,7 +211,7 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 	char dev[8];
 
 	if (strcmp(bus, "virtio") == 0)
-		snprintf(dev, sizeof(dev), "vda");
+		snprintf(dev, sizeof(dev), "vd%c", 'a' + t->vd++);
 	else
 		snprintf(dev, sizeof(dev), "sd%c", 'a' + t->sd++);
 	xml_doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
@@ -257,11 +257,18 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 		xml_doc_empty(d, "boot", "order", "1", NULL);
 		xml_doc_close(d, "disk");
 	}
-	/* The NoCloud seed: the argv's is a read-only virtio disk; a CD
-	 * says read-only to every guest, and cloud-init finds it by its
-	 * "cidata" label either way. */
-	if (facts->seed != NULL)
-		add_readonly_cdrom(d, &t, facts->seed, NULL);
+	/* The NoCloud seed: a read-only virtio disk, as in the argv
+	 * (cloud-init finds it by its "cidata" label).  Not a SATA CD:
+	 * Debian's cloud kernel, the one of its genericcloud images, has
+	 * no AHCI driver and would never see it. */
+	if (facts->seed != NULL) {
+		xml_doc_open(d, "disk", "type", "file", "device", "disk", NULL);
+		xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
+		xml_doc_empty(d, "source", "file", facts->seed, NULL);
+		disk_target(d, &t, "virtio");
+		xml_doc_empty(d, "readonly", NULL);
+		xml_doc_close(d, "disk");
+	}
 	/* After the disk: an empty disk falls through to the installer. */
 	if (spec->cdrom != NULL)
 		add_readonly_cdrom(d, &t, facts->cdrom ? facts->cdrom
