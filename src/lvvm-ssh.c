@@ -23,6 +23,7 @@
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/ssh.h"
+#include "vmctl/vm.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
@@ -411,8 +412,15 @@ int lvvm_wait_ssh(const struct vmctl_env *env, const char *name,
 	}
 out:
 	*elapsed = (double)(vm_now_ms() - start) / 1000.0;
-	if (ret < 0)
-		vmctl_error_wrap(err, "waiting for SSH");
+	if (ret < 0 && v.dom != NULL) {
+		cleanup_free char *host = NULL, *log = NULL;
+		unsigned port;
+
+		/* the serial log is readable here for a local URI only */
+		if (!lvconn_uri_endpoint(v.uri, &host, &port))
+			log = xasprintf(LVVM_LOG_DIR "/%s-serial.log", name);
+		vm_wait_ssh_failed(err, log);
+	}
 	ssh_vm_close(&v);
 	return ret;
 }

@@ -43,7 +43,7 @@ cleanup() {
 			vsh undefine "$d" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d.qcow2" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d-seed.iso" >/dev/null 2>&1
-		rm -f "/var/log/libvirt/qemu/$d-serial.log"
+		rm -f "/var/log/libvirt/qemu/$d-serial.log" "/var/log/libvirt/qemu/$d.log"
 	done
 	# the base is this run's own; kernel and initrd only if it sent them
 	for p in ${base_name:+"$base_name"} "${uploaded[@]}"; do
@@ -141,11 +141,10 @@ words=$(lv ssh "$vm" -- printf '%s|' 'a b' '$HOME')
 [ "$words" = 'a b|$HOME|' ] || fail "arguments were not passed as given: $words"
 ip=$(lv status "$vm" --json | jq -r .ip)
 printed=$(lv ssh --print "$vm")
-case $printed in
-*"HostKeyAlias=vmctl-$vm"*"StrictHostKeyChecking=yes"*) ;;
-*) fail "ssh --print: $printed" ;;
-esac
-case $printed in *"vmadmin@$ip"*) ;; *) fail "ssh --print: not vmadmin@$ip: $printed" ;; esac
+for want in "-i $dir/id_ed25519 " "UserKnownHostsFile=$dir/known_hosts " \
+	"StrictHostKeyChecking=yes " "HostKeyAlias=vmctl-$vm " " vmadmin@$ip"; do
+	case $printed in *"$want"*) ;; *) fail "ssh --print lacks '$want': $printed" ;; esac
+done
 case $printed in *ProxyJump*) fail "a local URI jumps: $printed" ;; esac
 out=$(lv wait "$vm" --timeout 60) || fail "wait on a ready VM failed"
 case $out in "VM $vm: SSH ready after "*) ;; *) fail "wait said: $out" ;; esac
@@ -192,6 +191,11 @@ lv ssh "$vm" -- true 2> "$TMP/err6" || rc=$?
 	fail "ssh to a stopped VM: $rc $(cat "$TMP/err6")"
 ! lv vnc "$vm" 2> "$TMP/err6v" && grep -q "picks its VNC port" "$TMP/err6v" ||
 	fail "vnc of a stopped VM: $(cat "$TMP/err6v")"
+! lv wait "$vm" --timeout 5 2> "$TMP/err6w" &&
+	grep -q "waiting for SSH: VM $vm stopped while waiting" "$TMP/err6w" &&
+	grep -q "last lines of the serial log" "$TMP/err6w" ||
+	fail "wait on a stopped VM: $(cat "$TMP/err6w")"
+say "stopped: ssh, vnc and wait say so ($(head -n 1 "$TMP/err6w"))"
 
 # 7. destroy removes the key directory.
 lv destroy --force "$vm" > /dev/null || fail "destroy"
