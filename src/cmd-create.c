@@ -13,6 +13,21 @@
 
 #define DEFAULT_WAIT 300
 
+/* --wait: until SSH accepts the VM's key, on either backend. */
+static int wait_ssh(const struct vmctl_env *env, const char *name,
+		    int wait_s, bool progress, struct vmctl_error **err)
+{
+	double elapsed;
+
+	if ((env->connect != NULL
+	     ? lvvm_wait_ssh(env, name, wait_s, progress, &elapsed, err)
+	     : vm_wait_ssh(env, name, wait_s, progress, &elapsed, err)) < 0)
+		return -1;
+	if (env->verbosity >= 0 && !env->json)
+		printf("SSH ready after %.1f s: vmctl ssh %s\n", elapsed, name);
+	return VMCTL_EXIT_OK;
+}
+
 static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
 {
@@ -75,17 +90,17 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 					  "--overcommit is not yet supported "
 					  "on a libvirt host")
 			: lvvm_cmd_create(env, spec, &opts, err);
-		vm.name = xstrdup(spec->name);
+		if (ret == VMCTL_EXIT_OK && wait_s >= 0)
+			ret = wait_ssh(env, spec->name, wait_s, opts.progress,
+				       err);
 		spec_free(spec);
-		if (ret != VMCTL_EXIT_OK) {
-			vm_info_clear(&vm);
-			return ret;
-		}
-	} else {
-		ret = vm_create(env, spec, &opts, &vm, err);
-		spec_free(spec);
-		if (ret < 0)
-			return -1;
+		return ret;
+	}
+	ret = vm_create(env, spec, &opts, &vm, err);
+	spec_free(spec);
+	if (ret < 0)
+		return -1;
+	{
 		cleanup_free char *headline = xasprintf(
 			"Created VM %s (%s%s%s)", vm.name,
 			vm_run_state_name(vm.state), vm.st.accel ? ", " : "",
@@ -93,20 +108,10 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 		view_vm_result(env, &vm, headline);
 	}
-	if (wait_s >= 0) {
-		double elapsed;
-
-		if ((env->connect != NULL
-		     ? lvvm_wait_ssh(env, vm.name, wait_s, opts.progress,
-				     &elapsed, err)
-		     : vm_wait_ssh(env, vm.name, wait_s, opts.progress,
-				   &elapsed, err)) < 0) {
-			vm_info_clear(&vm);
-			return -1;
-		}
-		if (env->verbosity >= 0 && !env->json)
-			printf("SSH ready after %.1f s: vmctl ssh %s\n",
-			       elapsed, vm.name);
+	if (wait_s >= 0 && wait_ssh(env, vm.name, wait_s, opts.progress,
+				    err) < 0) {
+		vm_info_clear(&vm);
+		return -1;
 	}
 	vm_info_clear(&vm);
 	return VMCTL_EXIT_OK;
