@@ -217,13 +217,15 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 	xml_doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
 }
 
-static void add_readonly_cdrom(struct xml_doc *d, struct targets *t,
-			       const char *path, const char *boot_order)
+/* A read-only raw file: a virtio disk or a SATA CD. */
+static void add_readonly(struct xml_doc *d, struct targets *t, bool cdrom,
+			 const char *path, const char *boot_order)
 {
-	xml_doc_open(d, "disk", "type", "file", "device", "cdrom", NULL);
+	xml_doc_open(d, "disk", "type", "file", "device", cdrom ? "cdrom"
+		     : "disk", NULL);
 	xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
 	xml_doc_empty(d, "source", "file", path, NULL);
-	disk_target(d, t, "sata");
+	disk_target(d, t, cdrom ? "sata" : "virtio");
 	xml_doc_empty(d, "readonly", NULL);
 	if (boot_order != NULL)
 		xml_doc_empty(d, "boot", "order", boot_order, NULL);
@@ -261,18 +263,12 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 	 * (cloud-init finds it by its "cidata" label).  Not a SATA CD:
 	 * Debian's cloud kernel, the one of its genericcloud images, has
 	 * no AHCI driver and would never see it. */
-	if (facts->seed != NULL) {
-		xml_doc_open(d, "disk", "type", "file", "device", "disk", NULL);
-		xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
-		xml_doc_empty(d, "source", "file", facts->seed, NULL);
-		disk_target(d, &t, "virtio");
-		xml_doc_empty(d, "readonly", NULL);
-		xml_doc_close(d, "disk");
-	}
+	if (facts->seed != NULL)
+		add_readonly(d, &t, false, facts->seed, NULL);
 	/* After the disk: an empty disk falls through to the installer. */
 	if (spec->cdrom != NULL)
-		add_readonly_cdrom(d, &t, facts->cdrom ? facts->cdrom
-				   : spec->cdrom, "2");
+		add_readonly(d, &t, true, facts->cdrom ? facts->cdrom
+			     : spec->cdrom, "2");
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)
 		xml_doc_empty(d, "controller", "type", "scsi", "index", "0",
 			  "model", "virtio-scsi", NULL);

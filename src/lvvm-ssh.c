@@ -343,7 +343,8 @@ static bool domain_alive(void *data)
 static int wait_lease(struct ssh_vm *v, int timeout_s, bool progress,
 		      char **ip, struct vmctl_error **err)
 {
-	long long start = vm_now_ms(), last_draw = -1000;
+	long long start = vm_now_ms(), last_draw = start;
+	bool drawn = false;
 	enum vm_run_state state;
 	int ret = -1;
 
@@ -354,6 +355,7 @@ static int wait_lease(struct ssh_vm *v, int timeout_s, bool progress,
 			fprintf(stderr, "\rWaiting for an address for %s: %lld s",
 				v->name, (now - start) / 1000);
 			last_draw = now;
+			drawn = true;
 		}
 		if (interrupt_pending()) {
 			vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
@@ -381,7 +383,7 @@ static int wait_lease(struct ssh_vm *v, int timeout_s, bool progress,
 		}
 		vm_sleep_ms(LEASE_POLL_MS);
 	}
-	if (progress)
+	if (drawn)
 		fputc('\n', stderr);
 	return ret;
 }

@@ -30,7 +30,9 @@ IMG_DIR=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvssh.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 KEYS=$VMCTL_STATE_DIR/libvirt
-vm=lvssh$$ bad=lvssh-bad$$
+# $$ alone may repeat in another PID namespace sharing this libvirtd
+id=$$-$RANDOM
+vm=lvssh-$id bad=lvssh-bad-$id
 uploaded=()      # kernel and initrd volumes this run sent (prefixes)
 base_name=
 
