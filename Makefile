@@ -127,6 +127,7 @@ bench: $(VMCTL_BIN)
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/discovery.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/lifecycle.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/cloud.sh
+	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/libvirt.sh
 
 install: $(VMCTL_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/vmctl/configs \

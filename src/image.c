@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Disk images: our own header check, then qemu-img for the details and
- * for qcow2 overlays. */
-#include <cJSON.h>
+/* Disk images: our own header check and size, and qemu-img for qcow2
+ * overlays. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -153,10 +152,11 @@ int image_header_check(const unsigned char *buf, size_t len,
 #define HEADER_READ_MAX (2u << 20)
 
 static int read_header(const char *path, unsigned char **out, size_t *len,
-		       struct vmctl_error **err)
+		       uint64_t *file_size, struct vmctl_error **err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	cleanup_free unsigned char *buf = NULL;
+	off_t end;
 
 	if (fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
@@ -175,6 +175,14 @@ static int read_header(const char *path, unsigned char **out, size_t *len,
 			break;
 		*len += (size_t)r;
 	}
+	/* (the end, not st_size: a block device's size too) */
+	if (file_size != NULL) {
+		end = lseek(fd, 0, SEEK_END);
+		if (end < 0)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+						 "%s", path);
+		*file_size = (uint64_t)end;
+	}
 	*out = steal_pointer(&buf);
 	return 0;
 }
@@ -186,7 +194,7 @@ int image_check_base(const char *path, const char **format,
 	cleanup_free char *why = NULL;
 	size_t len = 0;
 
-	if (read_header(path, &buf, &len, err) < 0)
+	if (read_header(path, &buf, &len, NULL, err) < 0)
 		return -1;
 	if (image_header_check(buf, len, format, &why) < 0)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
@@ -214,58 +222,39 @@ int image_backing_file(const char *path, char **backing,
 	size_t len = 0;
 
 	*backing = NULL;
-	if (read_header(path, &buf, &len, err) < 0)
+	if (read_header(path, &buf, &len, NULL, err) < 0)
 		return -1;
 	*backing = image_header_backing(buf, len);
 	return 0;
 }
 
+uint64_t image_header_size(const unsigned char *buf, size_t len,
+			   const char *format, uint64_t file_size)
+{
+	/* qcow2: the guest-visible size is the header's `size` field */
+	if (strcmp(format, "qcow2") == 0)
+		return len >= 32 ? be(buf + 24, 8) : 0;
+	return file_size;
+}
+
 int image_info(const char *path, struct image_info *info,
 	       struct vmctl_error **err)
 {
-	struct strv argv = { 0 };
-	struct proc_result r;
-	cJSON *o, *fmt, *size;
+	cleanup_free unsigned char *buf = NULL;
+	cleanup_free char *why = NULL;
 	const char *format;
-	int ret = -1;
+	uint64_t file_size;
+	size_t len = 0;
 
 	*info = (struct image_info){ 0 };
-	/* Before qemu-img opens anything: an image naming another file
-	 * (a backing file, a data file) could make it open any host file. */
-	if (image_check_base(path, &format, err) < 0)
-		return -1;
-	strv_push(&argv, "qemu-img");
-	strv_push(&argv, "info");
-	strv_push(&argv, "--output=json");
-	strv_push(&argv, "-f");
-	strv_push(&argv, format);
-	strv_push(&argv, path);
-	if (proc_run(&argv, &r, err) < 0) {
-		strv_clear(&argv);
+	if (read_header(path, &buf, &len, &file_size, err) < 0)
 		return vmctl_error_wrap(err, "reading image %s", path);
-	}
-	strv_clear(&argv);
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		proc_result_clear(&r);
+	if (image_header_check(buf, len, &format, &why) < 0)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "cannot read image %s: %s", path, why);
-	}
-	o = cJSON_Parse(r.out);
-	fmt = cJSON_GetObjectItem(o, "format");
-	size = cJSON_GetObjectItem(o, "virtual-size");
-	if (cJSON_IsString(fmt) && cJSON_IsNumber(size)) {
-		info->format = xstrdup(fmt->valuestring);
-		info->virtual_size = (uint64_t)size->valuedouble;
-		ret = 0;
-	} else {
-		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				"qemu-img info %s: unexpected output", path);
-	}
-	cJSON_Delete(o);
-	proc_result_clear(&r);
-	return ret;
+				       "base image %s refused: %s", path, why);
+	info->format = xstrdup(format);
+	info->virtual_size = image_header_size(buf, len, format, file_size);
+	return 0;
 }
 
 void image_info_clear(struct image_info *info)

@@ -6,6 +6,7 @@
  * (domain, volumes) is removed before the error returns.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,8 @@
 
 #include <libvirt/virterror.h>
 
-#include "vmctl/checksum.h"
 #include "vmctl/cmd.h"
+#include "vmctl/digestmemo.h"
 #include "vmctl/firmware.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/image.h"
@@ -22,6 +23,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm-devices.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
@@ -36,6 +38,7 @@
 struct made {
 	virStoragePoolPtr pool;
 	char *disk, *seed;           /* volume names made */
+	const char *log;             /* the VM's, when its log volume was */
 	virDomainPtr dom;            /* defined */
 };
 
@@ -55,6 +58,11 @@ static void undo_made(struct made *m, const char *uri)
 		ignored = NULL;
 		if (m->seed != NULL)
 			lvstore_delete(m->pool, uri, m->seed, &ignored);
+		vmctl_error_free(ignored);
+		ignored = NULL;
+		if (m->log != NULL)
+			lvvm_console_delete_logs(m->pool, uri, m->log,
+						 &ignored);
 		vmctl_error_free(ignored);
 	}
 	virResetLastError();
@@ -99,6 +107,7 @@ struct create_ctx {
 	struct lvvm_keys keys;       /* the VM's SSH keys here */
 	char uuid[VIR_UUID_STRING_BUFLEN];  /* the domain's, chosen here */
 	bool uploaded;              /* the base was sent by this create */
+	uint64_t disk_size;         /* the overlay's */
 	/* the facts' strings */
 	char *base, *base_format, *overlay, *seed, *digest, *emulator;
 	char *kernel, *initrd, *cdrom;
@@ -128,13 +137,12 @@ static void create_ctx_clear(struct create_ctx *c)
 }
 
 /* The base (from vmctl's verified cache, as the direct backend gets it)
- * on the host, and the VM's overlay over it. */
-static int make_disk(struct create_ctx *c, bool progress,
+ * on the host, and the size of the VM's overlay over it. */
+static int make_base(struct create_ctx *c, bool progress,
 		     struct vmctl_error **err)
 {
 	struct imagecache_result image = { 0 };
 	const struct vmctl_spec *spec = c->spec;
-	uint64_t size;
 	int ret = -1;
 
 	if (imagecache_get(c->env, &spec->disk, progress, &image, err) < 0 ||
@@ -142,17 +150,15 @@ static int make_disk(struct create_ctx *c, bool progress,
 		goto out;
 	if (image.digest != NULL) {
 		c->digest = xstrdup(image.digest);
-	} else {
-		cleanup_free char *hex = NULL;
-
-		/* A local file with no digest in the spec: named by what
-		 * it holds now. */
-		if (checksum_file(image.path, CHECKSUM_SHA256, &hex, err) < 0)
-			goto out;
-		c->digest = xasprintf("sha256:%s", hex);
+	} else if (digestmemo_sha256(c->env, image.path, &c->digest,
+				     err) < 0) {
+		/* (a local file with no digest in the spec: named by what
+		 * it holds now) */
+		goto out;
 	}
-	size = spec->disk.size ? spec->disk.size : c->base_info.virtual_size;
-	if (size < c->base_info.virtual_size) {
+	c->disk_size = spec->disk.size ? spec->disk.size
+				       : c->base_info.virtual_size;
+	if (c->disk_size < c->base_info.virtual_size) {
 		vmctl_error_set(err, VMCTL_EXIT_SPEC, 0, "disk.size is smaller "
 				"than the image %s", image.path);
 		goto out;
@@ -165,17 +171,62 @@ static int make_disk(struct create_ctx *c, bool progress,
 	if (c->uploaded && c->env->verbosity >= 0)
 		fprintf(stderr, "Uploaded base image %s to %s\n", c->digest,
 			c->uri);
-	c->made.disk = lvstore_disk_name(spec->name);
-	if (lvstore_overlay(c->made.pool, c->uri, c->made.disk, size, c->base,
-			    c->base_format, &c->overlay, err) < 0) {
-		free(c->made.disk);
-		c->made.disk = NULL;
-		goto out;
-	}
 	ret = 0;
 out:
 	imagecache_result_clear(&image);
 	return ret;
+}
+
+/*
+ * The overlay is made on the host (libvirtd runs qemu-img there, some
+ * 40 ms) in a thread of its own while this one makes the seed and hashes
+ * the boot files: a libvirt connection takes calls from several threads.
+ * c->made.disk names the volume from the start, so a failure elsewhere
+ * undoes it.
+ */
+struct overlay_job {
+	struct create_ctx *c;
+	pthread_t thread;
+	bool running;
+	int ret;
+	struct vmctl_error *err;
+};
+
+static void *overlay_run(void *arg)
+{
+	struct overlay_job *j = arg;
+	struct create_ctx *c = j->c;
+
+	j->ret = lvstore_overlay(c->made.pool, c->uri, c->made.disk,
+				 c->disk_size, c->base, c->base_format,
+				 &c->overlay, &j->err);
+	return NULL;
+}
+
+static void overlay_start(struct create_ctx *c, struct overlay_job *j)
+{
+	*j = (struct overlay_job){ .c = c };
+	c->made.disk = lvstore_disk_name(c->spec->name);
+	if (pthread_create(&j->thread, NULL, overlay_run, j) == 0)
+		j->running = true;
+	else
+		overlay_run(j);
+}
+
+/* Wait for the overlay; its error, if any, unless *err holds one. */
+static int overlay_join(struct overlay_job *j, struct vmctl_error **err)
+{
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	j->running = false;
+	if (j->ret == 0)
+		return 0;
+	if (err != NULL && *err == NULL)
+		*err = j->err;
+	else
+		vmctl_error_free(j->err);
+	j->err = NULL;
+	return -1;
 }
 
 /* The cloud-init seed, made locally as the direct backend makes it, with
@@ -204,12 +255,11 @@ static int make_seed(struct create_ctx *c, struct vmctl_error **err)
 static int upload_file(struct create_ctx *c, const char *path, char **out,
 		       struct vmctl_error **err)
 {
-	cleanup_free char *hex = NULL, *digest = NULL;
+	cleanup_free char *digest = NULL;
 	bool uploaded;
 
-	if (checksum_file(path, CHECKSUM_SHA256, &hex, err) < 0)
+	if (digestmemo_sha256(c->env, path, &digest, err) < 0)
 		return -1;
-	digest = xasprintf("sha256:%s", hex);
 	if (lvstore_base(c->made.pool, c->uri, path, digest, "raw", out,
 			 &uploaded, err) < 0)
 		return -1;
@@ -242,7 +292,6 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 
 	c->emulator = strchr(bin, '/') ? xstrdup(bin)
 				       : xasprintf(LVVM_EMULATOR_DIR "/%s", bin);
-	c->serial_log = xasprintf(LVVM_LOG_DIR "/%s-serial.log", spec->name);
 	c->created = xasprintf("%lld", (long long)time(NULL));
 	*f = (struct libvirt_facts){
 		.name = spec->name,
@@ -309,15 +358,32 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		cleanup_free char *seed = lvstore_seed_name(c->spec->name);
 
 		if (lvstore_delete(c->made.pool, c->uri, disk, err) < 0 ||
-		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0)
+		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0 ||
+		    lvvm_console_delete_logs(c->made.pool, c->uri,
+					     c->spec->name, err) < 0)
 			return -1;
 	}
-	if (c->spec->disk.image != NULL && make_disk(c, progress, err) < 0)
+	/* the serial log: a volume of the pool, read through libvirt */
+	if (lvvm_console_make_log(c->made.pool, c->uri, c->spec->name,
+				  &c->serial_log, err) < 0)
 		return -1;
-	if (c->spec->cloud_init.enabled && make_seed(c, err) < 0)
+	c->made.log = c->spec->name;
+	if (c->spec->disk.image != NULL) {
+		struct overlay_job job;
+		int ret;
+
+		if (make_base(c, progress, err) < 0)
+			return -1;
+		overlay_start(c, &job);
+		ret = c->spec->cloud_init.enabled ? make_seed(c, err) : 0;
+		if (ret == 0)
+			ret = upload_files(c, err);
+		if (overlay_join(&job, err) < 0 || ret < 0)
+			return -1;
+	} else if ((c->spec->cloud_init.enabled && make_seed(c, err) < 0) ||
+		   upload_files(c, err) < 0) {
 		return -1;
-	if (upload_files(c, err) < 0)
-		return -1;
+	}
 	if (make_facts(c, &f, err) < 0 ||
 	    libvirt_xml_build(c->spec, &f, &xml, err) < 0)
 		return -1;

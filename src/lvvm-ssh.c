@@ -31,6 +31,23 @@
 #define SSH_PORT 22
 #define LEASE_POLL_MS 500
 
+int lvvm_open_vm(const struct vmctl_env *env, const char *name,
+		 unsigned flags, virConnectPtr *conn, char **uri,
+		 virDomainPtr *dom, struct vmctl_error **err)
+{
+	*dom = NULL;
+	*uri = NULL;
+	if (lvconn_open_env(env, flags, conn, uri, err) < 0)
+		return -1;
+	if (lvvm_find(*conn, *uri, name, dom, NULL, err) == 0)
+		return 0;
+	lvconn_close(*conn);
+	*conn = NULL;
+	free(*uri);
+	*uri = NULL;
+	return -1;
+}
+
 /* ---- the keys here -------------------------------------------------------- */
 
 static char *keys_parent(const struct vmctl_env *env)
@@ -414,14 +431,16 @@ int lvvm_wait_ssh(const struct vmctl_env *env, const char *name,
 	}
 out:
 	*elapsed = (double)(vm_now_ms() - start) / 1000.0;
-	if (ret < 0 && v.dom != NULL) {
-		cleanup_free char *host = NULL, *log = NULL;
-		unsigned port;
+	if (ret < 0 && v.dom != NULL && err != NULL && *err != NULL &&
+	    (*err)->errnum != 0) {
+		/* The log is a volume on the libvirt host: `logs` reads it. */
+		char *msg;
 
-		/* the serial log is readable here for a local URI only */
-		if (!lvconn_uri_endpoint(v.uri, &host, &port))
-			log = xasprintf(LVVM_LOG_DIR "/%s-serial.log", name);
-		vm_wait_ssh_failed(err, log);
+		vm_wait_ssh_failed(err, NULL);
+		msg = xasprintf("%s\nthe serial log: vmctl --connect %s logs %s",
+				(*err)->message, v.uri, name);
+		free((*err)->message);
+		(*err)->message = msg;
 	}
 	ssh_vm_close(&v);
 	return ret;

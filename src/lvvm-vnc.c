@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include "vmctl/lvconn.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm-vnc.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"

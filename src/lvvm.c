@@ -21,6 +21,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
@@ -146,9 +147,7 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 	return 0;
 }
 
-/* vmctl's VM NAME on the host: the domain, or an error saying there is
- * none (status 1) or that it is not vmctl's. */
-static int find_vm(virConnectPtr conn, const char *uri, const char *name,
+int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 		   virDomainPtr *out, struct libvirt_meta *meta,
 		   struct vmctl_error **err)
 {
@@ -192,7 +191,8 @@ void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		printf("%s\n  host:    %s\n", headline, uri);
 		if (info->ip != NULL)
 			printf("  address: %s\n", info->ip);
-		printf("  console: virsh -c %s console %s\n", uri, info->name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", uri, info->name);
 	}
 }
 
@@ -211,7 +211,7 @@ static int target_open(const struct vmctl_env *env, const char *name,
 	*t = (struct target){ 0 };
 	if (lvconn_open_env(env, flags, &t->conn, &t->uri, err) < 0)
 		return -1;
-	return find_vm(t->conn, t->uri, name, &t->dom, &t->meta, err);
+	return lvvm_find(t->conn, t->uri, name, &t->dom, &t->meta, err);
 }
 
 static void target_close(struct target *t)
@@ -222,23 +222,6 @@ static void target_close(struct target *t)
 	free(t->uri);
 	libvirt_meta_clear(&t->meta);
 	*t = (struct target){ 0 };
-}
-
-int lvvm_open_vm(const struct vmctl_env *env, const char *name,
-		 unsigned flags, virConnectPtr *conn, char **uri,
-		 virDomainPtr *dom, struct vmctl_error **err)
-{
-	struct target t;
-
-	if (target_open(env, name, flags, &t, err) < 0) {
-		target_close(&t);
-		return -1;
-	}
-	*conn = t.conn;
-	*uri = t.uri;
-	*dom = t.dom;
-	libvirt_meta_clear(&t.meta);
-	return 0;
 }
 
 int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
@@ -286,25 +269,23 @@ static bool wait_shutoff(virDomainPtr dom, long long timeout_ms)
 	}
 }
 
-/* stop's steps: the ACPI power button for up to timeout_s, then
- * virDomainDestroy (the plug). */
-static int stop_domain(struct target *t, int timeout_s,
-		       enum vm_stop_step *how, struct vmctl_error **err)
+int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
+		     enum vm_stop_step *how, struct vmctl_error **err)
 {
 	*how = VM_STOP_NOT_RUNNING;
-	if (virDomainIsActive(t->dom) != 1)
+	if (virDomainIsActive(dom) != 1)
 		return 0;
 	if (timeout_s > 0) {
-		if (virDomainShutdown(t->dom) < 0)
+		if (virDomainShutdown(dom) < 0)
 			/* not listening yet (early boot): go on to destroy */
 			virResetLastError();
-		else if (wait_shutoff(t->dom, (long long)timeout_s * 1000)) {
+		else if (wait_shutoff(dom, (long long)timeout_s * 1000)) {
 			*how = VM_STOP_POWERDOWN;
 			return 0;
 		}
 	}
-	if (virDomainDestroy(t->dom) < 0 && virDomainIsActive(t->dom) == 1)
-		return lvconn_error(err, t->uri, false, "destroying the domain");
+	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+		return lvconn_error(err, uri, false, "destroying the domain");
 	virResetLastError();
 	*how = VM_STOP_KILL;
 	return 0;
@@ -332,13 +313,32 @@ int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0)
 		goto out;
 	view_stop_result(env, env->json, name, how, describe(how), t.uri);
 	ret = VMCTL_EXIT_OK;
 out:
 	target_close(&t);
 	return ret;
+}
+
+/* The direct backend's restart: stop's steps (said in words, also with
+ * --json), then start.  Not virDomainReboot: the guest may ignore the
+ * ACPI request, libvirt would not say, and --timeout would mean nothing. */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err)
+{
+	struct target t;
+	enum vm_stop_step how;
+
+	if (target_open(env, name, 0, &t, err) < 0 ||
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0) {
+		target_close(&t);
+		return -1;
+	}
+	view_stop_result(env, false, name, how, describe(how), t.uri);
+	target_close(&t);
+	return lvvm_cmd_start(env, name, err);
 }
 
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
@@ -349,7 +349,7 @@ int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, 0, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, 0, &how, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf(how == VM_STOP_KILL ? "Killed VM %s\n"
@@ -371,7 +371,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, force ? 0 : timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, force ? 0 : timeout_s, &how,
+			     err) < 0)
 		goto out;
 	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
 	if (virDomainGetUUIDString(t.dom, uuid) < 0)
@@ -387,6 +388,7 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
 	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
+	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0 ||
 	    (uuid[0] != '\0' && lvvm_keys_remove(env, uuid, err) < 0))
 		goto out;
 	if (env->verbosity >= 0)
@@ -487,7 +489,8 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("image:      %s\n", info.meta.image);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
-		printf("  console: virsh -c %s console %s\n", t.uri, name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", t.uri, name);
 	}
 	ret = VMCTL_EXIT_OK;
 out:

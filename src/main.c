@@ -30,6 +30,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
 	&cmd_image_entry,
+	&cmd_migrate_entry,
+	&cmd_move_entry,
 	/* the host */
 	&cmd_gpu_entry,
 	&cmd_host_entry,

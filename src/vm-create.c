@@ -223,8 +223,7 @@ int vm_cloud_init_files(const char *dir, const char *name,
 	unsigned char rnd[4];
 	char mac[18];
 
-	if (ssh_keygen(key, comment, err) < 0 ||
-	    ssh_keygen(hkey, host_comment, err) < 0)
+	if (ssh_keygen_two(key, comment, hkey, host_comment, err) < 0)
 		return -1;
 	pub_path = xasprintf("%s.pub", key);
 	hpub_path = xasprintf("%s.pub", hkey);

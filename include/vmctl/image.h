@@ -39,9 +39,14 @@ char *image_header_backing(const unsigned char *buf, size_t len);
 int image_backing_file(const char *path, char **backing,
 		       struct vmctl_error **err);
 
-/* image_check_base(), then `qemu-img info -f FORMAT --output=json`: the
- * format is read by us, never probed, and nothing beyond the image's own
- * file is ever opened. */
+/* Pure: the guest-visible size of an image whose header is buf (format
+ * from image_header_check()): a qcow2 header's `size` field, or for raw
+ * the file's size. */
+uint64_t image_header_size(const unsigned char *buf, size_t len,
+			   const char *format, uint64_t file_size);
+/* image_check_base() and the size from the same header read: the format
+ * is read by us, never probed, nothing beyond the image's own file is
+ * opened, and no program runs (qemu-img info took 25 ms of a create). */
 int image_info(const char *path, struct image_info *info,
 	       struct vmctl_error **err);
 void image_info_clear(struct image_info *info);

@@ -29,6 +29,8 @@ export VMCTL
 TEST_NAME=bench-lifecycle
 # shellcheck source=../integration/lib.sh
 . tests/integration/lib.sh
+# shellcheck source=lib.sh
+. tests/bench/lib.sh
 set +e   # a bench reports what it saw; a failed step is shown, not fatal
 
 [ -x "$VMCTL" ] || { echo "bench: $VMCTL is not an executable" >&2; exit 1; }
@@ -102,13 +104,7 @@ esac
 	declare -A label=([ready]="create->ready" [quit]="stop -t 0")
 	for m in "${metrics[@]}"; do
 		# shellcheck disable=SC2086
-		read -r med min max < <(printf '%s\n' ${t[$m]:-} | sort -n | awk '
-			{ v[NR] = $1 }
-			END {
-				if (NR == 0) { print "- - -"; exit }
-				m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-				print m, v[1], v[NR]
-			}')
+		read -r med min max < <(med_min_max ${t[$m]:-})
 		printf '%-16s %10s %10s %10s  %s\n' "${label[$m]:-$m}" "$med" "$min" "$max" "${what[$m]}"
 	done
 	for e in "${errors[@]}"; do printf 'error: %s\n' "$e"; done

@@ -9,7 +9,9 @@
 #   - two creates of the same base at once: the second, started while the
 #     first is still sending, must not stand on the first's part either.
 # Each overlay's backing file is compared byte for byte with the source
-# as soon as its create returns.
+# as soon as its create returns.  And a local base given without a digest
+# is named by its bytes: rewritten in place (its mtime set back), it is
+# hashed and sent again, not taken for the file the digest memo knew.
 TEST_NAME=libvirt-base-upload
 . "$(dirname "$0")/lib.sh"
 need jq qemu-img virsh
@@ -20,8 +22,8 @@ export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 URI=qemu:///system
 POOL_DIR=/var/lib/libvirt/images/vmctl
 id=$$
-vms=(lvbu1-$id lvbu2-$id lvbu3-$id lvbu4-$id)
-base_name= pids=()
+vms=(lvbu1-$id lvbu2-$id lvbu3-$id lvbu4-$id lvbu5-$id lvbu6-$id)
+base_name= base_name2= pids=()
 
 vsh() { virsh -q -c "$URI" "$@"; }
 lv() { "$VMCTL" --connect "$URI" "$@"; }
@@ -38,12 +40,12 @@ cleanup() {
 		vsh vol-delete --pool vmctl "$d.qcow2" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d-seed.iso" >/dev/null 2>&1
 	done
-	if [ -n "$base_name" ]; then
+	for b in $base_name $base_name2; do
 		for v in $(vsh vol-list vmctl | awk '{ print $1 }' |
-			grep -F -- "$base_name"); do
+			grep -F -- "$b"); do
 			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
 		done
-	fi
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -62,13 +64,13 @@ rm -f "$TMP/base.raw"
 digest=$(sha256sum "$TMP/base.qcow2" | cut -d' ' -f1)
 base_name=base-sha256-$digest.qcow2
 
-spec() { # NAME
+spec() { # NAME [DISK]
 	cat > "$TMP/$1.yaml" <<YAML
 name: $1
 cpus: 1
 memory: 128M
 accel: tcg
-disk: {image: $TMP/base.qcow2, sha256: $digest}
+disk: ${2:-{image: $TMP/base.qcow2, sha256: $digest\}}
 network: {ssh_port: auto, ssh_listen: 127.0.0.1}
 vnc: {listen: 127.0.0.1}
 YAML
@@ -85,13 +87,13 @@ parts() {
 part_appears() { [ -n "$(parts)" ]; }
 
 # The VM's overlay stands on a copy of the source, every byte.
-check_backing() { # VM
-	local backing
+check_backing() { # VM [BASE_NAME]
+	local backing base=${2:-$base_name}
 	backing=$(qemu-img info --output=json "$POOL_DIR/$1.qcow2" |
 		jq -r '."backing-filename" // empty')
 	[ -n "$backing" ] || fail "$1: its overlay has no backing file"
 	case $backing in
-	"$POOL_DIR/$base_name"|"$POOL_DIR/$base_name".????????) ;;
+	"$POOL_DIR/$base"|"$POOL_DIR/$base".????????) ;;
 	*) fail "$1: backing $backing is not one of the base's volumes" ;;
 	esac
 	[ -e "$backing.ok" ] || fail "$1: stands on $backing, which is not marked whole"
@@ -134,4 +136,25 @@ pids=()
 check_backing "${vms[2]}"
 [ -e "$POOL_DIR/$first.ok" ] || fail "the first upload ($first) was not marked whole"
 say "two creates at once: each stands on a whole base"
+
+# ---- a local base without a digest, rewritten in place
+lv create --no-start "$(spec "${vms[4]}" "$TMP/base.qcow2")" > /dev/null 2> "$TMP/err4" ||
+	fail "create without a digest failed: $(cat "$TMP/err4")"
+! grep -q "Uploaded base" "$TMP/err4" ||
+	fail "the same bytes were sent again: $(cat "$TMP/err4")"
+check_backing "${vms[4]}"
+touch -r "$TMP/base.qcow2" "$TMP/stamp"
+size=$(stat -c %s "$TMP/base.qcow2")
+head -c 65536 /dev/urandom |
+	dd of="$TMP/base.qcow2" bs=65536 seek=$((size / 65536 - 2)) conv=notrunc status=none
+touch -r "$TMP/stamp" "$TMP/base.qcow2"   # same size, same mtime
+[ "$(stat -c %s "$TMP/base.qcow2")" -eq "$size" ] || fail "the rewrite changed the size"
+digest2=$(sha256sum "$TMP/base.qcow2" | cut -d' ' -f1)
+base_name2=base-sha256-$digest2.qcow2
+lv create --no-start "$(spec "${vms[5]}" "$TMP/base.qcow2")" > /dev/null 2> "$TMP/err5" ||
+	fail "create after the rewrite failed: $(cat "$TMP/err5")"
+grep -q "Uploaded base image sha256:$digest2" "$TMP/err5" ||
+	fail "the rewritten base was not hashed and sent again: $(cat "$TMP/err5")"
+check_backing "${vms[5]}" "$base_name2"
+say "a base rewritten in place (mtime kept) is hashed and sent again"
 say "PASS"

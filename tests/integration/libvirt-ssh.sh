@@ -197,7 +197,7 @@ text=$(lv vnc "$vm") && [ "$(tail -n 1 <<<"$text")" = "(VM $vm is stopped)" ] ||
 	fail "vnc of a stopped VM: $text"
 ! lv wait "$vm" --timeout 5 2> "$TMP/err6w" &&
 	grep -q "waiting for SSH: VM $vm stopped while waiting" "$TMP/err6w" &&
-	grep -q "last lines of the serial log" "$TMP/err6w" ||
+	grep -q "the serial log: vmctl --connect $URI logs $vm" "$TMP/err6w" ||
 	fail "wait on a stopped VM: $(cat "$TMP/err6w")"
 say "stopped: ssh, vnc and wait say so ($(head -n 1 "$TMP/err6w"))"
 

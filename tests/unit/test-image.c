@@ -108,6 +108,23 @@ static void test_redirects(void)
 	is_str(download_redirect_protocols("file:///x"), "", "file: never");
 }
 
+/* The size create gives the overlay: qcow2's header field (what qemu-img
+ * info calls virtual-size), a raw file's length. */
+static void test_sizes(void)
+{
+	size_t len;
+	unsigned char *b = qcow2(&len);
+
+	put_be(b + 24, 10ull << 30, 8);
+	ok(image_header_size(b, len, "qcow2", 196608) == 10ull << 30,
+	   "qcow2: the header's size, not the file's");
+	ok(image_header_size(b, len, "raw", 196608) == 196608,
+	   "raw: the file's size");
+	ok(image_header_size(b, 20, "qcow2", 196608) == 0,
+	   "a header too short to hold it: 0, never bytes past it");
+	free(b);
+}
+
 static void test_file_id(void)
 {
 	struct fs_file_id a = { .dev = 1, .ino = 2, .size = 10,
@@ -149,6 +166,7 @@ int main(void)
 {
 	test_headers();
 	test_redirects();
+	test_sizes();
 	test_file_id();
 	test_names();
 	return tap_done();
