@@ -5,6 +5,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/lvfleet.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/view.h"
@@ -12,6 +13,21 @@
 #include "vmctl/xalloc.h"
 
 #define DEFAULT_WAIT 300
+
+/* --wait: until SSH accepts the VM's key, on either backend. */
+static int wait_ssh(const struct vmctl_env *env, const char *name,
+		    int wait_s, bool progress, struct vmctl_error **err)
+{
+	double elapsed;
+
+	if ((env->connect != NULL
+	     ? lvvm_wait_ssh(env, name, wait_s, progress, &elapsed, err)
+	     : vm_wait_ssh(env, name, wait_s, progress, &elapsed, err)) < 0)
+		return -1;
+	if (env->verbosity >= 0 && !env->json)
+		printf("SSH ready after %.1f s: vmctl ssh %s\n", elapsed, name);
+	return VMCTL_EXIT_OK;
+}
 
 static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
@@ -81,11 +97,14 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 				       "the VM started (drop --no-start)");
 	if (env->connect != NULL) {
 		/* the libvirt host's lifecycle (lvvm.c) */
-		ret = wait_s >= 0 || opts.start.overcommit
+		ret = opts.start.overcommit
 			? vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
-					  "--wait and --overcommit are not yet "
-					  "supported on a libvirt host")
+					  "--overcommit is not yet supported "
+					  "on a libvirt host")
 			: lvvm_cmd_create(env, spec, &opts, err);
+		if (ret == VMCTL_EXIT_OK && wait_s >= 0)
+			ret = wait_ssh(env, spec->name, wait_s, opts.progress,
+				       err);
 		spec_free(spec);
 		return ret;
 	}
@@ -101,17 +120,10 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 		view_vm_result(env, &vm, headline);
 	}
-	if (wait_s >= 0) {
-		double elapsed;
-
-		if (vm_wait_ssh(env, vm.name, wait_s, opts.progress, &elapsed,
-				err) < 0) {
-			vm_info_clear(&vm);
-			return -1;
-		}
-		if (env->verbosity >= 0 && !env->json)
-			printf("SSH ready after %.1f s: vmctl ssh %s\n",
-			       elapsed, vm.name);
+	if (wait_s >= 0 && wait_ssh(env, vm.name, wait_s, opts.progress,
+				    err) < 0) {
+		vm_info_clear(&vm);
+		return -1;
 	}
 	vm_info_clear(&vm);
 	return VMCTL_EXIT_OK;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/quote.h"
 #include "vmctl/ssh.h"
 #include "vmctl/view.h"
@@ -102,6 +103,14 @@ static int run_ssh(const struct strv *argv, const char *vm,
 	return status;
 }
 
+static void print_argv(const struct strv *argv)
+{
+	char *line = quote_shell_argv(argv);
+
+	puts(line);
+	free(line);
+}
+
 static int cmd_ssh_exec(struct vmctl_env *env, int argc, char **argv,
 			struct vmctl_error **err)
 {
@@ -130,16 +139,35 @@ static int cmd_ssh_exec(struct vmctl_env *env, int argc, char **argv,
 	}
 	if (optind >= argc)
 		return cmd_usage_error(&cmd_ssh_entry, err, "no VM name given");
-	if (vm_inspect(env, argv[optind], &vm, err) < 0)
-		return -1;
-	if (vm_ssh_target(env, &vm, &dir, &t, err) < 0) {
-		vm_info_clear(&vm);
-		return -1;
-	}
 	for (int i = optind + 1; i < argc; i++) {
 		if (i == optind + 1 && strcmp(argv[i], "--") == 0)
 			continue;
 		strv_push(&command, argv[i]);
+	}
+	if (env->connect != NULL) {
+		/* the guest's lease on the libvirt host (lvvm-ssh.c) */
+		ret = host_opt != NULL
+			? cmd_usage_error(&cmd_ssh_entry, err, "--host: not "
+					  "with --connect (the guest is reached "
+					  "at its address on the libvirt host)")
+			: lvvm_ssh_command(env, argv[optind], &command, &ssh,
+					   err);
+		if (ret == 0 && print)
+			print_argv(&ssh);
+		else if (ret == 0)
+			ret = run_ssh(&ssh, argv[optind], err);
+		strv_clear(&ssh);
+		strv_clear(&command);
+		return ret;
+	}
+	if (vm_inspect(env, argv[optind], &vm, err) < 0) {
+		strv_clear(&command);
+		return -1;
+	}
+	if (vm_ssh_target(env, &vm, &dir, &t, err) < 0) {
+		strv_clear(&command);
+		vm_info_clear(&vm);
+		return -1;
 	}
 	if (print) {
 		/* For another machine: this host's address, not loopback. */
@@ -148,12 +176,7 @@ static int cmd_ssh_exec(struct vmctl_env *env, int argc, char **argv,
 			? view_host_address() : xstrdup(t.host);
 		t.host = host;
 		ssh_argv(&t, false, &command, &ssh);
-		{
-			char *line = quote_shell_argv(&ssh);
-
-			puts(line);
-			free(line);
-		}
+		print_argv(&ssh);
 		ret = VMCTL_EXIT_OK;
 	} else {
 		if (host_opt != NULL)
@@ -177,6 +200,9 @@ const struct cmd_entry cmd_ssh_entry = {
 		"COMMAND, runs it (its words reach the guest as given) and\n"
 		"exits with its status. --print prints the ssh command instead, "
 		"with this\nhost's address (or --host) for use from another "
-		"machine.\n",
+		"machine.\nWith --connect: the guest's address on the libvirt "
+		"host's network `vmctl`\n(its DHCP lease), through the host "
+		"(ProxyJump) for a remote URI.\n",
+	.remote = true,
 	.exec = cmd_ssh_exec,
 };

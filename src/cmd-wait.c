@@ -5,6 +5,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/vm.h"
 
 #define DEFAULT_WAIT 300
@@ -18,6 +19,7 @@ static int cmd_wait_exec(struct vmctl_env *env, int argc, char **argv,
 	};
 	int opt, timeout = DEFAULT_WAIT;
 	double elapsed;
+	bool progress;
 
 	while ((opt = cmd_getopt(&cmd_wait_entry, env, argc, argv, "t:",
 				 options)) != -1) {
@@ -31,9 +33,12 @@ static int cmd_wait_exec(struct vmctl_env *env, int argc, char **argv,
 		return cmd_usage_error(&cmd_wait_entry, err,
 				       "give one VM name");
 	interrupt_catch();
-	if (vm_wait_ssh(env, argv[optind], timeout,
-			env->verbosity >= 0 && isatty(STDERR_FILENO),
-			&elapsed, err) < 0)
+	progress = env->verbosity >= 0 && isatty(STDERR_FILENO);
+	if ((env->connect != NULL
+	     ? lvvm_wait_ssh(env, argv[optind], timeout, progress, &elapsed,
+			     err)
+	     : vm_wait_ssh(env, argv[optind], timeout, progress, &elapsed,
+			   err)) < 0)
 		return -1;
 	if (env->verbosity >= 0)
 		printf("VM %s: SSH ready after %.1f s\n", argv[optind],
@@ -47,6 +52,9 @@ const struct cmd_entry cmd_wait_entry = {
 	.summary = "wait until a VM's SSH accepts its key",
 	.help = "Polls the forwarded SSH port for a banner, then logs in with "
 		"the VM's key\n(host key pinned), until SECONDS (default 300). "
-		"On timeout, prints the\nserial log's last lines.\n",
+		"On timeout, prints the\nserial log's last lines. With --connect: "
+		"first until the guest has a DHCP\nlease on libvirt's network "
+		"`vmctl`, then as above at that address.\n",
+	.remote = true,
 	.exec = cmd_wait_exec,
 };

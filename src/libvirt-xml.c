@@ -199,10 +199,10 @@ static void add_clock(struct xml_doc *d, const struct vmctl_spec *spec,
 	xml_doc_close(d, "clock");
 }
 
-/* Target device names: vda for virtio, sda, sdb, ... shared by SATA and
- * SCSI (libvirt wants them unique across buses). */
+/* Target device names: vda, vdb, ... for virtio, sda, sdb, ... shared by
+ * SATA and SCSI (libvirt wants them unique across buses). */
 struct targets {
-	unsigned sd;
+	unsigned vd, sd;
 };
 
 static void disk_target(struct xml_doc *d, struct targets *t,
@@ -211,19 +211,21 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 	char dev[8];
 
 	if (strcmp(bus, "virtio") == 0)
-		snprintf(dev, sizeof(dev), "vda");
+		snprintf(dev, sizeof(dev), "vd%c", 'a' + t->vd++);
 	else
 		snprintf(dev, sizeof(dev), "sd%c", 'a' + t->sd++);
 	xml_doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
 }
 
-static void add_readonly_cdrom(struct xml_doc *d, struct targets *t,
-			       const char *path, const char *boot_order)
+/* A read-only raw file: a virtio disk or a SATA CD. */
+static void add_readonly(struct xml_doc *d, struct targets *t, bool cdrom,
+			 const char *path, const char *boot_order)
 {
-	xml_doc_open(d, "disk", "type", "file", "device", "cdrom", NULL);
+	xml_doc_open(d, "disk", "type", "file", "device", cdrom ? "cdrom"
+		     : "disk", NULL);
 	xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
 	xml_doc_empty(d, "source", "file", path, NULL);
-	disk_target(d, t, "sata");
+	disk_target(d, t, cdrom ? "sata" : "virtio");
 	xml_doc_empty(d, "readonly", NULL);
 	if (boot_order != NULL)
 		xml_doc_empty(d, "boot", "order", boot_order, NULL);
@@ -257,15 +259,16 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 		xml_doc_empty(d, "boot", "order", "1", NULL);
 		xml_doc_close(d, "disk");
 	}
-	/* The NoCloud seed: the argv's is a read-only virtio disk; a CD
-	 * says read-only to every guest, and cloud-init finds it by its
-	 * "cidata" label either way. */
+	/* The NoCloud seed: a read-only virtio disk, as in the argv
+	 * (cloud-init finds it by its "cidata" label).  Not a SATA CD:
+	 * Debian's cloud kernel, the one of its genericcloud images, has
+	 * no AHCI driver and would never see it. */
 	if (facts->seed != NULL)
-		add_readonly_cdrom(d, &t, facts->seed, NULL);
+		add_readonly(d, &t, false, facts->seed, NULL);
 	/* After the disk: an empty disk falls through to the installer. */
 	if (spec->cdrom != NULL)
-		add_readonly_cdrom(d, &t, facts->cdrom ? facts->cdrom
-				   : spec->cdrom, "2");
+		add_readonly(d, &t, true, facts->cdrom ? facts->cdrom
+			     : spec->cdrom, "2");
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)
 		xml_doc_empty(d, "controller", "type", "scsi", "index", "0",
 			  "model", "virtio-scsi", NULL);
@@ -542,6 +545,8 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);
 	xml_doc_text(&d, "name", facts->name, NULL);
+	if (facts->uuid != NULL)
+		xml_doc_text(&d, "uuid", facts->uuid, NULL);
 	add_metadata(&d, spec, facts);
 	add_memory(&d, spec, facts);
 	xml_doc_text(&d, "vcpu", num(vcpus, spec_cpu_count(spec)), "placement",

@@ -92,6 +92,13 @@ static bool transport_is_ssh(const char *t)
 	       strcmp(t, "libssh") == 0;
 }
 
+bool lvconn_uri_ssh(const char *uri)
+{
+	cleanup_free char *t = uri_transport(uri);
+
+	return transport_is_ssh(t);
+}
+
 char *lvconn_uri_bounded(const char *uri)
 {
 	cleanup_free char *t = uri_transport(uri);

@@ -25,6 +25,7 @@
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm-devices.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -103,6 +104,8 @@ struct create_ctx {
 	struct image_info base_info;
 	struct firmware_ovmf fw;
 	struct lvvm_devices dev;     /* GPUs and hugepages, settled first */
+	struct lvvm_keys keys;       /* the VM's SSH keys here */
+	char uuid[VIR_UUID_STRING_BUFLEN];  /* the domain's, chosen here */
 	bool uploaded;              /* the base was sent by this create */
 	uint64_t disk_size;         /* the overlay's */
 	/* the facts' strings */
@@ -117,6 +120,7 @@ static void create_ctx_clear(struct create_ctx *c)
 	image_info_clear(&c->base_info);
 	firmware_ovmf_clear(&c->fw);
 	lvvm_devices_clear(&c->dev);
+	lvvm_keys_clear(&c->keys);
 	free(c->base);
 	free(c->base_format);
 	free(c->overlay);
@@ -225,33 +229,22 @@ static int overlay_join(struct overlay_job *j, struct vmctl_error **err)
 	return -1;
 }
 
-/* The cloud-init seed, made locally as the direct backend makes it (in a
- * scratch directory: the keys are not kept) and uploaded. */
+/* The cloud-init seed, made locally as the direct backend makes it, with
+ * the VM's keys kept here by its UUID (lvvm-ssh.h), and uploaded. */
 static int make_seed(struct create_ctx *c, struct vmctl_error **err)
 {
-	const char *tmp = getenv("TMPDIR");
-	cleanup_free char *dir = xasprintf("%s/vmctl-seed-XXXXXX",
-					   tmp && *tmp ? tmp : "/tmp");
 	cleanup_free char *iso = NULL;
-	struct vmctl_error *ignored = NULL;
-	int ret;
 
-	if (mkdtemp(dir) == NULL)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 dir);
-	iso = xasprintf("%s/%s", dir, VMDIR_SEED);
 	c->made.seed = lvstore_seed_name(c->spec->name);
-	ret = vm_cloud_init_files(dir, c->spec->name, c->spec, err);
-	if (ret == 0)
-		ret = lvstore_upload(c->made.pool, c->uri, c->made.seed, iso,
-				     &c->seed, err);
-	if (ret < 0) {
+	if (lvvm_keys_prepare(c->env, c->uuid, c->spec, &c->keys, &iso,
+			      err) < 0 ||
+	    lvstore_upload(c->made.pool, c->uri, c->made.seed, iso, &c->seed,
+			   err) < 0) {
 		free(c->made.seed);
 		c->made.seed = NULL;
+		return -1;
 	}
-	fs_remove_tree(dir, &ignored);
-	vmctl_error_free(ignored);
-	return ret;
+	return 0;
 }
 
 /*
@@ -302,6 +295,7 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 	c->created = xasprintf("%lld", (long long)time(NULL));
 	*f = (struct libvirt_facts){
 		.name = spec->name,
+		.uuid = c->uuid,
 		.accel = host_accel(c->conn, spec),
 		.emulator = c->emulator,
 		.overlay = c->overlay,
@@ -396,6 +390,8 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 	c->made.dom = virDomainDefineXML(c->conn, xml);
 	if (c->made.dom == NULL)
 		return lvconn_error(err, c->uri, false, "defining the domain");
+	if (lvvm_keys_commit(c->env, c->uuid, &c->keys, err) < 0)
+		return -1;
 	if (!no_start && virDomainCreate(c->made.dom) < 0)
 		return lvconn_error(err, c->uri, false, "starting the domain");
 	/* Ctrl-C undoes a half-made VM, as the direct backend's create. */
@@ -422,9 +418,11 @@ int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		return -1;
 	c.conn = conn;
 	c.uri = uri;
+	lvvm_uuid_random(c.uuid);
 	if (create(&c, opts->no_start, opts->progress, err) < 0) {
 		vmctl_error_wrap(err, "creating VM %s", spec->name);
 		undo_made(&c.made, uri);
+		lvvm_keys_undo(&c.keys);
 		goto out;
 	}
 	if (lvvm_domain_info(c.made.dom, uri, &info, err) < 0)

@@ -22,6 +22,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
+#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -365,6 +366,7 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	struct target t;
 	virStoragePoolPtr pool = NULL;
 	cleanup_free char *disk = NULL, *seed = NULL;
+	char uuid[VIR_UUID_STRING_BUFLEN];
 	enum vm_stop_step how;
 	int ret = -1;
 
@@ -372,6 +374,9 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	    lvvm_stop_domain(t.dom, t.uri, force ? 0 : timeout_s, &how,
 			     err) < 0)
 		goto out;
+	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
+	if (virDomainGetUUIDString(t.dom, uuid) < 0)
+		uuid[0] = '\0';
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
 		lvconn_error(err, t.uri, false, "undefining the domain");
@@ -383,7 +388,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
 	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
-	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0)
+	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0 ||
+	    (uuid[0] != '\0' && lvvm_keys_remove(env, uuid, err) < 0))
 		goto out;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);

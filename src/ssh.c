@@ -130,6 +130,10 @@ void ssh_argv(const struct ssh_target *t, bool batch,
 		strv_push(argv, "-o");
 		strv_push(argv, "ConnectTimeout=10");
 	}
+	if (t->proxy_jump != NULL) {
+		strv_push(argv, "-o");
+		strv_pushf(argv, "ProxyJump=%s", t->proxy_jump);
+	}
 	strv_push(argv, "-p");
 	strv_pushf(argv, "%u", t->port);
 	strv_pushf(argv, "%s@%s", t->user, t->host);
@@ -220,7 +224,7 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 					t->vm);
 			break;
 		}
-		if (banner_ok(t->host, t->port)) {
+		if (t->proxy_jump != NULL || banner_ok(t->host, t->port)) {
 			struct proc_result r;
 
 			if (proc_run(&argv, &r, err) < 0)
@@ -246,7 +250,8 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 					t->vm, timeout_s);
 			break;
 		}
-		usleep(100000);
+		/* through a jump host each try is a login: not 10 a second */
+		usleep(t->proxy_jump != NULL ? 1000000 : 100000);
 	}
 	if (progress && last_draw > 0)
 		fputc('\n', stderr);

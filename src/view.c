@@ -333,3 +333,48 @@ void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,
 		view_vm_endpoints(env, vm, stdout);
 	}
 }
+
+void view_vnc_result(const struct vmctl_env *env, const struct view_vnc *v)
+{
+	bool running = v->state == VM_RUNNING;
+
+	if (env->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "name", v->name);
+		if (v->socket != NULL) {
+			cJSON_AddStringToObject(j, "socket", v->socket);
+		} else {
+			cleanup_free char *url = xasprintf("vnc://%s",
+							   v->endpoint);
+
+			cJSON_AddStringToObject(j, "endpoint", v->endpoint);
+			cJSON_AddStringToObject(j, "url", url);
+			cJSON_AddNumberToObject(j, "port", v->port);
+		}
+		if (v->password != NULL)
+			cJSON_AddStringToObject(j, "password", v->password);
+		else
+			cJSON_AddNullToObject(j, "password");
+		cJSON_AddBoolToObject(j, "running", running);
+		cJSON_AddStringToObject(j, "backend", v->host ? "libvirt"
+							     : "direct");
+		if (v->host != NULL)
+			cJSON_AddStringToObject(j, "host", v->host);
+		view_print_json(j);
+		cJSON_Delete(j);
+		return;
+	}
+	if (v->socket != NULL)
+		printf("socket:   %s (UNIX socket, no password)\n"
+		       "from another machine: ssh -L 5900:%s root@%s, then "
+		       "vnc://localhost:5900\n", v->socket, v->socket,
+		       v->where ? v->where : "THIS-HOST");
+	else
+		printf("endpoint: %s\nurl:      vnc://%s\n", v->endpoint,
+		       v->endpoint);
+	if (v->socket == NULL && v->password != NULL)
+		printf("password: %s\n", v->password);
+	if (!running)
+		printf("(VM %s is %s)\n", v->name, vm_run_state_name(v->state));
+}

@@ -262,6 +262,12 @@ char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 		     int lines)
 {
 	cleanup_free char *path = state_vm_file(env, name, VMDIR_SERIAL_LOG);
+
+	return vm_log_tail(path, lines);
+}
+
+char *vm_log_tail(const char *path, int lines)
+{
 	cleanup_free char *raw = NULL, *text = NULL;
 	struct vmctl_error *ignored = NULL;
 	size_t len;
@@ -340,21 +346,31 @@ int vm_wait_ssh(const struct vmctl_env *env, const char *name,
 		ret = ssh_wait(&t, timeout_s, progress, still_alive, &alive,
 			       elapsed, err);
 	}
-	if (ret < 0 && err != NULL && *err != NULL &&
-	    (*err)->errnum != 0 && vm.name != NULL) {
-		cleanup_free char *tail = vm_serial_tail(env, name, 15);
+	if (ret < 0 && vm.name != NULL) {
+		cleanup_free char *log = state_vm_file(env, name,
+						       VMDIR_SERIAL_LOG);
 
-		vmctl_error_wrap(err, "%s", "waiting for SSH");
-		if (*tail) {
-			char *msg = xasprintf("%s\nlast lines of the serial "
-					      "log:\n%s", (*err)->message,
-					      tail);
-
-			free((*err)->message);
-			(*err)->message = msg;
-		}
+		vm_wait_ssh_failed(err, log);
 	}
 	vm_info_clear(&vm);
 	return ret;
+}
+
+void vm_wait_ssh_failed(struct vmctl_error **err, const char *log)
+{
+	cleanup_free char *tail = NULL;
+
+	/* not for a refused host key (errnum 0): the log has no say */
+	if (err == NULL || *err == NULL || (*err)->errnum == 0)
+		return;
+	vmctl_error_wrap(err, "%s", "waiting for SSH");
+	tail = log != NULL ? vm_log_tail(log, 15) : xstrdup("");
+	if (*tail) {
+		char *msg = xasprintf("%s\nlast lines of the serial log:\n%s",
+				      (*err)->message, tail);
+
+		free((*err)->message);
+		(*err)->message = msg;
+	}
 }
 

@@ -17,6 +17,7 @@
  */
 struct libvirt_facts {
 	const char *name;            /* the domain's name */
+	const char *uuid;            /* its <uuid>; NULL: libvirt picks one */
 	enum spec_accel accel;       /* KVM (type='kvm') or TCG ('qemu') */
 	const char *emulator;        /* absolute path of the QEMU binary */
 	/* spec->disk.image: the VM's qcow2 overlay and the base under it */

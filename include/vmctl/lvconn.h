@@ -54,6 +54,8 @@ int lvconn_error(struct vmctl_error **err, const char *uri, bool opening,
 
 /* Pure: the URI as opened (no_tty=1 added to ssh transports). */
 char *lvconn_uri_bounded(const char *uri);
+/* Pure: does the URI's transport run over ssh (ssh, libssh2, libssh)? */
+bool lvconn_uri_ssh(const char *uri);
 /* Pure: the host and TCP port a remote URI reaches (ssh 22, tcp 16509,
  * tls 16514, an explicit port over these); false for a local URI (no
  * host, or the unix/ext transports).  *host is a new string. */

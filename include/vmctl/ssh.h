@@ -22,6 +22,9 @@ struct ssh_target {
 	const char *user;
 	const char *host;        /* where the forwarded port is reached */
 	unsigned port;
+	/* NULL, or "[user@]host[:port]" that ssh jumps through (ProxyJump):
+	 * a guest on a remote libvirt host's NAT network (lvvm-ssh.h) */
+	const char *proxy_jump;
 };
 
 /* ssh-keygen -t ed25519 into PATH and PATH.pub (argv, no shell). */
@@ -45,7 +48,9 @@ bool ssh_stderr_says_key_mismatch(const char *text);
 
 /*
  * Wait until the VM's sshd accepts the VM's key: poll the forwarded port
- * for an SSH banner, then try a login, until `timeout_s`.  `alive` is
+ * for an SSH banner (not through a proxy jump: the port is not reachable
+ * from here; a login is tried every second instead), then try a login,
+ * until `timeout_s`.  `alive` is
  * asked between attempts (stop early when QEMU died).  Progress on a TTY.
  * *elapsed gets the seconds waited.
  */

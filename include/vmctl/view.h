@@ -46,6 +46,23 @@ void view_stop_result(const struct vmctl_env *env, bool json,
 		      const char *name, enum vm_stop_step how,
 		      const char *how_text, const char *host);
 
+/* What `vnc NAME` prints: where the VNC server is and its password. */
+struct view_vnc {
+	const char *name;
+	const char *socket;          /* a UNIX socket (no password), or NULL */
+	const char *endpoint;        /* "HOST:PORT" when not a socket */
+	unsigned port;
+	const char *password;        /* NULL: none */
+	enum vm_run_state state;
+	const char *host;            /* the libvirt URI; NULL: direct */
+	const char *where;           /* the socket's machine; NULL: this one */
+};
+
+/* {"name", "endpoint", "url", "port", "password", "running", "backend"
+ * [, "host"]} (a socket: "socket" for the endpoint, url and port) with
+ * --json, else the lines (docs/json.md). */
+void view_vnc_result(const struct vmctl_env *env, const struct view_vnc *v);
+
 /* What create, start and restart end with: the VM as JSON with --json,
  * else `headline` and the endpoints (nothing with -q). */
 void view_vm_result(const struct vmctl_env *env, const struct vm_info *vm,

@@ -87,8 +87,14 @@ int vm_wait_ssh(const struct vmctl_env *env, const char *name,
 		int timeout_s, bool progress, double *elapsed,
 		struct vmctl_error **err);
 
-/* The last `lines` lines of the VM's serial log. */
+/* The last `lines` lines of the VM's serial log, or of the log at
+ * `path` ("" when it cannot be read), made safe for a terminal. */
 char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 		     int lines);
+char *vm_log_tail(const char *path, int lines);
+/* A wait that failed for a reason the guest may tell (a timeout, a
+ * stop): *err says "waiting for SSH" and ends with the last lines of the
+ * serial log at `log` (NULL: none readable here). */
+void vm_wait_ssh_failed(struct vmctl_error **err, const char *log);
 
 #endif

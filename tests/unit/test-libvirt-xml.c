@@ -343,10 +343,20 @@ static void test_disks(void)
 	ok(has(xml, "<target dev='sda' bus='scsi'/>") &&
 	   has(xml, "<controller type='scsi' index='0' model='virtio-scsi'/>"),
 	   "SCSI disk on virtio-scsi");
-	ok(has(xml, "<target dev='sdb' bus='sata'/>\n      <readonly/>") &&
-	   has(xml, "<target dev='sdc' bus='sata'/>\n      <readonly/>\n"
+	ok(has(xml, "<disk type='file' device='disk'>\n"
+		    "      <driver name='qemu' type='raw'/>\n"
+		    "      <source file='/s/vms/x/seed.iso'/>\n"
+		    "      <target dev='vda' bus='virtio'/>\n      <readonly/>") &&
+	   has(xml, "<target dev='sdb' bus='sata'/>\n      <readonly/>\n"
 		    "      <boot order='2'/>"),
-	   "seed and cdrom: read-only, after the disk");
+	   "seed (a virtio disk: Debian's cloud kernel has no AHCI) and "
+	   "cdrom: read-only, after the disk");
+	ok(!has(xml, "<uuid>"), "no <uuid> unless the facts give one");
+	free(xml);
+	f.uuid = "0b6c4b1e-8e2a-4c3e-9a51-6f1f2d3c4b5a";
+	xml = build(spec, &f);
+	ok(has(xml, "  <name>d</name>\n  <uuid>0b6c4b1e-8e2a-4c3e-9a51-"
+		    "6f1f2d3c4b5a</uuid>\n"), "the facts' <uuid> after <name>");
 	ok(has(xml, "<source network='lan'/>") &&
 	   has(xml, "<model type='e1000e'/>"), "network and NIC model");
 	free(xml);
