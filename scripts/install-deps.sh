@@ -9,7 +9,7 @@ BUILD="build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev
 # libvirt for --connect: the daemon and its QEMU driver, virsh, and for the
 # NAT network dnsmasq and iptables.  Not libvirt-daemon-system (it wants
 # polkitd and an init system's units): scripts/libvirtd.sh does its part.
-RUN="qemu-system-x86 qemu-utils ovmf tmux openssh-client pciutils pci.ids gpgv
+RUN="qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tmux openssh-client pciutils pci.ids gpgv
      libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base
      iptables"
 TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static

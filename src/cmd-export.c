@@ -98,7 +98,7 @@ static int gather_files(const struct vmctl_env *env,
 	x->serial_log = state_vm_file(env, spec->name, VMDIR_SERIAL_LOG);
 	if (spec->cloud_init.enabled)
 		x->seed = state_vm_file(env, spec->name, VMDIR_SEED);
-	if (spec->firmware == SPEC_FIRMWARE_UEFI)
+	if (spec_firmware_is_uefi(spec->firmware))
 		x->nvram = state_vm_file(env, spec->name, VMDIR_OVMF_VARS);
 	if (spec->vnc.enabled && spec->vnc.password) {
 		if (exists)

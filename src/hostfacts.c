@@ -179,13 +179,9 @@ int hostfacts_gather(const struct vmctl_env *env,
 				SSH_PORT_FIRST);
 		goto out;
 	}
-	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
-		if (firmware_find_ovmf(env, &f.ovmf) < 0) {
-			vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					"UEFI firmware (OVMF) is not installed "
-					"(Debian: apt-get install ovmf)");
+	if (spec_firmware_is_uefi(spec->firmware)) {
+		if (firmware_find(env, spec->firmware, &f.ovmf, err) < 0)
 			goto out;
-		}
 		f.qemu.ovmf_code = f.ovmf.code;
 	}
 	if ((spec->n_gpus > 0 &&

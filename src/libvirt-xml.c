@@ -112,11 +112,17 @@ static void add_os(struct xml_doc *d, const struct vmctl_spec *spec,
 	xml_doc_open(d, "os", NULL);
 	xml_doc_text(d, "type", "hvm", "arch", emulator_arch(facts->emulator),
 		 "machine", spec->machine, NULL);
-	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+	if (spec_firmware_is_uefi(spec->firmware)) {
 		/* The code read-only, the variables the VM's own (libvirt
 		 * copies the template when the file does not exist). */
-		xml_doc_text(d, "loader", facts->ovmf_code, "readonly", "yes",
-			 "type", "pflash", NULL);
+		if (spec->firmware == SPEC_FIRMWARE_UEFI_SECURE)
+			/* The flash only SMM may write (<smm/>). */
+			xml_doc_text(d, "loader", facts->ovmf_code, "readonly",
+				 "yes", "secure", "yes", "type", "pflash",
+				 NULL);
+		else
+			xml_doc_text(d, "loader", facts->ovmf_code, "readonly",
+				 "yes", "type", "pflash", NULL);
 		xml_doc_text(d, "nvram", facts->nvram, "template",
 			 facts->nvram_template, NULL);
 	}
@@ -142,6 +148,8 @@ static void add_features(struct xml_doc *d, const struct vmctl_spec *spec,
 	 * button, so no clean shutdown. */
 	xml_doc_empty(d, "acpi", NULL);
 	xml_doc_empty(d, "apic", NULL);
+	if (spec->firmware == SPEC_FIRMWARE_UEFI_SECURE)
+		xml_doc_empty(d, "smm", "state", "on", NULL);
 	if (hyperv || spec->hide_hypervisor) {
 		xml_doc_open(d, "hyperv", "mode", "custom", NULL);
 		if (hyperv) {
@@ -423,6 +431,14 @@ static void add_devices(struct xml_doc *d, const struct vmctl_spec *spec,
 	add_console(d, facts);
 	add_display(d, spec, facts);
 	add_gpus(d, spec, facts);
+	if (spec->tpm) {
+		/* libvirt runs the swtpm itself, its state under
+		 * /var/lib/libvirt/swtpm/UUID. */
+		xml_doc_open(d, "tpm", "model", "tpm-crb", NULL);
+		xml_doc_empty(d, "backend", "type", "emulator", "version",
+			  "2.0", NULL);
+		xml_doc_close(d, "tpm");
+	}
 	/* vmctl balloon's device: the guest gives pages back first when it
 	 * runs out of memory itself (the argv's deflate-on-oom=on). */
 	if (spec->balloon)
@@ -512,7 +528,7 @@ static int check_facts(const struct vmctl_spec *spec,
 		missing = "disk overlay";
 	else if (spec->cloud_init.enabled && f->seed == NULL)
 		missing = "cloud-init seed";
-	else if (spec->firmware == SPEC_FIRMWARE_UEFI &&
+	else if (spec_firmware_is_uefi(spec->firmware) &&
 		 (f->ovmf_code == NULL || f->nvram == NULL))
 		missing = "UEFI firmware";
 	else if (f->serial_log == NULL)

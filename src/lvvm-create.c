@@ -314,14 +314,11 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 		.gpus = c->dev.gpus,
 		.n_gpus = c->dev.n_gpus,
 	};
-	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+	if (spec_firmware_is_uefi(spec->firmware)) {
 		/* The host's OVMF is taken to be where this one's is (same
 		 * distribution); libvirt copies the template per VM. */
-		if (firmware_find_ovmf(c->env, &c->fw) < 0)
-			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					       "UEFI firmware (OVMF) is not "
-					       "installed (Debian: apt-get "
-					       "install ovmf)");
+		if (firmware_find(c->env, spec->firmware, &c->fw, err) < 0)
+			return -1;
 		c->nvram = xasprintf(LVVM_NVRAM_DIR "/%s_VARS.fd", spec->name);
 		f->ovmf_code = c->fw.code;
 		f->nvram = c->nvram;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
 #include "vmctl/xalloc.h"
 
@@ -230,4 +231,32 @@ int proc_signal(const struct vmctl_env *env, const struct proc_id *id,
 		ret = kill(id->pid, sig);
 	close(fd);
 	return ret;
+}
+
+int proc_pidfile_names(const struct vmctl_env *env, const char *pidfile,
+		       const char *arg, struct proc_id *id)
+{
+	cleanup_free char *text = NULL, *cmdline = NULL, *cpath = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len;
+	long v;
+
+	if (fs_read_file(pidfile, 64, &text, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	v = strtol(text, NULL, 10);
+	if (v <= 0 || v > INT32_MAX || proc_identify(env, (pid_t)v, id) < 0)
+		return -1;
+	cpath = xasprintf("%s/%ld/cmdline", env->proc, v);
+	if (fs_read_file(cpath, 1u << 20, &cmdline, &len, VMCTL_EXIT_FAILURE,
+			 &ignored) < 0) {
+		vmctl_error_free(ignored);
+		return -1;
+	}
+	for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1)
+		if (strcmp(cmdline + off, arg) == 0)
+			return 0;
+	return -1;
 }

@@ -44,7 +44,10 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	strv_push(argv, "-name");
 	strv_pushf(argv, "guest=%s,debug-threads=on", spec->name);
 	strv_push(argv, "-machine");
-	strv_pushf(argv, "%s,accel=%s%s", spec->machine, kvm ? "kvm" : "tcg",
+	strv_pushf(argv, "%s,accel=%s%s%s", spec->machine, kvm ? "kvm" : "tcg",
+		   /* Secure Boot keeps its variables where only SMM code
+		    * may write them. */
+		   spec->firmware == SPEC_FIRMWARE_UEFI_SECURE ? ",smm=on" : "",
 		   /* RAM from the backend below, which carries merge itself */
 		   host->hugepage_size != 0 ? ",memory-backend=ram0"
 		   : !spec->mem_merge ? ",mem-merge=off" : "");
@@ -135,15 +138,40 @@ static void add_firmware(struct strv *argv, const struct vmctl_spec *spec,
 {
 	cleanup_free char *code = NULL, *vars = NULL;
 
-	if (spec->firmware != SPEC_FIRMWARE_UEFI)
+	if (!spec_firmware_is_uefi(spec->firmware))
 		return;
 	code = quote_qemu_opt(host->ovmf_code);
 	vars = vm_file(host, VMDIR_OVMF_VARS);
+	/* The flash only SMM may write: the guest's OS cannot change the
+	 * Secure Boot keys behind the firmware's back. */
+	if (spec->firmware == SPEC_FIRMWARE_UEFI_SECURE) {
+		strv_push(argv, "-global");
+		strv_push(argv, "driver=cfi.pflash01,property=secure,value=on");
+	}
 	strv_push(argv, "-drive");
 	strv_pushf(argv, "if=pflash,unit=0,format=raw,readonly=on,file=%s",
 		   code);
 	strv_push(argv, "-drive");
 	strv_pushf(argv, "if=pflash,unit=1,format=raw,file=%s", vars);
+}
+
+/* A TPM 2.0: swtpm (tpm.h) listens on the VM's socket; QEMU's emulator
+ * backend connects to it, and the guest sees a CRB interface (what
+ * Windows 11 and current Linux expect). */
+static void add_tpm(struct strv *argv, const struct vmctl_spec *spec,
+		    const struct qemu_host *host)
+{
+	cleanup_free char *sock = NULL;
+
+	if (!spec->tpm)
+		return;
+	sock = vm_file(host, VMDIR_SWTPM_SOCK);
+	strv_push(argv, "-chardev");
+	strv_pushf(argv, "socket,id=chrtpm,path=%s", sock);
+	strv_push(argv, "-tpmdev");
+	strv_push(argv, "emulator,id=tpm0,chardev=chrtpm");
+	strv_push(argv, "-device");
+	strv_push(argv, "tpm-crb,tpmdev=tpm0,id=tpm0");
 }
 
 static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
@@ -345,7 +373,7 @@ int qemu_argv_build(const struct vmctl_spec *spec,
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "internal error: accelerator not "
 				       "resolved");
-	if (spec->firmware == SPEC_FIRMWARE_UEFI && host->ovmf_code == NULL)
+	if (spec_firmware_is_uefi(spec->firmware) && host->ovmf_code == NULL)
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
 				       "UEFI firmware (OVMF) not found");
 	if (host->n_gpus != spec->n_gpus)
@@ -355,6 +383,7 @@ int qemu_argv_build(const struct vmctl_spec *spec,
 	add_machine(argv, spec, host);
 	add_sandbox_and_control(argv, host);
 	add_firmware(argv, spec, host);
+	add_tpm(argv, spec, host);
 	add_storage(argv, spec, host);
 	add_network(argv, spec, host);
 	add_display(argv, spec, host);

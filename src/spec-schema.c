@@ -548,13 +548,17 @@ static int set_accel(struct walker *w, const struct node *n, const char *path,
 static int set_firmware(struct walker *w, const struct node *n,
 			const char *path, void *target)
 {
-	static const char *const names[] = { "bios", "uefi", NULL };
+	static const char *const names[] = { "bios", "uefi", "uefi-secure",
+					     NULL };
+	static const enum spec_firmware values[] = {
+		SPEC_FIRMWARE_BIOS, SPEC_FIRMWARE_UEFI,
+		SPEC_FIRMWARE_UEFI_SECURE,
+	};
 	int v;
 
 	if (get_enum(w, n, path, names, &v) < 0)
 		return -1;
-	*(enum spec_firmware *)target =
-		v == 0 ? SPEC_FIRMWARE_BIOS : SPEC_FIRMWARE_UEFI;
+	*(enum spec_firmware *)target = values[v];
 	w->at_firmware = n;
 	return 0;
 }
@@ -1312,6 +1316,7 @@ static const struct key spec_keys[] = {
 	KEY("gpu", set_gpu, struct vmctl_spec, gpus),
 	KEY("hide_hypervisor", set_bool, struct vmctl_spec, hide_hypervisor),
 	KEY("hyperv", set_bool, struct vmctl_spec, hyperv),
+	KEY("tpm", set_bool, struct vmctl_spec, tpm),
 	KEY("overcommit", set_overcommit, struct vmctl_spec, overcommit),
 	KEY("qemu", set_qemu, struct vmctl_spec, qemu),
 	{ NULL, NULL, 0 },
@@ -1344,11 +1349,17 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 
 	if (spec->name == NULL)
 		return fail(w, root, "", "missing key \"name\"");
-	if (spec->n_gpus > 0 && strcmp(spec->machine, "q35") != 0 &&
-	    strncmp(spec->machine, "pc-q35", 6) != 0)
+	if (spec->n_gpus > 0 && !spec_machine_is_q35(spec->machine))
 		return fail(w, w->at_machine ? w->at_machine : w->at_gpu,
 			    "machine", "GPU passthrough needs a q35 machine "
 			    "(PCIe root ports), not \"%s\"", spec->machine);
+	/* Secure Boot's variable store is guarded by SMM, which only q35
+	 * has. */
+	if (spec->firmware == SPEC_FIRMWARE_UEFI_SECURE &&
+	    !spec_machine_is_q35(spec->machine))
+		return fail(w, w->at_machine ? w->at_machine : w->at_firmware,
+			    "machine", "firmware uefi-secure needs a q35 "
+			    "machine (SMM), not \"%s\"", spec->machine);
 	if (spec->n_gpus > 0 && spec->overcommit)
 		return fail(w, w->at_overcommit, "overcommit",
 			    "a VM with a passed-through GPU cannot be "

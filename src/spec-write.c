@@ -174,6 +174,7 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 	}
 	cJSON_AddBoolToObject(o, "hide_hypervisor", spec->hide_hypervisor);
 	cJSON_AddBoolToObject(o, "hyperv", spec->hyperv);
+	cJSON_AddBoolToObject(o, "tpm", spec->tpm);
 	cJSON_AddBoolToObject(o, "overcommit", spec->overcommit);
 	sub = cJSON_AddObjectToObject(o, "qemu");
 	cJSON_AddStringToObject(sub, "binary", spec->qemu.binary);

@@ -302,5 +302,17 @@ const char *spec_accel_name(enum spec_accel a)
 
 const char *spec_firmware_name(enum spec_firmware f)
 {
-	return f == SPEC_FIRMWARE_UEFI ? "uefi" : "bios";
+	return f == SPEC_FIRMWARE_UEFI_SECURE ? "uefi-secure"
+	       : f == SPEC_FIRMWARE_UEFI ? "uefi" : "bios";
+}
+
+bool spec_firmware_is_uefi(enum spec_firmware f)
+{
+	return f == SPEC_FIRMWARE_UEFI || f == SPEC_FIRMWARE_UEFI_SECURE;
+}
+
+bool spec_machine_is_q35(const char *machine)
+{
+	return strcmp(machine, "q35") == 0 ||
+	       strncmp(machine, "pc-q35", 6) == 0;
 }

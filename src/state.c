@@ -270,6 +270,11 @@ int state_read(const struct vmctl_env *env, const char *name,
 	st->qemu.pid = (pid_t)get_number(o, "pid", 0);
 	st->qemu.starttime = (uint64_t)get_number(o, "starttime", 0);
 	st->started = (time_t)get_number(o, "started", 0);
+	x = cJSON_GetObjectItem(o, "swtpm");
+	if (cJSON_IsObject(x)) {
+		st->swtpm.pid = (pid_t)get_number(x, "pid", 0);
+		st->swtpm.starttime = (uint64_t)get_number(x, "starttime", 0);
+	}
 	x = cJSON_GetObjectItem(o, "last_exit");
 	if (cJSON_IsObject(x)) {
 		st->last_exit.known = true;
@@ -311,6 +316,13 @@ int state_write(const struct vmctl_env *env, const char *name,
 		cJSON_AddNumberToObject(o, "starttime",
 					(double)st->qemu.starttime);
 		cJSON_AddNumberToObject(o, "started", (double)st->started);
+	}
+	if (st->swtpm.pid > 0) {
+		cJSON *x = cJSON_AddObjectToObject(o, "swtpm");
+
+		cJSON_AddNumberToObject(x, "pid", st->swtpm.pid);
+		cJSON_AddNumberToObject(x, "starttime",
+					(double)st->swtpm.starttime);
 	}
 	if (st->last_exit.known) {
 		cJSON *x = cJSON_AddObjectToObject(o, "last_exit");

@@ -286,14 +286,11 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 	if (spec->cloud_init.enabled &&
 	    vm_cloud_init_files(dir, name, spec, err) < 0)
 		return -1;
-	if (spec->firmware == SPEC_FIRMWARE_UEFI) {
+	if (spec_firmware_is_uefi(spec->firmware)) {
 		struct firmware_ovmf fw;
 
-		if (firmware_find_ovmf(env, &fw) < 0)
-			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
-					       "UEFI firmware (OVMF) is not "
-					       "installed (Debian: apt-get "
-					       "install ovmf)");
+		if (firmware_find(env, spec->firmware, &fw, err) < 0)
+			return -1;
 		ret = fs_copy_file(fw.vars, dir, VMDIR_OVMF_VARS, 0600, err);
 		firmware_ovmf_clear(&fw);
 		if (ret < 0)

@@ -14,6 +14,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/tmux.h"
+#include "vmctl/tpm.h"
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vmdir.h"
@@ -90,7 +91,7 @@ bool vm_wait_gone(const struct vmctl_env *env, const struct proc_id *id,
 }
 
 /* Forget a QEMU that is gone: its session, sockets and pidfile (a QEMU
- * that gave up root could not remove them). */
+ * that gave up root could not remove them), and its swtpm. */
 void vm_forget_qemu(const struct vmctl_env *env, const char *name,
 		    struct vm_state *st)
 {
@@ -102,6 +103,9 @@ void vm_forget_qemu(const struct vmctl_env *env, const char *name,
 	unlink_vm_file(env, name, VMDIR_VNC_SOCKET);
 	unlink_vm_file(env, name, VMDIR_PIDFILE);
 	st->qemu = (struct proc_id){ 0 };
+	/* Its swtpm goes with it (it exits by itself when QEMU closes the
+	 * socket; not when QEMU never connected, or it is stuck). */
+	tpm_stop(env, name, &st->swtpm);
 }
 
 /* ...and give back what it claimed (the caller writes the state). */
@@ -200,29 +204,8 @@ int vm_pidfile_qemu(const struct vmctl_env *env, const char *name,
 			struct proc_id *id)
 {
 	cleanup_free char *path = state_vm_file(env, name, VMDIR_PIDFILE);
-	cleanup_free char *text = NULL, *cmdline = NULL, *cpath = NULL;
-	struct vmctl_error *ignored = NULL;
-	size_t len;
-	long v;
 
-	if (fs_read_file(path, 64, &text, &len, VMCTL_EXIT_FAILURE,
-			 &ignored) < 0) {
-		vmctl_error_free(ignored);
-		return -1;
-	}
-	v = strtol(text, NULL, 10);
-	if (v <= 0 || v > INT32_MAX || proc_identify(env, (pid_t)v, id) < 0)
-		return -1;
-	cpath = xasprintf("%s/%ld/cmdline", env->proc, v);
-	if (fs_read_file(cpath, 1u << 20, &cmdline, &len, VMCTL_EXIT_FAILURE,
-			 &ignored) < 0) {
-		vmctl_error_free(ignored);
-		return -1;
-	}
-	for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1)
-		if (strcmp(cmdline + off, path) == 0)
-			return 0;
-	return -1;
+	return proc_pidfile_names(env, path, path, id);
 }
 
 void vm_kill_by_pidfile(const struct vmctl_env *env, const char *name)
@@ -256,6 +239,12 @@ int vm_refresh(const struct vmctl_env *env, const char *name,
 			vm_kill_pane(env, pane.pid, pane.server);
 		vm_kill_by_pidfile(env, name);
 		vm_clear_runtime(env, name, st);
+	}
+	if (st->qemu.pid == 0 && st->swtpm.pid > 0) {
+		/* A swtpm no QEMU uses: its start was killed. */
+		tpm_stop(env, name, &st->swtpm);
+		if (state_write(env, name, st, err) < 0)
+			return -1;
 	}
 	if (st->qemu.pid == 0 && st->claim.recorded) {
 		/* A claim no QEMU holds, under our lock: the start or stop
@@ -369,13 +358,15 @@ int vm_open(const struct vmctl_env *env, const char *name, int *lock,
 
 
 
-/* A VM whose runtime state needs catching up with: its QEMU is dead, or
- * its claim has no QEMU and no live owner. */
+/* A VM whose runtime state needs catching up with: its QEMU is dead, its
+ * swtpm has no QEMU, or its claim has no QEMU and no live owner. */
 static bool needs_refresh(const struct vmctl_env *env,
 			  const struct vm_state *st)
 {
 	if (st->qemu.pid > 0)
 		return !proc_alive(env, &st->qemu);
+	if (st->swtpm.pid > 0)
+		return true;
 	return st->claim.recorded && !proc_alive(env, &st->claim.owner);
 }
 

@@ -18,6 +18,7 @@
 #include "vmctl/qmp.h"
 #include "vmctl/termsafe.h"
 #include "vmctl/tmux.h"
+#include "vmctl/tpm.h"
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-pin.h"
 #include "vmctl/vm-runtime.h"
@@ -237,6 +238,7 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  *            the claim back, which also gives back what bind bound)
  *   bind     managed GPUs to vfio-pci, recorded as bound
  *   prepare  ports (state-wide lock), QEMU's argv and the pane's command
+ *   tpm      the VM's swtpm (tpm: true), recorded  (undo: stop it)
  *   launch   QEMU in its tmux session: on the claim's emulator CPUs, and
  *            paused (-S) when its vCPUs are to be pinned  (undo: kill
  *            that QEMU, drop its session and sockets)
@@ -331,6 +333,15 @@ static int step_prepare(struct start *s, const struct port_set *avoid,
 	return ret;
 }
 
+static int step_tpm(struct start *s, struct vmctl_error **err)
+{
+	if (!s->spec->tpm)
+		return 0;
+	if (tpm_start(s->env, s->name, &s->st->swtpm, err) < 0)
+		return -1;
+	return state_write(s->env, s->name, s->st, err);
+}
+
 static int step_launch(struct start *s, struct vmctl_error **err)
 {
 	if (tmux_start(s->env, s->name, &s->argv, &s->started, err) < 0)
@@ -374,8 +385,8 @@ static int step_run(struct start *s, struct vmctl_error **err)
  * Undo launch (and what confirm, pin and run did): kill whatever QEMU is
  * there (the identified one, the one its pidfile names, the pane's
  * process as tmux reported it at start), then drop the session, by name
- * and by the id tmux gave it, so no QEMU and no session outlive the
- * start.  The claim stays: undo_claim gives it back.
+ * and by the id tmux gave it, so no QEMU, no swtpm and no session
+ * outlive the start.  The claim stays: undo_claim gives it back.
  */
 static void undo_launch(struct start *s)
 {
@@ -385,8 +396,14 @@ static void undo_launch(struct start *s)
 
 	qmp_close(s->q);
 	s->q = NULL;
-	if (!s->launched)
+	if (!s->launched) {
+		if (s->st->swtpm.pid > 0) {
+			tpm_stop(env, s->name, &s->st->swtpm);
+			state_write(env, s->name, s->st, &ignored);
+			vmctl_error_free(ignored);
+		}
 		return;
+	}
 	if (s->st->qemu.pid > 0)
 		proc_signal(env, &s->st->qemu, SIGKILL);
 	vm_kill_by_pidfile(env, s->name);
@@ -412,7 +429,8 @@ static void undo_launch(struct start *s)
 static int run_once(struct start *s, const struct port_set *avoid,
 		    struct vmctl_error **err)
 {
-	if (step_prepare(s, avoid, err) < 0 || step_launch(s, err) < 0 ||
+	if (step_prepare(s, avoid, err) < 0 || step_tpm(s, err) < 0 ||
+	    step_launch(s, err) < 0 ||
 	    step_confirm(s, err) < 0 || step_pin(s, err) < 0 ||
 	    step_run(s, err) < 0) {
 		undo_launch(s);

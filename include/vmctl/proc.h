@@ -60,4 +60,13 @@ bool proc_alive(const struct vmctl_env *env, const struct proc_id *id);
 int proc_signal(const struct vmctl_env *env, const struct proc_id *id,
 		int sig);
 
+/*
+ * The live process a pidfile names, if its command line holds `arg` as
+ * one whole argument (the pidfile's own option: every process vmctl starts
+ * names its pidfile), so a stale pidfile never gets another process
+ * killed.  0 and *id, or -1.
+ */
+int proc_pidfile_names(const struct vmctl_env *env, const char *pidfile,
+		       const char *arg, struct proc_id *id);
+
 #endif

@@ -22,8 +22,10 @@
 #define SPEC_NAME_MAX 63
 
 enum spec_accel { SPEC_ACCEL_AUTO, SPEC_ACCEL_KVM, SPEC_ACCEL_TCG };
+/* uefi-secure: OVMF with Secure Boot and Microsoft's keys enrolled (needs
+ * SMM, so a q35 machine). */
 enum spec_firmware { SPEC_FIRMWARE_DEFAULT, SPEC_FIRMWARE_BIOS,
-		     SPEC_FIRMWARE_UEFI };
+		     SPEC_FIRMWARE_UEFI, SPEC_FIRMWARE_UEFI_SECURE };
 enum spec_syntax { SPEC_SYNTAX_AUTO, SPEC_SYNTAX_YAML, SPEC_SYNTAX_JSON };
 /* How the disk and NIC appear to the guest: virtio is fastest; the others
  * are for guests without virtio drivers (a Windows installer). */
@@ -138,6 +140,7 @@ struct vmctl_spec {
 	 * that refuse to start in a VM. */
 	bool hide_hypervisor;
 	bool hyperv;              /* Hyper-V enlightenments (KVM only) */
+	bool tpm;                 /* a TPM 2.0 (swtpm beside QEMU, tpm.h) */
 	/* The broker may start it past the host's RAM (never with a GPU:
 	 * VFIO pins all of it). */
 	bool overcommit;
@@ -172,5 +175,9 @@ int pci_addr_parse(const char *s, struct pci_addr *out);
 
 const char *spec_accel_name(enum spec_accel a);
 const char *spec_firmware_name(enum spec_firmware f);
+/* Either UEFI firmware (uefi, uefi-secure): OVMF and a VARS file. */
+bool spec_firmware_is_uefi(enum spec_firmware f);
+/* A q35 machine type ("q35", "pc-q35-*"). */
+bool spec_machine_is_q35(const char *machine);
 
 #endif

@@ -33,6 +33,7 @@
  *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
  *       vnc-password            0600
  *       qmp.sock, qemu.pid, serial.log
+ *       tpm/, swtpm.sock, swtpm.pid, swtpm.log   tpm: true (tpm.h)
  *
  * Every file is replaced atomically (fs_write_atomic).
  */
@@ -102,6 +103,7 @@ struct vm_state {
 	struct fs_file_id base_id;
 	time_t created;
 	struct proc_id qemu; /* pid 0 when not running */
+	struct proc_id swtpm; /* the VM's swtpm (tpm: true), pid 0: none */
 	time_t started;
 	struct vm_exit last_exit;
 	struct vm_claim claim;

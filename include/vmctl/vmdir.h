@@ -19,5 +19,9 @@
 #define VMDIR_SSH_KEY    "id_ed25519"          /* the login key, and .pub */
 #define VMDIR_HOST_KEY   "ssh_host_ed25519_key" /* the guest's, and .pub */
 #define VMDIR_KNOWN_HOSTS "known_hosts"
+#define VMDIR_TPM_STATE  "tpm"                 /* swtpm's state directory */
+#define VMDIR_SWTPM_SOCK "swtpm.sock"          /* its control socket */
+#define VMDIR_SWTPM_PID  "swtpm.pid"
+#define VMDIR_SWTPM_LOG  "swtpm.log"
 
 #endif

@@ -212,6 +212,7 @@ static void test_round_trip(void)
 		"gpu: [{address: \"01:00.0\"}]\n",
 		"name: a\nmemory: 3G\ngpu: [{vendor: NVIDIA}]\n"
 		"cpus: {cores: 2, pin: none}\n",
+		"name: a\nfirmware: uefi-secure\ntpm: true\n",
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
@@ -240,6 +241,12 @@ static void test_round_trip(void)
 		   a->cpus.pin == b->cpus.pin &&
 		   a->cpus.pin_list.n == b->cpus.pin_list.n,
 		   "spec %zu: memory and pinning kept", i);
+		if (i == 5)
+			ok(b != NULL && b->tpm &&
+			   b->firmware == SPEC_FIRMWARE_UEFI_SECURE &&
+			   strstr(first, "\"firmware\":\"uefi-secure\"") &&
+			   strstr(first, "\"tpm\":true"),
+			   "firmware and tpm kept: %s", first);
 		if (i == 1)
 			ok(first != NULL &&
 			   strstr(first, "\"pin\":\"1,4-5\"") != NULL &&
