@@ -29,6 +29,9 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_balloon_entry,
 	&cmd_ssh_entry,
 	&cmd_wait_entry,
+	&cmd_snapshot_entry,
+	&cmd_save_entry,
+	&cmd_restore_entry,
 	&cmd_image_entry,
 	/* the host */
 	&cmd_gpu_entry,

@@ -43,6 +43,7 @@ enum vm_run_state {
 	VM_CRASHED,
 	VM_CREATING,     /* a create is at work on it */
 	VM_INCOMPLETE,   /* a create died halfway: destroy or create again */
+	VM_SAVED,        /* stopped by `vmctl save`: start resumes it */
 };
 
 struct vm_exit {
