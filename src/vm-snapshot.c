@@ -217,6 +217,14 @@ static const cJSON *job_of(const cJSON *jobs)
 	return NULL;
 }
 
+static void job_dismiss(struct qmp *q)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(a, "id", JOB_ID);
+	qmp_execute(q, "job-dismiss", a, NULL, NULL);
+}
+
 /* Wait for the job to conclude, dismiss it, say how it ended. */
 static int job_wait(struct qmp *q, struct vmctl_error **err)
 {
@@ -237,14 +245,11 @@ static int job_wait(struct qmp *q, struct vmctl_error **err)
 					       "QMP: job %s vanished", JOB_ID);
 		}
 		if (strcmp(status->valuestring, "concluded") == 0) {
-			cJSON *a = cJSON_CreateObject();
-
 			error = cJSON_GetObjectItemCaseSensitive(job, "error");
 			if (cJSON_IsString(error))
 				why = xstrdup(error->valuestring);
 			cJSON_Delete(jobs);
-			cJSON_AddStringToObject(a, "id", JOB_ID);
-			qmp_execute(q, "job-dismiss", a, NULL, NULL);
+			job_dismiss(q);
 			if (why != NULL)
 				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
 						       0, "QMP job: %s", why);
@@ -267,6 +272,9 @@ static int qmp_do(struct qmp *q, enum snapshot_op op,
 	cJSON *args;
 	const char *cmd = snapshot_qmp_command(op, tool, snap, JOB_ID, &args);
 
+	/* A job a killed vmctl left concluded would hold the id. */
+	if (tool == SNAPSHOT_QMP_JOB && op != SNAPSHOT_DELETE)
+		job_dismiss(q);
 	if (qmp_execute(q, cmd, args, NULL, err) < 0)
 		return -1;
 	return tool == SNAPSHOT_QMP_JOB && op != SNAPSHOT_DELETE

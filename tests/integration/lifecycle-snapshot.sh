@@ -124,12 +124,16 @@ wait_for 240 log_has '^snaptest: tick 3$' ||
 	fail "guest did not boot: $(log | tail -n 20)"
 disk_write disk-one
 [ "$(disk_read)" = disk-one ] || fail "guest cannot read back its disk"
+t0=$(lc_ms)
 vmc snapshot create "$VM" d1 >/dev/null || fail "snapshot create d1 failed"
+say "disk snapshot of the running VM: $(($(lc_ms) - t0)) ms"
 disk_write disk-two
 
 # ---- 2. a --memory snapshot, reverted while running ---------------------
 before=$(last_tick)
+t0=$(lc_ms)
 out=$(vmc snapshot create "$VM" m1 --memory --json) || fail "create m1: $out"
+say "--memory snapshot (128M guest): $(($(lc_ms) - t0)) ms"
 [ "$(jq -c '[.snapshot, .memory]' <<<"$out")" = '["m1",true]' ] || fail "create --json: $out"
 after=$(last_tick)
 disk_write disk-thr
@@ -139,7 +143,9 @@ latest=$(last_tick)
 [ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
 mark=$(lines)
 nb=$(boots)
+t0=$(lc_ms)
 out=$(vmc snapshot revert "$VM" m1) || fail "revert m1: $out"
+say "revert to m1 while running: $(($(lc_ms) - t0)) ms"
 say "$out"
 wait_ticks "$mark" 4
 first=$(resumed_at "$mark")
@@ -173,7 +179,9 @@ expect_refused 64 'not supported by this command' vmc save "$VM" --connect qemu:
 # ---- 5. save -> start resumes ----------------------------------------------
 wait_ticks "$(lines)" 2
 pid=$(lc_status "$VM" | jq -r .pid)
+t0=$(lc_ms)
 out=$(vmc save "$VM") || fail "save: $out"
+say "save: $(($(lc_ms) - t0)) ms"
 say "$out"
 lc_wait_gone "$pid" 10 || fail "QEMU still runs after save"
 saved_at=$(last_tick)
@@ -185,7 +193,9 @@ saved_at=$(last_tick)
 expect_refused 1 'is not running' vmc snapshot create "$VM" m2 --memory
 mark=$(lines)
 nb=$(boots)
+t0=$(lc_ms)
 vmc start "$VM" >/dev/null || fail "start of the saved VM failed"
+say "start resuming the saved state: $(($(lc_ms) - t0)) ms"
 wait_ticks "$mark" 2
 first=$(ticks_after "$mark" | sed -n 1p)
 [ "$(boots)" = "$nb" ] || fail "start after save booted afresh"
@@ -224,6 +234,11 @@ vmc snapshot delete "$VM" d1 >/dev/null || fail "delete d1 failed"
 [ "$(vmc snapshot list "$VM" --json | jq -c '[.[] | [.name, .parent]]')" = '[["m1",null]]' ] ||
 	fail "delete did not re-parent m1: $(vmc snapshot list "$VM" --json)"
 [ "$(img_snaps)" = "m1 " ] || fail "d1 still in the disk: $(img_snaps)"
-vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy failed"
+
+# ---- 9. a saved VM is destroyed as a stopped one --------------------------
+vmc save "$VM" >/dev/null || fail "second save failed"
+[ "$(lc_status "$VM" | jq -r .state)" = saved ] || fail "not saved"
+vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy of a saved VM failed"
+[ ! -e "$(lc_vmdir "$VM")" ] || fail "destroy left the VM's directory"
 lc_assert_no_qemu "destroy"
 say "PASS"
