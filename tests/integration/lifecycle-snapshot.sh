@@ -207,7 +207,9 @@ say "save/start: the counter went on at $first (saved at $saved_at), no new boot
 
 # ---- 6. revert a disk snapshot while stopped: a fresh boot sees its disk --
 disk_write disk-fou
+t0=$(lc_ms)
 vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
+say "stop --timeout 0 (QMP quit), for comparison: $(($(lc_ms) - t0)) ms"
 out=$(vmc snapshot revert "$VM" d1) || fail "revert d1: $out"
 mark=$(lines)
 nb=$(boots)
