@@ -173,7 +173,7 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"  revert   a stopped VM: its disk now, and its memory (a "
 		"--memory snapshot)\n           at the next start.  A running "
 		"VM: only to a --memory snapshot,\n           which it resumes "
-		"at once.\n"
+		"at once.  A saved VM's saved state goes.\n"
 		"  list     the tree: name (* current), time, memory, the size "
 		"of the saved\n           memory, parent; --json: docs/json.md.  "
 		"A snapshot vmctl's record\n           and the disk disagree "

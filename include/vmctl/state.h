@@ -29,7 +29,9 @@
  *       creating                present until `create` has finished
  *       spec.json               the normalized spec
  *       vm.json                 runtime state (struct vm_state)
- *       disk.qcow2              overlay over the base image
+ *       disk.qcow2              overlay over the base image (and its
+ *                               internal snapshots)
+ *       snapshots.json          the snapshot tree (vm-snapshot.h)
  *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
  *       vnc-password            0600
  *       qmp.sock, qemu.pid, serial.log
