@@ -202,8 +202,8 @@ int snapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "VM %s has a passed-through GPU: cannot "
 				       "%s it %s (VFIO device state cannot be "
-				       "saved; stop it for a disk-only "
-				       "snapshot)", vm->name, op_word(op),
+				       "saved; only disk snapshots of the "
+				       "stopped VM)", vm->name, op_word(op),
 				       needs_ram ? "with its memory"
 						 : "while it runs");
 	if (needs_ram && vm->uefi)

@@ -237,7 +237,23 @@ vmc snapshot delete "$VM" d1 >/dev/null || fail "delete d1 failed"
 	fail "delete did not re-parent m1: $(vmc snapshot list "$VM" --json)"
 [ "$(img_snaps)" = "m1 " ] || fail "d1 still in the disk: $(img_snaps)"
 
-# ---- 9. a saved VM is destroyed as a stopped one --------------------------
+# ---- 9. a VM with a passed-through GPU (never started: its spec.json is
+# given a GPU) takes disk snapshots only; --memory and save are refused.
+G=g$$
+sed -e "s/^name: $VM/name: $G/" "$LC_TMP/$VM.yaml" > "$LC_TMP/$G.yaml"
+vmc create "$LC_TMP/$G.yaml" --no-start >/dev/null 2>&1 || fail "create $G failed"
+gspec=$(lc_vmdir "$G")/spec.json
+jq '.gpu = [{"address": "0000:01:00.0"}] | .memory.balloon = false' "$gspec" > "$gspec.new"
+mv "$gspec.new" "$gspec"
+expect_refused 1 "VM $G has a passed-through GPU: cannot snapshot it with its memory (VFIO device state cannot be saved" \
+	vmc snapshot create "$G" m --memory
+expect_refused 1 "VM $G has a passed-through GPU: cannot save it" vmc save "$G"
+vmc snapshot create "$G" d >/dev/null || fail "a disk snapshot of the stopped GPU VM failed"
+[ "$(qemu-img snapshot -U -l "$(lc_vmdir "$G")/disk.qcow2" | awk 'NR > 2 { print $2 }')" = d ] ||
+	fail "GPU VM: the disk does not hold just d"
+vmc destroy "$G" >/dev/null 2>&1 || fail "destroy $G failed"
+
+# ---- 10. a saved VM is destroyed as a stopped one --------------------------
 vmc save "$VM" >/dev/null || fail "second save failed"
 [ "$(lc_status "$VM" | jq -r .state)" = saved ] || fail "not saved"
 vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy of a saved VM failed"
