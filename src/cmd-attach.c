@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/tmux.h"
 #include "vmctl/vm.h"
 
@@ -16,6 +17,8 @@ static int attach(const struct cmd_entry *cmd, struct vmctl_env *env,
 
 	if (ret != 0)
 		return cmd_done(ret);
+	if (env->connect != NULL)
+		return lvvm_console_cmd_console(env, name, err);
 	if (vm_inspect(env, name, &vm, err) < 0)
 		return -1;
 	ret = vm.state == VM_RUNNING;
@@ -46,7 +49,10 @@ const struct cmd_entry cmd_attach_entry = {
 	.usage = "NAME",
 	.summary = "attach the VM's tmux session (Ctrl-b d detaches)",
 	.help = "The session's pane is QEMU's terminal: the guest's serial "
-		"console.\n",
+		"console.\n"
+		"With --connect: libvirt's console of the domain; Ctrl-] "
+		"(or Ctrl-b d) leaves.\n",
+	.remote = true,
 	.exec = cmd_attach_exec,
 };
 
@@ -56,6 +62,9 @@ const struct cmd_entry cmd_console_entry = {
 	.summary = "open the VM's serial console (Ctrl-b d detaches)",
 	.help = "The same pane as `vmctl attach`: the serial console is "
 		"QEMU's terminal in\nthe VM's tmux session. Everything it "
-		"prints is also in `vmctl logs NAME`.\n",
+		"prints is also in `vmctl logs NAME`.\n"
+		"With --connect: libvirt's console of the domain; Ctrl-] "
+		"(or Ctrl-b d) leaves.\n",
+	.remote = true,
 	.exec = cmd_console_exec,
 };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvfleet.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/view.h"
@@ -20,11 +21,13 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 		{ "no-start", no_argument, NULL, 'N' },
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "overcommit", no_argument, NULL, 'O' },
+		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_create_opts opts = { 0 };
 	struct vmctl_spec *spec = NULL;
 	struct vm_info vm = { 0 };
+	const char *host = NULL;
 	int opt, ret, wait_s = -1;
 	bool tty = isatty(STDERR_FILENO);
 
@@ -39,6 +42,9 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			break;
 		case 'O':
 			opts.start.overcommit = true;
+			break;
+		case 'H':
+			host = optarg;
 			break;
 		case 'w':
 			wait_s = DEFAULT_WAIT;
@@ -58,6 +64,12 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			    : spec_load_default(&spec, err);
 	if (ret < 0)
 		return -1;
+	/* --host NAME is --connect NAME; --host auto places (lvfleet.h) */
+	if (host != NULL &&
+	    lvfleet_create_target(env, spec, host, err) < 0) {
+		spec_free(spec);
+		return -1;
+	}
 	if (env->verbosity >= 0 && !env->json)
 		fprintf(stderr, "Creating VM %s...\n",
 			opts.name ? opts.name : spec->name);
@@ -108,7 +120,7 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
 	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=SECONDS]] "
-		 "[--overcommit]",
+		 "[--overcommit] [--host NAME|auto]",
 	.summary = "create a VM from a spec (default: the embedded one) and "
 		   "start it",
 	.help = "Validates SPEC, makes the VM's state directory, a qcow2 "
@@ -122,7 +134,12 @@ const struct cmd_entry cmd_create_entry = {
 		"accepts the\n                VM's key, as `vmctl wait` does\n"
 		"  --overcommit  start it even past the host's free memory, "
 		"as the spec's\n                `overcommit: true` (never "
-		"with a GPU)\n",
+		"with a GPU)\n"
+		"  --host NAME   create on that host of the hosts file (as "
+		"--connect NAME)\n"
+		"  --host auto   on the host of the hosts file with the spec's "
+		"GPUs free and\n                the most free memory; says "
+		"why, or why no host fits (69)\n",
 	.remote = true,
 	.exec = cmd_create_exec,
 };

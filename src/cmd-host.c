@@ -13,6 +13,7 @@
 #include "vmctl/hostconf.h"
 #include "vmctl/hostinv.h"
 #include "vmctl/ksm.h"
+#include "vmctl/lvfleet.h"
 #include "vmctl/pci.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -394,13 +395,15 @@ static int host_inventory(struct vmctl_env *env, struct vmctl_error **err)
 static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
-	enum { OPT_DRY_RUN = 0x300, OPT_UNMERGE };
+	enum { OPT_DRY_RUN = 0x300, OPT_UNMERGE, OPT_ALL_HOSTS };
 	static const struct option options[] = {
+		{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "unmerge", no_argument, NULL, OPT_UNMERGE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_host_opts opts = { 0 };
+	bool all_hosts = false;
 	const char *sub;
 	int opt;
 
@@ -410,9 +413,16 @@ static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 			opts.dry_run = true;
 		else if (opt == OPT_UNMERGE)
 			opts.unmerge = true;
+		else if (opt == OPT_ALL_HOSTS)
+			all_hosts = true;
 		else
 			return cmd_done(opt);
 	}
+	if (all_hosts)
+		return optind < argc || opts.dry_run || opts.unmerge
+		       ? cmd_usage_error(&cmd_host_entry, err, "--all-hosts "
+					 "takes only --json")
+		       : lvfleet_cmd_host(env, err);
 	if (optind == argc) {
 		if (opts.dry_run || opts.unmerge)
 			return cmd_usage_error(&cmd_host_entry, err, "%s is "
@@ -434,9 +444,9 @@ static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_host_entry = {
 	.name = "host",
-	.usage = "[--json] | ksm on|off|status [--unmerge] [--dry-run] "
-		 "[--json] |\n       reserve [SIZE|PERCENT%|default] "
-		 "[--dry-run] [--json]",
+	.usage = "[--json] | --all-hosts [--json] |\n       ksm "
+		 "on|off|status [--unmerge] [--dry-run] [--json] |\n       "
+		 "reserve [SIZE|PERCENT%|default] [--dry-run] [--json]",
 	.summary = "the host's NUMA nodes, cores, memory, hugepages and GPUs, "
 		   "which VM holds what; KSM; the host reserve",
 	.help = "One line per NUMA node (its CPUs, cores, the CPUs no VM pins, "
@@ -447,6 +457,13 @@ const struct cmd_entry cmd_host_entry = {
 		"VMCTL_PROC_ROOT and the state dir;\nwrites nothing. --json: "
 		"docs/json.md.\n"
 		"\n"
+		"  --all-hosts  each host of the hosts file (libvirt): CPUs, "
+		"memory and free\n"
+		"               memory, free hugepages, GPUs with their "
+		"verdicts and the\n"
+		"               domain holding each; a host that is down is "
+		"named on stderr,\n"
+		"               the rest shown, exit 69\n"
 		"  ksm status   KSM (kernel samepage merging): stopped, "
 		"running or unmerging,\n"
 		"               its counters and the memory it saves\n"

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl list [--json] */
+/* vmctl list [--all-hosts] [--json] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvfleet.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
@@ -24,7 +25,9 @@ static char *human_uptime(time_t secs)
 	return xasprintf("%llds", (long long)secs);
 }
 
-static void print_row(const struct vm_info *vm)
+/* host: the HOST column of `list --all-hosts` (then an ADDRESS column
+ * too, as libvirt rows have), or NULL. */
+static void print_row(const struct vm_info *vm, const char *host)
 {
 	const struct vmctl_spec *s = vm->spec;
 	bool running = vm->state == VM_RUNNING;
@@ -42,33 +45,26 @@ static void print_row(const struct vm_info *vm)
 	cleanup_free char *up = running
 		? human_uptime(time(NULL) - vm->st.started) : xstrdup("-");
 
-	printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", vm->name,
-	       vm_run_state_name(vm->state), pid, cpus, mem, ssh, vnc, up);
+	if (host != NULL)
+		printf("%-12s %-20s %-9s %-8s %4s %7s %5s  %-21s %-6s -\n",
+		       host, vm->name, vm_run_state_name(vm->state), pid, cpus,
+		       mem, ssh, vnc, up);
+	else
+		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", vm->name,
+		       vm_run_state_name(vm->state), pid, cpus, mem, ssh, vnc,
+		       up);
 }
 
-static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
-			 struct vmctl_error **err)
+/* The direct backend's VMs: into arr (JSON), else printed (label: the
+ * HOST column, or NULL).  Returns how many, or -1 with *err. */
+static int list_direct(struct vmctl_env *env, cJSON *arr, const char *label,
+		       struct vmctl_error **err)
 {
 	struct strv names = { 0 };
-	cJSON *arr = NULL;
-	int opt;
+	int n = 0;
 
-	while ((opt = cmd_getopt(&cmd_list_entry, env, argc, argv, "",
-				 NULL)) != -1)
-		return cmd_done(opt);
-	if (optind < argc)
-		return cmd_usage_error(&cmd_list_entry, err,
-				       "takes no arguments");
-	if (env->connect != NULL)
-		return lvvm_cmd_list(env, err);
 	if (state_list(env, &names, err) < 0)
 		return -1;
-	if (env->json)
-		arr = cJSON_CreateArray();
-	else
-		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", "NAME",
-		       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
-		       "UPTIME");
 	for (size_t i = 0; i < names.n; i++) {
 		struct vm_info vm = { 0 };
 		struct vmctl_error *e = NULL;
@@ -79,27 +75,80 @@ static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
 			vmctl_error_free(e);
 			continue;
 		}
-		if (arr != NULL)
-			cJSON_AddItemToArray(arr, view_vm_json(env, &vm, false));
-		else
-			print_row(&vm);
+		if (arr != NULL) {
+			cJSON *j = view_vm_json(env, &vm, false);
+
+			if (label != NULL)
+				cJSON_AddNullToObject(j, "host_name");
+			cJSON_AddItemToArray(arr, j);
+		} else {
+			print_row(&vm, label);
+		}
 		vm_info_clear(&vm);
-	}
-	if (arr != NULL) {
-		view_print_json(arr);
-		cJSON_Delete(arr);
+		n++;
 	}
 	strv_clear(&names);
-	return VMCTL_EXIT_OK;
+	return n;
+}
+
+static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
+			 struct vmctl_error **err)
+{
+	enum { OPT_ALL_HOSTS = 0x300 };
+	static const struct option options[] = {
+		{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
+		{ NULL, 0, NULL, 0 },
+	};
+	cJSON *arr = NULL;
+	bool all_hosts = false;
+	int opt, n;
+
+	while ((opt = cmd_getopt(&cmd_list_entry, env, argc, argv, "",
+				 options)) != -1) {
+		if (opt != OPT_ALL_HOSTS)
+			return cmd_done(opt);
+		all_hosts = true;
+	}
+	if (optind < argc)
+		return cmd_usage_error(&cmd_list_entry, err,
+				       "takes no arguments");
+	if (all_hosts && env->connect != NULL)
+		return cmd_usage_error(&cmd_list_entry, err, "--all-hosts "
+				       "lists every host of the hosts file: "
+				       "no --connect");
+	if (all_hosts)
+		return lvfleet_cmd_list(env, list_direct, err);
+	if (env->connect != NULL)
+		return lvvm_cmd_list(env, err);
+	if (env->json)
+		arr = cJSON_CreateArray();
+	else
+		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", "NAME",
+		       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
+		       "UPTIME");
+	n = list_direct(env, arr, NULL, err);
+	if (arr != NULL) {
+		if (n >= 0)
+			view_print_json(arr);
+		cJSON_Delete(arr);
+	}
+	return n < 0 ? -1 : VMCTL_EXIT_OK;
 }
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.usage = "[--json]",
+	.usage = "[--all-hosts] [--json]",
 	.summary = "list VMs: state, pid, CPUs, memory, SSH port, VNC, uptime",
 	.help = "States: running, stopped, crashed (QEMU died without being "
 		"asked to),\ncreating. --json prints an array; docs/json.md "
-		"describes its fields.\n",
+		"describes its fields.\n\n"
+		"  --all-hosts  every host of the hosts file (VMCTL_HOSTS_FILE) "
+		"and this\n               machine's direct VMs (host "
+		"\"(direct)\"), in a HOST column;\n               hosts are "
+		"read in parallel, each bounded; one that is down is\n"
+		"               named on stderr and the rest listed, exit 69. "
+		"--json: an\n               object {vms, hosts} "
+		"(docs/json.md)\n",
 	.remote = true,
 	.exec = cmd_list_exec,
 };

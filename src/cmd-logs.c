@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/spec.h"
 #include "vmctl/state.h"
 #include "vmctl/termsafe.h"
@@ -99,6 +100,9 @@ static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 	if (!spec_name_valid(argv[optind]))
 		return cmd_usage_error(&cmd_logs_entry, err,
 				       "invalid VM name \"%s\"", argv[optind]);
+	if (env->connect != NULL)
+		return lvvm_console_cmd_logs(env, argv[optind], follow,
+					     ts == NULL, err);
 	if (!state_vm_exists(env, argv[optind]))
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
 				       "no VM named \"%s\"", argv[optind]);
@@ -152,6 +156,9 @@ const struct cmd_entry cmd_logs_entry = {
 		"interrupted\n                (or the VM is destroyed)\n"
 		"  --raw         the log's bytes exactly as the guest wrote them "
 		"(for a file\n"
-		"                or a pipe; a terminal would obey them)\n",
+		"                or a pipe; a terminal would obey them)\n"
+		"\nWith --connect, the log is the volume NAME-serial.log of "
+		"the host's vmctl\npool, read through libvirt.\n",
+	.remote = true,
 	.exec = cmd_logs_exec,
 };

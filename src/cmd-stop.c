@@ -48,8 +48,9 @@ static int stop_or_restart(const struct cmd_entry *cmd, bool restart,
 	if (argc - optind != 1)
 		return cmd_usage_error(cmd, err, "give one VM name");
 	name = argv[optind];
-	if (env->connect != NULL && !restart)
-		return lvvm_cmd_stop(env, name, timeout, err);
+	if (env->connect != NULL)
+		return restart ? lvvm_cmd_restart(env, name, timeout, err)
+			       : lvvm_cmd_stop(env, name, timeout, err);
 	if (vm_stop(env, name, timeout, &how, err) < 0)
 		return -1;
 	view_stop_result(env, env->json && !restart, name, how, describe(how),
@@ -101,5 +102,6 @@ const struct cmd_entry cmd_restart_entry = {
 	.usage = "NAME [--timeout SECONDS]",
 	.summary = "stop a VM, then start it again",
 	.help = "`vmctl stop NAME` followed by `vmctl start NAME`.\n",
+	.remote = true,
 	.exec = cmd_restart_exec,
 };

@@ -27,13 +27,14 @@ static void libvirt_quiet(void *data, virErrorPtr e)
 	(void)e;
 }
 
-static void lvconn_init(void)
+void lvconn_init(void)
 {
 	static bool done;
 
 	if (done)
 		return;
 	done = true;
+	virInitialize();
 	virSetErrorFunc(NULL, libvirt_quiet);
 }
 
@@ -162,10 +163,50 @@ static long ms_left(const struct timespec *deadline)
 	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* One address: 0 when a TCP connection is made before the deadline;
- * else -1 with errno. */
+/*
+ * An SSH server speaks first ("SSH-2.0-..."): wait for that before the
+ * deadline.  Something that takes the connection and says nothing (a hung
+ * sshd, a tarpit, an intercepting proxy) would keep ssh, which libvirt
+ * runs without a timeout, waiting for ever.  0, or -1 with errno ETIME
+ * (silent) or EPROTO (not SSH).
+ */
+static int await_ssh_banner(int fd, const struct timespec *deadline)
+{
+	char buf[4];
+	size_t got = 0;
+
+	while (got < sizeof(buf)) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long left = ms_left(deadline);
+		int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			errno = r == 0 ? ETIME : errno;
+			return -1;
+		}
+		n = read(fd, buf + got, sizeof(buf) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errno = n == 0 ? EPROTO : errno;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	if (memcmp(buf, "SSH-", 4) != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* One address: 0 when a TCP connection is made before the deadline
+ * (and with `ssh`, the server's banner read); else -1 with errno. */
 static int try_connect(const struct addrinfo *ai,
-		       const struct timespec *deadline)
+		       const struct timespec *deadline, bool ssh)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 			SOCK_CLOEXEC, ai->ai_protocol);
@@ -196,6 +237,8 @@ static int try_connect(const struct addrinfo *ai,
 			goto fail;
 		}
 	}
+	if (ssh && await_ssh_banner(fd, deadline) < 0)
+		goto fail;
 	close(fd);
 	return 0;
 fail:
@@ -207,7 +250,7 @@ fail:
 
 /* Reach HOST:PORT over TCP within LVCONN_TIMEOUT_S, or say why not. */
 static int probe(const char *uri, const char *host, unsigned port,
-		 struct vmctl_error **err)
+		 bool ssh, struct vmctl_error **err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
@@ -224,7 +267,7 @@ static int probe(const char *uri, const char *host, unsigned port,
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += LVCONN_TIMEOUT_S;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-		if (try_connect(ai, &deadline) == 0) {
+		if (try_connect(ai, &deadline, ssh) == 0) {
 			freeaddrinfo(res);
 			return 0;
 		}
@@ -233,6 +276,15 @@ static int probe(const char *uri, const char *host, unsigned port,
 			break;
 	}
 	freeaddrinfo(res);
+	if (last == ETIME)
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, last, "%s: "
+				       "%s port %u takes connections but sends "
+				       "no SSH banner within %d s", uri, host,
+				       port, LVCONN_TIMEOUT_S);
+	if (last == EPROTO)
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, last, "%s: "
+				       "%s port %u is no SSH server", uri, host,
+				       port);
 	if (last == ETIMEDOUT)
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, last, "%s: "
 				       "cannot reach %s port %u: no answer "
@@ -247,12 +299,13 @@ int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,
 {
 	cleanup_free char *bounded = lvconn_uri_bounded(uri);
 	cleanup_free char *host = NULL;
+	cleanup_free char *transport = uri_transport(uri);
 	unsigned port;
 
 	*out = NULL;
 	lvconn_init();
 	if (lvconn_uri_endpoint(uri, &host, &port) &&
-	    probe(uri, host, port, err) < 0)
+	    probe(uri, host, port, transport_is_ssh(transport), err) < 0)
 		return -1;
 	*out = virConnectOpenAuth(bounded, virConnectAuthPtrDefault,
 				  flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO

@@ -78,7 +78,7 @@ int lvstore_pool(virConnectPtr conn, const char *uri,
 		 virStoragePoolPtr *out, struct vmctl_error **err)
 {
 	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, LVSTORE_POOL);
-	int active;
+	int active, autostart = 0;
 
 	*out = NULL;
 	if (pool == NULL) {
@@ -98,10 +98,13 @@ int lvstore_pool(virConnectPtr conn, const char *uri,
 			return -1;
 		}
 	}
+	/* No refresh: every volume vmctl uses is made through libvirt, so
+	 * libvirtd knows it (and libvirt refuses a refresh while another
+	 * client streams a volume). */
 	active = virStoragePoolIsActive(pool);
 	if ((active == 0 && virStoragePoolCreate(pool, 0) < 0) || active < 0 ||
-	    virStoragePoolSetAutostart(pool, 1) < 0 ||
-	    virStoragePoolRefresh(pool, 0) < 0) {
+	    (virStoragePoolGetAutostart(pool, &autostart) == 0 && !autostart &&
+	     virStoragePoolSetAutostart(pool, 1) < 0)) {
 		lvconn_error(err, uri, false, "starting storage pool "
 			     LVSTORE_POOL);
 		virStoragePoolFree(pool);
@@ -270,10 +273,11 @@ static int base_find(virStoragePoolPtr pool, const char *uri,
 	return ret;
 }
 
-/* base_find(), and again after a refresh when it finds nothing: volumes
- * made through libvirt (every vmctl's) are known without one, and a
- * refresh (libvirtd reads every volume's header) costs a create time. */
-static int base_whole(virStoragePoolPtr pool, const char *uri,
+/* base_find(), and again after a refresh when it finds nothing (a base
+ * copied into the pool's directory by hand): volumes made through
+ * libvirt (every vmctl's) are known without one, and a refresh (libvirtd
+ * reads every volume's header) costs a create time. */
+int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
 		      const char *name, char **path_out,
 		      struct vmctl_error **err)
 {
@@ -281,8 +285,12 @@ static int base_whole(virStoragePoolPtr pool, const char *uri,
 
 	if (ret != 0)
 		return ret;
-	if (virStoragePoolRefresh(pool, 0) < 0)
-		return lvconn_error(err, uri, false, "refreshing the pool");
+	/* best effort: libvirt refuses it while a volume is streamed ("has
+	 * asynchronous jobs running"), and then the upload happens */
+	if (virStoragePoolRefresh(pool, 0) < 0) {
+		virResetLastError();
+		return 0;
+	}
 	return base_find(pool, uri, name, path_out, err);
 }
 
@@ -301,7 +309,7 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 	if (access(path, R_OK) < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_NOINPUT, errno, "%s",
 					 path);
-	ret = base_whole(pool, uri, name, path_out, err);
+	ret = lvstore_base_find(pool, uri, name, path_out, err);
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))

@@ -23,6 +23,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm-devices.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
@@ -36,6 +37,7 @@
 struct made {
 	virStoragePoolPtr pool;
 	char *disk, *seed;           /* volume names made */
+	const char *log;             /* the VM's, when its log volume was */
 	virDomainPtr dom;            /* defined */
 };
 
@@ -55,6 +57,11 @@ static void undo_made(struct made *m, const char *uri)
 		ignored = NULL;
 		if (m->seed != NULL)
 			lvstore_delete(m->pool, uri, m->seed, &ignored);
+		vmctl_error_free(ignored);
+		ignored = NULL;
+		if (m->log != NULL)
+			lvvm_console_delete_logs(m->pool, uri, m->log,
+						 &ignored);
 		vmctl_error_free(ignored);
 	}
 	virResetLastError();
@@ -292,7 +299,6 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 
 	c->emulator = strchr(bin, '/') ? xstrdup(bin)
 				       : xasprintf(LVVM_EMULATOR_DIR "/%s", bin);
-	c->serial_log = xasprintf(LVVM_LOG_DIR "/%s-serial.log", spec->name);
 	c->created = xasprintf("%lld", (long long)time(NULL));
 	*f = (struct libvirt_facts){
 		.name = spec->name,
@@ -358,9 +364,16 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		cleanup_free char *seed = lvstore_seed_name(c->spec->name);
 
 		if (lvstore_delete(c->made.pool, c->uri, disk, err) < 0 ||
-		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0)
+		    lvstore_delete(c->made.pool, c->uri, seed, err) < 0 ||
+		    lvvm_console_delete_logs(c->made.pool, c->uri,
+					     c->spec->name, err) < 0)
 			return -1;
 	}
+	/* the serial log: a volume of the pool, read through libvirt */
+	if (lvvm_console_make_log(c->made.pool, c->uri, c->spec->name,
+				  &c->serial_log, err) < 0)
+		return -1;
+	c->made.log = c->spec->name;
 	if (c->spec->disk.image != NULL) {
 		struct overlay_job job;
 		int ret;

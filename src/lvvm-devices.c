@@ -12,6 +12,7 @@
 
 #include "vmctl/broker.h"
 #include "vmctl/hostinv.h"
+#include "vmctl/libvirt-xml.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvnodedev.h"
 #include "vmctl/lvvm-devices.h"
@@ -43,6 +44,19 @@ static int held(const struct pci_addr *addr,
 	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: %s: %s is in "
 			       "use by domain \"%s\"", uri, what,
 			       pci_addr_format(addr, a), h->domain);
+}
+
+const struct lvvm_holder *lvvm_holder_of_gpu(const struct gpu_info *g,
+					     const struct lvvm_holder *holders,
+					     size_t n_holders)
+{
+	const struct lvvm_holder *h = NULL;
+
+	for (size_t i = 0; h == NULL && i < g->n_slot; i++)
+		h = holder_of(&g->slot[i]->addr, holders, n_holders);
+	for (size_t i = 0; h == NULL && i < g->n_group; i++)
+		h = holder_of(&g->group[i]->addr, holders, n_holders);
+	return h;
 }
 
 int lvvm_gpu_check(const struct gpu_info *g,
@@ -97,14 +111,7 @@ int lvvm_hugepages_pick(const struct vmctl_spec *spec, uint64_t free_2m,
 
 /* ---- reading the host ----------------------------------------------------- */
 
-struct holders {
-	struct lvvm_holder *v;
-	size_t n;
-	char **names;
-	struct pci_addr **addrs;
-};
-
-static void holders_clear(struct holders *h)
+void lvvm_holders_clear(struct lvvm_holders *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->names[i]);
@@ -113,12 +120,12 @@ static void holders_clear(struct holders *h)
 	free(h->v);
 	free(h->names);
 	free(h->addrs);
-	*h = (struct holders){ 0 };
+	free(h->vmctl);
+	*h = (struct lvvm_holders){ 0 };
 }
 
-/* Every running domain's PCI host devices. */
-static int read_holders(virConnectPtr conn, const char *uri,
-			struct holders *out, struct vmctl_error **err)
+int lvvm_holders_read(virConnectPtr conn, const char *uri,
+		      struct lvvm_holders *out, struct vmctl_error **err)
 {
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(conn, &doms,
@@ -129,6 +136,7 @@ static int read_holders(virConnectPtr conn, const char *uri,
 	out->v = xcalloc((size_t)n + 1, sizeof(*out->v));
 	out->names = xcalloc((size_t)n + 1, sizeof(*out->names));
 	out->addrs = xcalloc((size_t)n + 1, sizeof(*out->addrs));
+	out->vmctl = xcalloc((size_t)n + 1, sizeof(*out->vmctl));
 	for (int i = 0; i < n; i++) {
 		char *xml = virDomainGetXMLDesc(doms[i], 0);
 		struct pci_addr *addrs = NULL;
@@ -143,6 +151,8 @@ static int read_holders(virConnectPtr conn, const char *uri,
 			out->v[out->n] = (struct lvvm_holder){
 				.domain = out->names[out->n],
 				.addrs = addrs, .n_addrs = k };
+			/* only vmctl's <metadata> names it */
+			out->vmctl[out->n] = strstr(xml, LIBVIRT_XML_NS) != NULL;
 			out->n++;
 		} else {
 			free(addrs);
@@ -165,34 +175,35 @@ static const struct gpu_info *card_of(const struct gpu_list *list,
 	return NULL;
 }
 
-static int resolve_gpus(virConnectPtr conn, const char *uri,
-			const struct vmctl_spec *spec, struct lvvm_devices *d,
-			struct vmctl_error **err)
+int lvvm_gpus_match(const struct pci_host *pci,
+		    const struct lvvm_holder *holders, size_t n_holders,
+		    const struct vmctl_spec *spec, const char *uri,
+		    struct qemu_gpu **out, size_t *n_out,
+		    struct vmctl_error **err)
 {
 	struct gpu_list list = { 0 };
-	struct holders h = { 0 };
+	struct qemu_gpu *gpus = xcalloc(spec->n_gpus + 1, sizeof(*gpus));
+	size_t n = 0;
 	int ret = -1;
 
-	if (lvconn_pci_host_read(conn, uri, &d->pci, err) < 0 ||
-	    read_holders(conn, uri, &h, err) < 0)
-		goto out;
-	gpu_list_build(&d->pci, &list);
-	d->gpus = xcalloc(spec->n_gpus, sizeof(*d->gpus));
+	*out = NULL;
+	*n_out = 0;
+	gpu_list_build(pci, &list);
 	for (size_t i = 0; i < spec->n_gpus; i++) {
-		struct qemu_gpu *q = &d->gpus[i];
+		struct qemu_gpu *q = &gpus[i];
 		const struct gpu_info *g;
 		char what[32];
 
 		snprintf(what, sizeof(what), "gpu[%zu]", i);
 		q->spec = &spec->gpus[i];
-		d->n_gpus++;
-		if (gpu_resolve(&d->pci, q->spec, &q->functions,
-				&q->n_functions, err) < 0) {
+		n++;
+		if (gpu_resolve(pci, q->spec, &q->functions, &q->n_functions,
+				err) < 0) {
 			vmctl_error_wrap(err, "%s: %s", uri, what);
 			goto out;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (pci_addr_same_slot(&d->gpus[j].functions[0],
+			if (pci_addr_same_slot(&gpus[j].functions[0],
 					       &q->functions[0])) {
 				char a[PCI_ADDR_STRLEN];
 
@@ -206,27 +217,47 @@ static int resolve_gpus(virConnectPtr conn, const char *uri,
 			}
 		g = card_of(&list, &q->functions[0]);
 		if (g != NULL) {
-			if (lvvm_gpu_check(g, h.v, h.n, uri, what, err) < 0)
+			if (lvvm_gpu_check(g, holders, n_holders, uri, what,
+					   err) < 0)
 				goto out;
 		} else {
 			/* An address selector of a function that is no
 			 * display: its slot's functions, as selected. */
 			for (size_t k = 0; k < q->n_functions; k++)
-				if (held(&q->functions[k], h.v, h.n, uri, what,
-					 err) < 0)
+				if (held(&q->functions[k], holders, n_holders,
+					 uri, what, err) < 0)
 					goto out;
 		}
 	}
+	*out = gpus;
+	*n_out = n;
+	gpus = NULL;
 	ret = 0;
 out:
+	for (size_t i = 0; gpus != NULL && i < n; i++)
+		free(gpus[i].functions);
+	free(gpus);
 	gpu_list_clear(&list);
-	holders_clear(&h);
 	return ret;
 }
 
-/* Free pages of `kib` on the whole host; a size the host does not have
- * has none free. */
-static uint64_t free_pages(virConnectPtr conn, unsigned kib)
+static int resolve_gpus(virConnectPtr conn, const char *uri,
+			const struct vmctl_spec *spec, struct lvvm_devices *d,
+			struct vmctl_error **err)
+{
+	struct lvvm_holders h = { 0 };
+	int ret = -1;
+
+	if (lvconn_pci_host_read(conn, uri, &d->pci, err) == 0 &&
+	    lvvm_holders_read(conn, uri, &h, err) == 0 &&
+	    lvvm_gpus_match(&d->pci, h.v, h.n, spec, uri, &d->gpus,
+			    &d->n_gpus, err) == 0)
+		ret = 0;
+	lvvm_holders_clear(&h);
+	return ret;
+}
+
+uint64_t lvvm_free_pages(virConnectPtr conn, unsigned kib)
 {
 	unsigned long long count = 0;
 
@@ -245,8 +276,8 @@ int lvvm_devices_resolve(virConnectPtr conn, const char *uri,
 	if (spec->n_gpus > 0 && resolve_gpus(conn, uri, spec, out, err) < 0)
 		goto fail;
 	if (spec->hugepages != SPEC_HUGE_NONE &&
-	    lvvm_hugepages_pick(spec, free_pages(conn, HOSTINV_HUGE_2M >> 10),
-				free_pages(conn, HOSTINV_HUGE_1G >> 10), uri,
+	    lvvm_hugepages_pick(spec, lvvm_free_pages(conn, HOSTINV_HUGE_2M >> 10),
+				lvvm_free_pages(conn, HOSTINV_HUGE_1G >> 10), uri,
 				&out->hugepage_size, err) < 0)
 		goto fail;
 	return 0;

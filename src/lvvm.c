@@ -21,6 +21,7 @@
 #include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -145,9 +146,7 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 	return 0;
 }
 
-/* vmctl's VM NAME on the host: the domain, or an error saying there is
- * none (status 1) or that it is not vmctl's. */
-static int find_vm(virConnectPtr conn, const char *uri, const char *name,
+int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 		   virDomainPtr *out, struct libvirt_meta *meta,
 		   struct vmctl_error **err)
 {
@@ -191,7 +190,8 @@ void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		printf("%s\n  host:    %s\n", headline, uri);
 		if (info->ip != NULL)
 			printf("  address: %s\n", info->ip);
-		printf("  console: virsh -c %s console %s\n", uri, info->name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", uri, info->name);
 	}
 }
 
@@ -210,7 +210,7 @@ static int target_open(const struct vmctl_env *env, const char *name,
 	*t = (struct target){ 0 };
 	if (lvconn_open_env(env, flags, &t->conn, &t->uri, err) < 0)
 		return -1;
-	return find_vm(t->conn, t->uri, name, &t->dom, &t->meta, err);
+	return lvvm_find(t->conn, t->uri, name, &t->dom, &t->meta, err);
 }
 
 static void target_close(struct target *t)
@@ -268,25 +268,23 @@ static bool wait_shutoff(virDomainPtr dom, long long timeout_ms)
 	}
 }
 
-/* stop's steps: the ACPI power button for up to timeout_s, then
- * virDomainDestroy (the plug). */
-static int stop_domain(struct target *t, int timeout_s,
-		       enum vm_stop_step *how, struct vmctl_error **err)
+int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
+		     enum vm_stop_step *how, struct vmctl_error **err)
 {
 	*how = VM_STOP_NOT_RUNNING;
-	if (virDomainIsActive(t->dom) != 1)
+	if (virDomainIsActive(dom) != 1)
 		return 0;
 	if (timeout_s > 0) {
-		if (virDomainShutdown(t->dom) < 0)
+		if (virDomainShutdown(dom) < 0)
 			/* not listening yet (early boot): go on to destroy */
 			virResetLastError();
-		else if (wait_shutoff(t->dom, (long long)timeout_s * 1000)) {
+		else if (wait_shutoff(dom, (long long)timeout_s * 1000)) {
 			*how = VM_STOP_POWERDOWN;
 			return 0;
 		}
 	}
-	if (virDomainDestroy(t->dom) < 0 && virDomainIsActive(t->dom) == 1)
-		return lvconn_error(err, t->uri, false, "destroying the domain");
+	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+		return lvconn_error(err, uri, false, "destroying the domain");
 	virResetLastError();
 	*how = VM_STOP_KILL;
 	return 0;
@@ -314,13 +312,32 @@ int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0)
 		goto out;
 	view_stop_result(env, env->json, name, how, describe(how), t.uri);
 	ret = VMCTL_EXIT_OK;
 out:
 	target_close(&t);
 	return ret;
+}
+
+/* The direct backend's restart: stop's steps (said in words, also with
+ * --json), then start.  Not virDomainReboot: the guest may ignore the
+ * ACPI request, libvirt would not say, and --timeout would mean nothing. */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err)
+{
+	struct target t;
+	enum vm_stop_step how;
+
+	if (target_open(env, name, 0, &t, err) < 0 ||
+	    lvvm_stop_domain(t.dom, t.uri, timeout_s, &how, err) < 0) {
+		target_close(&t);
+		return -1;
+	}
+	view_stop_result(env, false, name, how, describe(how), t.uri);
+	target_close(&t);
+	return lvvm_cmd_start(env, name, err);
 }
 
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
@@ -331,7 +348,7 @@ int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, 0, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, 0, &how, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf(how == VM_STOP_KILL ? "Killed VM %s\n"
@@ -352,7 +369,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	if (target_open(env, name, 0, &t, err) < 0 ||
-	    stop_domain(&t, force ? 0 : timeout_s, &how, err) < 0)
+	    lvvm_stop_domain(t.dom, t.uri, force ? 0 : timeout_s, &how,
+			     err) < 0)
 		goto out;
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
@@ -364,7 +382,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	disk = lvstore_disk_name(name);
 	seed = lvstore_seed_name(name);
 	if (lvstore_delete(pool, t.uri, disk, err) < 0 ||
-	    lvstore_delete(pool, t.uri, seed, err) < 0)
+	    lvstore_delete(pool, t.uri, seed, err) < 0 ||
+	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0)
 		goto out;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);
@@ -376,58 +395,90 @@ out:
 	return ret;
 }
 
-static void print_row(const struct lvvm_info *i)
+void lvvm_list_header(bool host)
+{
+	if (host)
+		printf("%-12s ", "HOST");
+	printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-6s %s\n", "NAME",
+	       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC", "UPTIME",
+	       "ADDRESS");
+}
+
+void lvvm_list_row(const struct lvvm_info *i, const char *host)
 {
 	cleanup_free char *mem = xasprintf("%lluM", (unsigned long long)
 					   (i->memory >> 20));
 
+	if (host != NULL)
+		printf("%-12s ", host);
 	printf("%-20s %-9s %-8s %4u %7s %5s  %-21s %-6s %s\n", i->name,
 	       vm_run_state_name(i->state), "-", i->cpus, mem, "-", "-", "-",
 	       i->ip ? i->ip : "-");
+}
+
+int lvvm_list_read(virConnectPtr conn, const char *uri,
+		   struct lvvm_info **out, size_t *n_out,
+		   struct vmctl_error **err)
+{
+	virDomainPtr *doms = NULL;
+	struct lvvm_info *v;
+	size_t k = 0;
+	int n;
+
+	*out = NULL;
+	*n_out = 0;
+	n = virConnectListAllDomains(conn, &doms, 0);
+	if (n < 0)
+		return lvconn_error(err, uri, false, "listing domains");
+	v = xcalloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		struct vmctl_error *e = NULL;
+
+		if (domain_meta(doms[i], &v[k].meta) != 0) {
+			/* not vmctl's */
+		} else if (lvvm_domain_info(doms[i], uri, &v[k], &e) < 0) {
+			/* One broken VM must not hide the others. */
+			cmd_print_error(e);
+			vmctl_error_free(e);
+			lvvm_info_clear(&v[k]);
+		} else {
+			k++;
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	*out = v;
+	*n_out = k;
+	return 0;
 }
 
 int lvvm_cmd_list(const struct vmctl_env *env, struct vmctl_error **err)
 {
 	virConnectPtr conn = NULL;
 	cleanup_free char *uri = NULL;
-	virDomainPtr *doms = NULL;
+	struct lvvm_info *v = NULL;
+	size_t n = 0;
 	cJSON *arr = NULL;
-	int n;
 
 	if (lvconn_open_env(env, LVCONN_READ_ONLY, &conn, &uri, err) < 0)
 		return -1;
-	n = virConnectListAllDomains(conn, &doms, 0);
-	if (n < 0) {
-		lvconn_error(err, uri, false, "listing domains");
+	if (lvvm_list_read(conn, uri, &v, &n, err) < 0) {
 		lvconn_close(conn);
 		return -1;
 	}
 	if (env->json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-6s %s\n", "NAME",
-		       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
-		       "UPTIME", "ADDRESS");
-	for (int i = 0; i < n; i++) {
-		struct lvvm_info info = { 0 };
-		struct vmctl_error *e = NULL;
-
-		if (domain_meta(doms[i], &info.meta) != 0) {
-			/* not vmctl's */
-		} else if (lvvm_domain_info(doms[i], uri, &info, &e) < 0) {
-			/* One broken VM must not hide the others. */
-			cmd_print_error(e);
-			vmctl_error_free(e);
-		} else if (arr != NULL) {
-			cJSON_AddItemToArray(arr, lvvm_info_json(&info, uri,
+		lvvm_list_header(false);
+	for (size_t i = 0; i < n; i++) {
+		if (arr != NULL)
+			cJSON_AddItemToArray(arr, lvvm_info_json(&v[i], uri,
 								 false));
-		} else {
-			print_row(&info);
-		}
-		lvvm_info_clear(&info);
-		virDomainFree(doms[i]);
+		else
+			lvvm_list_row(&v[i], NULL);
+		lvvm_info_clear(&v[i]);
 	}
-	free(doms);
+	free(v);
 	if (arr != NULL) {
 		view_print_json(arr);
 		cJSON_Delete(arr);
@@ -464,7 +515,8 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("image:      %s\n", info.meta.image);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
-		printf("  console: virsh -c %s console %s\n", t.uri, name);
+		printf("  console: vmctl --connect %s console %s (Ctrl-] "
+		       "detaches)\n", t.uri, name);
 	}
 	ret = VMCTL_EXIT_OK;
 out:

@@ -53,6 +53,8 @@ extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_gpu_entry;
 extern const struct cmd_entry cmd_host_entry;
 extern const struct cmd_entry cmd_host_check_entry;
+extern const struct cmd_entry cmd_migrate_entry;
+extern const struct cmd_entry cmd_move_entry;
 
 /*
  * `vmctl host ksm ...` (cmd-host-ksm.c) and `vmctl host reserve ...`

@@ -21,7 +21,9 @@
  *
  * Bounded time: before libvirt is asked, a remote URI's host is probed
  * with a TCP connect limited to LVCONN_TIMEOUT_S seconds, so an
- * unreachable host is one line and status 69, not a hang; ssh URIs get no_tty=1 (BatchMode: ssh never waits for a
+ * unreachable host is one line and status 69, not a hang (for ssh, until
+ * the server's banner: a port that takes the connection and says nothing
+ * is unreachable too); ssh URIs get no_tty=1 (BatchMode: ssh never waits for a
  * password on the terminal) unless they set no_tty themselves.
  */
 
@@ -30,6 +32,10 @@
 enum {
 	LVCONN_READ_ONLY = 1 << 0,   /* listings: VIR_CONNECT_RO */
 };
+
+/* libvirt set up and its printing silenced: lvconn_open() does it; a
+ * caller that opens connections from several threads calls it first. */
+void lvconn_init(void);
 
 /* Open URI (read-write, or read-only with LVCONN_READ_ONLY) with
  * libvirt's default authentication. */

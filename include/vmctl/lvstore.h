@@ -54,6 +54,12 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 		 const char *digest, const char *format, char **path_out,
 		 bool *uploaded, struct vmctl_error **err);
 
+/* The whole base volume `name` (lvstore_base_name(); the first marked,
+ * in name order): 1 with *path_out, 0 when there is none. */
+int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
+		      const char *name, char **path_out,
+		      struct vmctl_error **err);
+
 /* Upload the local file `path` as a new volume `name` (raw); on failure
  * nothing is left.  *path_out: the volume's path on the host. */
 int lvstore_upload(virStoragePoolPtr pool, const char *uri, const char *name,

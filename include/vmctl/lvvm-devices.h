@@ -2,6 +2,7 @@
 #ifndef VMCTL_LVVM_DEVICES_H
 #define VMCTL_LVVM_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,12 @@ int lvvm_gpu_check(const struct gpu_info *g,
 		   const char *uri, const char *what,
 		   struct vmctl_error **err);
 
+/* Pure: the holder of any function of g's slot or another member of its
+ * IOMMU group, or NULL (what `host --all-hosts` shows). */
+const struct lvvm_holder *lvvm_holder_of_gpu(const struct gpu_info *g,
+			       const struct lvvm_holder *holders,
+			       size_t n_holders);
+
 /*
  * Pure: the hugepages a spec needs, against the host's free pages of
  * each size (free_2m, free_1g): the size (auto: 1G when they cover it,
@@ -59,6 +66,37 @@ int lvvm_gpu_check(const struct gpu_info *g,
 int lvvm_hugepages_pick(const struct vmctl_spec *spec, uint64_t free_2m,
 			uint64_t free_1g, const char *uri, uint64_t *size,
 			struct vmctl_error **err);
+
+/*
+ * Pure: the spec's GPUs on a host whose PCI functions are `pci` and whose
+ * running domains hold `holders`: one qemu_gpu per spec->gpus entry (the
+ * functions of its card's slot), or the first refusal (gpu_resolve()'s,
+ * a card two entries select, lvvm_gpu_check()'s), naming `uri`.
+ * *out to free with its functions.  `create --host auto` asks it of every
+ * host (lvfleet.h), the create on one host through lvvm_devices_resolve().
+ */
+int lvvm_gpus_match(const struct pci_host *pci,
+		    const struct lvvm_holder *holders, size_t n_holders,
+		    const struct vmctl_spec *spec, const char *uri,
+		    struct qemu_gpu **out, size_t *n_out,
+		    struct vmctl_error **err);
+
+/* Every running domain's PCI host devices, as holders. */
+struct lvvm_holders {
+	struct lvvm_holder *v;
+	size_t n;
+	char **names;
+	struct pci_addr **addrs;
+	bool *vmctl;                  /* v[i]'s domain holds vmctl's mark */
+};
+
+int lvvm_holders_read(virConnectPtr conn, const char *uri,
+		      struct lvvm_holders *out, struct vmctl_error **err);
+void lvvm_holders_clear(struct lvvm_holders *h);
+
+/* Free pages of `kib` KiB on the whole host; a size the host does not
+ * have has none free. */
+uint64_t lvvm_free_pages(virConnectPtr conn, unsigned kib);
 
 /* The executor: node devices, running domains' hostdevs and free pages
  * read from the connection, then the checks above. */

@@ -29,7 +29,6 @@
 
 #define LVVM_NETWORK "vmctl"
 #define LVVM_EMULATOR_DIR "/usr/bin"
-#define LVVM_LOG_DIR "/var/log/libvirt/qemu"
 #define LVVM_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"
 
 /* What list and status show about one domain. */
@@ -57,6 +56,25 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 		       const struct lvvm_info *info, const char *headline);
 
+/* Shared with lvmigrate.c, lvvm-console.c, lvvm-logs.c: vmctl's VM NAME on the host (the domain and
+ * its mark; meta may be NULL), or an error saying there is none (status
+ * 1) or that it is not vmctl's; and stop's steps on a domain: the ACPI
+ * power button for up to timeout_s, then virDomainDestroy. */
+int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
+	      virDomainPtr *out, struct libvirt_meta *meta,
+	      struct vmctl_error **err);
+int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
+		     enum vm_stop_step *how, struct vmctl_error **err);
+/* vmctl's VMs on an open connection, in libvirt's order (a domain that
+ * cannot be read is printed as an error and left out); *out to free,
+ * each with lvvm_info_clear(). */
+int lvvm_list_read(virConnectPtr conn, const char *uri,
+		   struct lvvm_info **out, size_t *n, struct vmctl_error **err);
+/* list's table: the header (with a HOST column first, or not) and one
+ * row (host: that column's text, or NULL for none). */
+void lvvm_list_header(bool host);
+void lvvm_list_row(const struct lvvm_info *info, const char *host);
+
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);
@@ -64,6 +82,9 @@ int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err);
 int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,
 		  int timeout_s, struct vmctl_error **err);
+/* restart: stop's steps, then start (the direct backend's restart). */
+int lvvm_cmd_restart(const struct vmctl_env *env, const char *name,
+		     int timeout_s, struct vmctl_error **err);
 int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err);
 int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,

@@ -34,7 +34,7 @@ cleanup() {
 	for d in "$vm1" "$vm2"; do
 		vsh destroy "$d" >/dev/null 2>&1
 		vsh undefine "$d" >/dev/null 2>&1
-		for v in "$d.qcow2" "$d-seed.iso"; do
+		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log"; do
 			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
 		done
 		rm -f "/var/log/libvirt/qemu/$d-serial.log"

@@ -18,7 +18,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvlc.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 URI=qemu:///system
 POOL_DIR=/var/lib/libvirt/images/vmctl
-LOG_DIR=/var/log/libvirt/qemu
+LOG_DIR=$POOL_DIR   # the serial log is a volume of the pool
 id=$$
 vm=lvlc$id vm2=lvlc2-$id bad=lvbad$id bad2=lvbad2-$id foreign=lvforeign$id
 base_name= base_vol=
@@ -36,7 +36,7 @@ cleanup() {
 			vsh undefine "$d" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d.qcow2" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d-seed.iso" >/dev/null 2>&1
-		rm -f "$LOG_DIR/$d-serial.log"
+		vsh vol-delete --pool vmctl "$d-serial.log" >/dev/null 2>&1
 	done
 	# the base is this test's own (random bytes, a digest of its own)
 	if [ -n "$base_name" ]; then
