@@ -89,6 +89,10 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	 * the vCPU threads, then `cont` over QMP. */
 	if (host->paused)
 		strv_push(argv, "-S");
+	if (host->loadvm != NULL) {
+		strv_push(argv, "-loadvm");
+		strv_push(argv, host->loadvm);
+	}
 }
 
 static void add_sandbox_and_control(struct strv *argv,

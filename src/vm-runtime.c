@@ -17,6 +17,7 @@
 #include "vmctl/tpm.h"
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-runtime.h"
+#include "vmctl/vm-snapshot.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -265,7 +266,7 @@ enum vm_run_state vm_state_of(const struct vmctl_env *env,
 	if (st->qemu.pid > 0)
 		return proc_alive(env, &st->qemu) ? VM_RUNNING : VM_CRASHED;
 	if (!st->last_exit.known || st->last_exit.stopped_by != NULL)
-		return VM_STOPPED;
+		return vm_snapshot_saved(env, name) ? VM_SAVED : VM_STOPPED;
 	return VM_CRASHED;
 }
 

@@ -22,6 +22,7 @@
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-pin.h"
 #include "vmctl/vm-runtime.h"
+#include "vmctl/vm-snapshot.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -260,6 +261,7 @@ struct start {
 	struct tmux_started started;
 	bool launched;
 	struct qmp *q;
+	const char *loadvm;             /* -loadvm (vm-snapshot.h) */
 };
 
 static int step_claim(struct start *s, const struct vm_start_opts *opts,
@@ -319,6 +321,7 @@ static int step_prepare(struct start *s, const struct port_set *avoid,
 			  err) < 0)
 		return -1;
 	s->facts.qemu.paused = s->st->claim.n_vcpus > 0;
+	s->facts.qemu.loadvm = s->loadvm;
 	/* The broker's word on hugepages (hostfacts guessed from the spec
 	 * alone): the page size it found free, on its node. */
 	s->facts.qemu.hugepage_size = s->st->claim.hugepage_size;
@@ -470,7 +473,8 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 	      const struct vmctl_spec *spec, struct vm_state *st,
 	      const struct vm_start_opts *opts, struct vmctl_error **err)
 {
-	struct start s = { .env = env, .name = name, .spec = spec, .st = st };
+	struct start s = { .env = env, .name = name, .spec = spec, .st = st,
+			   .loadvm = opts->loadvm };
 	struct port_set *avoid = NULL;
 	int ret = -1;
 
@@ -505,6 +509,22 @@ out:
 	return ret;
 }
 
+/* vm_launch, resuming the RAM of a saved state or of a snapshot reverted
+ * to while stopped (vm-snapshot.h). */
+static int launch_resuming(const struct vmctl_env *env, const char *name,
+			   const struct vmctl_spec *spec, struct vm_state *st,
+			   const struct vm_start_opts *opts,
+			   struct vmctl_error **err)
+{
+	cleanup_free char *loadvm = vm_snapshot_loadvm(env, name);
+	struct vm_start_opts o = *opts;
+
+	o.loadvm = loadvm;
+	if (vm_launch(env, name, spec, st, &o, err) < 0)
+		return -1;
+	return loadvm != NULL ? vm_snapshot_resumed(env, name, err) : 0;
+}
+
 int vm_start(const struct vmctl_env *env, const char *name,
 	     const struct vm_start_opts *opts, struct vm_info *out,
 	     struct vmctl_error **err)
@@ -527,7 +547,7 @@ int vm_start(const struct vmctl_env *env, const char *name,
 					"VM %s: its disk %s is missing", name,
 					overlay);
 		else
-			ret = vm_launch(env, name, spec, &st, opts, err);
+			ret = launch_resuming(env, name, spec, &st, opts, err);
 	}
 	if (ret >= 0 && vm_fill_info(env, name, out, err) < 0)
 		ret = -1;

@@ -31,6 +31,7 @@ const char *vm_run_state_name(enum vm_run_state s)
 	case VM_CRASHED: return "crashed";
 	case VM_CREATING: return "creating";
 	case VM_INCOMPLETE: return "incomplete";
+	case VM_SAVED: return "saved";
 	case VM_STOPPED: break;
 	}
 	return "stopped";

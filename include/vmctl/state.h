@@ -29,7 +29,9 @@
  *       creating                present until `create` has finished
  *       spec.json               the normalized spec
  *       vm.json                 runtime state (struct vm_state)
- *       disk.qcow2              overlay over the base image
+ *       disk.qcow2              overlay over the base image (and its
+ *                               internal snapshots)
+ *       snapshots.json          the snapshot tree (vm-snapshot.h)
  *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
  *       vnc-password            0600
  *       qmp.sock, qemu.pid, serial.log
@@ -44,6 +46,7 @@ enum vm_run_state {
 	VM_CRASHED,
 	VM_CREATING,     /* a create is at work on it */
 	VM_INCOMPLETE,   /* a create died halfway: destroy or create again */
+	VM_SAVED,        /* stopped by `vmctl save`: start resumes it */
 };
 
 struct vm_exit {

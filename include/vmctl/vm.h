@@ -33,6 +33,7 @@ const char *vm_run_state_name(enum vm_run_state s);
 /* How to start: what the command line adds to the spec. */
 struct vm_start_opts {
 	bool overcommit;      /* --overcommit: as the spec's `overcommit` */
+	const char *loadvm;   /* vm_start's: the snapshot whose RAM it resumes */
 };
 
 struct vm_create_opts {

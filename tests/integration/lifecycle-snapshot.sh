@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Snapshots and save/restore on the direct backend, under TCG, with the
+# busybox test guest given a disk driver and a console loop: the test
+# appends a cpio to its initramfs with virtio_blk.ko (taken from the
+# cloud image's initramfs, the same kernel) and an /init that prints
+# "snaptest: tick N" every second and runs what is typed on the console
+# (tmux send-keys into the VM's pane).  Checked:
+#   - a disk snapshot of the running VM, reverted while stopped, brings
+#     back what the guest wrote to its disk (fresh boot, dd of /dev/vda);
+#   - a --memory snapshot reverted on the running VM resumes the guest's
+#     counter from the snapshot's value (not 1, not the latest), the disk
+#     with it; reverted while stopped, the next start resumes it;
+#   - save -> status "saved" -> start resumes the counter, no new boot;
+#     the saved state is gone once resumed;
+#   - list --json (tree, current, memory, size), delete re-parents;
+#   - refusals (exit status, one line, nothing changed): unknown, duplicate
+#     and invalid names, revert of a disk-only snapshot while running,
+#     --memory of a stopped VM, restore of a VM not saved, --connect.
+TEST_NAME=lifecycle-snapshot
+. "$(dirname "$0")/lib.sh"
+need qemu-img cpio
+lc_setup snapshot
+
+CLOUD_INITRD=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud/initrd.img
+[ -s "$CLOUD_INITRD" ] || skip "no cloud image initramfs for virtio_blk.ko"
+
+# ---- the guest ----------------------------------------------------------
+mkdir -p "$LC_TMP/extra/snaptest"
+zcat "$CLOUD_INITRD" | (cd "$LC_TMP/extra/snaptest" &&
+	cpio -i --quiet --no-absolute-filenames -d \
+		'usr/lib/modules/*/kernel/drivers/block/virtio_blk.ko') ||
+	skip "cannot read the cloud initramfs"
+ko=$(find "$LC_TMP/extra/snaptest" -name virtio_blk.ko | sed -n 1p)
+[ -n "$ko" ] || skip "no virtio_blk.ko in $CLOUD_INITRD"
+mv "$ko" "$LC_TMP/extra/snaptest/virtio_blk.ko"
+cat > "$LC_TMP/extra/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+modprobe virtio_pci
+insmod /snaptest/virtio_blk.ko
+stty -echo
+echo "snaptest: booted"
+( i=0; while :; do i=$((i + 1)); echo "snaptest: tick $i"; sleep 1; done ) &
+while read -r line; do eval "$line"; done
+INIT
+chmod 0755 "$LC_TMP/extra/init"
+(cd "$LC_TMP/extra" && find . -mindepth 1 | cpio -o -H newc --quiet) |
+	gzip > "$LC_TMP/extra.cpio.gz"
+cat "$LC_GUEST/initrd.img" "$LC_TMP/extra.cpio.gz" > "$LC_TMP/initrd.img"
+qemu-img create -q -f raw "$LC_TMP/base.raw" 1M
+
+VM=snap$$
+cat > "$LC_TMP/$VM.yaml" <<YAML
+name: $VM
+cpus: 1
+memory: 128M
+accel: tcg
+kernel:
+  image: $LC_GUEST/vmlinuz
+  initrd: $LC_TMP/initrd.img
+  cmdline: console=ttyS0 panic=-1 no_timer_check
+disk: {image: $LC_TMP/base.raw}
+network: {ssh_port: auto, ssh_listen: 127.0.0.1}
+vnc: false
+YAML
+LOG=$(lc_vmdir "$VM")/serial.log
+DISK=$(lc_vmdir "$VM")/disk.qcow2
+
+# ---- helpers -------------------------------------------------------------
+log() { tr -d '\r' < "$LOG" 2>/dev/null; }
+# log_has PATTERN: a line of the log matches (grep -c reads it all: no
+# SIGPIPE for pipefail).
+log_has() { log | grep -c -- "$1" >/dev/null; }
+boots() { log | grep -c '^snaptest: booted$' || true; }
+lines() { log | wc -l; }
+# ticks_after LINE: the tick numbers printed after line LINE of the log.
+ticks_after() { log | tail -n +"$(($1 + 1))" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p'; }
+last_tick() { ticks_after 0 | tail -n1; }
+# resumed_at LINE: the first tick after line LINE that does not follow on
+# from the one before it (where the counter jumped), or nothing.
+resumed_at() {
+	local prev
+	prev=$(log | sed -n "1,${1}p" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p' | tail -n1)
+	ticks_after "$1" | awk -v p="$prev" '$1 != p + 1 { print; exit } { p = $1 }'
+}
+has_ticks_after() { [ "$(ticks_after "$1" | wc -l)" -ge "${2:-1}" ]; }
+type_in() { tmux -L "$VMCTL_TMUX_SOCKET" send-keys -t "=vmctl-$VM:" "$1" Enter; }
+Q=0
+# disk_read: what the guest reads at the start of /dev/vda (8 bytes).
+disk_read() {
+	Q=$((Q + 1))
+	type_in "echo 3 > /proc/sys/vm/drop_caches; echo \"snaptest: q$Q disk=\$(dd if=/dev/vda bs=8 count=1 2>/dev/null)\""
+	wait_for 60 log_has "^snaptest: q$Q disk=" || fail "guest did not answer q$Q"
+	log | sed -n "s/^snaptest: q$Q disk=//p" | sed -n 1p
+}
+disk_write() {
+	Q=$((Q + 1))
+	type_in "echo $1 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo snaptest: q$Q written"
+	wait_for 60 log_has "^snaptest: q$Q written" || fail "guest did not write $1"
+}
+expect_refused() {
+	local want=$1 pattern=$2 out rc
+	shift 2
+	set +e
+	out=$("$@" 2>&1)
+	rc=$?
+	set -e
+	[ "$rc" = "$want" ] || fail "$*: exit $rc, not $want: $out"
+	grep -q -- "$pattern" <<<"$out" || fail "$*: no \"$pattern\" in: $out"
+	[ "$(wc -l <<<"$out")" = 1 ] || fail "$*: more than one line: $out"
+	say "refused ($rc): $out"
+}
+img_snaps() { qemu-img snapshot -U -l "$DISK" | awk 'NR > 2 { print $2 }' | sort | tr '\n' ' '; }
+wait_ticks() { wait_for 120 has_ticks_after "$1" "$2" || fail "no ticks: $(log | tail -n 5)"; }
+
+# ---- 1. boot; a disk snapshot of the running VM ------------------------
+vmc create "$LC_TMP/$VM.yaml" >/dev/null 2>&1 || fail "create failed"
+wait_for 240 log_has '^snaptest: tick 3$' ||
+	fail "guest did not boot: $(log | tail -n 20)"
+disk_write disk-one
+[ "$(disk_read)" = disk-one ] || fail "guest cannot read back its disk"
+t0=$(lc_ms)
+vmc snapshot create "$VM" d1 >/dev/null || fail "snapshot create d1 failed"
+say "disk snapshot of the running VM: $(($(lc_ms) - t0)) ms"
+disk_write disk-two
+
+# ---- 2. a --memory snapshot, reverted while running ---------------------
+before=$(last_tick)
+t0=$(lc_ms)
+out=$(vmc snapshot create "$VM" m1 --memory --json) || fail "create m1: $out"
+say "--memory snapshot (128M guest): $(($(lc_ms) - t0)) ms"
+[ "$(jq -c '[.snapshot, .memory]' <<<"$out")" = '["m1",true]' ] || fail "create --json: $out"
+after=$(last_tick)
+disk_write disk-thr
+mark=$(lines)
+wait_ticks "$mark" 4
+latest=$(last_tick)
+[ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
+mark=$(lines)
+nb=$(boots)
+t0=$(lc_ms)
+out=$(vmc snapshot revert "$VM" m1) || fail "revert m1: $out"
+say "revert to m1 while running: $(($(lc_ms) - t0)) ms"
+say "$out"
+wait_ticks "$mark" 4
+first=$(resumed_at "$mark")
+say "m1 taken between ticks $before and $after; latest $latest; after revert: $first"
+[ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
+	fail "after revert the counter printed $first, not m1's ($before..$after)"
+[ "$(boots)" = "$nb" ] || fail "revert --memory rebooted the guest"
+[ "$(disk_read)" = disk-two ] || fail "memory revert did not bring back m1's disk"
+say "memory revert: the counter resumed at $first (taken at $before..$after, was at $latest)"
+
+# ---- 3. list --------------------------------------------------------------
+out=$(vmc snapshot list "$VM" --json) || fail "list --json failed"
+[ "$(jq -c '[.[] | [.name, .parent, .memory, .current, (.vm_state_size > 0), .problem]]' <<<"$out")" = \
+	'[["d1",null,false,false,false,null],["m1","d1",true,true,true,null]]' ] ||
+	fail "list --json: $out"
+vmc snapshot list "$VM" | grep -q '^  m1 \*' || fail "human list: $(vmc snapshot list "$VM")"
+
+# ---- 4. refusals ----------------------------------------------------------
+expect_refused 1 'no snapshot "nope"' vmc snapshot revert "$VM" nope
+expect_refused 1 'no snapshot "nope"' vmc snapshot delete "$VM" nope
+expect_refused 1 'already has a snapshot "m1"' vmc snapshot create "$VM" m1
+expect_refused 64 'invalid snapshot name "1x"' vmc snapshot create "$VM" 1x
+expect_refused 64 'invalid snapshot name "vmctl-saved"' vmc snapshot revert "$VM" vmctl-saved
+expect_refused 1 'stop it first' vmc snapshot revert "$VM" d1
+expect_refused 1 'holds no saved state' vmc restore "$VM"
+expect_refused 64 'not supported by this command' vmc snapshot list "$VM" --connect qemu:///system
+expect_refused 64 'not supported by this command' vmc save "$VM" --connect qemu:///system
+[ "$(img_snaps)" = "d1 m1 " ] || fail "a refusal changed the disk's snapshots: $(img_snaps)"
+[ "$(disk_read)" = disk-two ] || fail "a refusal changed the disk"
+
+# ---- 5. save -> start resumes ----------------------------------------------
+wait_ticks "$(lines)" 2
+pid=$(lc_status "$VM" | jq -r .pid)
+t0=$(lc_ms)
+out=$(vmc save "$VM") || fail "save: $out"
+say "save: $(($(lc_ms) - t0)) ms"
+say "$out"
+lc_wait_gone "$pid" 10 || fail "QEMU still runs after save"
+saved_at=$(last_tick)
+[ "$(lc_status "$VM" | jq -r .state)" = saved ] || fail "status: $(lc_status "$VM")"
+[ "$(lc_list_field "$VM" state)" = saved ] || fail "list does not say saved"
+[ "$(img_snaps)" = "d1 m1 vmctl-saved " ] || fail "no saved state in the disk: $(img_snaps)"
+[ "$(vmc snapshot list "$VM" --json | jq -r '[.[].name] | join(" ")')" = "d1 m1" ] ||
+	fail "list shows the saved state"
+expect_refused 1 'is not running' vmc snapshot create "$VM" m2 --memory
+mark=$(lines)
+nb=$(boots)
+t0=$(lc_ms)
+vmc start "$VM" >/dev/null || fail "start of the saved VM failed"
+say "start resuming the saved state: $(($(lc_ms) - t0)) ms"
+wait_ticks "$mark" 2
+first=$(ticks_after "$mark" | sed -n 1p)
+[ "$(boots)" = "$nb" ] || fail "start after save booted afresh"
+[ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
+	fail "after save/start the counter printed $first, saved at $saved_at"
+[ "$(lc_status "$VM" | jq -r .state)" = running ] || fail "not running after start"
+[ "$(img_snaps)" = "d1 m1 " ] || fail "the saved state was not dropped: $(img_snaps)"
+say "save/start: the counter went on at $first (saved at $saved_at), no new boot"
+
+# ---- 6. revert a disk snapshot while stopped: a fresh boot sees its disk --
+disk_write disk-fou
+t0=$(lc_ms)
+vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
+say "stop --timeout 0 (QMP quit), for comparison: $(($(lc_ms) - t0)) ms"
+out=$(vmc snapshot revert "$VM" d1) || fail "revert d1: $out"
+mark=$(lines)
+nb=$(boots)
+vmc start "$VM" >/dev/null || fail "start after revert failed"
+wait_ticks "$mark" 2
+[ "$(boots)" = $((nb + 1)) ] || fail "no fresh boot after a disk revert"
+[ "$(disk_read)" = disk-one ] || fail "revert d1 did not bring back disk-one"
+say "disk revert: the guest reads disk-one again"
+
+# ---- 7. a --memory snapshot reverted while stopped resumes at start -------
+vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
+vmc snapshot revert "$VM" m1 >/dev/null || fail "stopped revert m1 failed"
+mark=$(lines)
+nb=$(boots)
+vmc start "$VM" >/dev/null || fail "start after revert m1 failed"
+wait_ticks "$mark" 2
+first=$(ticks_after "$mark" | sed -n 1p)
+[ "$(boots)" = "$nb" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
+	fail "start after a stopped revert to m1 did not resume it (tick $first)"
+say "stopped revert of m1: the start resumed the counter at $first"
+
+# ---- 8. delete (running: QMP) re-parents --------------------------------
+vmc snapshot delete "$VM" d1 >/dev/null || fail "delete d1 failed"
+[ "$(vmc snapshot list "$VM" --json | jq -c '[.[] | [.name, .parent]]')" = '[["m1",null]]' ] ||
+	fail "delete did not re-parent m1: $(vmc snapshot list "$VM" --json)"
+[ "$(img_snaps)" = "m1 " ] || fail "d1 still in the disk: $(img_snaps)"
+
+# ---- 9. a VM with a passed-through GPU (never started: its spec.json is
+# given a GPU) takes disk snapshots only; --memory and save are refused.
+G=g$$
+sed -e "s/^name: $VM/name: $G/" "$LC_TMP/$VM.yaml" > "$LC_TMP/$G.yaml"
+vmc create "$LC_TMP/$G.yaml" --no-start >/dev/null 2>&1 || fail "create $G failed"
+gspec=$(lc_vmdir "$G")/spec.json
+jq '.gpu = [{"address": "0000:01:00.0"}] | .memory.balloon = false' "$gspec" > "$gspec.new"
+mv "$gspec.new" "$gspec"
+expect_refused 1 "VM $G has a passed-through GPU: cannot snapshot it with its memory (VFIO device state cannot be saved" \
+	vmc snapshot create "$G" m --memory
+expect_refused 1 "VM $G has a passed-through GPU: cannot save it" vmc save "$G"
+vmc snapshot create "$G" d >/dev/null || fail "a disk snapshot of the stopped GPU VM failed"
+[ "$(qemu-img snapshot -U -l "$(lc_vmdir "$G")/disk.qcow2" | awk 'NR > 2 { print $2 }')" = d ] ||
+	fail "GPU VM: the disk does not hold just d"
+vmc destroy "$G" >/dev/null 2>&1 || fail "destroy $G failed"
+
+# ---- 10. a saved VM is destroyed as a stopped one --------------------------
+vmc save "$VM" >/dev/null || fail "second save failed"
+[ "$(lc_status "$VM" | jq -r .state)" = saved ] || fail "not saved"
+vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy of a saved VM failed"
+[ ! -e "$(lc_vmdir "$VM")" ] || fail "destroy left the VM's directory"
+lc_assert_no_qemu "destroy"
+say "PASS"
