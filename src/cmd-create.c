@@ -86,6 +86,11 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 		spec_free(spec);
 		return -1;
 	}
+	/* The spec's own host (backend: libvirt, connect: HOST), unless the
+	 * command line or VMCTL_CONNECT named one. */
+	if (env->connect == NULL && spec->backend == SPEC_BACKEND_LIBVIRT)
+		env->connect = xstrdup(spec->connect ? spec->connect
+						     : LVVM_DEFAULT_URI);
 	if (env->verbosity >= 0 && !env->json)
 		fprintf(stderr, "Creating VM %s...\n",
 			opts.name ? opts.name : spec->name);

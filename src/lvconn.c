@@ -115,6 +115,53 @@ char *lvconn_uri_bounded(const char *uri)
 	return xasprintf("%.*s%sno_tty=1%s", (int)end, uri, sep, uri + end);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *lvconn_uri_param(const char *uri, const char *name)
+{
+	const char *q = strchr(uri, '?');
+	size_t n = strlen(name);
+
+	while (q != NULL) {
+		const char *kv = q + 1, *end = kv + strcspn(kv, "&#");
+
+		if ((size_t)(end - kv) > n && strncmp(kv, name, n) == 0 &&
+		    kv[n] == '=') {
+			char *out = xmalloc((size_t)(end - kv)), *o = out;
+
+			for (const char *c = kv + n + 1; c < end; c++) {
+				int hi, lo;
+
+				if (*c == '%' && end - c > 2 &&
+				    (hi = hexval(c[1])) >= 0 &&
+				    (lo = hexval(c[2])) >= 0) {
+					*o++ = (char)(hi << 4 | lo);
+					c += 2;
+				} else {
+					*o++ = *c;
+				}
+			}
+			*o = '\0';
+			if (o == out || strlen(out) != (size_t)(o - out)) {
+				free(out);
+				return NULL;
+			}
+			return out;
+		}
+		q = *end == '&' ? end : NULL;
+	}
+	return NULL;
+}
+
 bool lvconn_uri_endpoint(const char *uri, char **host, unsigned *port)
 {
 	cleanup_free char *t = uri_transport(uri);

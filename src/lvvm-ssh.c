@@ -217,7 +217,69 @@ char *lvvm_ssh_proxy_jump(const char *uri)
 	return steal_pointer(&host);
 }
 
-/* ssh.c's target for a destination; `jump` is lvvm_ssh_proxy_jump()'s. */
+/* A value an ssh_config line can hold: quoted, so no '"' and nothing
+ * that ends a line. */
+static bool config_value_ok(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v == '"' || (unsigned char)*v < 0x20 || *v == 0x7f)
+			return false;
+	return true;
+}
+
+char *lvvm_ssh_jump_config(const char *uri, char **why)
+{
+	cleanup_free char *key = lvconn_uri_param(uri, "keyfile");
+	cleanup_free char *known = lvconn_uri_param(uri, "known_hosts");
+	cleanup_free char *no_verify = lvconn_uri_param(uri, "no_verify");
+	cleanup_free char *host = NULL, *user = NULL;
+	const char *auth, *at, *end;
+	unsigned port;
+	struct strv lines = { 0 };
+	char *text;
+
+	*why = NULL;
+	if (!lvconn_uri_ssh(uri) || (key == NULL && known == NULL) ||
+	    !lvconn_uri_endpoint(uri, &host, &port))
+		return NULL;
+	auth = strstr(uri, "://") + 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (at != NULL)
+		user = xstrndup(auth, (size_t)(at - auth));
+	if (!config_value_ok(host) || (user && !config_value_ok(user)) ||
+	    (key && !config_value_ok(key)) ||
+	    (known && !config_value_ok(known))) {
+		*why = xasprintf("%s: its host, user, keyfile or known_hosts "
+				 "holds a '\"' or a control character, which "
+				 "an ssh_config cannot", uri);
+		return NULL;
+	}
+	strv_pushf(&lines, "# vmctl: how %s reaches its host", uri);
+	strv_push(&lines, "Host " LVVM_SSH_JUMP_HOST);
+	strv_pushf(&lines, "\tHostName \"%s\"", host);
+	strv_pushf(&lines, "\tPort %u", port);
+	if (user != NULL)
+		strv_pushf(&lines, "\tUser \"%s\"", user);
+	if (key != NULL) {
+		strv_pushf(&lines, "\tIdentityFile \"%s\"", key);
+		strv_push(&lines, "\tIdentitiesOnly yes");
+	}
+	if (known != NULL) {
+		strv_pushf(&lines, "\tUserKnownHostsFile \"%s\"", known);
+		strv_push(&lines, "\tGlobalKnownHostsFile /dev/null");
+	}
+	/* libvirt's no_verify=1: the host key is not checked */
+	strv_pushf(&lines, "\tStrictHostKeyChecking %s",
+		   no_verify && strcmp(no_verify, "1") == 0 ? "no" : "yes");
+	strv_push(&lines, "");
+	text = strv_join(&lines, "\n");
+	strv_clear(&lines);
+	return text;
+}
+
+/* ssh.c's target for a destination; `jump` is lvvm_ssh_proxy_jump()'s,
+ * or the jump config's host. */
 static struct ssh_target dest_target(const struct lvvm_ssh_dest *d,
 				     const char *jump)
 {
@@ -227,7 +289,8 @@ static struct ssh_target dest_target(const struct lvvm_ssh_dest *d,
 		.user = d->user,
 		.host = d->ip,
 		.port = SSH_PORT,
-		.proxy_jump = jump,
+		.proxy_jump = d->jump_config ? LVVM_SSH_JUMP_HOST : jump,
+		.config = d->jump_config,
 	};
 }
 
@@ -249,6 +312,7 @@ struct ssh_vm {
 	char *uri;
 	virDomainPtr dom;
 	char *keys_dir;
+	char *jump_config;       /* KEYS_DIR/ssh-jump.conf, or NULL */
 	struct vmctl_spec *spec;
 };
 
@@ -259,8 +323,26 @@ static void ssh_vm_close(struct ssh_vm *v)
 	lvconn_close(v->conn);
 	free(v->uri);
 	free(v->keys_dir);
+	free(v->jump_config);
 	spec_free(v->spec);
 	*v = (struct ssh_vm){ 0 };
+}
+
+/* The URI's own ssh keys for the jump, written beside the VM's keys. */
+static int ssh_vm_jump(struct ssh_vm *v, struct vmctl_error **err)
+{
+	cleanup_free char *why = NULL;
+	cleanup_free char *text = lvvm_ssh_jump_config(v->uri, &why);
+
+	if (why != NULL)
+		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "%s", why);
+	if (text == NULL)
+		return 0;
+	if (fs_write_atomic(v->keys_dir, LVVM_SSH_JUMP_CONFIG, text,
+			    strlen(text), 0600, err) < 0)
+		return -1;
+	v->jump_config = xasprintf("%s/%s", v->keys_dir, LVVM_SSH_JUMP_CONFIG);
+	return 0;
 }
 
 static int ssh_vm_open(const struct vmctl_env *env, const char *name,
@@ -289,7 +371,7 @@ static int ssh_vm_open(const struct vmctl_env *env, const char *name,
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "VM %s has no cloud-init, so vmctl "
 				       "holds no key for it", name);
-	return 0;
+	return ssh_vm_jump(v, err);
 }
 
 /* Its state and lease now. */
@@ -312,6 +394,7 @@ static struct lvvm_ssh_dest ssh_vm_dest(const struct ssh_vm *v,
 	return (struct lvvm_ssh_dest){
 		.uri = v->uri, .vm = v->name, .keys_dir = v->keys_dir,
 		.user = v->spec->cloud_init.user, .ip = ip,
+		.jump_config = v->jump_config,
 	};
 }
 

@@ -36,6 +36,7 @@ struct walker {
 	const struct node *at_vnc_display;
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
 	const struct node *at_gpu, *at_forwards, *at_overcommit;
+	const struct node *at_backend, *at_connect;
 	const struct node *at_mem_size, *at_hugepages, *at_balloon, *at_pin;
 	bool cloud_init_given;
 };
@@ -543,6 +544,28 @@ static int set_accel(struct walker *w, const struct node *n, const char *path,
 		return -1;
 	*(enum spec_accel *)target = (enum spec_accel)v;
 	return 0;
+}
+
+static int set_backend(struct walker *w, const struct node *n,
+		       const char *path, void *target)
+{
+	static const char *const names[] = { "direct", "libvirt", NULL };
+	int v;
+
+	w->at_backend = n;
+	if (get_enum(w, n, path, names, &v) < 0)
+		return -1;
+	*(enum spec_backend *)target = (enum spec_backend)v;
+	return 0;
+}
+
+/* connect: a libvirt URI (it holds ':') or a name from the hosts file,
+ * resolved when the VM is created (hosts.h). */
+static int set_connect(struct walker *w, const struct node *n,
+		       const char *path, void *target)
+{
+	w->at_connect = n;
+	return set_string(w, n, path, target);
 }
 
 static int set_firmware(struct walker *w, const struct node *n,
@@ -1302,6 +1325,8 @@ static int set_overcommit(struct walker *w, const struct node *n,
 
 static const struct key spec_keys[] = {
 	KEY("name", set_name, struct vmctl_spec, name),
+	KEY("backend", set_backend, struct vmctl_spec, backend),
+	KEY("connect", set_connect, struct vmctl_spec, connect),
 	KEY("cpus", set_cpus, struct vmctl_spec, cpus),
 	KEY("memory", set_memory, struct vmctl_spec, memory),
 	KEY("machine", set_machine, struct vmctl_spec, machine),
@@ -1349,6 +1374,13 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 
 	if (spec->name == NULL)
 		return fail(w, root, "", "missing key \"name\"");
+	if (spec->connect != NULL) {
+		if (w->at_backend != NULL &&
+		    spec->backend != SPEC_BACKEND_LIBVIRT)
+			return fail(w, w->at_connect, "connect", "a libvirt "
+				    "host, but backend is direct (drop one)");
+		spec->backend = SPEC_BACKEND_LIBVIRT;
+	}
 	if (spec->n_gpus > 0 && !spec_machine_is_q35(spec->machine))
 		return fail(w, w->at_machine ? w->at_machine : w->at_gpu,
 			    "machine", "GPU passthrough needs a q35 machine "

@@ -76,6 +76,9 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 	cJSON *o = cJSON_CreateObject(), *sub, *arr;
 
 	cJSON_AddStringToObject(o, "name", spec->name);
+	cJSON_AddStringToObject(o, "backend", spec_backend_name(spec->backend));
+	if (spec->connect != NULL)
+		cJSON_AddStringToObject(o, "connect", spec->connect);
 	sub = cJSON_AddObjectToObject(o, "cpus");
 	cJSON_AddNumberToObject(sub, "sockets", spec->cpus.sockets);
 	cJSON_AddNumberToObject(sub, "cores", spec->cpus.cores);

@@ -178,6 +178,7 @@ void spec_free(struct vmctl_spec *spec)
 		return;
 	free(spec->name);
 	free(spec->machine);
+	free(spec->connect);
 	cpulist_clear(&spec->cpus.pin_list);
 	free(spec->disk.image);
 	free(spec->disk.sha256);
@@ -288,6 +289,11 @@ int pci_addr_parse(const char *s, struct pci_addr *out)
 		return -1;
 	*out = a;
 	return 0;
+}
+
+const char *spec_backend_name(enum spec_backend b)
+{
+	return b == SPEC_BACKEND_LIBVIRT ? "libvirt" : "direct";
 }
 
 const char *spec_accel_name(enum spec_accel a)

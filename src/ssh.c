@@ -109,6 +109,10 @@ void ssh_argv(const struct ssh_target *t, bool batch,
 	cleanup_free char *a = alias(t->vm);
 
 	strv_push(argv, "ssh");
+	if (t->config != NULL) {
+		strv_push(argv, "-F");
+		strv_push(argv, t->config);
+	}
 	strv_push(argv, "-i");
 	strv_pushf(argv, "%s/%s", t->vm_dir, VMDIR_SSH_KEY);
 	strv_push(argv, "-o");

@@ -60,6 +60,9 @@ bool lvconn_uri_ssh(const char *uri);
  * tls 16514, an explicit port over these); false for a local URI (no
  * host, or the unix/ext transports).  *host is a new string. */
 bool lvconn_uri_endpoint(const char *uri, char **host, unsigned *port);
+/* Pure: the URI's query parameter `name` ("keyfile", "known_hosts"...),
+ * %XX decoded; NULL when absent, empty or holding a NUL. */
+char *lvconn_uri_param(const char *uri, const char *name);
 
 /* Every PCI node device of the connection as a struct pci_host
  * (lvnodedev.h says what libvirt does not tell). */

@@ -70,6 +70,19 @@ int lvvm_keys_remove(const struct vmctl_env *env, const char *uuid,
  * (their port is libvirtd's), NULL for a local URI. */
 char *lvvm_ssh_proxy_jump(const char *uri);
 
+/*
+ * Pure: where the libvirt URI names the keys its ssh uses (keyfile=,
+ * known_hosts=; no_verify=1), the jump to the guest must use them too:
+ * the text of an ssh_config (read with -F) whose host LVVM_SSH_JUMP_HOST
+ * is the URI's host, user and port with that identity and those pinned
+ * keys.  NULL when the URI names neither (the user's own ssh config then
+ * reaches the host, as for libvirt), or with *why when a value cannot be
+ * written into an ssh_config.
+ */
+#define LVVM_SSH_JUMP_HOST "vmctl-jump"
+#define LVVM_SSH_JUMP_CONFIG "ssh-jump.conf"
+char *lvvm_ssh_jump_config(const char *uri, char **why);
+
 /* Where one ssh goes. */
 struct lvvm_ssh_dest {
 	const char *uri;             /* the libvirt host */
@@ -77,6 +90,8 @@ struct lvvm_ssh_dest {
 	const char *keys_dir;        /* lvvm_keys_dir() */
 	const char *user;            /* cloud_init.user */
 	const char *ip;              /* the guest's lease */
+	const char *jump_config;     /* NULL, or lvvm_ssh_jump_config()'s
+					file: ProxyJump LVVM_SSH_JUMP_HOST */
 };
 
 /* Pure: the ssh argv (ssh_argv() with port 22 and, for a remote URI,

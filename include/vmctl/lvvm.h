@@ -27,6 +27,8 @@
  * -1 with *err.
  */
 
+/* A spec's `backend: libvirt` without `connect:`: this machine's libvirtd. */
+#define LVVM_DEFAULT_URI "qemu:///system"
 #define LVVM_NETWORK "vmctl"
 #define LVVM_EMULATOR_DIR "/usr/bin"
 #define LVVM_NVRAM_DIR "/var/lib/libvirt/qemu/nvram"

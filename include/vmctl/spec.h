@@ -22,6 +22,8 @@
 #define SPEC_NAME_MAX 63
 
 enum spec_accel { SPEC_ACCEL_AUTO, SPEC_ACCEL_KVM, SPEC_ACCEL_TCG };
+/* Who runs the VM: QEMU in tmux here, or a libvirt host (lvvm.h). */
+enum spec_backend { SPEC_BACKEND_DIRECT, SPEC_BACKEND_LIBVIRT };
 /* uefi-secure: OVMF with Secure Boot and Microsoft's keys enrolled (needs
  * SMM, so a q35 machine). */
 enum spec_firmware { SPEC_FIRMWARE_DEFAULT, SPEC_FIRMWARE_BIOS,
@@ -117,6 +119,11 @@ struct spec_qemu {
 
 struct vmctl_spec {
 	char *name;
+	/* backend: libvirt, or connect: HOST (a libvirt URI or a hosts-file
+	 * name; implies libvirt): where `create` makes the VM when no
+	 * --connect is given (libvirt with no connect: qemu:///system). */
+	enum spec_backend backend;
+	char *connect;
 	struct spec_cpus cpus;
 	uint64_t memory;          /* bytes (memory, or memory.size) */
 	enum spec_hugepages hugepages;   /* memory.hugepages */
@@ -174,6 +181,7 @@ int spec_parse_size(const char *s, uint64_t *out);
 int pci_addr_parse(const char *s, struct pci_addr *out);
 
 const char *spec_accel_name(enum spec_accel a);
+const char *spec_backend_name(enum spec_backend b);
 const char *spec_firmware_name(enum spec_firmware f);
 /* Either UEFI firmware (uefi, uefi-secure): OVMF and a VARS file. */
 bool spec_firmware_is_uefi(enum spec_firmware f);

@@ -25,6 +25,9 @@ struct ssh_target {
 	/* NULL, or "[user@]host[:port]" that ssh jumps through (ProxyJump):
 	 * a guest on a remote libvirt host's NAT network (lvvm-ssh.h) */
 	const char *proxy_jump;
+	/* NULL, or an ssh_config file read instead of the user's (-F): the
+	 * jump host's own keys (lvvm_ssh_jump_config()) */
+	const char *config;
 };
 
 /* ssh-keygen -t ed25519 into PATH and PATH.pub (argv, no shell). */

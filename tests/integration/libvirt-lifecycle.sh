@@ -174,10 +174,11 @@ lv status "$vm" > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "status of a destroyed VM: exit $rc"
 
 # ---- a second create: the base is not uploaded again (and a volume of
-# its name with no domain, left by a create that was killed, is reclaimed)
+# its name with no domain, left by a create that was killed, is reclaimed).
+# Its host is the spec's (connect:), not --connect's.
 vsh vol-create-as vmctl "$vm2.qcow2" 1M >/dev/null || fail "vol-create-as"
 t0=$(ms)
-lv create "$(spec "$vm2")" > /dev/null 2> "$TMP/err" ||
+"$VMCTL" create "$(spec "$vm2" "" "connect: $URI")" > /dev/null 2> "$TMP/err" ||
 	fail "second create failed: $(cat "$TMP/err")"
 t_create2=$(( $(ms) - t0 ))
 grep -q "Uploaded base" "$TMP/err" && fail "the base was uploaded again"

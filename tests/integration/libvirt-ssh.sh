@@ -9,14 +9,19 @@
 # is the VM's name, exit statuses and words pass through; `wait` agrees;
 # `vnc` prints the port and password of the live XML (and they open the
 # VNC server); a replaced host key is refused by ssh and by wait; a
-# stopped VM is said so; destroy removes the key directory.
+# stopped VM is said so; destroy removes the key directory.  Where a
+# second libvirt host can run here (helpers/remote-host.sh: ip netns),
+# the VM is moved there and steps 5-7 run on it over qemu+ssh: ssh jumps
+# through that host with the URI's own key and pinned host key.
 TEST_NAME=libvirt-ssh
 . "$(dirname "$0")/lib.sh"
 need jq qemu-img ssh ssh-keygen virsh
 unset VMCTL_SYSFS_ROOT VMCTL_PROC_ROOT VMCTL_DEV_ROOT VMCTL_CONNECT
 URI=qemu:///system
+LVURI=$URI       # where lv() reaches the VM: this host, or the second one
 vsh() { virsh -q -c "$URI" "$@"; }
-lv() { "$VMCTL" --connect "$URI" "$@"; }
+lv() { "$VMCTL" --connect "$LVURI" "$@"; }
+REMOTE=          # the second host, when started
 
 [ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
 vsh version >/dev/null 2>&1 ||
@@ -54,6 +59,7 @@ cleanup() {
 			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
 		done
 	done
+	[ -z "$REMOTE" ] || remote_host_stop
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -173,6 +179,40 @@ login=$(lc_vnc_login "$xport" "$xpass") && [ "$login" != ok ] &&
 	fail "the VNC server refused vmctl's password: $login"
 say "vnc: port $xport and password as in the live XML (login: ${login:-no DES here})"
 
+# 4b. On another host: moved there cold, the guest boots on that host's
+# NAT network; ssh reaches it through the host (ProxyJump, with the key
+# and pinned host key the URI names) and the same pinned guest key.
+shown_uri=$URI   # how vmctl names the VM's host in messages
+if ip netns list >/dev/null 2>&1; then
+	. "$ROOT/tests/integration/helpers/remote-host.sh"
+	rrc=0
+	remote_host_start "$TMP/remote" || rrc=$?
+	if [ "$rrc" -eq 0 ]; then
+		REMOTE=$REMOTE_URI
+		printf 'hosts:\n  far: %s\n' "$REMOTE_URI" > "$VMCTL_HOSTS_FILE"
+		start=$SECONDS
+		lv move "$vm" --to far > "$TMP/move.out" 2> "$TMP/move.err" ||
+			fail "move to the second host: $(cat "$TMP/move.err")"
+		LVURI=far shown_uri=$REMOTE_URI
+		lv wait "$vm" --timeout 900 > "$TMP/rwait" 2>&1 ||
+			fail "wait there: $(cat "$TMP/rwait")"
+		name=$(lv ssh "$vm" -- cat /etc/hostname 2> "$TMP/err4b") ||
+			fail "ssh there: $(cat "$TMP/err4b")"
+		[ "$name" = "$vm" ] || fail "ssh there: hostname '$name'"
+		printed=$(lv ssh --print "$vm")
+		case $printed in
+		*"-F $dir/ssh-jump.conf "*"ProxyJump=vmctl-jump "*) ;;
+		*) fail "ssh there does not jump with the URI's keys: $printed" ;;
+		esac
+		grep -q "IdentityFile \"$REMOTE_DIR/ssh/id_ed25519\"" "$dir/ssh-jump.conf" ||
+			fail "the jump config: $(cat "$dir/ssh-jump.conf")"
+		say "moved to $REMOTE_IP, up again in $((SECONDS - start)) s; ssh through it: hostname $name"
+	else
+		[ "$rrc" -eq 77 ] || fail "the second host did not start"
+		say "no second host here: ssh through a remote host not tested"
+	fi
+fi
+
 # 5. A replaced host key is refused, by ssh and by wait.
 lv ssh "$vm" -- sudo sh -c 'rm -f /etc/ssh/ssh_host_ed25519_key* &&
 	ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key &&
@@ -197,12 +237,16 @@ text=$(lv vnc "$vm") && [ "$(tail -n 1 <<<"$text")" = "(VM $vm is stopped)" ] ||
 	fail "vnc of a stopped VM: $text"
 ! lv wait "$vm" --timeout 5 2> "$TMP/err6w" &&
 	grep -q "waiting for SSH: VM $vm stopped while waiting" "$TMP/err6w" &&
-	grep -q "the serial log: vmctl --connect $URI logs $vm" "$TMP/err6w" ||
+	grep -q "the serial log: vmctl --connect $shown_uri logs $vm" "$TMP/err6w" ||
 	fail "wait on a stopped VM: $(cat "$TMP/err6w")"
 say "stopped: ssh, vnc and wait say so ($(head -n 1 "$TMP/err6w"))"
 
 # 7. destroy removes the key directory.
 lv destroy --force "$vm" > /dev/null || fail "destroy"
 [ ! -e "$dir" ] || fail "destroy left $dir"
-! vsh dominfo "$vm" >/dev/null 2>&1 || fail "destroy left the domain"
+if [ -n "$REMOTE" ]; then
+	! remote_virsh dominfo "$vm" >/dev/null 2>&1 || fail "destroy left the domain there"
+else
+	! vsh dominfo "$vm" >/dev/null 2>&1 || fail "destroy left the domain"
+fi
 say "destroy removed the domain and $dir"

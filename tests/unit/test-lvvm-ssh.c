@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vmctl/lvconn.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm-vnc.h"
 #include "vmctl/xalloc.h"
@@ -84,6 +85,56 @@ static void test_argv(void)
 	strv_clear(&cmd);
 }
 
+/* A URI that names its own ssh keys: the jump uses them too. */
+static void test_jump_config(void)
+{
+	char *why = NULL, *c, *p;
+	const struct lvvm_ssh_dest d = {
+		.uri = "qemu+ssh://root@10.0.0.2/system?keyfile=/k", .vm = "web",
+		.keys_dir = "/s/libvirt/U", .user = "bob", .ip = "192.168.124.9",
+		.jump_config = "/s/libvirt/U/ssh-jump.conf",
+	};
+	struct strv argv = { 0 };
+
+	p = lvconn_uri_param("qemu+ssh://h/system?no_tty=1&keyfile=/a%20b/"
+			     "id&known_hosts=/kh#frag", "keyfile");
+	is_str(p, "/a b/id", "a query parameter, %%XX decoded");
+	free(p);
+	p = lvconn_uri_param("qemu+ssh://h/system?xkeyfile=1&keyfile=", "keyfile");
+	ok(p == NULL, "empty or only a longer name: none");
+	free(p);
+	ok(lvvm_ssh_jump_config("qemu+ssh://root@h/system", &why) == NULL &&
+	   why == NULL, "no keys in the URI: the user's ssh config");
+	ok(lvvm_ssh_jump_config("qemu:///system?keyfile=/k", &why) == NULL &&
+	   why == NULL, "a local URI: no jump");
+	c = lvvm_ssh_jump_config("qemu+ssh://ops@[fd00::2]:2222/system?"
+				 "keyfile=/t/id&known_hosts=/t/kh&no_verify=0",
+				 &why);
+	ok(c != NULL && strstr(c, "Host vmctl-jump\n") &&
+	   strstr(c, "\tHostName \"fd00::2\"\n\tPort 2222\n") &&
+	   strstr(c, "\tUser \"ops\"\n") &&
+	   strstr(c, "\tIdentityFile \"/t/id\"\n\tIdentitiesOnly yes\n") &&
+	   strstr(c, "\tUserKnownHostsFile \"/t/kh\"\n") &&
+	   strstr(c, "\tStrictHostKeyChecking yes\n"),
+	   "the host, user, port, key and pinned keys: %s", c ? c : "NULL");
+	free(c);
+	c = lvvm_ssh_jump_config("qemu+ssh://h/system?keyfile=/k&no_verify=1",
+				 &why);
+	ok(c != NULL && strstr(c, "StrictHostKeyChecking no"),
+	   "no_verify=1 as libvirt means it");
+	free(c);
+	c = lvvm_ssh_jump_config("qemu+ssh://h/system?keyfile=/k%22x", &why);
+	ok(c == NULL && why != NULL, "a '\"' cannot be written: refused");
+	free(why);
+	lvvm_ssh_argv(&d, true, NULL, &argv);
+	p = strv_join(&argv, "|");
+	ok(strncmp(p, "ssh|-F|/s/libvirt/U/ssh-jump.conf|", 34) == 0 &&
+	   strstr(p, "|-o|ProxyJump=vmctl-jump|") != NULL,
+	   "ssh reads that config and jumps through its host: %s", p);
+	free(p);
+	strv_clear(&argv);
+}
+
 static void test_vnc(void)
 {
 	static const char running[] =
@@ -130,6 +181,7 @@ int main(void)
 {
 	test_proxy_jump();
 	test_argv();
+	test_jump_config();
 	test_vnc();
 	return tap_done();
 }

@@ -340,6 +340,27 @@ static void test_names(void)
 			    "012345678901234"), "64 characters refused");
 }
 
+/* backend and connect: where create makes the VM. */
+static void test_backend(void)
+{
+	char *e = NULL;
+	struct vmctl_spec *s = load("name: a\n", SPEC_SYNTAX_AUTO, &e);
+
+	ok(s && s->backend == SPEC_BACKEND_DIRECT && s->connect == NULL,
+	   "the direct backend by default");
+	spec_free(s);
+	s = load("name: a\nconnect: gpu1\n", SPEC_SYNTAX_AUTO, &e);
+	ok(s && s->backend == SPEC_BACKEND_LIBVIRT &&
+	   strcmp(s->connect, "gpu1") == 0, "connect: names a libvirt host");
+	spec_free(s);
+	s = load("{\"name\": \"a\", \"backend\": \"libvirt\"}",
+		 SPEC_SYNTAX_AUTO, &e);
+	ok(s && s->backend == SPEC_BACKEND_LIBVIRT && s->connect == NULL,
+	   "backend: libvirt alone (this machine's libvirtd)");
+	spec_free(s);
+	free(e);
+}
+
 static void test_errors(void)
 {
 	static const struct {
@@ -428,6 +449,14 @@ static void test_errors(void)
 		  "with sha256 or sha512 (a checksum list fetched over http "
 		  "proves nothing), or sign the list (checksum_sig_url and "
 		  "keyring)" },
+		{ "name: a\nbackend: direct\nconnect: gpu1\n",
+		  "t:3:10: connect: a libvirt host, but backend is direct "
+		  "(drop one)" },
+		{ "name: a\nbackend: libvrit\n",
+		  "t:2:10: backend: unknown value \"libvrit\" (did you mean "
+		  "\"libvirt\"?)" },
+		{ "name: a\nconnect: \"\"\n",
+		  "t:2:10: connect: must not be empty" },
 		{ "name: a\ncpus: {cores: 2, pni: auto}\n",
 		  "t:2:18: cpus.pni: unknown key (did you mean \"pin\"?)" },
 	};
@@ -489,6 +518,7 @@ int main(void)
 	test_sizes();
 	test_pci_addr();
 	test_names();
+	test_backend();
 	test_errors();
 	test_memory_and_pin();
 	test_round_trip();
