@@ -14,7 +14,9 @@ RUN="qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tmux openssh-client pciut
      iptables"
 TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
       hyperfine shellcheck debootstrap e2fsprogs fdisk strace gnupg
-      libvirt-clients"
+      libvirt-clients openssh-server"
+# (openssh-server: the sshd of the tests' second libvirt host, which runs
+# it in its own namespaces; the machine's own sshd is not started here.)
 PKGS="$BUILD $RUN $TEST"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,6 +41,14 @@ export DEBIAN_FRONTEND=noninteractive
 # Only refresh package lists when they are missing or a day old.
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mtime -1 2>/dev/null | head -n 1)" ]; then
 	apt-get update -q
+fi
+# Packages install, daemons do not start (openssh-server, libvirt: the
+# tests start their own): a policy-rc.d for the install, unless the
+# machine has one.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
 fi
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing

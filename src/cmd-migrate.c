@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/lvmigrate.h"
 
 #define DEFAULT_TIMEOUT 60
@@ -50,6 +51,10 @@ static int migrate_or_move(const struct cmd_entry *cmd, bool live,
 	if (env->connect == NULL)
 		return cmd_usage_error(cmd, err, "--connect HOST (the libvirt "
 				       "host the VM is on) is required");
+	/* Ctrl-C fails the move or migration (aborting libvirt's job), and
+	 * what it made on the destination is removed, instead of leaving
+	 * it behind. */
+	interrupt_catch();
 	if (live)
 		return lvmigrate_cmd_migrate(env, argv[optind], &opts, err);
 	return lvmigrate_cmd_move(env, argv[optind], &opts, err);

@@ -19,6 +19,7 @@
 #include <libvirt/virterror.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/interrupt.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
@@ -138,22 +139,32 @@ struct progress {
 	virDomainPtr dom;
 	const char *name;
 	long long t0;
+	bool show;                   /* draw it (a terminal) */
 	atomic_bool done;
 	pthread_t thread;
 };
 
-/* On the terminal, while virDomainMigrate3 runs: how much is sent. */
+/* While virDomainMigrate3 runs: Ctrl-C aborts the job (the migration
+ * then fails, and what was made there is removed); on a terminal, how
+ * much is sent. */
 static void *progress_run(void *arg)
 {
 	struct progress *p = arg;
 	static const char spin[] = "|/-\\";
 	unsigned k = 0;
+	bool aborted = false;
 
 	while (!atomic_load(&p->done)) {
 		virDomainJobInfo ji;
 		double s = (double)(vm_now_ms() - p->t0) / 1000.0;
 
-		if (virDomainGetJobInfo(p->dom, &ji) == 0 &&
+		if (interrupt_pending() && !aborted) {
+			aborted = true;
+			virDomainAbortJob(p->dom);
+		}
+		if (!p->show) {
+			/* (nothing to draw) */
+		} else if (virDomainGetJobInfo(p->dom, &ji) == 0 &&
 		    ji.type != VIR_DOMAIN_JOB_NONE && ji.dataTotal > 0)
 			fprintf(stderr, "\r%c Migrating %s: %llu of %llu MiB "
 				"(%.0f s)   ", spin[k++ % 4], p->name,
@@ -164,7 +175,8 @@ static void *progress_run(void *arg)
 		virResetLastError();
 		vm_sleep_ms(250);
 	}
-	fprintf(stderr, "\r\033[K");
+	if (p->show)
+		fprintf(stderr, "\r\033[K");
 	return NULL;
 }
 
@@ -174,9 +186,12 @@ static int migrate(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 	cleanup_free char *live = NULL, *persist = NULL, *muri = NULL;
 	virTypedParameterPtr params = NULL;
 	int n = 0, max = 0, ret = -1;
-	struct progress p = { .dom = j->dom, .name = j->name, .t0 = t0 };
-	bool show = j->env->verbosity >= 0 && !j->env->json &&
-		    isatty(STDERR_FILENO);
+	struct progress p = {
+		.dom = j->dom, .name = j->name, .t0 = t0,
+		.show = j->env->verbosity >= 0 && !j->env->json &&
+			isatty(STDERR_FILENO),
+	};
+	bool watched;
 	virDomainPtr moved;
 
 	live = lvmigrate_dst_xml(j, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE,
@@ -197,15 +212,14 @@ static int migrate(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 				     muri) < 0))
 		abort();
 	atomic_init(&p.done, false);
-	if (show && pthread_create(&p.thread, NULL, progress_run, &p) != 0)
-		show = false;
+	watched = pthread_create(&p.thread, NULL, progress_run, &p) == 0;
 	j->dst_dom_possible = true;
 	moved = virDomainMigrate3(j->dom, j->dst.conn, params, (unsigned)n,
 				  lvmigrate_flags());
 	if (moved == NULL)
 		lvconn_error(err, j->src.uri, false, muri ? muri
 				: "migrating");
-	if (show) {
+	if (watched) {
 		atomic_store(&p.done, true);
 		pthread_join(p.thread, NULL);
 	}

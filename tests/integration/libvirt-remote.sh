@@ -124,6 +124,26 @@ remote_virsh dominfo "$mig" >/dev/null 2>&1 && fail "$mig left on the remote hos
 remote_virsh vol-list vmctl | grep -q -- "$mig" &&
 	fail "volumes left on the remote host: $(remote_virsh vol-list vmctl)"
 
+# ---- Ctrl-C during a migration: it stops, the remote is clean again
+lv migrate "$mig" --to far --migrate-uri "tcp://$REMOTE_NET.9:49999" \
+	> /dev/null 2> "$TMP/err" &
+pid=$!
+wait_for 60 sh -c "nsenter -t \$(cat '$REMOTE_DIR/libvirtd.pid') -m -n \
+	virsh -q -c qemu:///system vol-list vmctl | grep -q -- '$mig.qcow2'" ||
+	fail "the migration made nothing there: $(cat "$TMP/err")"
+sleep 1
+t0=$(ms)
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -ne 0 ] || fail "an interrupted migrate succeeded"
+[ $(( $(ms) - t0 )) -lt 30000 ] || fail "Ctrl-C took $(( $(ms) - t0 )) ms to end the migrate"
+[ "$(vsh domstate "$mig")" = running ] || fail "$mig not running after Ctrl-C"
+remote_virsh dominfo "$mig" >/dev/null 2>&1 && fail "$mig left on the remote host after Ctrl-C"
+remote_virsh vol-list vmctl | grep -q -- "$mig" &&
+	fail "volumes left on the remote host after Ctrl-C: $(remote_virsh vol-list vmctl)"
+say "Ctrl-C: migrate ended in $(( $(ms) - t0 )) ms, nothing left there ($(tail -n 1 "$TMP/err"))"
+
 # ---- migrate there: live, the guest keeps running
 t0=$(ms)
 lv migrate "$mig" --to far > "$TMP/out" 2> "$TMP/err" ||
