@@ -214,6 +214,13 @@ wait_for 120 sh -c "grep -qa 'vmctl-test-guest: ready' '$(remote_path "$LOG_DIR/
 	fail "logs over ssh: $(cat "$TMP/err")"
 grep -q 'vmctl-test-guest: ready' "$TMP/rlogs" ||
 	fail "logs over ssh do not show the boot: $(tail -3 "$TMP/rlogs")"
+# the fleet view: the moved VM under the remote host's name
+"$VMCTL" list --all-hosts --json > "$TMP/all.json" 2> "$TMP/err" ||
+	fail "list --all-hosts: $(cat "$TMP/err")"
+[ "$(jq -r --arg n "$mov" '.vms[] | select(.name == $n) | .host_name' "$TMP/all.json")" = far ] ||
+	fail "list --all-hosts does not show $mov on far: $(cat "$TMP/all.json")"
+[ "$(jq -r '.hosts[] | select(.name == "far") | .status' "$TMP/all.json")" = ok ] ||
+	fail "list --all-hosts: far is not ok: $(cat "$TMP/all.json")"
 
 # ---- a host device: migrate refuses before anything is done
 lv create "$(spec "$gpu")" --no-start > /dev/null 2> "$TMP/err" ||
