@@ -37,7 +37,6 @@ cleanup() {
 		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log"; do
 			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
 		done
-		rm -f "/var/log/libvirt/qemu/$d-serial.log"
 	done
 	[ -z "$old_nr" ] || echo "$old_nr" > "$NR" 2>/dev/null
 	rm -rf "$TMP"

@@ -38,7 +38,7 @@ cleanup() {
 		for v in "$d.qcow2" "$d-seed.iso"; do
 			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
 		done
-		rm -f "/var/log/libvirt/qemu/$d-serial.log"
+		vsh vol-delete --pool vmctl "$d-serial.log" >/dev/null 2>&1
 	done
 	"$VMCTL" destroy --force "$direct" >/dev/null 2>&1
 	[ -z "$mute_pid" ] || kill "$mute_pid" 2>/dev/null

@@ -50,7 +50,7 @@ cleanup() {
 			vsh undefine "$d" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d.qcow2" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d-seed.iso" >/dev/null 2>&1
-		rm -f "/var/log/libvirt/qemu/$d-serial.log" "/var/log/libvirt/qemu/$d.log"
+		vsh vol-delete --pool vmctl "$d-serial.log" >/dev/null 2>&1
 	done
 	# the base is this run's own; kernel and initrd only if it sent them
 	for p in ${base_name:+"$base_name"} "${uploaded[@]}"; do

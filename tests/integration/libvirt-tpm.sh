@@ -16,7 +16,8 @@ virsh -q -c "$URI" version >/dev/null 2>&1 || skip "no libvirtd at $URI"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvtpm.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 vm=lvtpm$$
-log=/var/log/libvirt/qemu/$vm-serial.log
+# the serial log is a volume of the pool (lvvm-logs.c)
+log=/var/lib/libvirt/images/vmctl/$vm-serial.log
 uuid=
 
 vsh() { virsh -q -c "$URI" "$@"; }
@@ -24,7 +25,9 @@ cleanup() {
 	set +e
 	vsh destroy "$vm" >/dev/null 2>&1
 	vsh undefine --nvram "$vm" >/dev/null 2>&1 || vsh undefine "$vm" >/dev/null 2>&1
-	rm -f "$log"
+	for v in "$vm.qcow2" "$vm-seed.iso" "$vm-serial.log"; do
+		vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
