@@ -39,6 +39,7 @@ cleanup() {
 			vsh undefine "$d" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d.qcow2" >/dev/null 2>&1
 		vsh vol-delete --pool vmctl "$d-seed.iso" >/dev/null 2>&1
+		vsh vol-delete --pool vmctl "$d-serial.log" >/dev/null 2>&1
 	done
 	for b in $base_name $base_name2; do
 		for v in $(vsh vol-list vmctl | awk '{ print $1 }' |
