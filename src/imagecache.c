@@ -490,6 +490,38 @@ int imagecache_get(const struct vmctl_env *env, const struct spec_disk *disk,
 	return fetch_url(dir, disk, progress, out, err);
 }
 
+int imagecache_find(const struct vmctl_env *env, const char *digest,
+		    struct imagecache_result *out, struct vmctl_error **err)
+{
+	cleanup_free char *dir = imagecache_dir(env);
+	cleanup_free char *entry = NULL, *path = NULL, *stamp_path = NULL;
+	struct imagecache_stamp stamp = { 0 };
+	enum checksum_algo algo;
+	const char *hex;
+	int ret;
+
+	*out = (struct imagecache_result){ 0 };
+	if (!digest_parse(digest, &algo, &hex))
+		return 0;
+	out->lock = imagecache_lock(env, false, err);
+	if (out->lock < 0)
+		return -1;
+	out->locked = true;
+	entry = imagecache_entry_name(algo, hex);
+	path = xasprintf("%s/%s", dir, entry);
+	stamp_path = xasprintf("%s.verified", path);
+	ret = entry_holds(path, stamp_path, digest, &stamp, &out->id, err);
+	imagecache_stamp_clear(&stamp);
+	if (ret != 1) {
+		imagecache_result_clear(out);
+		return ret;
+	}
+	out->path = steal_pointer(&path);
+	out->digest = xstrdup(digest);
+	out->verified = true;
+	return 1;
+}
+
 /* ---- a VM's base ------------------------------------------------------- */
 
 void imagecache_record_base(const struct imagecache_result *r,

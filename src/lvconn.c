@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <libvirt/virterror.h>
 
 #include "vmctl/hosts.h"
@@ -115,17 +116,6 @@ char *lvconn_uri_bounded(const char *uri)
 	return xasprintf("%.*s%sno_tty=1%s", (int)end, uri, sep, uri + end);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *lvconn_uri_param(const char *uri, const char *name)
 {
 	const char *q = strchr(uri, '?');
@@ -136,25 +126,18 @@ char *lvconn_uri_param(const char *uri, const char *name)
 
 		if ((size_t)(end - kv) > n && strncmp(kv, name, n) == 0 &&
 		    kv[n] == '=') {
-			char *out = xmalloc((size_t)(end - kv)), *o = out;
+			/* %XX decoded by libcurl (the handle is not used) */
+			int len = 0;
+			char *dec = curl_easy_unescape(NULL, kv + n + 1,
+						       (int)(end - kv - n - 1),
+						       &len);
+			char *out = NULL;
 
-			for (const char *c = kv + n + 1; c < end; c++) {
-				int hi, lo;
-
-				if (*c == '%' && end - c > 2 &&
-				    (hi = hexval(c[1])) >= 0 &&
-				    (lo = hexval(c[2])) >= 0) {
-					*o++ = (char)(hi << 4 | lo);
-					c += 2;
-				} else {
-					*o++ = *c;
-				}
-			}
-			*o = '\0';
-			if (o == out || strlen(out) != (size_t)(o - out)) {
-				free(out);
-				return NULL;
-			}
+			if (dec == NULL)
+				abort();   /* allocation failure */
+			if (len > 0 && strlen(dec) == (size_t)len)
+				out = xstrdup(dec);
+			curl_free(dec);
 			return out;
 		}
 		q = *end == '&' ? end : NULL;

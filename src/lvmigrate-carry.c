@@ -21,22 +21,22 @@
 #include "vmctl/strv.h"
 #include "vmctl/xalloc.h"
 
-static int sink(virStreamPtr st, const char *data, size_t n, void *opaque)
+static int to_file(const char *data, size_t n, void *opaque,
+		   struct vmctl_error **err)
 {
 	int fd = *(int *)opaque;
-	size_t off = 0;
 
-	(void)st;
-	while (off < n) {
+	for (size_t off = 0; off < n;) {
 		ssize_t w = write(fd, data + off, n - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return -1;
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+						 "writing a download");
 		off += (size_t)w;
 	}
-	return (int)n;
+	return 0;
 }
 
 /* The source's volume `name` into the local file `path`. */
@@ -45,62 +45,42 @@ static int download(struct lvmigrate_job *j, const char *name, const char *path,
 {
 	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
 				    O_CLOEXEC, 0600);
-	virStorageVolPtr vol = NULL;
-	virStreamPtr st = NULL;
-	int ret = -1;
+	virStorageVolPtr vol;
+	unsigned long long got;
+	int ret;
 
 	if (fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
 	vol = virStorageVolLookupByName(j->src.pool, name);
-	st = vol ? virStreamNew(j->src.conn, 0) : NULL;
-	if (st == NULL || virStorageVolDownload(vol, st, 0, 0, 0) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		goto out;
-	}
-	if (virStreamRecvAll(st, sink, &fd) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		virStreamAbort(st);
-		goto out;
-	}
-	if (virStreamFinish(st) < 0) {
-		lvconn_error(err, j->src.uri, false, name);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (st != NULL)
-		virStreamFree(st);
-	if (vol != NULL)
-		virStorageVolFree(vol);
+	if (vol == NULL)
+		return lvconn_error(err, j->src.uri, false, name);
+	ret = lvstore_download(vol, j->src.uri, 0, to_file, &fd, &got, err);
+	virStorageVolFree(vol);
 	return ret;
 }
 
-/* A base as a local file: the verified cache's entry of its digest, or
- * the source's volume, checked against the digest it is named by. */
+/* A base as a local file: the verified cache's entry of its digest (its
+ * shared lock held in *src until cleared), or the source's volume,
+ * checked against the digest it is named by. */
 static int local_base(struct lvmigrate_job *j, const struct lvmigrate_file *f,
-		      char **path, struct vmctl_error **err)
+		      struct imagecache_result *src, struct vmctl_error **err)
 {
 	const char *hex = strchr(f->digest, ':') + 1;
 	enum checksum_algo algo = strncmp(f->digest, "sha512:", 7) == 0
 				  ? CHECKSUM_SHA512 : CHECKSUM_SHA256;
-	cleanup_free char *dir = imagecache_dir(j->env);
-	cleanup_free char *entry = imagecache_entry_name(algo, hex);
-	cleanup_free char *cached = xasprintf("%s/%s", dir, entry);
-	cleanup_free char *stamp = xasprintf("%s.verified", cached);
 	cleanup_free char *got = NULL;
+	int found = imagecache_find(j->env, f->digest, src, err);
 
-	if (access(cached, R_OK) == 0 && access(stamp, F_OK) == 0) {
-		*path = steal_pointer(&cached);
-		return 0;
-	}
+	if (found != 0)
+		return found < 0 ? -1 : 0;
 	if (strncmp(f->digest, "sha256:", 7) != 0 && algo != CHECKSUM_SHA512)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: %s: "
 				       "no digest to check it by", j->src.uri,
 				       f->volume);
-	*path = xasprintf("%s/%s", j->scratch, f->volume);
-	if (download(j, f->volume, *path, err) < 0 ||
-	    checksum_file(*path, algo, &got, err) < 0)
+	src->path = xasprintf("%s/%s", j->scratch, f->volume);
+	if (download(j, f->volume, src->path, err) < 0 ||
+	    checksum_file(src->path, algo, &got, err) < 0)
 		return -1;
 	if (strcmp(got, hex) != 0)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: volume "
@@ -115,9 +95,10 @@ static int carry_bases(struct lvmigrate_job *j, struct vmctl_error **err)
 {
 	for (size_t i = 0; i < j->files.n; i++) {
 		const struct lvmigrate_file *f = &j->files.v[i];
-		cleanup_free char *name = NULL, *local = NULL;
+		cleanup_free char *name = NULL;
+		struct imagecache_result local = { 0 };
 		bool uploaded;
-		int found;
+		int found, ret;
 
 		if (f->kind != LVMIGRATE_BASE)
 			continue;
@@ -128,10 +109,13 @@ static int carry_bases(struct lvmigrate_job *j, struct vmctl_error **err)
 			return -1;
 		if (found > 0)
 			continue;
-		if (local_base(j, f, &local, err) < 0 ||
-		    lvstore_base(j->dst.pool, j->dst.uri, local, f->digest,
-				 f->format, &j->dst_paths[i], &uploaded,
-				 err) < 0)
+		ret = local_base(j, f, &local, err);
+		if (ret == 0)
+			ret = lvstore_base(j->dst.pool, j->dst.uri, local.path,
+					   f->digest, f->format,
+					   &j->dst_paths[i], &uploaded, err);
+		imagecache_result_clear(&local);
+		if (ret < 0)
 			return -1;
 		if (uploaded && j->env->verbosity >= 0)
 			fprintf(stderr, "Uploaded %s to %s\n", f->digest,

@@ -13,6 +13,7 @@
 
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
+#include "vmctl/lvstore.h"
 #include "vmctl/xalloc.h"
 
 unsigned lvmigrate_flags(void)
@@ -147,39 +148,6 @@ void lvmigrate_files_clear(struct lvmigrate_files *f)
 	*f = (struct lvmigrate_files){ 0 };
 }
 
-bool lvmigrate_base_of(const char *volume, char **digest, char **format)
-{
-	const char *algo, *hex, *dot, *end;
-	size_t n;
-
-	*digest = *format = NULL;
-	if (strncmp(volume, "base-", 5) != 0)
-		return false;
-	algo = volume + 5;
-	hex = strchr(algo, '-');
-	if (hex == NULL || hex == algo)
-		return false;
-	hex++;
-	dot = strchr(hex, '.');
-	if (dot == NULL || dot == hex || strspn(hex, "0123456789abcdef") !=
-	    (size_t)(dot - hex))
-		return false;
-	end = strchr(dot + 1, '.');
-	if (end == NULL) {
-		end = dot + 1 + strlen(dot + 1);
-	} else {
-		n = strlen(end + 1);
-		if (n != 8 || strspn(end + 1, "0123456789abcdef") != 8)
-			return false;
-	}
-	if (end == dot + 1)
-		return false;
-	*digest = xasprintf("%.*s:%.*s", (int)(hex - 1 - algo), algo,
-			    (int)(dot - hex), hex);
-	*format = xstrndup(dot + 1, (size_t)(end - dot - 1));
-	return true;
-}
-
 /* The <backingStore> of a <disk> whose <source file> is the overlay. */
 static void disk_backing(xmlNode *src_attr, struct lvmigrate_file *f)
 {
@@ -236,7 +204,7 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
 		f = &out->v[out->n++];
 		*f = (struct lvmigrate_file){ .volume = xstrdup(vol) };
-		if (lvmigrate_base_of(vol, &f->digest, &f->format)) {
+		if (lvstore_base_parse(vol, &f->digest, &f->format)) {
 			f->kind = LVMIGRATE_BASE;
 		} else if (strcmp(vol, disk) == 0) {
 			f->kind = LVMIGRATE_DISK;

@@ -20,8 +20,8 @@
 #include "vmctl/xalloc.h"
 #include "vmctl/xmlwriter.h"
 
-/* What one virStreamSend carries. */
-#define UPLOAD_CHUNK (1u << 20)
+/* What one virStreamSend or virStreamRecv carries. */
+#define STREAM_CHUNK (1u << 20)
 
 char *lvstore_base_name(const char *digest, const char *format)
 {
@@ -128,10 +128,10 @@ static int vol_path(virStorageVolPtr vol, const char *uri, char **out,
 static int send_file(virStreamPtr st, int fd, const char *uri,
 		     const char *path, struct vmctl_error **err)
 {
-	cleanup_free char *buf = xmalloc(UPLOAD_CHUNK);
+	cleanup_free char *buf = xmalloc(STREAM_CHUNK);
 
 	for (;;) {
-		ssize_t n = read(fd, buf, UPLOAD_CHUNK);
+		ssize_t n = read(fd, buf, STREAM_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -153,6 +153,41 @@ static int send_file(virStreamPtr st, int fd, const char *uri,
 			off += sent;
 		}
 	}
+}
+
+int lvstore_download(virStorageVolPtr vol, const char *uri,
+		     unsigned long long offset, lvstore_sink sink,
+		     void *opaque, unsigned long long *got,
+		     struct vmctl_error **err)
+{
+	virStreamPtr st = virStreamNew(virStorageVolGetConnect(vol), 0);
+	cleanup_free char *buf = xmalloc(STREAM_CHUNK);
+	const char *what = virStorageVolGetName(vol);
+	int n;
+
+	*got = 0;
+	if (st == NULL || virStorageVolDownload(vol, st, offset, 0, 0) < 0) {
+		if (st != NULL)
+			virStreamFree(st);
+		return lvconn_error(err, uri, false, what);
+	}
+	while ((n = virStreamRecv(st, buf, STREAM_CHUNK)) > 0) {
+		*got += (unsigned)n;
+		if (sink(buf, (size_t)n, opaque, err) < 0) {
+			virStreamAbort(st);
+			virStreamFree(st);
+			return -1;
+		}
+	}
+	if (n < 0 || virStreamFinish(st) < 0) {
+		if (n < 0)
+			virStreamAbort(st);
+		lvconn_error(err, uri, false, what);
+		virStreamFree(st);
+		return -1;
+	}
+	virStreamFree(st);
+	return 0;
 }
 
 /* A new volume from its XML (NULL: a name XML cannot carry). */
@@ -215,6 +250,39 @@ out:
 		virStorageVolDelete(vol, 0);
 	virStorageVolFree(vol);
 	return ret;
+}
+
+bool lvstore_base_parse(const char *volume, char **digest, char **format)
+{
+	const char *algo, *hex, *dot, *end;
+	size_t n;
+
+	*digest = *format = NULL;
+	if (strncmp(volume, "base-", 5) != 0)
+		return false;
+	algo = volume + 5;
+	hex = strchr(algo, '-');
+	if (hex == NULL || hex == algo)
+		return false;
+	hex++;
+	dot = strchr(hex, '.');
+	if (dot == NULL || dot == hex || strspn(hex, "0123456789abcdef") !=
+	    (size_t)(dot - hex))
+		return false;
+	end = strchr(dot + 1, '.');
+	if (end == NULL) {
+		end = dot + 1 + strlen(dot + 1);
+	} else {
+		n = strlen(end + 1);
+		if (n != 8 || strspn(end + 1, "0123456789abcdef") != 8)
+			return false;
+	}
+	if (end == dot + 1)
+		return false;
+	*digest = xasprintf("%.*s:%.*s", (int)(hex - 1 - algo), algo,
+			    (int)(dot - hex), hex);
+	*format = xstrndup(dot + 1, (size_t)(end - dot - 1));
+	return true;
 }
 
 /*

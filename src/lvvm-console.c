@@ -299,8 +299,7 @@ int lvvm_console_cmd_console(const struct vmctl_env *env, const char *name,
 	/* before the connection: its streams report through this loop */
 	if (virEventRegisterDefaultImpl() < 0)
 		return lvconn_error(err, env->connect, false, "event loop");
-	if (lvconn_open_env(env, 0, &conn, &uri, err) < 0 ||
-	    lvvm_find(conn, uri, name, &dom, NULL, err) < 0)
+	if (lvvm_open_vm(env, name, 0, &conn, &uri, &dom, err) < 0)
 		goto out;
 	c.uri = uri;
 	if (virDomainIsActive(dom) != 1) {

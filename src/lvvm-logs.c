@@ -83,14 +83,16 @@ struct sink {
 
 static int sink_write(struct sink *s, const char *buf, size_t n)
 {
-	const char *out = buf;
+	if (s->raw)
+		return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+	/* s->safe holds what CHUNK bytes become: fed CHUNK at a time */
+	for (size_t off = 0; off < n; off += CHUNK) {
+		size_t in = n - off < CHUNK ? n - off : CHUNK;
+		size_t out = termsafe_feed(&s->filter, buf + off, in, s->safe);
 
-	if (!s->raw) {
-		n = termsafe_feed(&s->filter, buf, n, s->safe);
-		out = s->safe;
+		if (fwrite(s->safe, 1, out, stdout) != out)
+			return -1;
 	}
-	if (fwrite(out, 1, n, stdout) != n)
-		return -1;
 	return 0;
 }
 
@@ -106,40 +108,23 @@ static int sink_finish(struct sink *s, struct vmctl_error **err)
 
 /* The volume's bytes from `offset` to its end into the sink; *got: how
  * many. */
+static int to_stdout(const char *data, size_t n, void *opaque,
+		     struct vmctl_error **err)
+{
+	if (sink_write(opaque, data, n) < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "stdout");
+	return 0;
+}
+
 static int download(virStorageVolPtr vol, const char *uri,
 		    unsigned long long offset, struct sink *s,
 		    unsigned long long *got, struct vmctl_error **err)
 {
-	virStreamPtr st = virStreamNew(virStorageVolGetConnect(vol), 0);
-	cleanup_free char *buf = xmalloc(CHUNK);
-	const char *what = virStorageVolGetName(vol);
-	int n;
+	int ret = lvstore_download(vol, uri, offset, to_stdout, s, got, err);
 
-	*got = 0;
-	if (st == NULL || virStorageVolDownload(vol, st, offset, 0, 0) < 0) {
-		if (st != NULL)
-			virStreamFree(st);
-		return lvconn_error(err, uri, false, what);
-	}
-	while ((n = virStreamRecv(st, buf, CHUNK)) > 0) {
-		*got += (unsigned)n;
-		if (sink_write(s, buf, (size_t)n) < 0) {
-			virStreamAbort(st);
-			virStreamFree(st);
-			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
-						 "stdout");
-		}
-	}
-	if (n < 0 || virStreamFinish(st) < 0) {
-		if (n < 0)
-			virStreamAbort(st);
-		lvconn_error(err, uri, false, what);
-		virStreamFree(st);
-		return -1;
-	}
-	virStreamFree(st);
 	fflush(stdout);
-	return 0;
+	return ret;
 }
 
 /* The volume's size now (libvirt looks at the file again); -1 when it is
@@ -279,8 +264,7 @@ int lvvm_console_cmd_logs(const struct vmctl_env *env, const char *name,
 
 	l.log_name = lvvm_console_log_name(name);
 	l.sink.safe = xmalloc(TERMSAFE_OUT_MAX(CHUNK));
-	if (lvconn_open_env(env, 0, &l.conn, &l.uri, err) < 0 ||
-	    lvvm_find(l.conn, l.uri, name, &dom, NULL, err) < 0 ||
+	if (lvvm_open_vm(env, name, 0, &l.conn, &l.uri, &dom, err) < 0 ||
 	    log_pool(l.conn, l.uri, &l.pool, err) < 0)
 		goto out;
 	l.vol = lookup(l.pool, l.log_name);

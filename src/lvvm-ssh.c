@@ -31,23 +31,6 @@
 #define SSH_PORT 22
 #define LEASE_POLL_MS 500
 
-int lvvm_open_vm(const struct vmctl_env *env, const char *name,
-		 unsigned flags, virConnectPtr *conn, char **uri,
-		 virDomainPtr *dom, struct vmctl_error **err)
-{
-	*dom = NULL;
-	*uri = NULL;
-	if (lvconn_open_env(env, flags, conn, uri, err) < 0)
-		return -1;
-	if (lvvm_find(*conn, *uri, name, dom, NULL, err) == 0)
-		return 0;
-	lvconn_close(*conn);
-	*conn = NULL;
-	free(*uri);
-	*uri = NULL;
-	return -1;
-}
-
 /* ---- the keys here -------------------------------------------------------- */
 
 static char *keys_parent(const struct vmctl_env *env)

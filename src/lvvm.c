@@ -204,6 +204,23 @@ struct target {
 	struct libvirt_meta meta;
 };
 
+int lvvm_open_vm(const struct vmctl_env *env, const char *name,
+		 unsigned flags, virConnectPtr *conn, char **uri,
+		 virDomainPtr *dom, struct vmctl_error **err)
+{
+	*dom = NULL;
+	*uri = NULL;
+	if (lvconn_open_env(env, flags, conn, uri, err) < 0)
+		return -1;
+	if (lvvm_find(*conn, *uri, name, dom, NULL, err) == 0)
+		return 0;
+	lvconn_close(*conn);
+	*conn = NULL;
+	free(*uri);
+	*uri = NULL;
+	return -1;
+}
+
 static int target_open(const struct vmctl_env *env, const char *name,
 		       unsigned flags, struct target *t,
 		       struct vmctl_error **err)

@@ -87,35 +87,15 @@ void tpm_stop(const struct vmctl_env *env, const char *name,
 	*id = (struct proc_id){ 0 };
 }
 
-/* The last line of swtpm's log: where it says why it failed. */
-static char *log_tail(const struct vmctl_env *env, const char *name)
-{
-	cleanup_free char *path = state_vm_file(env, name, VMDIR_SWTPM_LOG);
-	cleanup_free char *text = NULL;
-	struct vmctl_error *ignored = NULL;
-	size_t len;
-	char *line;
-
-	if (fs_read_file(path, 1u << 20, &text, &len, VMCTL_EXIT_FAILURE,
-			 &ignored) < 0) {
-		vmctl_error_free(ignored);
-		return NULL;
-	}
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
-		text[--len] = '\0';
-	if (len == 0)
-		return NULL;
-	line = strrchr(text, '\n');
-	return xstrdup(line ? line + 1 : text);
-}
-
 static int failed(const struct vmctl_env *env, const char *name,
 		  const char *what, struct vmctl_error **err)
 {
-	cleanup_free char *why = log_tail(env, name);
+	/* the last line of swtpm's log: where it says why */
+	cleanup_free char *log = state_vm_file(env, name, VMDIR_SWTPM_LOG);
+	cleanup_free char *why = vm_log_tail(log, 1);
 
 	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "VM %s: swtpm %s%s%s",
-			       name, what, why ? ": " : "", why ? why : "");
+			       name, what, *why ? ": " : "", why);
 }
 
 int tpm_start(const struct vmctl_env *env, const char *name,

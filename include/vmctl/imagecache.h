@@ -50,6 +50,12 @@ int imagecache_get(const struct vmctl_env *env, const struct spec_disk *disk,
 		   bool progress, struct imagecache_result *out,
 		   struct vmctl_error **err);
 void imagecache_result_clear(struct imagecache_result *r);
+/* The verified entry of `digest` ("sha256:HEX", "sha512:HEX"), if the
+ * cache has one that still holds it (its stamp's identity, or hashed
+ * again): 1 with *out (the cache's shared lock held until it is
+ * cleared), 0 when there is none. */
+int imagecache_find(const struct vmctl_env *env, const char *digest,
+		    struct imagecache_result *out, struct vmctl_error **err);
 
 /* Create: what the VM's base is, for vm.json. */
 void imagecache_record_base(const struct imagecache_result *r,

@@ -67,9 +67,6 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 		    struct lvmigrate_files *out, struct vmctl_error **err);
 void lvmigrate_files_clear(struct lvmigrate_files *f);
 
-/* Pure: "base-ALGO-HEX.FMT" or "base-ALGO-HEX.FMT.RAND" (8 hex digits):
- * true with *digest "ALGO:HEX" and *format (new strings). */
-bool lvmigrate_base_of(const char *volume, char **digest, char **format);
 
 /* Pure: the XML with every attribute value or text equal to from[i]
  * replaced by to[i] (paths on the destination).  NULL when the XML does

@@ -26,6 +26,10 @@ char *lvstore_base_name(const char *digest, const char *format);
  * lvstore_base_name()): an upload, NAME.RAND (8 hex digits), or the mark
  * that it is whole, NAME.RAND.ok (*mark)? */
 bool lvstore_base_volume(const char *vol, const char *name, bool *mark);
+/* Pure, lvstore_base_name()'s inverse: "base-ALGO-HEX.FMT" or
+ * "base-ALGO-HEX.FMT.RAND" (8 hex digits): true with *digest "ALGO:HEX"
+ * and *format (new strings). */
+bool lvstore_base_parse(const char *volume, char **digest, char **format);
 /* Pure: the VM's volumes: "NAME.qcow2" and "NAME-seed.iso". */
 char *lvstore_disk_name(const char *vm);
 char *lvstore_seed_name(const char *vm);
@@ -59,6 +63,16 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
 		      const char *name, char **path_out,
 		      struct vmctl_error **err);
+
+/* The volume's bytes from `offset` to its end, handed to `sink` as they
+ * arrive (virStorageVolDownload on a stream); *got: how many.  A sink
+ * that fails sets *err itself and ends the download. */
+typedef int (*lvstore_sink)(const char *data, size_t n, void *opaque,
+			    struct vmctl_error **err);
+int lvstore_download(virStorageVolPtr vol, const char *uri,
+		     unsigned long long offset, lvstore_sink sink,
+		     void *opaque, unsigned long long *got,
+		     struct vmctl_error **err);
 
 /* Upload the local file `path` as a new volume `name` (raw); on failure
  * nothing is left.  *path_out: the volume's path on the host. */

@@ -24,13 +24,6 @@
 
 #define LVVM_KEYS_DIR "libvirt"      /* under STATE_DIR */
 
-/* vmctl's VM NAME on env->connect (flags: lvconn.h's): the open
- * connection, its URI and the domain (lvvm_find()), for ssh, wait and
- * vnc; the caller frees the three (virDomainFree, lvconn_close, free). */
-int lvvm_open_vm(const struct vmctl_env *env, const char *name,
-		 unsigned flags, virConnectPtr *conn, char **uri,
-		 virDomainPtr *dom, struct vmctl_error **err);
-
 /* STATE_DIR/libvirt/UUID */
 char *lvvm_keys_dir(const struct vmctl_env *env, const char *uuid);
 /* A random (version 4) UUID, as libvirt writes them. */

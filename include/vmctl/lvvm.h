@@ -65,6 +65,12 @@ void lvvm_print_result(const struct vmctl_env *env, const char *uri,
 int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 	      virDomainPtr *out, struct libvirt_meta *meta,
 	      struct vmctl_error **err);
+/* lvvm_find() on env->connect opened (flags: lvconn.h's): the
+ * connection, its URI and the domain, which the caller frees
+ * (virDomainFree, lvconn_close, free); on failure none is left open. */
+int lvvm_open_vm(const struct vmctl_env *env, const char *name,
+		 unsigned flags, virConnectPtr *conn, char **uri,
+		 virDomainPtr *dom, struct vmctl_error **err);
 int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
 		     enum vm_stop_step *how, struct vmctl_error **err);
 /* vmctl's VMs on an open connection, in libvirt's order (a domain that

@@ -2,15 +2,20 @@
 /* Image headers (issue 9: bases that name other files), redirect rules,
  * file identities, the gpgv argv. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
+#include "vmctl/checksum.h"
 #include "vmctl/download.h"
+#include "vmctl/env.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/signature.h"
+#include "vmctl/xalloc.h"
 
 static void put_be(unsigned char *p, uint64_t v, int n)
 {
@@ -125,6 +130,54 @@ static void test_sizes(void)
 	free(b);
 }
 
+/* imagecache_find: an entry counts only while it holds its digest. */
+static void test_find(void)
+{
+	char root[] = "/tmp/vmctl-test-find-XXXXXX";
+	struct vmctl_env env = { .state_dir = root };
+	struct imagecache_result r;
+	struct vmctl_error *err = NULL;
+	char *hex, *digest, *path;
+	FILE *f;
+
+	if (mkdtemp(root) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	hex = checksum_sha256_data("base bytes", 10);
+	digest = xasprintf("sha256:%s", hex);
+	path = xasprintf("%s/images/sha256-%s", root, hex);
+	ok(imagecache_find(&env, digest, &r, &err) == 0 && r.path == NULL,
+	   "no entry: none");
+	f = fopen(path, "w");
+	ok(f != NULL && fputs("base bytes", f) >= 0 && fclose(f) == 0,
+	   "an entry written");
+	ok(imagecache_find(&env, digest, &r, &err) == 1 &&
+	   strcmp(r.path, path) == 0 && r.locked && r.verified,
+	   "found, verified, the cache's lock held");
+	imagecache_result_clear(&r);
+	f = fopen(path, "w");
+	ok(f != NULL && fputs("other bytes", f) >= 0 && fclose(f) == 0,
+	   "its bytes changed");
+	ok(imagecache_find(&env, digest, &r, &err) == 0 && r.path == NULL &&
+	   err == NULL, "an entry that no longer holds its digest: none");
+	ok(imagecache_find(&env, "md5:00", &r, &err) == 0, "not a digest");
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/images/sha256-%s.verified", root, hex);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/images/lock", root);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/images", root);
+	rmdir(path);
+	free(path);
+	rmdir(root);
+	free(digest);
+	free(hex);
+}
+
 static void test_file_id(void)
 {
 	struct fs_file_id a = { .dev = 1, .ino = 2, .size = 10,
@@ -167,6 +220,7 @@ int main(void)
 	test_headers();
 	test_redirects();
 	test_sizes();
+	test_find();
 	test_file_id();
 	test_names();
 	return tap_done();

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "vmctl/lvmigrate.h"
+#include "vmctl/lvstore.h"
 #include "vmctl/xalloc.h"
 
 #define POOL "/var/lib/libvirt/images/vmctl"
@@ -134,7 +135,7 @@ static void test_base_of(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *d, *f;
-		bool is = lvmigrate_base_of(cases[i].vol, &d, &f);
+		bool is = lvstore_base_parse(cases[i].vol, &d, &f);
 
 		if (cases[i].digest == NULL) {
 			ok(!is && d == NULL && f == NULL, "%s: not a base",
