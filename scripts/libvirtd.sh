@@ -22,6 +22,8 @@
 #     DAC driver relabels files, never their directories).  Without
 #     /dev/kvm, domains are type='qemu' (TCG); nothing is configured for it;
 #   - /run/libvirt, /var/log/libvirt, /var/lib/libvirt;
+#   - swtpm's local CA (/var/lib/swtpm-localca) owned by tss, the user
+#     libvirt runs swtpm_setup as (see ensure_swtpm_localca);
 #   - virtlogd (QEMU's stdout/stderr and serial logs go through it) and
 #     libvirtd, each daemonized with -d;
 #   - the NAT network "vmctl": bridge vmctlbr0, 192.168.123.0/24, DHCP from
@@ -68,6 +70,21 @@ EOF
 	fi
 }
 
+# libvirt runs swtpm_setup as its swtpm_user: tss where that user exists
+# when libvirtd starts, root otherwise.  A libvirtd started before
+# swtpm-tools created tss therefore fills the local CA with root's files,
+# and from the next libvirtd on every TPM domain fails to start ("Need
+# read/write rights on /var/lib/swtpm-localca/.lock.swtpm-localca for user
+# tss").  Give the CA back to tss, as swtpm-tools' postinst made it.
+ensure_swtpm_localca() {
+	ca=/var/lib/swtpm-localca
+	[ -d "$ca" ] && getent passwd tss >/dev/null || return 0
+	if [ -n "$(find "$ca" ! -user tss -print -quit)" ]; then
+		chown -R tss:root "$ca"
+		say "$ca given back to tss (files of a swtpm_setup run as root)"
+	fi
+}
+
 # pid_alive PIDFILE: the daemon named in PIDFILE runs.
 pid_alive() {
 	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
@@ -101,6 +118,7 @@ EOF
 start() {
 	need_root
 	t0=$(date +%s%N)
+	ensure_swtpm_localca
 	if answers; then
 		ensure_network
 		say "libvirtd already answers on $URI; network $NET active"
