@@ -98,6 +98,8 @@ static int gather_files(const struct vmctl_env *env,
 	x->serial_log = state_vm_file(env, spec->name, VMDIR_SERIAL_LOG);
 	if (spec->cloud_init.enabled)
 		x->seed = state_vm_file(env, spec->name, VMDIR_SEED);
+	/* libvirt 9.0 keeps NVRAM raw: a raw file beside the VM's qcow2
+	 * variables, made from the template when libvirt first starts it. */
 	if (spec_firmware_is_uefi(spec->firmware))
 		x->nvram = state_vm_file(env, spec->name, VMDIR_OVMF_VARS);
 	if (spec->vnc.enabled && spec->vnc.password) {

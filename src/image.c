@@ -6,8 +6,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmctl/fsutil.h"
 #include "vmctl/image.h"
 #include "vmctl/proc.h"
 #include "vmctl/xalloc.h"
@@ -285,4 +287,58 @@ int image_create_overlay(const char *base, const char *base_format,
 	}
 	proc_result_clear(&r);
 	return ret;
+}
+
+void image_argv_to_qcow2(const char *raw, const char *out, struct strv *argv)
+{
+	strv_push(argv, "qemu-img");
+	strv_push(argv, "convert");
+	strv_push(argv, "-q");
+	strv_push(argv, "-f");
+	strv_push(argv, "raw");
+	strv_push(argv, "-O");
+	strv_push(argv, "qcow2");
+	strv_push(argv, raw);
+	strv_push(argv, out);
+}
+
+int image_raw_to_qcow2(const char *raw, const char *dir, const char *name,
+		       struct vmctl_error **err)
+{
+	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	struct strv argv = { 0 };
+	struct proc_result r;
+	int fd, ret;
+
+	unlink(tmp);
+	image_argv_to_qcow2(raw, tmp, &argv);
+	ret = proc_run(&argv, &r, err);
+	strv_clear(&argv);
+	if (ret < 0)
+		return -1;
+	if (r.status != 0) {
+		cleanup_free char *why = proc_result_summary(&r);
+
+		proc_result_clear(&r);
+		unlink(tmp);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "qemu-img convert %s: %s", raw, why);
+	}
+	proc_result_clear(&r);
+	/* qemu-img does not fsync: the rename must not expose a file whose
+	 * blocks a crash could lose. */
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, e,
+				       "writing %s", path);
+	}
+	close(fd);
+	return fs_sync_dir(dir, err);
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,116 @@ static int probe(const char *uri, const char *host, unsigned port,
 				 "cannot reach %s port %u", uri, host, port);
 }
 
+/* virConnectOpenAuth in a thread of its own, waited for until a
+ * deadline; the caller may walk away from it (abandoned), and the thread
+ * then cleans up after itself. */
+struct opener {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *uri, *bounded;
+	unsigned flags;
+	virConnectPtr conn;
+	struct vmctl_error *err;
+	bool done, abandoned;
+};
+
+static void opener_free(struct opener *o)
+{
+	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->cv);
+	free(o->uri);
+	free(o->bounded);
+	vmctl_error_free(o->err);
+	free(o);
+}
+
+static void *opener_run(void *arg)
+{
+	struct opener *o = arg;
+	virConnectPtr conn = virConnectOpenAuth(
+		o->bounded, virConnectAuthPtrDefault,
+		o->flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO : 0);
+	struct vmctl_error *e = NULL;
+	bool abandoned;
+
+	/* libvirt's last error is this thread's: made a value here. */
+	if (conn == NULL)
+		lvconn_error(&e, o->uri, true, "cannot connect");
+	pthread_mutex_lock(&o->mu);
+	o->conn = conn;
+	o->err = e;
+	o->done = true;
+	abandoned = o->abandoned;
+	pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	if (abandoned) {
+		if (conn != NULL)
+			virConnectClose(conn);
+		opener_free(o);
+	}
+	return NULL;
+}
+
+static unsigned open_timeout_s(void)
+{
+	const char *v = getenv("VMCTL_CONNECT_TIMEOUT");
+	char *end;
+	unsigned long s;
+
+	if (v == NULL || *v == '\0')
+		return LVCONN_OPEN_TIMEOUT_S;
+	s = strtoul(v, &end, 10);
+	return *end == '\0' && s > 0 && s <= 3600 ? (unsigned)s
+						   : LVCONN_OPEN_TIMEOUT_S;
+}
+
+static int open_bounded(const char *uri, const char *bounded, unsigned flags,
+			virConnectPtr *out, struct vmctl_error **err)
+{
+	struct opener *o = xcalloc(1, sizeof(*o));
+	unsigned limit = open_timeout_s();
+	struct timespec deadline;
+	pthread_t t;
+	int ret;
+
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->cv, NULL);
+	o->uri = xstrdup(uri);
+	o->bounded = xstrdup(bounded);
+	o->flags = flags;
+	if (pthread_create(&t, NULL, opener_run, o) != 0) {
+		opener_free(o);
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: cannot "
+				       "start a thread to connect", uri);
+	}
+	pthread_detach(t);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += limit;
+	pthread_mutex_lock(&o->mu);
+	while (!o->done &&
+	       pthread_cond_timedwait(&o->cv, &o->mu, &deadline) != ETIMEDOUT)
+		;
+	if (!o->done) {
+		o->abandoned = true;
+		pthread_mutex_unlock(&o->mu);
+		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ETIMEDOUT,
+				       "%s: no answer within %u s after the "
+				       "server's banner (ssh's login or the "
+				       "remote libvirtd hangs; "
+				       "VMCTL_CONNECT_TIMEOUT sets the limit)",
+				       uri, limit);
+	}
+	pthread_mutex_unlock(&o->mu);
+	*out = o->conn;
+	ret = o->conn != NULL ? 0 : -1;
+	if (ret < 0) {
+		*err = o->err;
+		o->err = NULL;
+	}
+	opener_free(o);
+	return ret;
+}
+
 int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,
 		struct vmctl_error **err)
 {
@@ -341,9 +452,12 @@ int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,
 
 	*out = NULL;
 	lvconn_init();
-	if (lvconn_uri_endpoint(uri, &host, &port) &&
-	    probe(uri, host, port, transport_is_ssh(transport), err) < 0)
-		return -1;
+	if (lvconn_uri_endpoint(uri, &host, &port)) {
+		if (probe(uri, host, port, transport_is_ssh(transport),
+			  err) < 0)
+			return -1;
+		return open_bounded(uri, bounded, flags, out, err);
+	}
 	*out = virConnectOpenAuth(bounded, virConnectAuthPtrDefault,
 				  flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO
 							   : 0);

@@ -16,6 +16,7 @@
 #include "vmctl/qemu-argv.h"
 #include "vmctl/qemu-run.h"
 #include "vmctl/quote.h"
+#include "vmctl/snapshot-tree.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -89,10 +90,6 @@ static void add_machine(struct strv *argv, const struct vmctl_spec *spec,
 	 * the vCPU threads, then `cont` over QMP. */
 	if (host->paused)
 		strv_push(argv, "-S");
-	if (host->loadvm != NULL) {
-		strv_push(argv, "-loadvm");
-		strv_push(argv, host->loadvm);
-	}
 }
 
 static void add_sandbox_and_control(struct strv *argv,
@@ -137,6 +134,11 @@ static void add_sandbox_and_control(struct strv *argv,
 	strv_push(argv, "none");
 }
 
+/*
+ * OVMF on q35's two flash chips, as block nodes: the code read-only, the
+ * VM's own variables writable and in qcow2, so internal snapshots (and a
+ * saved state) hold them with the RAM (snapshot-tree.h).
+ */
 static void add_firmware(struct strv *argv, const struct vmctl_spec *spec,
 			 const struct qemu_host *host)
 {
@@ -145,18 +147,29 @@ static void add_firmware(struct strv *argv, const struct vmctl_spec *spec,
 	if (!spec_firmware_is_uefi(spec->firmware))
 		return;
 	code = quote_qemu_opt(host->ovmf_code);
-	vars = vm_file(host, VMDIR_OVMF_VARS);
+	vars = vm_file(host, host->ovmf_vars_raw ? VMDIR_OVMF_VARS
+						 : VMDIR_OVMF_VARS_QCOW2);
 	/* The flash only SMM may write: the guest's OS cannot change the
 	 * Secure Boot keys behind the firmware's back. */
 	if (spec->firmware == SPEC_FIRMWARE_UEFI_SECURE) {
 		strv_push(argv, "-global");
 		strv_push(argv, "driver=cfi.pflash01,property=secure,value=on");
 	}
-	strv_push(argv, "-drive");
-	strv_pushf(argv, "if=pflash,unit=0,format=raw,readonly=on,file=%s",
-		   code);
-	strv_push(argv, "-drive");
-	strv_pushf(argv, "if=pflash,unit=1,format=raw,file=%s", vars);
+	strv_push(argv, "-blockdev");
+	strv_pushf(argv, "driver=file,filename=%s,node-name=ovmf-code-file,"
+			 "read-only=on", code);
+	strv_push(argv, "-blockdev");
+	strv_push(argv, "driver=raw,file=ovmf-code-file,node-name=ovmf-code,"
+			"read-only=on");
+	strv_push(argv, "-blockdev");
+	strv_pushf(argv, "driver=file,filename=%s,node-name=ovmf-vars-file",
+		   vars);
+	strv_push(argv, "-blockdev");
+	strv_pushf(argv, "driver=%s,file=ovmf-vars-file,node-name="
+			 SNAPSHOT_VARS_NODE,
+		   host->ovmf_vars_raw ? "raw" : "qcow2");
+	strv_push(argv, "-machine");
+	strv_push(argv, "pflash0=ovmf-code,pflash1=" SNAPSHOT_VARS_NODE);
 }
 
 /* A TPM 2.0: swtpm (tpm.h) listens on the VM's socket; QEMU's emulator

@@ -206,13 +206,14 @@ int snapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
 				       "stopped VM)", vm->name, op_word(op),
 				       needs_ram ? "with its memory"
 						 : "while it runs");
-	if (needs_ram && vm->uefi)
+	if (needs_ram && vm->vars_raw)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "VM %s boots UEFI: cannot %s its "
-				       "memory (QEMU cannot resume RAM at start "
-				       "past its raw UEFI variable store); take "
-				       "a disk-only snapshot", vm->name,
-				       op_word(op));
+				       "VM %s boots UEFI with its variables in "
+				       "a raw file (it has run since before "
+				       "vmctl kept them in qcow2): cannot %s "
+				       "its memory until it is stopped and "
+				       "started again; take a disk-only "
+				       "snapshot", vm->name, op_word(op));
 	if (needs_ram && !vm->running)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "VM %s is not running: it has no memory "
@@ -227,7 +228,8 @@ int snapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
 				       vm->name);
 	if (!vm->running)
 		*tool = SNAPSHOT_QEMU_IMG;
-	else if (needs_ram || op == SNAPSHOT_REVERT)
+	else if (needs_ram || op == SNAPSHOT_REVERT ||
+		 (op == SNAPSHOT_DELETE && vm->vars))
 		*tool = SNAPSHOT_QMP_JOB;
 	else
 		*tool = SNAPSHOT_QMP_SYNC;
@@ -246,14 +248,17 @@ void snapshot_qemu_img_argv(enum snapshot_op op, const char *overlay,
 	strv_push(argv, overlay);
 }
 
-const char *snapshot_qmp_command(enum snapshot_op op, enum snapshot_tool tool,
+const char *snapshot_qmp_command(const struct snapshot_vm *vm,
+				 enum snapshot_op op, enum snapshot_tool tool,
 				 const char *name, const char *job_id,
 				 cJSON **args)
 {
+	static const char *const nodes[] = { SNAPSHOT_DISK_NODE,
+					     SNAPSHOT_VARS_NODE };
 	cJSON *a = cJSON_CreateObject();
 
 	*args = a;
-	if (tool == SNAPSHOT_QMP_SYNC || op == SNAPSHOT_DELETE) {
+	if (tool == SNAPSHOT_QMP_SYNC) {
 		cJSON_AddStringToObject(a, "device", SNAPSHOT_DISK_NODE);
 		cJSON_AddStringToObject(a, "name", name);
 		return op == SNAPSHOT_DELETE
@@ -262,10 +267,15 @@ const char *snapshot_qmp_command(enum snapshot_op op, enum snapshot_tool tool,
 	}
 	cJSON_AddStringToObject(a, "job-id", job_id);
 	cJSON_AddStringToObject(a, "tag", name);
-	cJSON_AddStringToObject(a, "vmstate", SNAPSHOT_DISK_NODE);
+	/* The RAM goes into the disk's image: with no vmstate named, QEMU
+	 * would pick the first node that can hold it, the variable store. */
+	if (op != SNAPSHOT_DELETE)
+		cJSON_AddStringToObject(a, "vmstate", SNAPSHOT_DISK_NODE);
 	cJSON_AddItemToObject(a, "devices", cJSON_CreateStringArray(
-		(const char *[]){ SNAPSHOT_DISK_NODE }, 1));
-	return op == SNAPSHOT_REVERT ? "snapshot-load" : "snapshot-save";
+		nodes, vm->vars ? 2 : 1));
+	return op == SNAPSHOT_REVERT   ? "snapshot-load"
+	       : op == SNAPSHOT_DELETE ? "snapshot-delete"
+				       : "snapshot-save";
 }
 
 /* ---- list ---------------------------------------------------------------- */

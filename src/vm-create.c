@@ -291,7 +291,8 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 
 		if (firmware_find(env, spec->firmware, &fw, err) < 0)
 			return -1;
-		ret = fs_copy_file(fw.vars, dir, VMDIR_OVMF_VARS, 0600, err);
+		ret = image_raw_to_qcow2(fw.vars, dir, VMDIR_OVMF_VARS_QCOW2,
+					 err);
 		firmware_ovmf_clear(&fw);
 		if (ret < 0)
 			return -1;

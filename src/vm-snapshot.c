@@ -83,6 +83,20 @@ char *vm_snapshot_loadvm(const struct vmctl_env *env, const char *name)
 
 /* ---- the VM an operation works on --------------------------------------- */
 
+/* Where a UEFI VM keeps its variables: qcow2 (snapshotted with the RAM),
+ * or the raw file of a VM that has run since before that. */
+static void uefi_store(const struct vmctl_env *env, const char *name,
+		       const struct vmctl_spec *spec, struct snapshot_vm *vm)
+{
+	cleanup_free char *qcow2 = NULL;
+
+	if (!spec_firmware_is_uefi(spec->firmware))
+		return;
+	qcow2 = state_vm_file(env, name, VMDIR_OVMF_VARS_QCOW2);
+	vm->vars = vm_file_exists(qcow2);
+	vm->vars_raw = !vm->vars;
+}
+
 struct snapctx {
 	const struct vmctl_env *env;
 	const char *name;
@@ -91,6 +105,7 @@ struct snapctx {
 	struct vmctl_spec *spec;
 	struct snapshot_record rec;
 	char *overlay;
+	char *vars;                  /* the qcow2 UEFI variables, or NULL */
 	struct snapshot_image *img;  /* what the qcow2 holds */
 	size_t n_img;
 	struct snapshot_vm vm;
@@ -101,27 +116,29 @@ static void ctx_close(struct snapctx *c)
 	snapshot_images_free(c->img, c->n_img);
 	snapshot_record_clear(&c->rec);
 	free(c->overlay);
+	free(c->vars);
 	spec_free(c->spec);
 	state_clear(&c->st);
 	if (c->lock >= 0)
 		close(c->lock);
 }
 
-/* qemu-img info's snapshots; -U: a running QEMU holds the image. */
-static int images_read(struct snapctx *c, struct vmctl_error **err)
+/* qemu-img info's snapshots of `path`; -U: a running QEMU holds it. */
+static int images_of(const char *vm, const char *path,
+		     struct snapshot_image **img, size_t *n,
+		     struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
 	struct proc_result r;
 	int ret;
 
-	snapshot_images_free(c->img, c->n_img);
-	c->img = NULL;
-	c->n_img = 0;
+	*img = NULL;
+	*n = 0;
 	strv_push(&argv, "qemu-img");
 	strv_push(&argv, "info");
 	strv_push(&argv, "--output=json");
 	strv_push(&argv, "-U");
-	strv_push(&argv, c->overlay);
+	strv_push(&argv, path);
 	ret = proc_run(&argv, &r, err);
 	strv_clear(&argv);
 	if (ret < 0)
@@ -130,12 +147,18 @@ static int images_read(struct snapctx *c, struct vmctl_error **err)
 		cleanup_free char *why = proc_result_summary(&r);
 
 		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				      "VM %s: qemu-img info: %s", c->name, why);
+				      "VM %s: qemu-img info: %s", vm, why);
 	} else {
-		ret = snapshot_images_parse(r.out, &c->img, &c->n_img, err);
+		ret = snapshot_images_parse(r.out, img, n, err);
 	}
 	proc_result_clear(&r);
 	return ret;
+}
+
+static int images_read(struct snapctx *c, struct vmctl_error **err)
+{
+	snapshot_images_free(c->img, c->n_img);
+	return images_of(c->name, c->overlay, &c->img, &c->n_img, err);
 }
 
 static const struct snapshot_image *image_of(const struct snapctx *c,
@@ -164,8 +187,10 @@ static int ctx_open(struct snapctx *c, const struct vmctl_env *env,
 		.name = name,
 		.running = c->st.qemu.pid > 0,
 		.gpu = c->spec->n_gpus > 0,
-		.uefi = c->spec->firmware == SPEC_FIRMWARE_UEFI,
 	};
+	uefi_store(env, name, c->spec, &c->vm);
+	if (c->vm.vars)
+		c->vars = state_vm_file(env, name, VMDIR_OVMF_VARS_QCOW2);
 	if (record_read(env, name, &c->rec, err) < 0)
 		return -1;
 	return images_read(c, err);
@@ -181,14 +206,15 @@ static int unknown(const struct snapctx *c, const char *snap,
 
 /* ---- the tools ----------------------------------------------------------- */
 
-static int qemu_img(const struct snapctx *c, enum snapshot_op op,
-		    const char *snap, struct vmctl_error **err)
+static int qemu_img_on(const struct snapctx *c, const char *image,
+		       enum snapshot_op op, const char *snap,
+		       struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
 	struct proc_result r;
 	int ret;
 
-	snapshot_qemu_img_argv(op, c->overlay, snap, &argv);
+	snapshot_qemu_img_argv(op, image, snap, &argv);
 	ret = proc_run(&argv, &r, err);
 	strv_clear(&argv);
 	if (ret < 0)
@@ -202,6 +228,27 @@ static int qemu_img(const struct snapctx *c, enum snapshot_op op,
 	}
 	proc_result_clear(&r);
 	return ret;
+}
+
+/* op on the stopped VM's disk; a snapshot deleted goes from the UEFI
+ * variables too (those taken with the RAM are in both). */
+static int qemu_img(const struct snapctx *c, enum snapshot_op op,
+		    const char *snap, struct vmctl_error **err)
+{
+	struct snapshot_image *vars = NULL;
+	size_t n_vars = 0;
+	bool there = false;
+
+	if (qemu_img_on(c, c->overlay, op, snap, err) < 0)
+		return -1;
+	if (op != SNAPSHOT_DELETE || c->vars == NULL)
+		return 0;
+	if (images_of(c->name, c->vars, &vars, &n_vars, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_vars; i++)
+		there = there || strcmp(vars[i].name, snap) == 0;
+	snapshot_images_free(vars, n_vars);
+	return there ? qemu_img_on(c, c->vars, op, snap, err) : 0;
 }
 
 static const cJSON *job_of(const cJSON *jobs)
@@ -265,20 +312,33 @@ static int job_wait(struct qmp *q, struct vmctl_error **err)
 	}
 }
 
-static int qmp_do(struct qmp *q, enum snapshot_op op,
-		  enum snapshot_tool tool, const char *snap,
-		  struct vmctl_error **err)
+static int qmp_do(struct qmp *q, const struct snapshot_vm *vm,
+		  enum snapshot_op op, enum snapshot_tool tool,
+		  const char *snap, struct vmctl_error **err)
 {
 	cJSON *args;
-	const char *cmd = snapshot_qmp_command(op, tool, snap, JOB_ID, &args);
+	const char *cmd = snapshot_qmp_command(vm, op, tool, snap, JOB_ID,
+					       &args);
 
 	/* A job a killed vmctl left concluded would hold the id. */
-	if (tool == SNAPSHOT_QMP_JOB && op != SNAPSHOT_DELETE)
+	if (tool == SNAPSHOT_QMP_JOB)
 		job_dismiss(q);
 	if (qmp_execute(q, cmd, args, NULL, err) < 0)
 		return -1;
-	return tool == SNAPSHOT_QMP_JOB && op != SNAPSHOT_DELETE
-		? job_wait(q, err) : 0;
+	return tool == SNAPSHOT_QMP_JOB ? job_wait(q, err) : 0;
+}
+
+/* Delete `snap` from the running VM, the tool as the plan says. */
+static int qmp_delete(struct qmp *q, const struct snapshot_vm *vm,
+		      const char *snap, struct vmctl_error **err)
+{
+	struct snapshot_vm running = *vm;
+	enum snapshot_tool tool;
+
+	running.running = true;
+	if (snapshot_plan(SNAPSHOT_DELETE, &running, &tool, err) < 0)
+		return -1;
+	return qmp_do(q, &running, SNAPSHOT_DELETE, tool, snap, err);
 }
 
 static int qmp_connect(const struct snapctx *c, struct qmp **q,
@@ -303,7 +363,7 @@ static int apply(const struct snapctx *c, enum snapshot_op op,
 		return qemu_img(c, op, snap, err);
 	if (qmp_connect(c, &q, err) < 0)
 		return -1;
-	ret = qmp_do(q, op, tool, snap, err);
+	ret = qmp_do(q, &c->vm, op, tool, snap, err);
 	qmp_close(q);
 	if (ret < 0)
 		vmctl_error_wrap(err, "VM %s", c->name);
@@ -374,9 +434,9 @@ int vm_snapshot_revert(const struct vmctl_env *env, const char *name,
 	c.rec.saved = false;
 	free(c.rec.loadvm);
 	c.rec.loadvm = NULL;
-	if (c.vm.memory && !c.vm.running && !c.vm.uefi)
+	if (c.vm.memory && !c.vm.running)
 		c.rec.loadvm = xstrdup(snap);
-	*resumes = c.vm.memory && !c.vm.uefi;
+	*resumes = c.vm.memory;
 	snapshot_set_current(&c.rec, snap);
 	ret = record_write(env, name, &c.rec, err);
 out:
@@ -450,9 +510,9 @@ int vm_save(const struct vmctl_env *env, const char *name,
 	if (qmp_execute(q, "stop", NULL, NULL, err) < 0)
 		goto out;
 	if (image_of(&c, SNAPSHOT_SAVED_TAG) != NULL)
-		qmp_do(q, SNAPSHOT_DELETE, SNAPSHOT_QMP_SYNC,
-		       SNAPSHOT_SAVED_TAG, NULL);
-	if (qmp_do(q, SNAPSHOT_SAVE, tool, SNAPSHOT_SAVED_TAG, err) < 0) {
+		qmp_delete(q, &c.vm, SNAPSHOT_SAVED_TAG, NULL);
+	if (qmp_do(q, &c.vm, SNAPSHOT_SAVE, tool, SNAPSHOT_SAVED_TAG,
+		   err) < 0) {
 		qmp_execute(q, "cont", NULL, NULL, NULL);
 		vmctl_error_wrap(err, "VM %s: save", name);
 		goto out;
@@ -475,7 +535,21 @@ out:
 	return ret;
 }
 
+int vm_snapshot_load(const struct vmctl_env *env, const char *name,
+		     const struct vmctl_spec *spec, struct qmp *q,
+		     const char *tag, struct vmctl_error **err)
+{
+	struct snapshot_vm vm = { .name = name, .running = true };
+
+	uefi_store(env, name, spec, &vm);
+	if (qmp_do(q, &vm, SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, tag, err) < 0)
+		return vmctl_error_wrap(err, "VM %s: resuming \"%s\"", name,
+					tag);
+	return 0;
+}
+
 int vm_snapshot_resumed(const struct vmctl_env *env, const char *name,
+			const struct vmctl_spec *spec,
 			struct vmctl_error **err)
 {
 	struct snapshot_record rec;
@@ -485,12 +559,13 @@ int vm_snapshot_resumed(const struct vmctl_env *env, const char *name,
 		return -1;
 	if (rec.saved) {
 		struct snapctx c = { .env = env, .name = name, .lock = -1 };
+		struct snapshot_vm vm = { .name = name };
 		struct qmp *q = NULL;
 
+		uefi_store(env, name, spec, &vm);
 		ret = qmp_connect(&c, &q, err);
 		if (ret == 0)
-			ret = qmp_do(q, SNAPSHOT_DELETE, SNAPSHOT_QMP_SYNC,
-				     SNAPSHOT_SAVED_TAG, err);
+			ret = qmp_delete(q, &vm, SNAPSHOT_SAVED_TAG, err);
 		qmp_close(q);
 		if (ret < 0) {
 			snapshot_record_clear(&rec);

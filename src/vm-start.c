@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmctl/fsutil.h"
 #include "vmctl/hostfacts.h"
+#include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/qemu-argv.h"
@@ -241,11 +243,13 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  *   prepare  ports (state-wide lock), QEMU's argv and the pane's command
  *   tpm      the VM's swtpm (tpm: true), recorded  (undo: stop it)
  *   launch   QEMU in its tmux session: on the claim's emulator CPUs, and
- *            paused (-S) when its vCPUs are to be pinned  (undo: kill
+ *            paused (-S) when its vCPUs are to be pinned or a snapshot's
+ *            RAM is to be resumed  (undo: kill
  *            that QEMU, drop its session and sockets)
  *   confirm  QEMU answers on QMP and its pidfile names it
  *   pin      each vCPU thread to its host CPU (vm-pin.c)
- *   run      the VNC password, `cont`, running; recorded
+ *   run      the RAM resumed (QMP snapshot-load), the VNC password,
+ *            `cont`, running; recorded
  *
  * A port taken between prepare and QEMU's bind sends the sequence back to
  * prepare, with ports the spec left open picked again; claim and binding
@@ -261,7 +265,7 @@ struct start {
 	struct tmux_started started;
 	bool launched;
 	struct qmp *q;
-	const char *loadvm;             /* -loadvm (vm-snapshot.h) */
+	const char *loadvm;             /* resumed (vm-snapshot.h) */
 };
 
 static int step_claim(struct start *s, const struct vm_start_opts *opts,
@@ -320,8 +324,9 @@ static int step_prepare(struct start *s, const struct port_set *avoid,
 	if (resolve_ports(s->env, s->name, s->spec, s->st, avoid, &s->facts,
 			  err) < 0)
 		return -1;
-	s->facts.qemu.paused = s->st->claim.n_vcpus > 0;
-	s->facts.qemu.loadvm = s->loadvm;
+	/* Held before the first instruction for pinning, and for a resume
+	 * (QMP snapshot-load) */
+	s->facts.qemu.paused = s->st->claim.n_vcpus > 0 || s->loadvm != NULL;
 	/* The broker's word on hugepages (hostfacts guessed from the spec
 	 * alone): the page size it found free, on its node. */
 	s->facts.qemu.hugepage_size = s->st->claim.hugepage_size;
@@ -374,6 +379,10 @@ static int step_run(struct start *s, struct vmctl_error **err)
 {
 	if (s->spec->vnc.enabled && s->spec->vnc.password &&
 	    set_vnc_password(s->env, s->name, s->q, err) < 0)
+		return -1;
+	if (s->loadvm != NULL &&
+	    vm_snapshot_load(s->env, s->name, s->spec, s->q, s->loadvm,
+			     err) < 0)
 		return -1;
 	if (s->facts.qemu.paused &&
 	    qmp_execute(s->q, "cont", NULL, NULL, err) < 0)
@@ -509,6 +518,30 @@ out:
 	return ret;
 }
 
+/*
+ * A UEFI VM made before vmctl kept its variables in qcow2: converted (the
+ * qcow2 written whole, then the raw file removed), so that from this
+ * start on its snapshots can hold them with the RAM.
+ */
+static int ovmf_vars_upgrade(const struct vmctl_env *env, const char *name,
+			     const struct vmctl_spec *spec,
+			     struct vmctl_error **err)
+{
+	cleanup_free char *dir = NULL, *raw = NULL, *qcow2 = NULL;
+
+	if (!spec_firmware_is_uefi(spec->firmware))
+		return 0;
+	raw = state_vm_file(env, name, VMDIR_OVMF_VARS);
+	qcow2 = state_vm_file(env, name, VMDIR_OVMF_VARS_QCOW2);
+	if (!vm_file_exists(raw) || vm_file_exists(qcow2))
+		return 0;
+	dir = state_vm_dir(env, name);
+	if (image_raw_to_qcow2(raw, dir, VMDIR_OVMF_VARS_QCOW2, err) < 0)
+		return vmctl_error_wrap(err, "VM %s: its UEFI variables", name);
+	unlink(raw);
+	return fs_sync_dir(dir, err);
+}
+
 /* vm_launch, resuming the RAM of a saved state or of a snapshot reverted
  * to while stopped (vm-snapshot.h). */
 static int launch_resuming(const struct vmctl_env *env, const char *name,
@@ -522,7 +555,7 @@ static int launch_resuming(const struct vmctl_env *env, const char *name,
 	o.loadvm = loadvm;
 	if (vm_launch(env, name, spec, st, &o, err) < 0)
 		return -1;
-	return loadvm != NULL ? vm_snapshot_resumed(env, name, err) : 0;
+	return loadvm != NULL ? vm_snapshot_resumed(env, name, spec, err) : 0;
 }
 
 int vm_start(const struct vmctl_env *env, const char *name,
@@ -546,7 +579,7 @@ int vm_start(const struct vmctl_env *env, const char *name,
 			vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
 					"VM %s: its disk %s is missing", name,
 					overlay);
-		else
+		else if (ovmf_vars_upgrade(env, name, spec, err) == 0)
 			ret = launch_resuming(env, name, spec, &st, opts, err);
 	}
 	if (ret >= 0 && vm_fill_info(env, name, out, err) < 0)

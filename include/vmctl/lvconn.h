@@ -24,10 +24,16 @@
  * unreachable host is one line and status 69, not a hang (for ssh, until
  * the server's banner: a port that takes the connection and says nothing
  * is unreachable too); ssh URIs get no_tty=1 (BatchMode: ssh never waits for a
- * password on the terminal) unless they set no_tty themselves.
+ * password on the terminal) unless they set no_tty themselves.  Past the
+ * banner, libvirt's own open (ssh's key exchange and login, the remote
+ * daemon's answer) is given LVCONN_OPEN_TIMEOUT_S seconds, or
+ * $VMCTL_CONNECT_TIMEOUT: a host that hangs there is abandoned (the open
+ * goes on in a thread of its own, whose connection is closed should it
+ * ever come) and reported like an unreachable one.
  */
 
 #define LVCONN_TIMEOUT_S 10
+#define LVCONN_OPEN_TIMEOUT_S 30
 
 enum {
 	LVCONN_READ_ONLY = 1 << 0,   /* listings: VIR_CONNECT_RO */

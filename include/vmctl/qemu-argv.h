@@ -31,7 +31,9 @@ struct qemu_host {
 	struct qemu_gpu *gpus;       /* one per spec->gpus entry */
 	size_t n_gpus;
 	bool paused;                 /* -S: the guest waits for QMP `cont` */
-	const char *loadvm;          /* -loadvm: resume this snapshot's RAM */
+	/* UEFI variables in the VM directory's raw OVMF_VARS.fd (a VM made
+	 * before they were qcow2, seen before its start converts them). */
+	bool ovmf_vars_raw;
 	/* Guest RAM from a hugetlb memfd of pages this big (bytes; 0:
 	 * ordinary memory), preallocated, bound to NUMA node mem_node
 	 * (-1: no binding).  The broker's claim decides both at start. */

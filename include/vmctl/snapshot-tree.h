@@ -24,8 +24,11 @@
 /* The internal snapshot `vmctl save` writes; hidden from `snapshot list`,
  * and the reason user names may not start with "vmctl-". */
 #define SNAPSHOT_SAVED_TAG "vmctl-saved"
-/* The disk's block node in QEMU (qemu-argv.c). */
+/* The block nodes in QEMU (qemu-argv.c): the disk, and a UEFI VM's
+ * variable store (qcow2, so that it holds the snapshots too: a RAM state
+ * resumed must find the firmware's variables of the same moment). */
 #define SNAPSHOT_DISK_NODE "disk0"
+#define SNAPSHOT_VARS_NODE "ovmf-vars"
 #define SNAPSHOT_NAME_MAX 63
 
 struct snapshot {
@@ -80,14 +83,18 @@ struct snapshot_vm {
 	const char *name;
 	bool running;
 	bool gpu;            /* passed-through GPUs: VFIO state cannot be saved */
-	bool uefi;           /* a writable raw variable store: no -loadvm */
+	bool vars;           /* UEFI variables in qcow2: snapshotted with
+			      * the disk whenever the RAM is */
+	bool vars_raw;       /* UEFI variables in a raw file (a VM made, and
+			      * still running, before vars were qcow2):
+			      * nothing can hold them with the RAM */
 	bool memory;         /* create --memory; revert: the target holds RAM */
 };
 
 enum snapshot_tool {
 	SNAPSHOT_QEMU_IMG,   /* stopped: qemu-img snapshot -c/-a/-d */
 	SNAPSHOT_QMP_SYNC,   /* running: blockdev-snapshot-*-internal-sync */
-	SNAPSHOT_QMP_JOB,    /* running: snapshot-save / snapshot-load job */
+	SNAPSHOT_QMP_JOB,    /* running: snapshot-save/-load/-delete job */
 };
 
 /* Which tool does `op` on `vm`, or the refusal (status 1) saying why. */
@@ -98,8 +105,11 @@ int snapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
 void snapshot_qemu_img_argv(enum snapshot_op op, const char *overlay,
 			    const char *name, struct strv *argv);
 /* The QMP command (returned) and its arguments (*args, the caller's) for
- * op by `tool` on a running VM; job_id names a job. */
-const char *snapshot_qmp_command(enum snapshot_op op, enum snapshot_tool tool,
+ * op by `tool` on the running `vm`; job_id names a job.  A job names the
+ * disk and, for a VM with qcow2 UEFI variables, the variable store (RAM
+ * in the disk's image). */
+const char *snapshot_qmp_command(const struct snapshot_vm *vm,
+				 enum snapshot_op op, enum snapshot_tool tool,
 				 const char *name, const char *job_id,
 				 cJSON **args);
 

@@ -6,6 +6,8 @@
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/qmp.h"
+#include "vmctl/spec.h"
 #include "vmctl/snapshot-tree.h"
 
 /*
@@ -35,12 +37,19 @@ int vm_save(const struct vmctl_env *env, const char *name,
 /* The VM holds a saved state (the caller holds its lock or accepts a
  * snapshot). */
 bool vm_snapshot_saved(const struct vmctl_env *env, const char *name);
-/* For a start (lock held): the snapshot whose RAM it resumes (-loadvm),
- * or NULL. */
+/* For a start (lock held): the snapshot whose RAM it resumes, or NULL. */
 char *vm_snapshot_loadvm(const struct vmctl_env *env, const char *name);
+/* The start's resume, on its QEMU held before the first instruction (-S):
+ * a snapshot-load job of `tag` from the disk and the UEFI variables (not
+ * -loadvm, which would look for the RAM in the first node that can hold
+ * snapshots: the variable store). */
+int vm_snapshot_load(const struct vmctl_env *env, const char *name,
+		     const struct vmctl_spec *spec, struct qmp *q,
+		     const char *tag, struct vmctl_error **err);
 /* After a start that resumed `loadvm`: a saved state is deleted (the next
  * start boots afresh), the record forgets the pending resume. */
 int vm_snapshot_resumed(const struct vmctl_env *env, const char *name,
+			const struct vmctl_spec *spec,
 			struct vmctl_error **err);
 
 #endif

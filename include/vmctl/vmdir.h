@@ -6,6 +6,9 @@
  * here so the pure argv builder and the state layer agree on them. */
 #define VMDIR_SPEC       "spec.json"
 #define VMDIR_DISK       "disk.qcow2"
+/* UEFI variables: qcow2, so snapshots hold them; the raw file is what
+ * VMs made before that have until their next start converts it. */
+#define VMDIR_OVMF_VARS_QCOW2 "OVMF_VARS.qcow2"
 #define VMDIR_OVMF_VARS  "OVMF_VARS.fd"
 #define VMDIR_QMP        "qmp.sock"
 #define VMDIR_VNC_SOCKET "vnc.sock"          /* VNC without a password */

@@ -11,7 +11,8 @@
 # names the down host on stderr and goes on, exit 69; its JSON is
 # {vms, hosts} with each host's status and error.  Two hosts whose ssh
 # port takes the connection and says nothing cost 10 s together (bounded,
-# in parallel).  host --all-hosts shows
+# in parallel); one whose sshd sends its banner and then hangs is given
+# up after VMCTL_CONNECT_TIMEOUT (one line, 69).  host --all-hosts shows
 # the fake host's GPUs, verdicts and holder.  create --host auto of a spec
 # asking for an NVIDIA GPU is placed on the test host, saying why; a spec
 # no host has the memory for is refused with one line per host (69) and
@@ -192,19 +193,27 @@ say "list --all-hosts: both live hosts and the direct VM, the down host named ($
 
 # A host whose port takes the connection and says nothing (a hung sshd, a
 # tarpit): bounded too, read beside the others, not after them.
-python3 - "$TMP/mute.port" <<'PY' &
-import socket, sys, time
+# listen PORTFILE [BANNER]: a TCP listener on 127.0.0.1 that takes every
+# connection, sends BANNER (if any) and then says nothing more.
+listen_mute() {
+	python3 - "$@" <<'PY' &
+import os, socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(8)
 open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+banner = sys.argv[2].encode() + b"\r\n" if len(sys.argv) > 2 else b""
 held = []
 s.settimeout(120)
 while True:
-    held.append(s.accept()[0])
+    c = s.accept()[0]
+    c.sendall(banner)
+    held.append(c)
 PY
-mute_pid=$!
+	mute_pid=$!
+}
+listen_mute "$TMP/mute.port"
 wait_for 10 test -s "$TMP/mute.port" || fail "the silent listener did not start"
 cat > "$TMP/mute.yaml" <<YAML
 hosts:
@@ -227,6 +236,25 @@ done
 kill "$mute_pid" 2>/dev/null
 mute_pid=
 say "two silent ssh hosts: named, bounded and in parallel (${t_mute}s)"
+
+# A host whose sshd sends its banner and then hangs (the key exchange
+# never answered): libvirt's open is abandoned after VMCTL_CONNECT_TIMEOUT.
+listen_mute "$TMP/hang.port" "SSH-2.0-OpenSSH_9.2p1 Debian-2"
+wait_for 10 test -s "$TMP/hang.port" || fail "the hanging listener did not start"
+hang=qemu+ssh://nobody@127.0.0.1:$(cat "$TMP/hang.port")/system
+rc=0
+t0=$SECONDS
+VMCTL_CONNECT_TIMEOUT=4 timeout 60 "$VMCTL" list --connect "$hang" \
+	> "$TMP/list" 2> "$TMP/err" || rc=$?
+t_hang=$((SECONDS - t0))
+[ "$rc" -eq 69 ] || fail "banner-then-hang host: exit $rc, want 69: $(cat "$TMP/err")"
+grep -q "no answer within 4 s after the server's banner" "$TMP/err" ||
+	fail "banner-then-hang host: $(cat "$TMP/err")"
+[ "$(wc -l < "$TMP/err")" = 1 ] || fail "more than one line: $(cat "$TMP/err")"
+[ "$t_hang" -le 10 ] || fail "banner-then-hang host took $t_hang s"
+kill "$mute_pid" 2>/dev/null
+mute_pid=
+say "a host that hangs after its banner: one line, exit 69, ${t_hang}s"
 
 # ---- host --all-hosts ----------------------------------------------------
 rc=0

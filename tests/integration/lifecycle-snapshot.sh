@@ -14,6 +14,12 @@
 #   - save -> status "saved" -> start resumes the counter, no new boot;
 #     the saved state is gone once resumed;
 #   - list --json (tree, current, memory, size), delete re-parents;
+#   - UEFI: the variables are qcow2 (OVMF_VARS.qcow2) and go with the RAM:
+#     a --memory snapshot of a running UEFI VM, save -> start and a stopped
+#     revert resume it (the start loads the snapshot over QMP: -loadvm
+#     would look for the RAM in the variable store); deleting removes the
+#     snapshot from both images; a VM with the old raw variables gets them
+#     converted at its next start;
 #   - refusals (exit status, one line, nothing changed): unknown, duplicate
 #     and invalid names, revert of a disk-only snapshot while running,
 #     --memory of a stopped VM, restore of a VM not saved, --connect.
@@ -259,4 +265,66 @@ vmc save "$VM" >/dev/null || fail "second save failed"
 vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy of a saved VM failed"
 [ ! -e "$(lc_vmdir "$VM")" ] || fail "destroy left the VM's directory"
 lc_assert_no_qemu "destroy"
+
+# ---- 11. UEFI: the RAM with the firmware's variables ----------------------
+U=u$$
+# (OVMF needs more than 128M to load a kernel.)
+sed -e "s/^name: $VM/name: $U/" -e 's/^accel: tcg/accel: tcg\nfirmware: uefi/' \
+	-e 's/^memory: 128M/memory: 512M/' "$LC_TMP/$VM.yaml" > "$LC_TMP/$U.yaml"
+VM=$U
+LOG=$(lc_vmdir "$VM")/serial.log
+DISK=$(lc_vmdir "$VM")/disk.qcow2
+VARS=$(lc_vmdir "$VM")/OVMF_VARS.qcow2
+vars_snaps() { qemu-img snapshot -U -l "$VARS" | awk 'NR > 2 { print $2 }' | sort | tr '\n' ' '; }
+vmc create "$LC_TMP/$VM.yaml" >/dev/null 2>&1 || fail "create $VM (UEFI) failed"
+wait_for 300 log_has '^snaptest: tick 3$' ||
+	fail "UEFI guest did not boot: $(log | tail -n 20)"
+[ "$(qemu-img info -U --output=json "$VARS" | jq -r .format)" = qcow2 ] ||
+	fail "the UEFI variables are not qcow2"
+[ ! -e "$(lc_vmdir "$VM")/OVMF_VARS.fd" ] || fail "a raw variable store beside the qcow2"
+before=$(last_tick)
+out=$(vmc snapshot create "$VM" um --memory 2>&1) || fail "UEFI --memory snapshot: $out"
+after=$(last_tick)
+[ "$(img_snaps)" = "um " ] && [ "$(vars_snaps)" = "um " ] ||
+	fail "um not in both images: disk $(img_snaps), vars $(vars_snaps)"
+wait_ticks "$(lines)" 3
+pid=$(lc_status "$VM" | jq -r .pid)
+vmc save "$VM" >/dev/null || fail "UEFI save failed"
+lc_wait_gone "$pid" 10 || fail "QEMU still runs after save"
+saved_at=$(last_tick)
+[ "$(vars_snaps)" = "um vmctl-saved " ] || fail "saved state not in the variables: $(vars_snaps)"
+mark=$(lines)
+nb=$(boots)
+vmc start "$VM" >/dev/null || fail "start of the saved UEFI VM failed"
+wait_ticks "$mark" 2
+first=$(ticks_after "$mark" | sed -n 1p)
+[ "$(boots)" = "$nb" ] && [ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
+	fail "UEFI save/start did not resume (tick $first, saved at $saved_at)"
+[ "$(img_snaps)" = "um " ] && [ "$(vars_snaps)" = "um " ] ||
+	fail "the saved state stays: disk $(img_snaps), vars $(vars_snaps)"
+say "UEFI save/start: the counter went on at $first (saved at $saved_at)"
+vmc stop "$VM" --timeout 0 >/dev/null || fail "stop $VM failed"
+vmc snapshot revert "$VM" um >/dev/null || fail "stopped revert um failed"
+mark=$(lines)
+nb=$(boots)
+vmc start "$VM" >/dev/null || fail "start after revert um failed"
+wait_ticks "$mark" 2
+first=$(ticks_after "$mark" | sed -n 1p)
+[ "$(boots)" = "$nb" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
+	fail "UEFI: start after a stopped revert to um did not resume it (tick $first, um at $before..$after)"
+say "UEFI stopped revert: the start resumed the counter at $first"
+vmc stop "$VM" --timeout 0 >/dev/null || fail "stop $VM failed"
+vmc snapshot delete "$VM" um >/dev/null || fail "delete um failed"
+[ -z "$(img_snaps)" ] && [ -z "$(vars_snaps)" ] ||
+	fail "um left: disk $(img_snaps), vars $(vars_snaps)"
+# A VM of an older vmctl: raw variables, converted by its next start.
+qemu-img convert -f qcow2 -O raw "$VARS" "$(lc_vmdir "$VM")/OVMF_VARS.fd"
+rm -f "$VARS"
+vmc cmdline "$(lc_vmdir "$VM")/spec.json" | grep -q 'OVMF_VARS.fd,node-name=ovmf-vars-file -blockdev driver=raw' ||
+	fail "cmdline of a raw-variables VM: $(vmc cmdline "$(lc_vmdir "$VM")/spec.json")"
+vmc start "$VM" >/dev/null || fail "start of a raw-variables VM failed"
+[ "$(qemu-img info -U --output=json "$VARS" | jq -r .format)" = qcow2 ] &&
+	[ ! -e "$(lc_vmdir "$VM")/OVMF_VARS.fd" ] || fail "start did not convert the raw variables"
+vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy $VM failed"
+lc_assert_no_qemu "UEFI destroy"
 say "PASS"

@@ -175,10 +175,12 @@ args=$(tr '\0' '\n' < "/proc/$pid/cmdline")
 grep -q '^q35,accel=tcg,smm=on' <<<"$args" || fail "QEMU runs without smm=on"
 grep -qx 'driver=cfi.pflash01,property=secure,value=on' <<<"$args" ||
 	fail "QEMU runs without the secure flash"
-grep -q 'readonly=on,file=.*OVMF_CODE_4M.secboot.fd$' <<<"$args" ||
+grep -q '^driver=file,filename=.*OVMF_CODE_4M.secboot.fd,node-name=ovmf-code-file,read-only=on$' <<<"$args" ||
 	fail "QEMU runs without the read-only Secure Boot build"
-# The VM's own variable store, as the firmware keeps it: its keys.
-vars=$(efi_vars "$dir/OVMF_VARS.fd") ||
+# The VM's own variable store (qcow2), as the firmware keeps it: its keys.
+qemu-img convert -U -f qcow2 -O raw "$dir/OVMF_VARS.qcow2" "$LC_TMP/vars.raw" ||
+	fail "cannot read the VM's qcow2 variable store"
+vars=$(efi_vars "$LC_TMP/vars.raw") ||
 	fail "cannot read the VM's variable store"
 global=8be4df61-93ca-11d2-aa0d-00e098032b8c
 imagesec=d719b2cb-3d3a-4596-a3bc-dad00e67656f

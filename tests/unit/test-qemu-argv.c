@@ -98,7 +98,8 @@ static void test_argv(void)
 	is_str(argv.v[0], "qemu-system-x86_64", "binary first");
 	is_str(find_opt(&argv, "-machine", ""), "q35,accel=kvm", "kvm machine");
 	is_str(find_opt(&argv, "-cpu", ""), "host", "host CPU under KVM");
-	is_str(find_opt(&argv, "-blockdev", "driver=file,filename=/state"),
+	is_str(find_opt(&argv, "-blockdev",
+			"driver=file,filename=/state,, dir/vms/vm1/disk"),
 	       "driver=file,filename=/state,, dir/vms/vm1/disk.qcow2,"
 	       "node-name=disk0-file,discard=unmap",
 	       "overlay path escaped inside -blockdev");
@@ -126,9 +127,10 @@ static void test_argv(void)
 	       "function 1 on the same slot");
 	ok(find_opt(&argv, "-device", "VGA") == NULL,
 	   "no emulated VGA when the GPU has x-vga");
-	is_str(find_opt(&argv, "-drive", "if=pflash,unit=1"),
-	       "if=pflash,unit=1,format=raw,file=/state,, dir/vms/vm1/"
-	       "OVMF_VARS.fd", "per-VM UEFI vars");
+	is_str(find_opt(&argv, "-blockdev",
+			"driver=file,filename=/state,, dir/vms/vm1/OVMF"),
+	       "driver=file,filename=/state,, dir/vms/vm1/OVMF_VARS.qcow2,"
+	       "node-name=ovmf-vars-file", "per-VM UEFI vars, escaped");
 	is_str(find_opt(&argv, "-sandbox", ""),
 	       "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
 	       "resourcecontrol=deny", "sandboxed");

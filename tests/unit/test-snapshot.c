@@ -49,9 +49,14 @@ static void test_rules(void)
 		{ SNAPSHOT_DELETE, { .gpu = true, .running = true }, "1 VM w has a passed-through GPU: cannot delete a snapshot of it while it runs (VFIO device state cannot be saved; only disk snapshots of the stopped VM)" },
 		{ SNAPSHOT_CREATE, { .gpu = true, .memory = true }, "1 VM w has a passed-through GPU: cannot snapshot it with its memory (VFIO device state cannot be saved; only disk snapshots of the stopped VM)" },
 		{ SNAPSHOT_SAVE, { .gpu = true, .running = true }, "1 VM w has a passed-through GPU: cannot save it with its memory (VFIO device state cannot be saved; only disk snapshots of the stopped VM)" },
-		/* UEFI: no RAM state (-loadvm stumbles on the raw vars). */
-		{ SNAPSHOT_SAVE, { .uefi = true, .running = true }, "1 VM w boots UEFI: cannot save its memory (QEMU cannot resume RAM at start past its raw UEFI variable store); take a disk-only snapshot" },
-		{ SNAPSHOT_CREATE, { .uefi = true, .running = true }, "qmp-sync" },
+		/* UEFI: the RAM with the qcow2 variables; not with raw ones. */
+		{ SNAPSHOT_SAVE, { .vars = true, .running = true }, "qmp-job" },
+		{ SNAPSHOT_CREATE, { .vars = true, .running = true, .memory = true }, "qmp-job" },
+		{ SNAPSHOT_DELETE, { .vars = true, .running = true }, "qmp-job" },
+		{ SNAPSHOT_DELETE, { .vars = true }, "qemu-img" },
+		{ SNAPSHOT_SAVE, { .vars_raw = true, .running = true }, "1 VM w boots UEFI with its variables in a raw file (it has run since before vmctl kept them in qcow2): cannot save its memory until it is stopped and started again; take a disk-only snapshot" },
+		{ SNAPSHOT_CREATE, { .vars_raw = true, .running = true, .memory = true }, "1 VM w boots UEFI with its variables in a raw file (it has run since before vmctl kept them in qcow2): cannot snapshot its memory until it is stopped and started again; take a disk-only snapshot" },
+		{ SNAPSHOT_CREATE, { .vars_raw = true, .running = true }, "qmp-sync" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -156,15 +161,21 @@ static void test_commands(void)
 	free(s);
 	strv_clear(&argv);
 
-	struct { enum snapshot_op op; enum snapshot_tool tool; const char *want; } c[] = {
-		{ SNAPSHOT_CREATE, SNAPSHOT_QMP_SYNC, "blockdev-snapshot-internal-sync {\"device\":\"disk0\",\"name\":\"s\"}" },
-		{ SNAPSHOT_DELETE, SNAPSHOT_QMP_SYNC, "blockdev-snapshot-delete-internal-sync {\"device\":\"disk0\",\"name\":\"s\"}" },
-		{ SNAPSHOT_CREATE, SNAPSHOT_QMP_JOB, "snapshot-save {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
-		{ SNAPSHOT_SAVE, SNAPSHOT_QMP_JOB, "snapshot-save {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
-		{ SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, "snapshot-load {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
+	struct snapshot_vm bios = { .name = "w" }, uefi = { .name = "w", .vars = true };
+	struct { const struct snapshot_vm *vm; enum snapshot_op op; enum snapshot_tool tool; const char *want; } c[] = {
+		{ &bios, SNAPSHOT_CREATE, SNAPSHOT_QMP_SYNC, "blockdev-snapshot-internal-sync {\"device\":\"disk0\",\"name\":\"s\"}" },
+		{ &bios, SNAPSHOT_DELETE, SNAPSHOT_QMP_SYNC, "blockdev-snapshot-delete-internal-sync {\"device\":\"disk0\",\"name\":\"s\"}" },
+		{ &bios, SNAPSHOT_CREATE, SNAPSHOT_QMP_JOB, "snapshot-save {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
+		{ &bios, SNAPSHOT_SAVE, SNAPSHOT_QMP_JOB, "snapshot-save {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
+		{ &bios, SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, "snapshot-load {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\"]}" },
+		/* UEFI: the variables with the disk, the RAM in the disk. */
+		{ &uefi, SNAPSHOT_SAVE, SNAPSHOT_QMP_JOB, "snapshot-save {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\",\"ovmf-vars\"]}" },
+		{ &uefi, SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, "snapshot-load {\"job-id\":\"j\",\"tag\":\"s\",\"vmstate\":\"disk0\",\"devices\":[\"disk0\",\"ovmf-vars\"]}" },
+		{ &uefi, SNAPSHOT_DELETE, SNAPSHOT_QMP_JOB, "snapshot-delete {\"job-id\":\"j\",\"tag\":\"s\",\"devices\":[\"disk0\",\"ovmf-vars\"]}" },
+		{ &uefi, SNAPSHOT_CREATE, SNAPSHOT_QMP_SYNC, "blockdev-snapshot-internal-sync {\"device\":\"disk0\",\"name\":\"s\"}" },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		cmd = snapshot_qmp_command(c[i].op, c[i].tool, "s", "j", &args);
+		cmd = snapshot_qmp_command(c[i].vm, c[i].op, c[i].tool, "s", "j", &args);
 		j = cJSON_PrintUnformatted(args);
 		s = xasprintf("%s %s", cmd, j);
 		is_str(s, c[i].want, "qmp %zu", i);
@@ -210,17 +221,19 @@ static void test_rows(void)
 	snapshot_record_clear(&r);
 }
 
-static void test_argv_loadvm(void)
+/* UEFI variables: a qcow2 node the snapshot jobs name; a legacy raw file
+ * still runs as raw. */
+static void test_argv_vars(void)
 {
 	struct vmctl_spec *spec = NULL;
 	struct vmctl_error *e = NULL;
 	struct qemu_host host = { .vm_dir = "/v", .accel = SPEC_ACCEL_TCG,
 				  .ssh_port = 2222, .mem_node = -1,
-				  .loadvm = "vmctl-saved" };
+				  .ovmf_code = "/ovmf/CODE.fd" };
 	struct strv argv = { 0 };
 	char *s;
 
-	const char *yaml = "name: w\nmemory: 1G\naccel: tcg\n"
+	const char *yaml = "name: w\nmemory: 1G\naccel: tcg\nfirmware: uefi\n"
 			   "disk: {image: /b.qcow2}\n";
 
 	if (spec_load_buffer("t", yaml, strlen(yaml), SPEC_SYNTAX_YAML, &spec,
@@ -231,13 +244,23 @@ static void test_argv_loadvm(void)
 	}
 	ok(qemu_argv_build(spec, &host, &argv, &e) == 0, "argv builds");
 	s = strv_join(&argv, " ");
-	ok(strstr(s, " -loadvm vmctl-saved") != NULL, "-loadvm in the argv");
+	ok(strstr(s, " -blockdev driver=file,filename=/v/OVMF_VARS.qcow2,"
+		     "node-name=ovmf-vars-file -blockdev driver=qcow2,"
+		     "file=ovmf-vars-file,node-name=" SNAPSHOT_VARS_NODE
+		     " -machine pflash0=ovmf-code,pflash1=" SNAPSHOT_VARS_NODE)
+		   != NULL, "qcow2 variables on pflash1: %s", s);
+	ok(strstr(s, "-loadvm") == NULL && strstr(s, " -S") == NULL,
+	   "no -loadvm, not held");
 	free(s);
 	strv_clear(&argv);
-	host.loadvm = NULL;
+	host.ovmf_vars_raw = true;
+	host.paused = true;
 	qemu_argv_build(spec, &host, &argv, &e);
 	s = strv_join(&argv, " ");
-	ok(strstr(s, "-loadvm") == NULL, "no -loadvm without one");
+	ok(strstr(s, "filename=/v/OVMF_VARS.fd,node-name=ovmf-vars-file "
+		     "-blockdev driver=raw,") != NULL,
+	   "a legacy raw store as raw");
+	ok(strstr(s, " -S ") != NULL, "held for a resume");
 	free(s);
 	strv_clear(&argv);
 	spec_free(spec);
@@ -250,6 +273,6 @@ int main(void)
 	test_tree();
 	test_commands();
 	test_rows();
-	test_argv_loadvm();
+	test_argv_vars();
 	return tap_done();
 }

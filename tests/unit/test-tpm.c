@@ -90,11 +90,15 @@ static void test_qemu_argv(void)
 	ok(has_pair(&argv, "-global",
 		    "driver=cfi.pflash01,property=secure,value=on"),
 	   "flash writable only from SMM");
-	ok(has_pair(&argv, "-drive", "if=pflash,unit=0,format=raw,readonly=on,"
-				     "file=/ovmf/CODE.secboot.fd"),
+	ok(has_pair(&argv, "-blockdev", "driver=file,filename="
+		    "/ovmf/CODE.secboot.fd,node-name=ovmf-code-file,"
+		    "read-only=on") &&
+	   has_pair(&argv, "-blockdev", "driver=raw,file=ovmf-code-file,"
+					"node-name=ovmf-code,read-only=on"),
 	   "code read-only");
-	ok(has_pair(&argv, "-drive", "if=pflash,unit=1,format=raw,"
-				     "file=/st,,x/vms/w/OVMF_VARS.fd"),
+	ok(has_pair(&argv, "-blockdev", "driver=file,filename="
+		    "/st,,x/vms/w/OVMF_VARS.qcow2,node-name=ovmf-vars-file") &&
+	   has_pair(&argv, "-machine", "pflash0=ovmf-code,pflash1=ovmf-vars"),
 	   "the VM's own variables");
 	ok(has_pair(&argv, "-chardev",
 		    "socket,id=chrtpm,path=/st,,x/vms/w/swtpm.sock"),
