@@ -157,6 +157,11 @@ int qmp_execute(struct qmp *q, const char *command, cJSON *arguments,
 	}
 }
 
+void qmp_set_timeout(struct qmp *q, int timeout_ms)
+{
+	q->timeout_ms = timeout_ms;
+}
+
 int qmp_open(const char *socket_path, int timeout_ms, struct qmp **out,
 	     struct vmctl_error **err)
 {

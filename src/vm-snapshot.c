@@ -535,14 +535,61 @@ out:
 	return ret;
 }
 
+int vm_save_discard(const struct vmctl_env *env, const char *name,
+		    struct vmctl_error **err)
+{
+	struct snapctx c;
+	int ret = -1;
+
+	if (ctx_open(&c, env, name, err) < 0)
+		goto out;
+	if (!c.rec.saved) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
+				"VM %s holds no saved state", name);
+		goto out;
+	}
+	/* Saved is stopped, unless a start resumed it and then failed to
+	 * drop it: QEMU holds the images then. */
+	if (image_of(&c, SNAPSHOT_SAVED_TAG) != NULL) {
+		struct qmp *q = NULL;
+		int r;
+
+		if (!c.vm.running) {
+			r = qemu_img(&c, SNAPSHOT_DELETE, SNAPSHOT_SAVED_TAG,
+				     err);
+		} else {
+			r = qmp_connect(&c, &q, err);
+			if (r == 0)
+				r = qmp_delete(q, &c.vm, SNAPSHOT_SAVED_TAG,
+					       err);
+			qmp_close(q);
+		}
+		if (r < 0)
+			goto out;
+	}
+	c.rec.saved = false;
+	free(c.rec.loadvm);
+	c.rec.loadvm = NULL;
+	ret = record_write(env, name, &c.rec, err);
+out:
+	ctx_close(&c);
+	return ret;
+}
+
 int vm_snapshot_load(const struct vmctl_env *env, const char *name,
 		     const struct vmctl_spec *spec, struct qmp *q,
 		     const char *tag, struct vmctl_error **err)
 {
 	struct snapshot_vm vm = { .name = name, .running = true };
+	int ret;
 
 	uefi_store(env, name, spec, &vm);
-	if (qmp_do(q, &vm, SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, tag, err) < 0)
+	/* QEMU's monitor does not answer while it reads the RAM back: the
+	 * start's short deadline is for a QEMU coming up, not for this. */
+	qmp_set_timeout(q, QMP_TIMEOUT_MS);
+	ret = qmp_do(q, &vm, SNAPSHOT_REVERT, SNAPSHOT_QMP_JOB, tag, err);
+	qmp_set_timeout(q, VM_QMP_TIMEOUT_MS);
+	if (ret < 0)
 		return vmctl_error_wrap(err, "VM %s: resuming \"%s\"", name,
 					tag);
 	return 0;

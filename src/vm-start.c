@@ -158,7 +158,7 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 					       "%d)", pane.status);
 		}
 		if (vm_file_exists(sock) &&
-		    qmp_open(sock, 2000, out, &ignored) == 0)
+		    qmp_open(sock, VM_QMP_TIMEOUT_MS, out, &ignored) == 0)
 			return 0;
 		vmctl_error_free(ignored);
 		if (interrupt_pending())

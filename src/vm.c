@@ -88,7 +88,7 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 		struct qmp *q = NULL;
 		struct vmctl_error *ignored = NULL;
 
-		if (qmp_open(sock, 2000, &q, &ignored) == 0)
+		if (qmp_open(sock, VM_QMP_TIMEOUT_MS, &q, &ignored) == 0)
 			qmp_query_status(q, &info.qmp_status, &ignored);
 		vmctl_error_free(ignored);
 		qmp_close(q);

@@ -21,6 +21,8 @@ int qmp_open(const char *socket_path, int timeout_ms, struct qmp **out,
 int qmp_execute(struct qmp *q, const char *command, cJSON *arguments,
 		cJSON **reply, struct vmctl_error **err);
 void qmp_close(struct qmp *q);
+/* The deadline of each later read (a long job blocks QEMU's monitor). */
+void qmp_set_timeout(struct qmp *q, int timeout_ms);
 
 /* query-status's "status" ("running", "paused", "shutdown", ...). */
 int qmp_query_status(struct qmp *q, char **status, struct vmctl_error **err);

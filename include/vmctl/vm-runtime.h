@@ -21,6 +21,9 @@
 
 #define VM_LAUNCH_TIMEOUT_MS 30000
 #define VM_QUIT_TIMEOUT_MS 10000
+/* Each QMP read of the lifecycle (a QEMU that answers at all answers
+ * within it). */
+#define VM_QMP_TIMEOUT_MS 2000
 #define VM_KILL_TIMEOUT_MS 5000
 
 long long vm_now_ms(void);

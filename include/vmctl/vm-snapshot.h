@@ -34,6 +34,10 @@ int vm_snapshot_list(const struct vmctl_env *env, const char *name,
 /* vmctl save: the running VM's state into SNAPSHOT_SAVED_TAG, QEMU quit. */
 int vm_save(const struct vmctl_env *env, const char *name,
 	    struct vmctl_error **err);
+/* save --discard: a stopped VM's saved state deleted (from its disk and
+ * UEFI variables); its next start boots afresh. */
+int vm_save_discard(const struct vmctl_env *env, const char *name,
+		    struct vmctl_error **err);
 /* The VM holds a saved state (the caller holds its lock or accepts a
  * snapshot). */
 bool vm_snapshot_saved(const struct vmctl_env *env, const char *name);
