@@ -16,7 +16,8 @@
 #   - list --json (tree, current, memory, size), delete re-parents;
 #   - refusals (exit status, one line, nothing changed): unknown, duplicate
 #     and invalid names, revert of a disk-only snapshot while running,
-#     --memory of a stopped VM, restore of a VM not saved, --connect.
+#     --memory of a stopped VM, restore of a VM not saved, --connect
+#     (a libvirt host's VM of the name).
 TEST_NAME=lifecycle-snapshot
 . "$(dirname "$0")/lib.sh"
 need qemu-img cpio
@@ -171,8 +172,9 @@ expect_refused 64 'invalid snapshot name "1x"' vmc snapshot create "$VM" 1x
 expect_refused 64 'invalid snapshot name "vmctl-saved"' vmc snapshot revert "$VM" vmctl-saved
 expect_refused 1 'stop it first' vmc snapshot revert "$VM" d1
 expect_refused 1 'holds no saved state' vmc restore "$VM"
-expect_refused 64 'not supported by this command' vmc snapshot list "$VM" --connect qemu:///system
-expect_refused 64 'not supported by this command' vmc save "$VM" --connect qemu:///system
+# --connect is the libvirt host's VM of that name (libvirt-snapshot.sh)
+expect_refused 1 "qemu:///system: no VM named \"$VM\"" vmc snapshot list "$VM" --connect qemu:///system
+expect_refused 1 "qemu:///system: no VM named \"$VM\"" vmc save "$VM" --connect qemu:///system
 [ "$(img_snaps)" = "d1 m1 " ] || fail "a refusal changed the disk's snapshots: $(img_snaps)"
 [ "$(disk_read)" = disk-two ] || fail "a refusal changed the disk"
 
