@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Snapshots and save/restore on a libvirt host (--connect qemu:///system)
-# under TCG, with lifecycle-snapshot.sh's guest: the busybox guest given
-# virtio_blk.ko (from the cloud image's initramfs, the same kernel) and
-# an /init that prints "snaptest: tick N" every second and runs what is
-# typed on its console (here `vmctl console` with stdin piped); the log
-# is read with `vmctl logs`.  Checked:
+# under TCG, with snaptest-lib.sh's guest (a counter on the serial console,
+# a shell reading it, a virtio disk): lines are typed with `vmctl console`
+# (stdin piped), the log is read with `vmctl logs`.  Checked:
 #   - a --memory snapshot reverted on the running VM resumes the counter
 #     from the snapshot's value (no new boot), its disk with it;
 #   - save -> status/list "saved" (libvirt's managed save) -> start
@@ -64,38 +62,9 @@ fi
 vsh net-info vmctl >/dev/null 2>&1 ||
 	skip "no libvirt network vmctl (scripts/libvirtd.sh start)"
 GUEST=$(guest_dir) || skip "cannot build the test guest"
-CLOUD_INITRD=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud/initrd.img
-[ -s "$CLOUD_INITRD" ] || skip "no cloud image initramfs for virtio_blk.ko"
-
-# ---- the guest (lifecycle-snapshot.sh's) --------------------------------
-mkdir -p "$TMP/extra/snaptest"
-zcat "$CLOUD_INITRD" | (cd "$TMP/extra/snaptest" &&
-	cpio -i --quiet --no-absolute-filenames -d \
-		'usr/lib/modules/*/kernel/drivers/block/virtio_blk.ko') ||
-	skip "cannot read the cloud initramfs"
-ko=$(find "$TMP/extra/snaptest" -name virtio_blk.ko | sed -n 1p)
-[ -n "$ko" ] || skip "no virtio_blk.ko in $CLOUD_INITRD"
-mv "$ko" "$TMP/extra/snaptest/virtio_blk.ko"
-rm -rf "$TMP/extra/snaptest/usr"
-cat > "$TMP/extra/init" <<INIT
-#!/bin/sh
-# run $$
-export PATH=/bin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-modprobe virtio_pci
-insmod /snaptest/virtio_blk.ko
-stty -echo
-echo "snaptest: booted"
-( i=0; while :; do i=\$((i + 1)); echo "snaptest: tick \$i"; sleep 1; done ) &
-while read -r line; do eval "\$line"; done
-INIT
-chmod 0755 "$TMP/extra/init"
-(cd "$TMP/extra" && find . -mindepth 1 | cpio -o -H newc --quiet) |
-	gzip > "$TMP/extra.cpio.gz"
-cat "$GUEST/initrd.img" "$TMP/extra.cpio.gz" > "$TMP/initrd.img"
+SNAPTEST_DIR=$TMP
+. "$(dirname "$0")/snaptest-lib.sh"
+snaptest_initrd "$GUEST"
 # A base of its own: random bytes make a digest no other run has.
 head -c 1M /dev/urandom > "$TMP/base.raw"
 qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
@@ -116,50 +85,10 @@ kernel:
 vnc: false
 YAML
 
-# ---- helpers -------------------------------------------------------------
-# The serial log through libvirt (vmctl logs), kept in $TMP/log.
-log() { lv logs "$VM" 2>/dev/null > "$TMP/log"; cat "$TMP/log"; }
-log_has() { log | grep -c -- "$1" >/dev/null; }
-boots() { log | grep -c '^snaptest: booted$' || true; }
-lines() { log | wc -l; }
-ticks_after() { log | tail -n +"$(($1 + 1))" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p'; }
-last_tick() { ticks_after 0 | tail -n1; }
-# resumed_at LINE: the first tick after line LINE that does not follow on
-# from the one before it (where the counter jumped), or nothing.
-resumed_at() {
-	local prev
-	prev=$(log | sed -n "1,${1}p" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p' | tail -n1)
-	ticks_after "$1" | awk -v p="$prev" '$1 != p + 1 { print; exit } { p = $1 }'
-}
-has_ticks_after() { [ "$(ticks_after "$1" | wc -l)" -ge "${2:-1}" ]; }
-wait_ticks() { wait_for 120 has_ticks_after "$1" "$2" || fail "no ticks: $(log | tail -n 5)"; }
+# ---- helpers (and snaptest-lib.sh's) ---------------------------------------
+# The serial log through libvirt (vmctl logs).
+log() { lv logs "$VM" 2>/dev/null; }
 type_in() { { sleep 0.5; printf '%s\n' "$1"; sleep 1; } | lv -q console "$VM" >/dev/null 2>&1; }
-# next_q: a new question number (kept in a file: disk_read runs in $(...)).
-next_q() { Q=$(( $(cat "$TMP/q" 2>/dev/null || echo 0) + 1 )); echo "$Q" > "$TMP/q"; }
-# disk_read: what the guest reads at the start of /dev/vda (8 bytes).
-disk_read() {
-	next_q
-	type_in "echo 3 > /proc/sys/vm/drop_caches; echo \"snaptest: q$Q disk=\$(dd if=/dev/vda bs=8 count=1 2>/dev/null)\""
-	wait_for 60 log_has "^snaptest: q$Q disk=" || fail "guest did not answer q$Q"
-	log | sed -n "s/^snaptest: q$Q disk=//p" | sed -n 1p
-}
-disk_write() {
-	next_q
-	type_in "echo $1 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo snaptest: q$Q written"
-	wait_for 60 log_has "^snaptest: q$Q written" || fail "guest did not write $1"
-}
-expect_refused() {
-	local want=$1 pattern=$2 out rc
-	shift 2
-	set +e
-	out=$("$@" 2>&1)
-	rc=$?
-	set -e
-	[ "$rc" = "$want" ] || fail "$*: exit $rc, not $want: $out"
-	grep -q -- "$pattern" <<<"$out" || fail "$*: no \"$pattern\" in: $out"
-	[ "$(wc -l <<<"$out")" = 1 ] || fail "$*: more than one line: $out"
-	say "refused ($rc): $out"
-}
 snaps() { vsh snapshot-list --name "$1" | sort | tr '\n' ' '; }
 state() { lv status "$VM" --json | jq -r .state; }
 wait_running_ticks() { local m; m=$(lines); wait_ticks "$m" "$1"; }
