@@ -278,6 +278,28 @@ out:
 	return ret;
 }
 
+int lvvm_snapshot_movable(virDomainPtr dom, const char *uri,
+			  const char *name, struct vmctl_error **err)
+{
+	int n = virDomainSnapshotNum(dom, 0);
+
+	if (n < 0)
+		return lvconn_error(err, uri, false, "counting snapshots");
+	if (n > 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
+				       "has %d snapshot%s: libvirt's record of "
+				       "them would not go with it (vmctl "
+				       "snapshot delete them first)", uri,
+				       name, n, n == 1 ? "" : "s");
+	if (virDomainHasManagedSaveImage(dom, 0) == 1)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
+				       "holds a saved state, which would not go "
+				       "with it (vmctl start %s first)", uri,
+				       name, name);
+	virResetLastError();
+	return 0;
+}
+
 /* ---- save / restore ------------------------------------------------------ */
 
 int lvvm_cmd_save(const struct vmctl_env *env, const char *name,

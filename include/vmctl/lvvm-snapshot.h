@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
+
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 #include "vmctl/snapshot-tree.h"
@@ -44,5 +46,12 @@ int lvvm_cmd_save(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err);
 int lvvm_cmd_restore(const struct vmctl_env *env, const char *name,
 		     struct vmctl_error **err);
+
+/* For migrate and move (lvmigrate.c), before anything is done: refused
+ * (status 1) when the VM has snapshots (libvirt's metadata of them stays
+ * at the source; libvirt refuses to migrate or undefine the domain) or a
+ * saved state (the managed save image stays at the source). */
+int lvvm_snapshot_movable(virDomainPtr dom, const char *uri,
+			  const char *name, struct vmctl_error **err);
 
 #endif

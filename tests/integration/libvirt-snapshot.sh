@@ -19,6 +19,7 @@
 #     a disk-only snapshot while running, --memory of a stopped VM, a
 #     domain with a <hostdev> (--memory, save) or a pflash loader (any
 #     snapshot);
+#   - migrate and move refuse a VM with snapshots;
 #   - destroy of a saved VM with snapshots leaves no domain or volume.
 TEST_NAME=libvirt-snapshot
 . "$(dirname "$0")/lib.sh"
@@ -247,7 +248,14 @@ expect_refused 1 "VM $U boots UEFI: libvirt takes no internal snapshot" \
 	lv snapshot create "$U" d
 [ "$(snaps "$G")$(snaps "$U")" = "" ] || fail "a refusal made a snapshot"
 
-# ---- 9. destroy of a saved VM with snapshots --------------------------------
+# ---- 9. migrate and move refuse a VM with snapshots (before the target is
+# even looked at: --to names this host) ---------------------------------------
+expect_refused 1 "VM $VM has 1 snapshot: libvirt's record of them would not go with it" \
+	lv migrate "$VM" --to "$URI"
+expect_refused 1 "VM $VM has 1 snapshot" lv move "$VM" --to "$URI"
+[ "$(state)" = running ] && [ "$(snaps "$VM")" = "d1 " ] || fail "a refused move changed the VM"
+
+# ---- 10. destroy of a saved VM with snapshots -------------------------------
 lv save "$VM" >/dev/null || fail "third save failed"
 lv destroy "$VM" >/dev/null 2>"$TMP/err" || fail "destroy: $(cat "$TMP/err")"
 vsh dominfo "$VM" >/dev/null 2>&1 && fail "the domain is still defined"
