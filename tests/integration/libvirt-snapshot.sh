@@ -112,21 +112,7 @@ say "--memory snapshot (128M guest, libvirt): $(($(ms) - t0)) ms"
 	"[\"m1\",true,\"libvirt\",\"$URI\"]" ] || fail "create --json: $out"
 after=$(last_tick)
 disk_write disk-two
-mark=$(lines)
-wait_ticks "$mark" 4
-latest=$(last_tick)
-[ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
-mark=$(lines)
-nb=$(boots)
-t0=$(ms)
-out=$(lv snapshot revert "$VM" m1) || fail "revert m1: $out"
-say "revert to m1 while running: $(($(ms) - t0)) ms: $out"
-wait_ticks "$mark" 3
-first=$(resumed_at "$mark")
-say "m1 taken between ticks $before and $after; latest $latest; after revert: $first"
-[ -n "$first" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "after revert the counter printed '$first', not m1's ($before..$after)"
-[ "$(boots)" = "$nb" ] || fail "revert --memory rebooted the guest"
+snaptest_revert_running "$before" "$after" lv snapshot revert "$VM" m1
 [ "$(disk_read)" = disk-one ] || fail "memory revert did not bring back m1's disk"
 
 # ---- 3. refusals -------------------------------------------------------------
@@ -152,29 +138,16 @@ saved_at=$(last_tick)
 lv snapshot list "$VM" | grep -q "also holds a saved state" || fail "list does not say saved"
 expect_refused 1 'is not running' lv snapshot create "$VM" m2 --memory
 expect_refused 1 'is not running: it has no memory to save' lv save "$VM"
-mark=$(lines)
-nb=$(boots)
-t0=$(ms)
-lv start "$VM" >/dev/null || fail "start of the saved VM failed"
-say "start resuming the saved state: $(($(ms) - t0)) ms"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] || fail "start after save booted afresh"
-[ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
-	fail "after save/start the counter printed $first, saved at $saved_at"
+snaptest_start_resumes "$saved_at" $((saved_at + 2)) lv start "$VM"
 [ "$(state)" = running ] || fail "not running after start"
-say "save/start: the counter went on at $first (saved at $saved_at), no new boot"
+say "save/start: the counter went on at $FIRST (saved at $saved_at), no new boot"
 
 # restore: the same, for a saved VM only
 lv save "$VM" >/dev/null || fail "second save failed"
 saved_at=$(last_tick)
-mark=$(lines)
-out=$(lv restore "$VM") || fail "restore: $out"
-grep -q "^Restored VM $VM" <<<"$out" || fail "restore said: $out"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] && [ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
-	fail "restore did not resume (tick $first, saved at $saved_at)"
+snaptest_start_resumes "$saved_at" $((saved_at + 2)) lv restore "$VM"
+grep -q "^Restored VM $VM" <<<"$SAID" || fail "restore said: $SAID"
+[ "$(state)" = running ] || fail "not running after restore"
 
 # ---- 5. a disk snapshot of the stopped VM, reverted while stopped ----------
 disk_write disk-thr
@@ -202,15 +175,9 @@ lv stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
 out=$(lv snapshot revert "$VM" m1 --json) || fail "stopped revert m1: $out"
 [ "$(jq -r .memory <<<"$out")" = true ] || fail "revert --json: $out"
 [ "$(state)" = saved ] || fail "a stopped revert to m1 left it $(state)"
-mark=$(lines)
-nb=$(boots)
-lv start "$VM" >/dev/null || fail "start after revert m1 failed"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "start after a stopped revert to m1 did not resume it (tick $first)"
+snaptest_start_resumes $((before + 1)) $((after + 1)) lv start "$VM"
 [ "$(disk_read)" = disk-one ] || fail "stopped revert m1: not m1's disk"
-say "stopped revert of m1: the start resumed the counter at $first"
+say "stopped revert of m1: the start resumed the counter at $FIRST"
 
 # ---- 7. list, delete (running) re-parents ----------------------------------
 out=$(lv snapshot list "$VM" --json) || fail "list --json failed"

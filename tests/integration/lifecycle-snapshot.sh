@@ -68,24 +68,9 @@ say "--memory snapshot (128M guest): $(($(lc_ms) - t0)) ms"
 [ "$(jq -c '[.snapshot, .memory]' <<<"$out")" = '["m1",true]' ] || fail "create --json: $out"
 after=$(last_tick)
 disk_write disk-thr
-mark=$(lines)
-wait_ticks "$mark" 4
-latest=$(last_tick)
-[ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
-mark=$(lines)
-nb=$(boots)
-t0=$(lc_ms)
-out=$(vmc snapshot revert "$VM" m1) || fail "revert m1: $out"
-say "revert to m1 while running: $(($(lc_ms) - t0)) ms"
-say "$out"
-wait_ticks "$mark" 4
-first=$(resumed_at "$mark")
-say "m1 taken between ticks $before and $after; latest $latest; after revert: $first"
-[ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "after revert the counter printed $first, not m1's ($before..$after)"
-[ "$(boots)" = "$nb" ] || fail "revert --memory rebooted the guest"
+snaptest_revert_running "$before" "$after" vmc snapshot revert "$VM" m1
 [ "$(disk_read)" = disk-two ] || fail "memory revert did not bring back m1's disk"
-say "memory revert: the counter resumed at $first (taken at $before..$after, was at $latest)"
+say "memory revert: the counter resumed at $FIRST (taken at $before..$after)"
 
 # ---- 3. list --------------------------------------------------------------
 out=$(vmc snapshot list "$VM" --json) || fail "list --json failed"
@@ -123,19 +108,10 @@ saved_at=$(last_tick)
 [ "$(vmc snapshot list "$VM" --json | jq -r '[.[].name] | join(" ")')" = "d1 m1" ] ||
 	fail "list shows the saved state"
 expect_refused 1 'is not running' vmc snapshot create "$VM" m2 --memory
-mark=$(lines)
-nb=$(boots)
-t0=$(lc_ms)
-vmc start "$VM" >/dev/null || fail "start of the saved VM failed"
-say "start resuming the saved state: $(($(lc_ms) - t0)) ms"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] || fail "start after save booted afresh"
-[ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
-	fail "after save/start the counter printed $first, saved at $saved_at"
+snaptest_start_resumes "$saved_at" $((saved_at + 2)) vmc start "$VM"
 [ "$(lc_status "$VM" | jq -r .state)" = running ] || fail "not running after start"
 [ "$(img_snaps)" = "d1 m1 " ] || fail "the saved state was not dropped: $(img_snaps)"
-say "save/start: the counter went on at $first (saved at $saved_at), no new boot"
+say "save/start: the counter went on at $FIRST (saved at $saved_at), no new boot"
 
 # ---- 6. revert a disk snapshot while stopped: a fresh boot sees its disk --
 disk_write disk-fou
@@ -154,14 +130,8 @@ say "disk revert: the guest reads disk-one again"
 # ---- 7. a --memory snapshot reverted while stopped resumes at start -------
 vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
 vmc snapshot revert "$VM" m1 >/dev/null || fail "stopped revert m1 failed"
-mark=$(lines)
-nb=$(boots)
-vmc start "$VM" >/dev/null || fail "start after revert m1 failed"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "start after a stopped revert to m1 did not resume it (tick $first)"
-say "stopped revert of m1: the start resumed the counter at $first"
+snaptest_start_resumes $((before + 1)) $((after + 1)) vmc start "$VM"
+say "stopped revert of m1: the start resumed the counter at $FIRST"
 
 # ---- 8. delete (running: QMP) re-parents --------------------------------
 vmc snapshot delete "$VM" d1 >/dev/null || fail "delete d1 failed"

@@ -60,6 +60,50 @@ resumed_at() {
 has_ticks_after() { [ "$(ticks_after "$1" | wc -l)" -ge "${2:-1}" ]; }
 wait_ticks() { wait_for 120 has_ticks_after "$1" "$2" || fail "no ticks: $(log | tail -n 5)"; }
 
+# snaptest_revert_running BEFORE AFTER COMMAND...: once the counter has
+# moved on from AFTER, COMMAND reverts the running guest to a snapshot taken
+# between ticks BEFORE and AFTER: the counter resumes there, with no new
+# boot.  Sets FIRST, the tick it resumed at.
+snaptest_revert_running() {
+	local before=$1 after=$2 mark latest nb t0 out
+	shift 2
+	mark=$(lines)
+	wait_ticks "$mark" 4
+	latest=$(last_tick)
+	[ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
+	mark=$(lines)
+	nb=$(boots)
+	t0=$(date +%s%3N)
+	out=$("$@") || fail "$*: $out"
+	say "$* (running): $(($(date +%s%3N) - t0)) ms: $out"
+	wait_ticks "$mark" 3
+	FIRST=$(resumed_at "$mark")
+	say "taken between ticks $before and $after; latest $latest; after revert: $FIRST"
+	[ -n "$FIRST" ] && [ "$FIRST" -gt "$before" ] && [ "$FIRST" -le $((after + 1)) ] ||
+		fail "after revert the counter printed '$FIRST', not the snapshot's ($before..$after)"
+	[ "$(boots)" = "$nb" ] || fail "revert --memory rebooted the guest"
+}
+
+# snaptest_start_resumes LOW HIGH COMMAND...: COMMAND starts the stopped
+# guest, which resumes its counter (the first tick in LOW..HIGH), with no
+# new boot.  Sets FIRST, the tick it resumed at, and SAID, what COMMAND
+# printed.
+snaptest_start_resumes() {
+	local low=$1 high=$2 mark nb t0 out
+	shift 2
+	mark=$(lines)
+	nb=$(boots)
+	t0=$(date +%s%3N)
+	out=$("$@" 2>&1) || fail "$*: $out"
+	SAID=$out
+	say "$*: $(($(date +%s%3N) - t0)) ms"
+	wait_ticks "$mark" 2
+	FIRST=$(ticks_after "$mark" | sed -n 1p)
+	[ "$(boots)" = "$nb" ] || fail "$*: the guest booted afresh"
+	[ "$FIRST" -ge "$low" ] && [ "$FIRST" -le "$high" ] ||
+		fail "$*: the counter printed $FIRST, not $low..$high"
+}
+
 # A new question number in Q, kept in a file: disk_read runs in $(...),
 # and an answer to an old question must never pass for a new one's.
 next_q() {
