@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-snapshot.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vm-snapshot.h"
@@ -17,6 +18,8 @@ static int cmd_save_exec(struct vmctl_env *env, int argc, char **argv,
 
 	if (ret != 0)
 		return cmd_done(ret);
+	if (env->connect != NULL)
+		return lvvm_cmd_save(env, name, err);
 	if (vm_require(env, name, err) < 0 || vm_save(env, name, err) < 0)
 		return -1;
 	if (env->json) {
@@ -43,6 +46,8 @@ static int cmd_restore_exec(struct vmctl_env *env, int argc, char **argv,
 
 	if (ret != 0)
 		return cmd_done(ret);
+	if (env->connect != NULL)
+		return lvvm_cmd_restore(env, name, err);
 	if (vm_require(env, name, err) < 0)
 		return -1;
 	if (!vm_snapshot_saved(env, name))
@@ -70,7 +75,9 @@ const struct cmd_entry cmd_save_entry = {
 		"`vmctl start NAME` (or restore) resumes it\nwhere it was, "
 		"once: the next start after that boots afresh.  Refused for "
 		"a\nVM with a passed-through GPU (VFIO device state cannot be "
-		"saved) or UEFI\nfirmware.\n",
+		"saved) or UEFI\nfirmware.  With --connect: libvirt's managed "
+		"save (a UEFI VM too),\nwhich the next start resumes.\n",
+	.remote = true,
 	.exec = cmd_save_exec,
 };
 
@@ -79,5 +86,6 @@ const struct cmd_entry cmd_restore_entry = {
 	.usage = "NAME",
 	.summary = "resume a saved VM (vmctl start, for a saved VM only)",
 	.help = "Refused when the VM holds no saved state.\n",
+	.remote = true,
 	.exec = cmd_restore_exec,
 };

@@ -7,14 +7,17 @@
 #include <time.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvsnapshot.h"
+#include "vmctl/lvvm-snapshot.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vm-snapshot.h"
 #include "vmctl/xalloc.h"
 
+/* uri: the libvirt host's (--connect), or NULL. */
 static void print_done(const struct vmctl_env *env, const char *name,
 		       const char *snap, const char *action, bool memory,
-		       const char *text)
+		       const char *uri, const char *text)
 {
 	if (env->json) {
 		cJSON *o = cJSON_CreateObject();
@@ -23,6 +26,10 @@ static void print_done(const struct vmctl_env *env, const char *name,
 		cJSON_AddStringToObject(o, "snapshot", snap);
 		cJSON_AddStringToObject(o, "action", action);
 		cJSON_AddBoolToObject(o, "memory", memory);
+		if (uri != NULL) {
+			cJSON_AddStringToObject(o, "backend", "libvirt");
+			cJSON_AddStringToObject(o, "host", uri);
+		}
 		view_print_json(o);
 		cJSON_Delete(o);
 	} else if (env->verbosity >= 0) {
@@ -46,13 +53,19 @@ static int snapshot_list(struct vmctl_env *env, const char *name,
 	struct snapshot_image *img = NULL;
 	struct snapshot_row *rows = NULL;
 	size_t n_img = 0, n;
+	cleanup_free char *uri = NULL;
 
-	if (vm_snapshot_list(env, name, &rec, &img, &n_img, err) < 0)
+	if (env->connect != NULL
+		    ? lvvm_snapshot_list(env, name, &rec, &img, &n_img, &uri,
+					 err) < 0
+		    : vm_snapshot_list(env, name, &rec, &img, &n_img, err) < 0)
 		return -1;
 	n = snapshot_rows(&rec, img, n_img, &rows);
 	if (env->json) {
 		cJSON *a = snapshot_rows_json(rows, n);
 
+		if (uri != NULL)
+			lvsnapshot_json_remote(a, uri);
 		view_print_json(a);
 		cJSON_Delete(a);
 	} else if (n == 0) {
@@ -101,6 +114,7 @@ static int cmd_snapshot_exec(struct vmctl_env *env, int argc, char **argv,
 	const struct cmd_entry *cmd = &cmd_snapshot_entry;
 	bool memory = false;
 	const char *sub, *name, *snap;
+	cleanup_free char *uri = NULL;   /* --connect's */
 	int opt, want;
 
 	while ((opt = cmd_getopt(cmd, env, argc, argv, "", options)) != -1) {
@@ -125,34 +139,45 @@ static int cmd_snapshot_exec(struct vmctl_env *env, int argc, char **argv,
 						   "name");
 	name = argv[optind];
 	snap = want == 2 ? argv[optind + 1] : NULL;
-	if (vm_require(env, name, err) < 0)
+	if (env->connect == NULL && vm_require(env, name, err) < 0)
 		return -1;
 	if (strcmp(sub, "list") == 0)
 		return snapshot_list(env, name, err);
 	if (strcmp(sub, "create") == 0) {
 		cleanup_free char *text = NULL;
 
-		if (vm_snapshot_create(env, name, snap, memory, err) < 0)
+		if (env->connect != NULL
+			    ? lvvm_snapshot_create(env, name, snap, memory, &uri,
+						   err) < 0
+			    : vm_snapshot_create(env, name, snap, memory,
+						 err) < 0)
 			return -1;
 		text = xasprintf("Took snapshot %s of VM %s (%s)", snap, name,
 				 memory ? "disk and memory" : "disk only");
-		print_done(env, name, snap, "create", memory, text);
+		print_done(env, name, snap, "create", memory, uri, text);
 	} else if (strcmp(sub, "revert") == 0) {
 		cleanup_free char *text = NULL;
 		bool resumes;
 
-		if (vm_snapshot_revert(env, name, snap, &resumes, err) < 0)
+		if (env->connect != NULL
+			    ? lvvm_snapshot_revert(env, name, snap, &resumes,
+						   &uri, err) < 0
+			    : vm_snapshot_revert(env, name, snap, &resumes,
+						 err) < 0)
 			return -1;
 		text = xasprintf("Reverted VM %s to snapshot %s%s", name, snap,
 				 resumes ? " (with its memory)" : "");
-		print_done(env, name, snap, "revert", resumes, text);
+		print_done(env, name, snap, "revert", resumes, uri, text);
 	} else {
 		cleanup_free char *text = NULL;
 
-		if (vm_snapshot_delete(env, name, snap, err) < 0)
+		if (env->connect != NULL
+			    ? lvvm_snapshot_delete(env, name, snap, &uri,
+						   err) < 0
+			    : vm_snapshot_delete(env, name, snap, err) < 0)
 			return -1;
 		text = xasprintf("Deleted snapshot %s of VM %s", snap, name);
-		print_done(env, name, snap, "delete", false, text);
+		print_done(env, name, snap, "delete", false, uri, text);
 	}
 	return VMCTL_EXIT_OK;
 }
@@ -182,6 +207,11 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"stopped\n(VFIO device state cannot be saved).  Names: a "
 		"letter, then letters, digits,\n'.', '_', '-'.  Exit status 64 "
 		"for an invalid name, 1 for an unknown or\nduplicate one or a "
-		"refused operation; nothing is changed then.\n",
+		"refused operation; nothing is changed then.\n"
+		"With --connect: libvirt's internal snapshots and its snapshot "
+		"tree; a running\nVM takes --memory snapshots only, a UEFI VM "
+		"none; a --memory snapshot\nreverted while stopped is kept "
+		"as the VM's saved state for its next start.\n",
+	.remote = true,
 	.exec = cmd_snapshot_exec,
 };

@@ -23,6 +23,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
+#include "vmctl/lvvm-snapshot.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-runtime.h"
@@ -67,6 +68,7 @@ static int job_open(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 	if (lvconn_open_env(j->env, 0, &j->src.conn, &j->src.uri, err) < 0 ||
 	    lvvm_find(j->src.conn, j->src.uri, j->name, &j->dom, NULL,
 		      err) < 0 ||
+	    lvvm_snapshot_movable(j->dom, j->src.uri, j->name, err) < 0 ||
 	    lvconn_open_env(&to, 0, &j->dst.conn, &j->dst.uri, err) < 0)
 		return -1;
 	if (strcmp(j->src.uri, j->dst.uri) == 0)

@@ -136,6 +136,11 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 		return lvconn_error(err, uri, false, virDomainGetName(dom));
 	out->name = xstrdup(virDomainGetName(dom));
 	out->state = lvvm_state_of(di.state);
+	/* libvirt's managed save (vmctl save): the next start resumes it */
+	if (out->state == VM_STOPPED &&
+	    virDomainHasManagedSaveImage(dom, 0) == 1)
+		out->state = VM_SAVED;
+	virResetLastError();
 	out->cpus = di.nrVirtCpu;
 	out->memory = (uint64_t)di.maxMem << 10;
 	xml = virDomainGetXMLDesc(dom, 0);
@@ -394,8 +399,10 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
 	if (virDomainGetUUIDString(t.dom, uuid) < 0)
 		uuid[0] = '\0';
+	/* the internal snapshots go with the disk below */
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
-				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
+				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+				   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
 		lvconn_error(err, t.uri, false, "undefining the domain");
 		goto out;
 	}

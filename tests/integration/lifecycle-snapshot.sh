@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Snapshots and save/restore on the direct backend, under TCG, with the
-# busybox test guest given a disk driver and a console loop: the test
-# appends a cpio to its initramfs with virtio_blk.ko (taken from the
-# cloud image's initramfs, the same kernel) and an /init that prints
-# "snaptest: tick N" every second and runs what is typed on the console
-# (tmux send-keys into the VM's pane).  Checked:
+# Snapshots and save/restore on the direct backend, under TCG, with
+# snaptest-lib.sh's guest (a counter on the serial console, a shell reading
+# it, a virtio disk); lines are typed with tmux send-keys into the VM's
+# pane.  Checked:
 #   - a disk snapshot of the running VM, reverted while stopped, brings
 #     back what the guest wrote to its disk (fresh boot, dd of /dev/vda);
 #   - a --memory snapshot reverted on the running VM resumes the guest's
@@ -22,42 +20,17 @@
 #     converted at its next start;
 #   - refusals (exit status, one line, nothing changed): unknown, duplicate
 #     and invalid names, revert of a disk-only snapshot while running,
-#     --memory of a stopped VM, restore of a VM not saved, --connect.
+#     --memory of a stopped VM, restore of a VM not saved, --connect
+#     (a libvirt host's VM of the name).
 TEST_NAME=lifecycle-snapshot
 . "$(dirname "$0")/lib.sh"
 need qemu-img cpio
 lc_setup snapshot
 
-CLOUD_INITRD=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud/initrd.img
-[ -s "$CLOUD_INITRD" ] || skip "no cloud image initramfs for virtio_blk.ko"
-
-# ---- the guest ----------------------------------------------------------
-mkdir -p "$LC_TMP/extra/snaptest"
-zcat "$CLOUD_INITRD" | (cd "$LC_TMP/extra/snaptest" &&
-	cpio -i --quiet --no-absolute-filenames -d \
-		'usr/lib/modules/*/kernel/drivers/block/virtio_blk.ko') ||
-	skip "cannot read the cloud initramfs"
-ko=$(find "$LC_TMP/extra/snaptest" -name virtio_blk.ko | sed -n 1p)
-[ -n "$ko" ] || skip "no virtio_blk.ko in $CLOUD_INITRD"
-mv "$ko" "$LC_TMP/extra/snaptest/virtio_blk.ko"
-cat > "$LC_TMP/extra/init" <<'INIT'
-#!/bin/sh
-export PATH=/bin
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-modprobe virtio_pci
-insmod /snaptest/virtio_blk.ko
-stty -echo
-echo "snaptest: booted"
-( i=0; while :; do i=$((i + 1)); echo "snaptest: tick $i"; sleep 1; done ) &
-while read -r line; do eval "$line"; done
-INIT
-chmod 0755 "$LC_TMP/extra/init"
-(cd "$LC_TMP/extra" && find . -mindepth 1 | cpio -o -H newc --quiet) |
-	gzip > "$LC_TMP/extra.cpio.gz"
-cat "$LC_GUEST/initrd.img" "$LC_TMP/extra.cpio.gz" > "$LC_TMP/initrd.img"
+# ---- the guest (snaptest-lib.sh) -----------------------------------------
+SNAPTEST_DIR=$LC_TMP
+. "$(dirname "$0")/snaptest-lib.sh"
+snaptest_initrd "$LC_GUEST"
 qemu-img create -q -f raw "$LC_TMP/base.raw" 1M
 
 VM=snap$$
@@ -77,52 +50,10 @@ YAML
 LOG=$(lc_vmdir "$VM")/serial.log
 DISK=$(lc_vmdir "$VM")/disk.qcow2
 
-# ---- helpers -------------------------------------------------------------
+# ---- helpers (and snaptest-lib.sh's) ---------------------------------------
 log() { tr -d '\r' < "$LOG" 2>/dev/null; }
-# log_has PATTERN: a line of the log matches (grep -c reads it all: no
-# SIGPIPE for pipefail).
-log_has() { log | grep -c -- "$1" >/dev/null; }
-boots() { log | grep -c '^snaptest: booted$' || true; }
-lines() { log | wc -l; }
-# ticks_after LINE: the tick numbers printed after line LINE of the log.
-ticks_after() { log | tail -n +"$(($1 + 1))" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p'; }
-last_tick() { ticks_after 0 | tail -n1; }
-# resumed_at LINE: the first tick after line LINE that does not follow on
-# from the one before it (where the counter jumped), or nothing.
-resumed_at() {
-	local prev
-	prev=$(log | sed -n "1,${1}p" | sed -n 's/^snaptest: tick \([0-9]*\)$/\1/p' | tail -n1)
-	ticks_after "$1" | awk -v p="$prev" '$1 != p + 1 { print; exit } { p = $1 }'
-}
-has_ticks_after() { [ "$(ticks_after "$1" | wc -l)" -ge "${2:-1}" ]; }
 type_in() { tmux -L "$VMCTL_TMUX_SOCKET" send-keys -t "=vmctl-$VM:" "$1" Enter; }
-Q=0
-# disk_read: what the guest reads at the start of /dev/vda (8 bytes).
-disk_read() {
-	Q=$((Q + 1))
-	type_in "echo 3 > /proc/sys/vm/drop_caches; echo \"snaptest: q$Q disk=\$(dd if=/dev/vda bs=8 count=1 2>/dev/null)\""
-	wait_for 60 log_has "^snaptest: q$Q disk=" || fail "guest did not answer q$Q"
-	log | sed -n "s/^snaptest: q$Q disk=//p" | sed -n 1p
-}
-disk_write() {
-	Q=$((Q + 1))
-	type_in "echo $1 | dd of=/dev/vda bs=512 count=1 conv=sync 2>/dev/null; sync; echo snaptest: q$Q written"
-	wait_for 60 log_has "^snaptest: q$Q written" || fail "guest did not write $1"
-}
-expect_refused() {
-	local want=$1 pattern=$2 out rc
-	shift 2
-	set +e
-	out=$("$@" 2>&1)
-	rc=$?
-	set -e
-	[ "$rc" = "$want" ] || fail "$*: exit $rc, not $want: $out"
-	grep -q -- "$pattern" <<<"$out" || fail "$*: no \"$pattern\" in: $out"
-	[ "$(wc -l <<<"$out")" = 1 ] || fail "$*: more than one line: $out"
-	say "refused ($rc): $out"
-}
 img_snaps() { qemu-img snapshot -U -l "$DISK" | awk 'NR > 2 { print $2 }' | sort | tr '\n' ' '; }
-wait_ticks() { wait_for 120 has_ticks_after "$1" "$2" || fail "no ticks: $(log | tail -n 5)"; }
 
 # ---- 1. boot; a disk snapshot of the running VM ------------------------
 vmc create "$LC_TMP/$VM.yaml" >/dev/null 2>&1 || fail "create failed"
@@ -143,24 +74,9 @@ say "--memory snapshot (128M guest): $(($(lc_ms) - t0)) ms"
 [ "$(jq -c '[.snapshot, .memory]' <<<"$out")" = '["m1",true]' ] || fail "create --json: $out"
 after=$(last_tick)
 disk_write disk-thr
-mark=$(lines)
-wait_ticks "$mark" 4
-latest=$(last_tick)
-[ "$latest" -gt $((after + 3)) ] || fail "counter did not move on: $after -> $latest"
-mark=$(lines)
-nb=$(boots)
-t0=$(lc_ms)
-out=$(vmc snapshot revert "$VM" m1) || fail "revert m1: $out"
-say "revert to m1 while running: $(($(lc_ms) - t0)) ms"
-say "$out"
-wait_ticks "$mark" 4
-first=$(resumed_at "$mark")
-say "m1 taken between ticks $before and $after; latest $latest; after revert: $first"
-[ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "after revert the counter printed $first, not m1's ($before..$after)"
-[ "$(boots)" = "$nb" ] || fail "revert --memory rebooted the guest"
+snaptest_revert_running "$before" "$after" vmc snapshot revert "$VM" m1
 [ "$(disk_read)" = disk-two ] || fail "memory revert did not bring back m1's disk"
-say "memory revert: the counter resumed at $first (taken at $before..$after, was at $latest)"
+say "memory revert: the counter resumed at $FIRST (taken at $before..$after)"
 
 # ---- 3. list --------------------------------------------------------------
 out=$(vmc snapshot list "$VM" --json) || fail "list --json failed"
@@ -177,8 +93,9 @@ expect_refused 64 'invalid snapshot name "1x"' vmc snapshot create "$VM" 1x
 expect_refused 64 'invalid snapshot name "vmctl-saved"' vmc snapshot revert "$VM" vmctl-saved
 expect_refused 1 'stop it first' vmc snapshot revert "$VM" d1
 expect_refused 1 'holds no saved state' vmc restore "$VM"
-expect_refused 64 'not supported by this command' vmc snapshot list "$VM" --connect qemu:///system
-expect_refused 64 'not supported by this command' vmc save "$VM" --connect qemu:///system
+# --connect is the libvirt host's VM of that name (libvirt-snapshot.sh)
+expect_refused 1 "qemu:///system: no VM named \"$VM\"" vmc snapshot list "$VM" --connect qemu:///system
+expect_refused 1 "qemu:///system: no VM named \"$VM\"" vmc save "$VM" --connect qemu:///system
 [ "$(img_snaps)" = "d1 m1 " ] || fail "a refusal changed the disk's snapshots: $(img_snaps)"
 [ "$(disk_read)" = disk-two ] || fail "a refusal changed the disk"
 
@@ -197,19 +114,10 @@ saved_at=$(last_tick)
 [ "$(vmc snapshot list "$VM" --json | jq -r '[.[].name] | join(" ")')" = "d1 m1" ] ||
 	fail "list shows the saved state"
 expect_refused 1 'is not running' vmc snapshot create "$VM" m2 --memory
-mark=$(lines)
-nb=$(boots)
-t0=$(lc_ms)
-vmc start "$VM" >/dev/null || fail "start of the saved VM failed"
-say "start resuming the saved state: $(($(lc_ms) - t0)) ms"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] || fail "start after save booted afresh"
-[ "$first" -ge "$saved_at" ] && [ "$first" -le $((saved_at + 2)) ] ||
-	fail "after save/start the counter printed $first, saved at $saved_at"
+snaptest_start_resumes "$saved_at" $((saved_at + 2)) vmc start "$VM"
 [ "$(lc_status "$VM" | jq -r .state)" = running ] || fail "not running after start"
 [ "$(img_snaps)" = "d1 m1 " ] || fail "the saved state was not dropped: $(img_snaps)"
-say "save/start: the counter went on at $first (saved at $saved_at), no new boot"
+say "save/start: the counter went on at $FIRST (saved at $saved_at), no new boot"
 
 # ---- 6. revert a disk snapshot while stopped: a fresh boot sees its disk --
 disk_write disk-fou
@@ -228,14 +136,8 @@ say "disk revert: the guest reads disk-one again"
 # ---- 7. a --memory snapshot reverted while stopped resumes at start -------
 vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
 vmc snapshot revert "$VM" m1 >/dev/null || fail "stopped revert m1 failed"
-mark=$(lines)
-nb=$(boots)
-vmc start "$VM" >/dev/null || fail "start after revert m1 failed"
-wait_ticks "$mark" 2
-first=$(ticks_after "$mark" | sed -n 1p)
-[ "$(boots)" = "$nb" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] ||
-	fail "start after a stopped revert to m1 did not resume it (tick $first)"
-say "stopped revert of m1: the start resumed the counter at $first"
+snaptest_start_resumes $((before + 1)) $((after + 1)) vmc start "$VM"
+say "stopped revert of m1: the start resumed the counter at $FIRST"
 
 # ---- 8. delete (running: QMP) re-parents --------------------------------
 vmc snapshot delete "$VM" d1 >/dev/null || fail "delete d1 failed"
