@@ -124,17 +124,17 @@ int lvsnapshot_domain_facts(const char *domain_xml, bool *gpu, bool *uefi)
 }
 
 int lvsnapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
-		    struct vmctl_error **err)
+		    bool uefi, struct vmctl_error **err)
 {
 	struct snapshot_vm v = *vm;
 	enum snapshot_tool ignored;
 
-	/* snapshot_plan()'s UEFI reason is QEMU's -loadvm; libvirt has its
-	 * own, below, and its managed save keeps the variable store. */
-	v.uefi = false;
+	/* The direct backend's variable stores are not libvirt's: its
+	 * reason is below, and its managed save keeps the store. */
+	v.vars = v.vars_raw = false;
 	if (snapshot_plan(op, &v, &ignored, err) < 0)
 		return -1;
-	if (op == SNAPSHOT_CREATE && vm->uefi)
+	if (op == SNAPSHOT_CREATE && uefi)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "VM %s boots UEFI: libvirt takes no "
 				       "internal snapshot of a VM with a "

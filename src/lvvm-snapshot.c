@@ -25,6 +25,7 @@ struct snapctx {
 	char *uri;
 	virDomainPtr dom;
 	struct snapshot_vm vm;
+	bool uefi;           /* a pflash variable store */
 	bool saved;          /* a managed save image is there */
 };
 
@@ -57,7 +58,7 @@ static int ctx_open(struct snapctx *c, const struct vmctl_env *env,
 	xml = virDomainGetXMLDesc(c->dom, 0);
 	if (xml == NULL)
 		return lvconn_error(err, c->uri, false, name);
-	if (lvsnapshot_domain_facts(xml, &c->vm.gpu, &c->vm.uefi) < 0) {
+	if (lvsnapshot_domain_facts(xml, &c->vm.gpu, &c->uefi) < 0) {
 		free(xml);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s: "
 				       "the domain's XML does not parse",
@@ -110,7 +111,7 @@ static int read_snapshot(const struct snapctx *c, virDomainSnapshotPtr s,
 static int plan(const struct snapctx *c, enum snapshot_op op,
 		struct vmctl_error **err)
 {
-	if (lvsnapshot_plan(op, &c->vm, err) < 0)
+	if (lvsnapshot_plan(op, &c->vm, c->uefi, err) < 0)
 		return vmctl_error_wrap(err, "%s", c->uri);
 	return 0;
 }

@@ -56,7 +56,7 @@ int lvsnapshot_domain_facts(const char *domain_xml, bool *gpu, bool *uefi);
  * UEFI VM is allowed (libvirt's managed save keeps the variable store).
  * 0 when op may go on. */
 int lvsnapshot_plan(enum snapshot_op op, const struct snapshot_vm *vm,
-		    struct vmctl_error **err);
+		    bool uefi, struct vmctl_error **err);
 
 /* The record snapshot_rows() takes, from libvirt's snapshots (moved out
  * of v, which is freed) and the current one's name (or NULL); *img

@@ -120,17 +120,22 @@ static void test_facts(void)
 }
 
 /* The refusal's message, or "" when allowed. */
-static char *verdict(enum snapshot_op op, struct snapshot_vm vm)
+static char *verdict_of(enum snapshot_op op, struct snapshot_vm vm, bool uefi)
 {
 	struct vmctl_error *err = NULL;
 	char *msg;
 
 	vm.name = "vm1";
-	if (lvsnapshot_plan(op, &vm, &err) == 0)
+	if (lvsnapshot_plan(op, &vm, uefi, &err) == 0)
 		return xstrdup("");
 	msg = xasprintf("%d %s", err->status, err->message);
 	vmctl_error_free(err);
 	return msg;
+}
+
+static char *verdict(enum snapshot_op op, struct snapshot_vm vm)
+{
+	return verdict_of(op, vm, false);
 }
 
 #define has(s, part) (strstr((s), (part)) != NULL)
@@ -143,14 +148,13 @@ static void test_plan(void)
 	struct snapshot_vm off_mem = { .memory = true };
 	struct snapshot_vm gpu_off = { .gpu = true };
 	struct snapshot_vm gpu_run = { .gpu = true, .running = true };
-	struct snapshot_vm uefi_off = { .uefi = true };
-	struct snapshot_vm uefi_run = { .uefi = true, .running = true };
+	struct snapshot_vm uefi_run = { .running = true };
 	cleanup_free char *a = verdict(SNAPSHOT_CREATE, run_mem);
 	cleanup_free char *b = verdict(SNAPSHOT_CREATE, off);
 	cleanup_free char *c = verdict(SNAPSHOT_CREATE, run);
 	cleanup_free char *d = verdict(SNAPSHOT_CREATE, off_mem);
-	cleanup_free char *e = verdict(SNAPSHOT_CREATE, uefi_off);
-	cleanup_free char *f = verdict(SNAPSHOT_SAVE, uefi_run);
+	cleanup_free char *e = verdict_of(SNAPSHOT_CREATE, off, true);
+	cleanup_free char *f = verdict_of(SNAPSHOT_SAVE, uefi_run, true);
 	cleanup_free char *g = verdict(SNAPSHOT_CREATE, gpu_off);
 	cleanup_free char *h = verdict(SNAPSHOT_SAVE, gpu_run);
 	cleanup_free char *i = verdict(SNAPSHOT_REVERT, run);
