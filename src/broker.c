@@ -33,6 +33,7 @@ void broker_claim_clear(struct broker_claim *claim)
 	free(claim->gpu_functions);
 	free(claim->iommu_groups);
 	cpulist_clear(&claim->cpus);
+	strv_clear(&claim->usb);
 	*claim = (struct broker_claim){ .hugepage_node = -1 };
 }
 
@@ -91,6 +92,17 @@ const struct broker_claim *broker_gpu_holder(const struct broker_claims *held,
 			if (c->iommu_groups[j] == group)
 				return c;
 	}
+	return NULL;
+}
+
+const struct broker_claim *broker_usb_holder(const struct broker_claims *held,
+					     const char *name,
+					     const char *except_vm)
+{
+	for (size_t i = 0; i < held->n; i++)
+		if (other(&held->v[i], except_vm) &&
+		    strv_contains(&held->v[i].usb, name))
+			return &held->v[i];
 	return NULL;
 }
 
@@ -261,6 +273,26 @@ static int plan_gpus(const struct hostinv *inv,
 	}
 	broker_claim_add_functions(&p->claim, inv, req->gpu_functions,
 				   req->n_gpu_functions);
+	return 0;
+}
+
+/* A USB device belongs to one VM, as a GPU does. */
+static int plan_usb(const struct broker_claims *held,
+		    const struct broker_request *req, struct broker_plan *p,
+		    struct vmctl_error **err)
+{
+	for (size_t i = 0; i < req->n_usb; i++) {
+		const struct broker_claim *h =
+			broker_usb_holder(held, req->usb[i], req->vm);
+
+		if (h != NULL)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "USB device %s is in use by VM "
+					       "\"%s\"", req->usb_what
+					       ? req->usb_what[i] : req->usb[i],
+					       h->vm);
+		strv_push(&p->claim.usb, req->usb[i]);
+	}
 	return 0;
 }
 
@@ -590,6 +622,7 @@ int broker_plan(const struct hostinv *inv, const struct broker_claims *held,
 	p.claim.hugepage_node = -1;
 	p.claim.memory = req->memory;
 	if (plan_gpus(inv, held, req, &p, err) < 0 ||
+	    plan_usb(held, req, &p, err) < 0 ||
 	    plan_memory(inv, held, req, err) < 0)
 		goto out;
 	if (req->pin != SPEC_PIN_NONE && req->cpus > 0) {

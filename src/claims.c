@@ -66,6 +66,7 @@ static void read_one(const struct vmctl_env *env, const struct pci_host *pci,
 		c->hugepage_size = st.claim.hugepage_size;
 		c->hugepages = st.claim.hugepages;
 		c->hugepage_node = st.claim.hugepage_node;
+		strv_copy(&c->usb, &st.claim.usb);
 		/* No QEMU yet: its hugepages are not taken from the
 		 * kernel's free count. */
 		c->pending = st.qemu.pid == 0;

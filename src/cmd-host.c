@@ -179,6 +179,9 @@ static cJSON *claim_json(const struct broker_claim *c)
 				     cJSON_CreateNumber(c->iommu_groups[i]));
 	cJSON_AddItemToObject(o, "cpus", cpus_json(&c->cpus));
 	cJSON_AddBoolToObject(o, "exclusive", c->exclusive);
+	groups = cJSON_AddArrayToObject(o, "usb");
+	for (size_t i = 0; i < c->usb.n; i++)
+		cJSON_AddItemToArray(groups, cJSON_CreateString(c->usb.v[i]));
 	return o;
 }
 
@@ -279,9 +282,10 @@ static void print_memory(const struct host_view *v)
 		const struct broker_claim *c = &v->held.v[i];
 		cleanup_free char *m = broker_size_format(c->memory);
 		cleanup_free char *cpus = cpulist_format(c->cpus.v, c->cpus.n);
+		cleanup_free char *usb = strv_join(&c->usb, ", ");
 
-		printf("  %-20s %s%s%s\n", c->vm, m, *cpus ? ", CPUs " : "",
-		       cpus);
+		printf("  %-20s %s%s%s%s%s\n", c->vm, m, *cpus ? ", CPUs " : "",
+		       cpus, *usb ? ", USB " : "", usb);
 	}
 }
 

@@ -123,6 +123,37 @@ static void add_console(struct xml_doc *d, const struct libvirt_facts *facts)
 	xml_doc_close(d, "console");
 }
 
+/* The xHCI controller as the argv has it: 8 ports of each speed when it
+ * carries the spec's USB devices. */
+static void add_xhci(struct xml_doc *d, const struct vmctl_spec *spec)
+{
+	xml_doc_empty(d, "controller", "type", "usb", "index", "0", "model",
+		      "qemu-xhci", "ports", spec->n_usb > 0 ? "8" : NULL, NULL);
+}
+
+/* The spec's USB devices by id (usb_libvirt_check() refused the others):
+ * libvirt finds the device when the domain starts. */
+static void add_usb(struct xml_doc *d, const struct vmctl_spec *spec)
+{
+	if (spec->n_usb > 0 && !spec->vnc.enabled)
+		add_xhci(d, spec);
+	for (size_t i = 0; i < spec->n_usb; i++) {
+		char vendor[LIBVIRT_XML_NUM_MAX], product[LIBVIRT_XML_NUM_MAX];
+		cleanup_free char *alias = xasprintf("ua-usb-host%zu", i);
+
+		xml_doc_open(d, "hostdev", "mode", "subsystem", "type", "usb",
+			     "managed", "yes", NULL);
+		xml_doc_open(d, "source", NULL);
+		xml_doc_empty(d, "vendor", "id", libvirt_xml_hex(
+			vendor, spec->usb[i].vendor_id, 4), NULL);
+		xml_doc_empty(d, "product", "id", libvirt_xml_hex(
+			product, spec->usb[i].product_id, 4), NULL);
+		xml_doc_close(d, "source");
+		xml_doc_empty(d, "alias", "name", alias, NULL);
+		xml_doc_close(d, "hostdev");
+	}
+}
+
 static void add_display(struct xml_doc *d, const struct vmctl_spec *spec,
 			const struct libvirt_facts *facts)
 {
@@ -155,8 +186,7 @@ static void add_display(struct xml_doc *d, const struct vmctl_spec *spec,
 	xml_doc_close(d, "video");
 	if (spec->vnc.enabled) {
 		/* An absolute pointer, so the VNC cursor tracks the guest's. */
-		xml_doc_empty(d, "controller", "type", "usb", "index", "0",
-			  "model", "qemu-xhci", NULL);
+		add_xhci(d, spec);
 		xml_doc_empty(d, "input", "type", "tablet", "bus", "usb", NULL);
 	}
 }
@@ -234,6 +264,7 @@ void libvirt_xml_devices(struct xml_doc *d, const struct vmctl_spec *spec,
 	add_console(d, facts);
 	add_display(d, spec, facts);
 	add_gpus(d, spec, facts);
+	add_usb(d, spec);
 	if (spec->tpm) {
 		/* libvirt runs the swtpm itself, its state under
 		 * /var/lib/libvirt/swtpm/UUID. */

@@ -23,6 +23,7 @@
 
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/libvirt-xml-devices.h"
+#include "vmctl/usb.h"
 #include "vmctl/xmlwriter.h"
 #include "vmctl/xalloc.h"
 
@@ -310,7 +311,8 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 	struct xml_doc d = { 0 };
 	char vcpus[LIBVIRT_XML_NUM_MAX];
 
-	if (check_facts(spec, facts, err) < 0)
+	if (check_facts(spec, facts, err) < 0 ||
+	    usb_libvirt_check(spec, err) < 0)
 		return -1;
 	xml_doc_open(&d, "domain", "type", facts->accel == SPEC_ACCEL_KVM ? "kvm"
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,

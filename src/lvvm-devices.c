@@ -16,6 +16,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvnodedev.h"
 #include "vmctl/lvvm-devices.h"
+#include "vmctl/usb.h"
 #include "vmctl/xalloc.h"
 
 /* ---- pure checks ---------------------------------------------------------- */
@@ -273,6 +274,8 @@ int lvvm_devices_resolve(virConnectPtr conn, const char *uri,
 			 struct lvvm_devices *out, struct vmctl_error **err)
 {
 	*out = (struct lvvm_devices){ 0 };
+	if (usb_libvirt_check(spec, err) < 0)
+		return vmctl_error_wrap(err, "%s", uri);
 	if (spec->n_gpus > 0 && resolve_gpus(conn, uri, spec, out, err) < 0)
 		goto fail;
 	if (spec->hugepages != SPEC_HUGE_NONE &&

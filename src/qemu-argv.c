@@ -17,6 +17,7 @@
 #include "vmctl/qemu-run.h"
 #include "vmctl/quote.h"
 #include "vmctl/snapshot-tree.h"
+#include "vmctl/usb.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -302,6 +303,16 @@ bool qemu_gpu_owns_vga(const struct vmctl_spec *spec)
 	return false;
 }
 
+/* The xHCI controller usb0, for the VNC tablet and the spec's USB
+ * devices: 8 ports of each speed when it carries those (QEMU's 4 would
+ * not take USB_MAX_DEVICES beside the tablet). */
+static void add_xhci(struct strv *argv, const struct vmctl_spec *spec)
+{
+	strv_push(argv, "-device");
+	strv_push(argv, spec->n_usb > 0 ? "qemu-xhci,id=usb0,p2=8,p3=8"
+					: "qemu-xhci,id=usb0");
+}
+
 static void add_display(struct strv *argv, const struct vmctl_spec *spec,
 			const struct qemu_host *host)
 {
@@ -327,8 +338,7 @@ static void add_display(struct strv *argv, const struct vmctl_spec *spec,
 			   ",password=on");
 	}
 	/* An absolute pointer, so the VNC cursor tracks the guest's. */
-	strv_push(argv, "-device");
-	strv_push(argv, "qemu-xhci,id=usb0");
+	add_xhci(argv, spec);
 	strv_push(argv, "-device");
 	strv_push(argv, "usb-tablet,bus=usb0.0");
 }
@@ -405,6 +415,9 @@ int qemu_argv_build(const struct vmctl_spec *spec,
 	add_network(argv, spec, host);
 	add_display(argv, spec, host);
 	add_gpus(argv, host);
+	if (spec->n_usb > 0 && !spec->vnc.enabled)
+		add_xhci(argv, spec);
+	usb_qemu_args(spec, argv);
 	if (spec->balloon) {
 		/* vmctl balloon sets its target over QMP; the guest gives
 		 * pages back first when it runs out of memory itself. */

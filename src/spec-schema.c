@@ -24,6 +24,7 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/spec-schema.h"
 #include "vmctl/suggest.h"
+#include "vmctl/usb.h"
 #include "vmctl/xalloc.h"
 
 struct walker {
@@ -1303,6 +1304,95 @@ static int set_gpu(struct walker *w, const struct node *n, const char *path,
 	return 0;
 }
 
+/* usb: [{id: "046d:c52b"}, {bus: 3, port: "1.2"}] (usb.h). */
+static int set_usb_id(struct walker *w, const struct node *n,
+		      const char *path, void *target)
+{
+	struct spec_usb *u = container_of(target, struct spec_usb, vendor_id);
+	const char *s;
+
+	if (get_string(w, n, path, &s) < 0)
+		return -1;
+	if (!usb_parse_id(s, &u->vendor_id, &u->product_id)) {
+		cleanup_free char *v = shown(s);
+		return fail(w, n, path, "invalid USB id %s (VENDOR:PRODUCT in "
+			    "hex, e.g. \"046d:c52b\")", v);
+	}
+	return 0;
+}
+
+static int set_usb_bus(struct walker *w, const struct node *n,
+		       const char *path, void *target)
+{
+	unsigned long v;
+
+	if (get_uint(w, n, path, 1, 255, &v) < 0)
+		return -1;
+	*(unsigned *)target = (unsigned)v;
+	return 0;
+}
+
+static int set_usb_port(struct walker *w, const struct node *n,
+			const char *path, void *target)
+{
+	const char *s;
+
+	if (get_string(w, n, path, &s) < 0)
+		return -1;
+	if (!usb_port_valid(s)) {
+		cleanup_free char *v = shown(s);
+		return fail(w, n, path, "invalid USB port %s (the kernel's "
+			    "port path: \"1\", \"1.2\", \"1.2.3\"; 1 to 31 "
+			    "each, at most 7 deep)", v);
+	}
+	free(*(char **)target);
+	*(char **)target = xstrdup(s);
+	return 0;
+}
+
+static int set_usb(struct walker *w, const struct node *n, const char *path,
+		   void *target)
+{
+	static const struct key keys[] = {
+		KEY("id", set_usb_id, struct spec_usb, vendor_id),
+		KEY("bus", set_usb_bus, struct spec_usb, bus),
+		KEY("port", set_usb_port, struct spec_usb, port),
+		{ NULL, NULL, 0 },
+	};
+	struct vmctl_spec *spec = container_of(target, struct vmctl_spec, usb);
+
+	if (n->kind != NODE_SEQ)
+		return fail(w, n, path, "expected a list of USB devices, e.g. "
+			    "[{id: \"046d:c52b\"}], got %s", node_kind_name(n));
+	if (n->n > USB_MAX_DEVICES)
+		return fail(w, n, path, "%zu USB devices, at most %d", n->n,
+			    USB_MAX_DEVICES);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *item = n->items[i];
+		cleanup_free char *sub = xasprintf("%s[%zu]", path, i);
+		struct spec_usb *u;
+		bool id = false, bus = false, port = false;
+
+		spec->usb = xreallocarray(spec->usb, spec->n_usb + 1,
+					  sizeof(*spec->usb));
+		u = &spec->usb[spec->n_usb++];
+		*u = (struct spec_usb){ 0 };
+		if (walk_map(w, item, sub, keys, u) < 0)
+			return -1;
+		for (size_t k = 0; k < item->n; k++) {
+			const char *key = item->keys[k]->text;
+
+			id |= strcmp(key, "id") == 0;
+			bus |= strcmp(key, "bus") == 0;
+			port |= strcmp(key, "port") == 0;
+		}
+		if (id == (bus || port) || bus != port)
+			return fail(w, item, sub, "give either id, or bus and "
+				    "port");
+	}
+	return 0;
+}
+
 static int set_qemu(struct walker *w, const struct node *n, const char *path,
 		    void *target)
 {
@@ -1339,6 +1429,7 @@ static const struct key spec_keys[] = {
 	KEY("network", set_network, struct vmctl_spec, network),
 	KEY("vnc", set_vnc, struct vmctl_spec, vnc),
 	KEY("gpu", set_gpu, struct vmctl_spec, gpus),
+	KEY("usb", set_usb, struct vmctl_spec, usb),
 	KEY("hide_hypervisor", set_bool, struct vmctl_spec, hide_hypervisor),
 	KEY("hyperv", set_bool, struct vmctl_spec, hyperv),
 	KEY("tpm", set_bool, struct vmctl_spec, tpm),

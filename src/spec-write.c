@@ -175,6 +175,24 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 		for (size_t i = 0; i < spec->n_gpus; i++)
 			cJSON_AddItemToArray(arr, gpu_to_json(&spec->gpus[i]));
 	}
+	if (spec->n_usb > 0) {
+		arr = cJSON_AddArrayToObject(o, "usb");
+		for (size_t i = 0; i < spec->n_usb; i++) {
+			const struct spec_usb *u = &spec->usb[i];
+			cJSON *x = cJSON_CreateObject();
+			char id[16];
+
+			if (u->port != NULL) {
+				cJSON_AddNumberToObject(x, "bus", u->bus);
+				cJSON_AddStringToObject(x, "port", u->port);
+			} else {
+				snprintf(id, sizeof(id), "%04x:%04x",
+					 u->vendor_id, u->product_id);
+				cJSON_AddStringToObject(x, "id", id);
+			}
+			cJSON_AddItemToArray(arr, x);
+		}
+	}
 	cJSON_AddBoolToObject(o, "hide_hypervisor", spec->hide_hypervisor);
 	cJSON_AddBoolToObject(o, "hyperv", spec->hyperv);
 	cJSON_AddBoolToObject(o, "tpm", spec->tpm);

@@ -207,6 +207,9 @@ void spec_free(struct vmctl_spec *spec)
 		free(spec->gpus[i].rom);
 	}
 	free(spec->gpus);
+	for (size_t i = 0; i < spec->n_usb; i++)
+		free(spec->usb[i].port);
+	free(spec->usb);
 	free(spec->qemu.binary);
 	strv_clear(&spec->qemu.extra_args);
 	free(spec);

@@ -108,6 +108,7 @@ void vm_claim_clear(struct vm_claim *claim)
 	cpulist_clear(&claim->cpus);
 	free(claim->vcpu_cpus);
 	cpulist_clear(&claim->emulator_cpus);
+	strv_clear(&claim->usb);
 	*claim = (struct vm_claim){ .node = -1, .hugepage_node = -1 };
 }
 
@@ -182,6 +183,17 @@ static void vcpus_from_json(const cJSON *o, struct vm_claim *c)
 	}
 }
 
+static void usb_from_json(const cJSON *o, struct strv *out)
+{
+	const cJSON *a = cJSON_GetObjectItem(o, "usb"), *x;
+
+	if (!cJSON_IsArray(a))
+		return;
+	cJSON_ArrayForEach(x, a)
+		if (cJSON_IsString(x))
+			strv_push(out, x->valuestring);
+}
+
 static void claim_from_json(const cJSON *o, struct vm_claim *c)
 {
 	if (!cJSON_IsObject(o))
@@ -197,6 +209,7 @@ static void claim_from_json(const cJSON *o, struct vm_claim *c)
 	c->hugepage_size = (uint64_t)get_number(o, "hugepage_size", 0);
 	c->hugepages = (uint64_t)get_number(o, "hugepages", 0);
 	c->hugepage_node = (int)get_number(o, "hugepage_node", -1);
+	usb_from_json(o, &c->usb);
 	c->owner.pid = (pid_t)get_number(o, "owner_pid", 0);
 	c->owner.starttime = (uint64_t)get_number(o, "owner_starttime", 0);
 }
@@ -228,6 +241,12 @@ static void claim_to_json(cJSON *o, const struct vm_claim *c)
 					(double)c->hugepage_size);
 		cJSON_AddNumberToObject(x, "hugepages", (double)c->hugepages);
 		cJSON_AddNumberToObject(x, "hugepage_node", c->hugepage_node);
+	}
+	if (c->usb.n > 0) {
+		cJSON *a = cJSON_AddArrayToObject(x, "usb");
+
+		for (size_t i = 0; i < c->usb.n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(c->usb.v[i]));
 	}
 	if (c->owner.pid > 0) {
 		cJSON_AddNumberToObject(x, "owner_pid", c->owner.pid);

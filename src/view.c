@@ -196,6 +196,9 @@ cJSON *view_claim_json(const struct vm_claim *c)
 	} else {
 		cJSON_AddNullToObject(o, "hugepages");
 	}
+	v = cJSON_AddArrayToObject(o, "usb");
+	for (size_t i = 0; i < c->usb.n; i++)
+		cJSON_AddItemToArray(v, cJSON_CreateString(c->usb.v[i]));
 	return o;
 }
 
@@ -247,6 +250,11 @@ void view_claim_print(const struct vm_claim *c, FILE *out)
 
 		fprintf(out, "hugepages:  %" PRIu64 " of %s on NUMA node %d\n",
 			c->hugepages, size, c->hugepage_node);
+	}
+	if (c->usb.n > 0) {
+		cleanup_free char *usb = strv_join(&c->usb, ", ");
+
+		fprintf(out, "usb:        %s (bus-port)\n", usb);
 	}
 }
 

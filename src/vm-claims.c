@@ -11,6 +11,7 @@
 #include "vmctl/pci.h"
 #include "vmctl/pcirom.h"
 #include "vmctl/proc.h"
+#include "vmctl/usb.h"
 #include "vmctl/vfio.h"
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-runtime.h"
@@ -63,6 +64,33 @@ static void claim_record(const struct broker_plan *plan, struct vm_claim *c)
 	c->hugepage_size = plan->claim.hugepage_size;
 	c->hugepages = plan->claim.hugepages;
 	c->hugepage_node = plan->claim.hugepage_node;
+	strv_copy(&c->usb, &plan->claim.usb);
+}
+
+/* The host USB devices the spec's usb: entries mean (usb_resolve()), as
+ * the broker's request names them: "BUS-PORT", and for refusals how a
+ * user knows them. */
+static int resolve_usb(const struct vmctl_env *env,
+		       const struct vmctl_spec *spec, struct strv *names,
+		       struct strv *what, struct vmctl_error **err)
+{
+	struct usb_host host = { 0 };
+	size_t *idx = NULL;
+
+	if (spec->n_usb == 0)
+		return 0;
+	if (usb_host_read(env, &host, err) < 0 ||
+	    usb_resolve(spec, &host, &idx, err) < 0) {
+		usb_host_clear(&host);
+		return -1;
+	}
+	for (size_t i = 0; i < spec->n_usb; i++) {
+		strv_push(names, host.v[idx[i]].name);
+		strv_take(what, usb_device_describe(&host.v[idx[i]]));
+	}
+	free(idx);
+	usb_host_clear(&host);
+	return 0;
 }
 
 static int plan_locked(const struct vmctl_env *env, const char *name,
@@ -75,6 +103,7 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 	struct broker_plan plan = { .node = -1 };
 	struct pci_addr *fns = NULL;
 	struct hostconf conf;
+	struct strv usb = { 0 }, usb_what = { 0 };
 	size_t n_fns = 0;
 	int ret = -1;
 
@@ -86,6 +115,7 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 	if (hostinv_read(env, &pci, &inv, err) < 0 ||
 	    hostconf_read(env, &conf, err) < 0 ||
 	    resolve_gpus(&pci, spec, &fns, &n_fns, err) < 0 ||
+	    resolve_usb(env, spec, &usb, &usb_what, err) < 0 ||
 	    claims_read_running(env, &pci, &inv, &held, err) < 0)
 		goto out;
 	{
@@ -98,6 +128,9 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 			.pin_list = &spec->cpus.pin_list,
 			.gpu_functions = fns,
 			.n_gpu_functions = n_fns,
+			.usb = (const char *const *)usb.v,
+			.usb_what = (const char *const *)usb_what.v,
+			.n_usb = usb.n,
 			.overcommit = spec->overcommit || overcommit,
 			.reserve = hostconf_reserve(&conf, inv.mem_total),
 		};
@@ -114,6 +147,8 @@ static int plan_locked(const struct vmctl_env *env, const char *name,
 	ret = 0;
 out:
 	free(fns);
+	strv_clear(&usb);
+	strv_clear(&usb_what);
 	broker_plan_clear(&plan);
 	broker_claims_clear(&held);
 	hostinv_clear(&inv);

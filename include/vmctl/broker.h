@@ -10,6 +10,7 @@
 #include "vmctl/error.h"
 #include "vmctl/hostinv.h"
 #include "vmctl/spec.h"
+#include "vmctl/strv.h"
 
 /*
  * The resource broker's planner: pure.  What the host has (struct
@@ -46,6 +47,7 @@ struct broker_claim {
 	int hugepage_node;       /* -1 when hugepage_size is 0 */
 	bool pending;            /* its QEMU is not up yet: its hugepages
 				  * still count as free in the inventory */
+	struct strv usb;         /* host USB devices, "BUS-PORT" (usb.h) */
 };
 
 struct broker_claims {
@@ -75,6 +77,10 @@ struct broker_request {
 	const struct cpulist *pin_list;   /* SPEC_PIN_LIST: host CPUs */
 	const struct pci_addr *gpu_functions;  /* resolved slots (gpu.c) */
 	size_t n_gpu_functions;
+	/* Host USB devices ("BUS-PORT") and how a refusal names each. */
+	const char *const *usb;
+	const char *const *usb_what;
+	size_t n_usb;
 	bool overcommit;
 	uint64_t reserve;    /* bytes kept for the host (the configured
 			      * one: hostconf_reserve()), or
@@ -108,6 +114,10 @@ uint64_t broker_memory_held(const struct broker_claims *held,
 const struct broker_claim *broker_gpu_holder(const struct broker_claims *held,
 					     const struct pci_addr *fn,
 					     int group, const char *except_vm);
+/* The claim holding host USB device `name` ("3-1.2"). */
+const struct broker_claim *broker_usb_holder(const struct broker_claims *held,
+					     const char *name,
+					     const char *except_vm);
 /* The claim pinning CPU `cpu`'s core exclusively. */
 const struct broker_claim *broker_cpu_holder(const struct hostinv *inv,
 					     const struct broker_claims *held,

@@ -59,6 +59,14 @@ struct spec_gpu {
 	bool managed;            /* bind to vfio-pci at start, release at stop */
 };
 
+/* usb: a host USB device passed through (usb.h): by id, or by where it
+ * is plugged in (bus 1..255, port the kernel's dotted path "1.2"). */
+struct spec_usb {
+	unsigned vendor_id, product_id;  /* by id (bus is 0) */
+	unsigned bus;                    /* by bus/port: 1..255 */
+	char *port;                      /* by bus/port, else NULL */
+};
+
 /* cpus.pin: where the vCPU threads run.  The resource broker plans it
  * (broker.h): auto takes whole free cores of the GPU's NUMA node. */
 enum spec_pin { SPEC_PIN_NONE, SPEC_PIN_AUTO, SPEC_PIN_LIST };
@@ -143,6 +151,8 @@ struct vmctl_spec {
 	struct spec_vnc vnc;
 	struct spec_gpu *gpus;
 	size_t n_gpus;
+	struct spec_usb *usb;
+	size_t n_usb;
 	/* -cpu host,kvm=off,hv_vendor_id=...: for consumer NVIDIA drivers
 	 * that refuse to start in a VM. */
 	bool hide_hypervisor;

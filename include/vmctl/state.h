@@ -84,6 +84,8 @@ struct vm_claim {
 	uint64_t hugepage_size;
 	uint64_t hugepages;
 	int hugepage_node;
+	/* usb: the host USB devices it holds, by "BUS-PORT" (usb.h). */
+	struct strv usb;
 	/* The vmctl at work on the claim while no QEMU holds it (a start
 	 * before QEMU is up, a stop giving it back): alive, it still
 	 * counts; dead, the claim is stale (refresh() gives it back). */

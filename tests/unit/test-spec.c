@@ -510,6 +510,74 @@ static void test_text_neighbours(void)
 	}
 }
 
+/* usb: the same list in both syntaxes, written back, located errors. */
+static void test_usb(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "name: a\nusb: [{id: \"46d:c52b\"}]\n",
+		  "t:2:12: usb[0].id: invalid USB id \"46d:c52b\" "
+		  "(VENDOR:PRODUCT in hex, e.g. \"046d:c52b\")" },
+		{ "name: a\nusb: [{bus: 256, port: \"1\"}]\n",
+		  "t:2:13: usb[0].bus: 256 is out of range (1 to 255)" },
+		{ "{\"name\": \"a\", \"usb\": [{\"bus\": 1, \"port\": \"1.0\"}]}",
+		  "t:1:42: usb[0].port: invalid USB port \"1.0\" (the "
+		  "kernel's port path: \"1\", \"1.2\", \"1.2.3\"; 1 to 31 "
+		  "each, at most 7 deep)" },
+		{ "name: a\nusb: [{id: \"046d:c52b\"}, {bus: 1}]\n",
+		  "t:2:26: usb[1]: give either id, or bus and port" },
+		{ "name: a\nusb: [{id: \"046d:c52b\", port: \"1\"}]\n",
+		  "t:2:7: usb[0]: give either id, or bus and port" },
+		{ "name: a\nusb: {id: \"046d:c52b\"}\n",
+		  "t:2:6: usb: expected a list of USB devices, e.g. [{id: "
+		  "\"046d:c52b\"}], got a mapping" },
+		{ "name: a\nusb: [{i: 1}, {i: 2}, {i: 3}, {i: 4}, {i: 5}, "
+		  "{i: 6}, {i: 7}, {i: 8}]\n",
+		  "t:2:6: usb: 8 USB devices, at most 7" },
+	};
+	const char *yaml = "name: a\nusb: [{id: \"046D:c52b\"}, "
+			   "{bus: 3, port: \"1.2\"}]\n";
+	const char *json = "{\"name\": \"a\", \"usb\": [{\"id\": \"046d:c52b\"},"
+			   " {\"bus\": 3, \"port\": \"1.2\"}]}";
+	char *e1, *e2, *e3 = NULL, *text = NULL;
+	struct vmctl_spec *a = load(yaml, SPEC_SYNTAX_YAML, &e1);
+	struct vmctl_spec *b = load(json, SPEC_SYNTAX_JSON, &e2);
+	struct vmctl_spec *c = NULL;
+
+	ok(a && b && a->n_usb == 2 && b->n_usb == 2 &&
+	   a->usb[0].vendor_id == 0x046d && b->usb[0].product_id == 0xc52b &&
+	   a->usb[0].port == NULL && a->usb[1].bus == 3 &&
+	   strcmp(b->usb[1].port, "1.2") == 0,
+	   "usb: both syntaxes%s%s%s", e1 ? e1 : "", e2 ? " / " : "",
+	   e2 ? e2 : "");
+	if (a != NULL) {
+		cJSON *j = spec_to_json(a);
+
+		text = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		c = load(text, SPEC_SYNTAX_JSON, &e3);
+	}
+	ok(text && strstr(text, "\"usb\":[{\"id\":\"046d:c52b\"},{\"bus\":3,"
+			  "\"port\":\"1.2\"}]") && c && c->n_usb == 2,
+	   "usb written back and read again: %s", text ? text : "");
+	spec_free(a);
+	spec_free(b);
+	spec_free(c);
+	free(e1);
+	free(e2);
+	free(e3);
+	free(text);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char *e;
+		struct vmctl_spec *sp = load(bad[i].text, SPEC_SYNTAX_AUTO, &e);
+
+		is_str(e, bad[i].want, "usb error %zu", i);
+		spec_free(sp);
+		free(e);
+	}
+}
+
 int main(void)
 {
 	test_parity();
@@ -523,5 +591,6 @@ int main(void)
 	test_memory_and_pin();
 	test_round_trip();
 	test_text_neighbours();
+	test_usb();
 	return tap_done();
 }
