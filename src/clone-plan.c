@@ -86,25 +86,23 @@ void clone_linked_chain(const char *layer, const struct strv *src_layers,
 	strv_extend(out, src_layers);
 }
 
-void clone_convert_argv(const char *src_overlay, const char *base,
-			const char *base_format, const char *dst_overlay,
-			bool progress, struct strv *argv)
+void clone_rebase_argv(const char *dst_overlay, const char *base,
+		       const char *base_format, bool progress,
+		       struct strv *argv)
 {
 	strv_push(argv, "qemu-img");
-	strv_push(argv, "convert");
+	strv_push(argv, "rebase");
 	if (progress)
 		strv_push(argv, "-p");
-	/* Formats named, never probed; the base stays the backing file,
-	 * so only the clusters above it are written. */
+	/* Formats named, never probed.  Safe mode (no -u): every cluster
+	 * where the old chain reads differently from the base is written
+	 * into the overlay. */
 	strv_push(argv, "-f");
 	strv_push(argv, "qcow2");
-	strv_push(argv, "-O");
-	strv_push(argv, "qcow2");
-	strv_push(argv, "-B");
+	strv_push(argv, "-b");
 	strv_push(argv, base);
 	strv_push(argv, "-F");
 	strv_push(argv, base_format);
-	strv_push(argv, src_overlay);
 	strv_push(argv, dst_overlay);
 }
 

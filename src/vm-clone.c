@@ -141,7 +141,7 @@ static int run_visible(const struct strv *argv, struct vmctl_error **err)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-			       "qemu-img convert failed (%s %d)",
+			       "qemu-img rebase failed (%s %d)",
 			       WIFEXITED(status) ? "exit status" : "signal",
 			       WIFEXITED(status) ? WEXITSTATUS(status)
 						 : WTERMSIG(status));
@@ -157,8 +157,10 @@ static int full_copy(const struct vmctl_env *env, const char *src,
 	struct proc_result r;
 	int ret;
 
-	clone_convert_argv(from, st->base_image, st->base_format, to,
-			   progress, &argv);
+	if (image_create_overlay(from, "qcow2", to, 0, err) < 0)
+		return vmctl_error_wrap(err, "copying %s's disk", src);
+	clone_rebase_argv(to, st->base_image, st->base_format, progress,
+			  &argv);
 	if (progress) {
 		ret = run_visible(&argv, err);
 		fputc('\n', stderr);
@@ -170,7 +172,7 @@ static int full_copy(const struct vmctl_env *env, const char *src,
 					proc_result_summary(&r);
 
 				ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE,
-						      0, "qemu-img convert: "
+						      0, "qemu-img rebase: "
 						      "%s", why);
 			}
 			proc_result_clear(&r);

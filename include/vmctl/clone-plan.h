@@ -41,14 +41,16 @@ void clone_linked_chain(const char *layer, const struct strv *src_layers,
 			struct strv *out);
 
 /*
- * A full clone's copy: SRC's whole chain above the base (its layers and
- * overlay, the current state; not its internal snapshots) into a new
- * qcow2 over the same base, with only what differs from the base written.
- * `-p` draws progress (on stdout) when `progress`.
+ * A full clone's copy: DST's overlay is first made over SRC's (SRC's
+ * current state, not its internal snapshots), then rebased onto the base
+ * in qemu-img's safe mode, which writes into it whatever SRC's chain (its
+ * layers and overlay) reads differently from the base.  (`qemu-img
+ * convert -B BASE` would copy only the top overlay's clusters, losing a
+ * layer's.)  `-p` draws progress (on stdout) when `progress`.
  */
-void clone_convert_argv(const char *src_overlay, const char *base,
-			const char *base_format, const char *dst_overlay,
-			bool progress, struct strv *argv);
+void clone_rebase_argv(const char *dst_overlay, const char *base,
+		       const char *base_format, bool progress,
+		       struct strv *argv);
 
 /* The layers of `chain` that no entry of `in_use` names (every remaining
  * VM's layers together): a destroyed VM's chain, what may go now. */

@@ -78,19 +78,19 @@ static void test_names_chains(void)
 	strv_clear(&src);
 }
 
-static void test_convert(void)
+static void test_rebase(void)
 {
 	struct strv argv = { 0 };
 	char *s;
 
-	clone_convert_argv("/v/a/disk.qcow2", "/i/sha256-x", "raw",
-			   "/v/b/disk.qcow2", false, &argv);
+	clone_rebase_argv("/v/b/disk.qcow2", "/i/sha256-x", "raw", false,
+			  &argv);
 	s = strv_join(&argv, " ");
-	is_str(s, "qemu-img convert -f qcow2 -O qcow2 -B /i/sha256-x -F raw "
-	       "/v/a/disk.qcow2 /v/b/disk.qcow2", "convert argv");
+	is_str(s, "qemu-img rebase -f qcow2 -b /i/sha256-x -F raw "
+	       "/v/b/disk.qcow2", "rebase argv (safe mode: no -u)");
 	free(s);
 	strv_clear(&argv);
-	clone_convert_argv("a", "b", "qcow2", "c", true, &argv);
+	clone_rebase_argv("a", "b", "qcow2", true, &argv);
 	ok(argv.n > 2 && strcmp(argv.v[2], "-p") == 0, "progress: -p");
 	strv_clear(&argv);
 }
@@ -125,7 +125,7 @@ int main(void)
 {
 	test_rules();
 	test_names_chains();
-	test_convert();
+	test_rebase();
 	test_unused();
 	return tap_done();
 }
