@@ -169,7 +169,7 @@ vmc create --wait=900 "$LC_TMP/csrc.yaml" >/dev/null 2>"$LC_TMP/err" ||
 say "csrc booted in $((SECONDS - t)) s"
 [ "$(vmc ssh csrc -- hostname)" = csrc ] || fail "csrc's hostname"
 vmc ssh csrc -- sh -c 'echo from-csrc > marker && sync' || fail "writing in csrc"
-src_key=$(vmc ssh csrc -- cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
+src_key=$(vmc ssh csrc -- sudo cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
 vmc stop csrc >/dev/null || fail "stop csrc"
 
 vmc clone --linked csrc cdst >/dev/null || fail "linked clone of csrc"
@@ -186,7 +186,7 @@ vmc wait cdst --timeout 900 >/dev/null 2>"$LC_TMP/err" ||
 	fail "cdst: no SSH: $(tail -n 3 "$LC_TMP/err")"
 say "cdst booted in $((SECONDS - t)) s"
 [ "$(vmc ssh cdst -- hostname)" = cdst ] || fail "cloud-init did not run again: hostname $(vmc ssh cdst -- hostname)"
-dst_key=$(vmc ssh cdst -- cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
+dst_key=$(vmc ssh cdst -- sudo cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2)
 [ "$dst_key" = "$(cut -d' ' -f2 "$S/vms/cdst/ssh_host_ed25519_key.pub")" ] ||
 	fail "cdst's host key is not the one vmctl made for it"
 [ "$dst_key" != "$src_key" ] || fail "cdst kept csrc's host key"
