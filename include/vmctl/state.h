@@ -35,6 +35,8 @@
  *       vm.json                 runtime state (struct vm_state)
  *       disk.qcow2              overlay over the base image (and its
  *                               internal snapshots)
+ *       disk.qcow2.clone-new    a linked clone's next overlay for SRC
+ *                               (vm-clone.h), until renamed over disk
  *       snapshots.json          the snapshot tree (vm-snapshot.h)
  *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
  *       vnc-password            0600
