@@ -57,6 +57,11 @@ static cJSON *entry_json(const struct imagecache_entry *e)
 	cJSON_AddBoolToObject(o, "legacy", e->legacy);
 	cJSON_AddItemToObject(o, "urls", strv_json(&e->urls));
 	cJSON_AddItemToObject(o, "vms", strv_json(&e->vms));
+	cJSON_AddBoolToObject(o, "layer", e->layer);
+	if (e->layer && e->base)
+		cJSON_AddStringToObject(o, "base", e->base);
+	else if (e->layer)
+		cJSON_AddNullToObject(o, "base");
 	return o;
 }
 
@@ -86,6 +91,15 @@ static int image_list(struct vmctl_env *env, struct vmctl_error **err)
 							 e->legacy ? e->name
 								   : "-");
 
+			if (e->layer) {
+				cleanup_free char *on = xasprintf(
+					"%s over %s", e->name,
+					e->base ? e->base : "?");
+
+				printf("%-20.20s %10s  %-20s %s\n", "layer",
+				       size, vms, on);
+				continue;
+			}
 			printf("%-20.20s %10s  %-20s %s\n",
 			       e->digest ? e->digest : "unknown", size, vms,
 			       urls);

@@ -289,21 +289,22 @@ int image_create_overlay(const char *base, const char *base_format,
 	return ret;
 }
 
-void image_argv_to_qcow2(const char *raw, const char *out, struct strv *argv)
+void image_argv_to_qcow2(const char *src, const char *format,
+			 const char *out, struct strv *argv)
 {
 	strv_push(argv, "qemu-img");
 	strv_push(argv, "convert");
 	strv_push(argv, "-q");
 	strv_push(argv, "-f");
-	strv_push(argv, "raw");
+	strv_push(argv, format);
 	strv_push(argv, "-O");
 	strv_push(argv, "qcow2");
-	strv_push(argv, raw);
+	strv_push(argv, src);
 	strv_push(argv, out);
 }
 
-int image_raw_to_qcow2(const char *raw, const char *dir, const char *name,
-		       struct vmctl_error **err)
+int image_to_qcow2(const char *src, const char *format, const char *dir,
+		   const char *name, struct vmctl_error **err)
 {
 	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	cleanup_free char *path = xasprintf("%s/%s", dir, name);
@@ -312,7 +313,7 @@ int image_raw_to_qcow2(const char *raw, const char *dir, const char *name,
 	int fd, ret;
 
 	unlink(tmp);
-	image_argv_to_qcow2(raw, tmp, &argv);
+	image_argv_to_qcow2(src, format, tmp, &argv);
 	ret = proc_run(&argv, &r, err);
 	strv_clear(&argv);
 	if (ret < 0)
@@ -323,7 +324,7 @@ int image_raw_to_qcow2(const char *raw, const char *dir, const char *name,
 		proc_result_clear(&r);
 		unlink(tmp);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "qemu-img convert %s: %s", raw, why);
+				       "qemu-img convert %s: %s", src, why);
 	}
 	proc_result_clear(&r);
 	/* qemu-img does not fsync: the rename must not expose a file whose

@@ -13,6 +13,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/state.h"
+#include "vmctl/vm-clone.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
@@ -58,35 +59,72 @@ static bool exists_in(const char *dir, const char *name)
 	return lstat(path, &st) == 0;
 }
 
-/* The base of VM `name`: from vm.json, else from its overlay's header.
- * 0 with *base NULL: no disk. */
-static int vm_base(const struct vmctl_env *env, const char *name,
-		   char **base)
+/* Is `path` a layer (under STATE_DIR/layers)? */
+static bool is_layer(const char *layers, const char *path)
+{
+	size_t n = strlen(layers);
+
+	return strncmp(path, layers, n) == 0 && path[n] == '/';
+}
+
+/* What `file` stands on below the layers: its first backing file that is
+ * not a layer, each layer on the way pushed to `chain`.  0 with *base
+ * NULL: none. */
+static int follow_backing(const char *layers, const char *file,
+			  struct strv *chain, char **base)
+{
+	cleanup_free char *cur = xstrdup(file);
+	struct vmctl_error *ignored = NULL;
+
+	*base = NULL;
+	for (int depth = 0; depth < 64; depth++) {
+		char *next = NULL;
+
+		if (image_backing_file(cur, &next, &ignored) < 0) {
+			vmctl_error_free(ignored);
+			return -1;
+		}
+		if (next == NULL || !is_layer(layers, next)) {
+			*base = next;
+			return 0;
+		}
+		if (chain != NULL)
+			strv_push(chain, next);
+		free(cur);
+		cur = next;
+	}
+	return -1;
+}
+
+/* The files VM `name` stands on, its layers and base (last): from
+ * vm.json, else from its overlay's header chain.  Empty: no disk. */
+static int vm_chain(const struct vmctl_env *env, const char *layers,
+		    const char *name, struct strv *chain)
 {
 	cleanup_free char *overlay = state_vm_file(env, name, VMDIR_DISK);
+	cleanup_free char *base = NULL;
 	struct vmctl_error *ignored = NULL;
 	struct vm_state st;
 
-	*base = NULL;
 	if (state_read(env, name, &st, &ignored) == 0 &&
 	    st.base_image != NULL) {
-		*base = steal_pointer(&st.base_image);
+		strv_extend(chain, &st.layers);
+		strv_push(chain, st.base_image);
 		state_clear(&st);
 		return 0;
 	}
 	state_clear(&st);
 	vmctl_error_free(ignored);
-	ignored = NULL;
 	if (access(overlay, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	if (image_backing_file(overlay, base, &ignored) < 0) {
-		vmctl_error_free(ignored);
+	if (follow_backing(layers, overlay, chain, &base) < 0)
 		return -1;
-	}
+	if (base != NULL)
+		strv_push(chain, base);
 	return 0;
 }
 
-static int find_users(const struct vmctl_env *env,
+static int find_users(const struct vmctl_env *env, const char *layers,
 		      struct imagecache_listing *l, const struct stat *sts,
 		      struct vmctl_error **err)
 {
@@ -95,28 +133,76 @@ static int find_users(const struct vmctl_env *env,
 	if (state_list(env, &names, err) < 0)
 		return -1;
 	for (size_t i = 0; i < names.n; i++) {
-		cleanup_free char *base = NULL;
-		struct stat st;
+		struct strv chain = { 0 };
 
-		if (vm_base(env, names.v[i], &base) < 0) {
+		if (vm_chain(env, layers, names.v[i], &chain) < 0) {
 			strv_push(&l->unknown_vms, names.v[i]);
+			strv_clear(&chain);
 			continue;
 		}
-		if (base == NULL || stat(base, &st) < 0)
-			continue;
-		for (size_t j = 0; j < l->n; j++)
-			if (sts[j].st_dev == st.st_dev &&
-			    sts[j].st_ino == st.st_ino)
-				strv_push(&l->v[j].vms, names.v[i]);
+		for (size_t c = 0; c < chain.n; c++) {
+			struct stat st;
+
+			if (stat(chain.v[c], &st) < 0)
+				continue;
+			for (size_t j = 0; j < l->n; j++)
+				if (sts[j].st_dev == st.st_dev &&
+				    sts[j].st_ino == st.st_ino &&
+				    !strv_contains(&l->v[j].vms, names.v[i]))
+					strv_push(&l->v[j].vms, names.v[i]);
+		}
+		strv_clear(&chain);
 	}
 	strv_clear(&names);
 	return 0;
+}
+
+/* The layers linked clones stand on, as entries after the cache's. */
+static void add_layers(const char *layers, struct imagecache_listing *l,
+		       struct stat **sts)
+{
+	struct strv names = { 0 };
+	struct dirent *de;
+	DIR *d = opendir(layers);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			strv_push(&names, de->d_name);
+	closedir(d);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), compare_names);
+	for (size_t i = 0; i < names.n; i++) {
+		cleanup_free char *path = xasprintf("%s/%s", layers,
+						    names.v[i]);
+		struct imagecache_entry *e;
+		struct stat st;
+
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+		*sts = xrealloc(*sts, (l->n + 1) * sizeof(**sts));
+		(*sts)[l->n] = st;
+		e = &l->v[l->n++];
+		*e = (struct imagecache_entry){
+			.name = xasprintf("layers/%s", names.v[i]),
+			.size = (uint64_t)st.st_size,
+			.disk_bytes = (uint64_t)st.st_blocks * 512,
+			.layer = true,
+		};
+		if (follow_backing(layers, path, NULL, &e->base) < 0)
+			e->base = NULL;
+		e->path = steal_pointer(&path);
+	}
+	strv_clear(&names);
 }
 
 int imagecache_list(const struct vmctl_env *env,
 		    struct imagecache_listing *out, struct vmctl_error **err)
 {
 	cleanup_free char *dir = imagecache_dir(env);
+	cleanup_free char *layers = vm_layers_dir(env);
 	cleanup_free struct stat *sts = NULL;
 	struct imagecache_listing l = { 0 };
 	struct strv names = { 0 };
@@ -126,18 +212,16 @@ int imagecache_list(const struct vmctl_env *env,
 
 	*out = l;
 	d = opendir(dir);
-	if (d == NULL) {
-		if (errno == ENOENT)
-			return 0;
+	if (d == NULL && errno != ENOENT)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 dir);
-	}
-	while ((de = readdir(d)) != NULL)
+	while (d != NULL && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0 &&
 		    strcmp(de->d_name, "lock") != 0)
 			strv_push(&names, de->d_name);
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), compare_names);
 	sts = xcalloc(names.n + 1, sizeof(*sts));
@@ -184,7 +268,8 @@ int imagecache_list(const struct vmctl_env *env,
 		}
 	}
 	strv_clear(&names);
-	if (find_users(env, &l, sts, err) < 0)
+	add_layers(layers, &l, &sts);
+	if (find_users(env, layers, &l, sts, err) < 0)
 		ret = -1;
 	*out = l;
 	return ret;
@@ -196,6 +281,7 @@ void imagecache_listing_clear(struct imagecache_listing *l)
 		free(l->v[i].name);
 		free(l->v[i].path);
 		free(l->v[i].digest);
+		free(l->v[i].base);
 		strv_clear(&l->v[i].urls);
 		strv_clear(&l->v[i].vms);
 	}
@@ -264,6 +350,10 @@ int imagecache_prune(const struct vmctl_env *env, bool dry_run,
 		out->freed += e->disk_bytes;
 		if (dry_run)
 			continue;
+		if (e->layer) {
+			unlink(e->path);
+			continue;
+		}
 		{
 			cleanup_free char *stamp = xasprintf("%s.verified",
 							     e->name);

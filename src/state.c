@@ -285,6 +285,14 @@ int state_read(const struct vmctl_env *env, const char *name,
 	x = cJSON_GetObjectItem(o, "base_id");
 	st->base_id_known = cJSON_IsObject(x) &&
 			    state_file_id_from_json(x, &st->base_id);
+	x = cJSON_GetObjectItem(o, "layers");
+	if (cJSON_IsArray(x)) {
+		const cJSON *l;
+
+		cJSON_ArrayForEach(l, x)
+			if (cJSON_IsString(l))
+				strv_push(&st->layers, l->valuestring);
+	}
 	st->created = (time_t)get_number(o, "created", 0);
 	st->qemu.pid = (pid_t)get_number(o, "pid", 0);
 	st->qemu.starttime = (uint64_t)get_number(o, "starttime", 0);
@@ -329,6 +337,13 @@ int state_write(const struct vmctl_env *env, const char *name,
 	if (st->base_id_known)
 		state_file_id_to_json(cJSON_AddObjectToObject(o, "base_id"),
 				      &st->base_id);
+	if (st->layers.n > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "layers");
+
+		for (size_t i = 0; i < st->layers.n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(
+				st->layers.v[i]));
+	}
 	cJSON_AddNumberToObject(o, "created", (double)st->created);
 	if (st->qemu.pid > 0) {
 		cJSON_AddNumberToObject(o, "pid", st->qemu.pid);
@@ -367,6 +382,7 @@ void state_clear(struct vm_state *st)
 	free(st->base_image);
 	free(st->base_format);
 	free(st->base_digest);
+	strv_clear(&st->layers);
 	free(st->last_exit.stopped_by);
 	vm_claim_clear(&st->claim);
 	*st = (struct vm_state){ 0 };

@@ -123,8 +123,8 @@ static int preflight(const struct vmctl_spec *spec, const char *base_path,
  * renamed into place, so no other command ever sees it unmarked or takes
  * its lock first.  Needs the state-wide lock.
  */
-static int make_vm_dir(const struct vmctl_env *env, const char *name,
-		       int *lock, struct vmctl_error **err)
+int vm_make_dir(const struct vmctl_env *env, const char *name, int *lock,
+		struct vmctl_error **err)
 {
 	cleanup_free char *dir = state_vm_dir(env, name);
 	cleanup_free char *stage = xasprintf("%s/vms/.%s.new-XXXXXX",
@@ -258,10 +258,9 @@ int vm_cloud_init_files(const char *dir, const char *name,
 				    err);
 }
 
-static int prepare_files(const struct vmctl_env *env, const char *name,
-			 const struct vmctl_spec *spec, const char *base_path,
-			 const struct image_info *base, struct vm_state *st,
-			 struct vmctl_error **err)
+int vm_identity_files(const struct vmctl_env *env, const char *name,
+		      const struct vmctl_spec *spec, const char *vars_from,
+		      const char *vars_format, struct vmctl_error **err)
 {
 	cleanup_free char *dir = state_vm_dir(env, name);
 	cJSON *json = spec_to_json(spec);
@@ -273,26 +272,22 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 	free(text);
 	if (ret < 0)
 		return -1;
-	if (base_path != NULL) {
-		cleanup_free char *overlay = state_vm_file(env, name,
-							   VMDIR_DISK);
-
-		st->base_image = xstrdup(base_path);
-		st->base_format = xstrdup(base->format);
-		if (image_create_overlay(base_path, base->format, overlay,
-					 spec->disk.size, err) < 0)
-			return -1;
-	}
 	if (spec->cloud_init.enabled &&
 	    vm_cloud_init_files(dir, name, spec, err) < 0)
 		return -1;
-	if (spec_firmware_is_uefi(spec->firmware)) {
+	if (spec_firmware_is_uefi(spec->firmware) && vars_from != NULL) {
+		/* A clone's: the source's variables as they are, not its
+		 * snapshots of them. */
+		if (image_to_qcow2(vars_from, vars_format, dir,
+				   VMDIR_OVMF_VARS_QCOW2, err) < 0)
+			return -1;
+	} else if (spec_firmware_is_uefi(spec->firmware)) {
 		struct firmware_ovmf fw;
 
 		if (firmware_find(env, spec->firmware, &fw, err) < 0)
 			return -1;
-		ret = image_raw_to_qcow2(fw.vars, dir, VMDIR_OVMF_VARS_QCOW2,
-					 err);
+		ret = image_to_qcow2(fw.vars, "raw", dir, VMDIR_OVMF_VARS_QCOW2,
+				     err);
 		firmware_ovmf_clear(&fw);
 		if (ret < 0)
 			return -1;
@@ -305,6 +300,26 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 				    0600, err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int prepare_files(const struct vmctl_env *env, const char *name,
+			 const struct vmctl_spec *spec, const char *base_path,
+			 const struct image_info *base, struct vm_state *st,
+			 struct vmctl_error **err)
+{
+	if (base_path != NULL) {
+		cleanup_free char *overlay = state_vm_file(env, name,
+							   VMDIR_DISK);
+
+		st->base_image = xstrdup(base_path);
+		st->base_format = xstrdup(base->format);
+		if (image_create_overlay(base_path, base->format, overlay,
+					 spec->disk.size, err) < 0)
+			return -1;
+	}
+	if (vm_identity_files(env, name, spec, NULL, NULL, err) < 0)
+		return -1;
 	return state_write(env, name, st, err);
 }
 
@@ -364,7 +379,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	state_sweep(env);
 	if (state_vm_exists(env, name) && reclaim_stale(env, name, err) < 0)
 		goto out;
-	if (make_vm_dir(env, name, &lock, err) < 0)
+	if (vm_make_dir(env, name, &lock, err) < 0)
 		goto out;
 	made = true;
 	close(glock);

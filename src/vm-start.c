@@ -536,7 +536,7 @@ static int ovmf_vars_upgrade(const struct vmctl_env *env, const char *name,
 	if (!vm_file_exists(raw) || vm_file_exists(qcow2))
 		return 0;
 	dir = state_vm_dir(env, name);
-	if (image_raw_to_qcow2(raw, dir, VMDIR_OVMF_VARS_QCOW2, err) < 0)
+	if (image_to_qcow2(raw, "raw", dir, VMDIR_OVMF_VARS_QCOW2, err) < 0)
 		return vmctl_error_wrap(err, "VM %s: its UEFI variables", name);
 	unlink(raw);
 	return fs_sync_dir(dir, err);

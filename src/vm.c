@@ -20,6 +20,7 @@
 #include "vmctl/qmp.h"
 #include "vmctl/termsafe.h"
 #include "vmctl/vm.h"
+#include "vmctl/vm-clone.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
@@ -252,10 +253,13 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 		vm_clear_runtime(env, name, &st);
 		ret = vm_remove_dir(env, name, err);
 	}
-	state_clear(&st);
 	close(lock);
-	if (ret == 0)
+	if (ret == 0) {
+		/* The last VM standing on a layer takes it along. */
+		vm_layers_release(env, &st.layers);
 		state_sweep(env);
+	}
+	state_clear(&st);
 	return ret;
 }
 

@@ -55,11 +55,14 @@ int image_create_overlay(const char *base, const char *base_format,
 			 const char *overlay, uint64_t size,
 			 struct vmctl_error **err);
 
-/* DIR/NAME (0600): the raw image `raw` as a standalone qcow2 (qemu-img convert to
- * a temporary, fsync, rename, fsync DIR), so it can hold internal
- * snapshots: a UEFI VM's variable store.  The argv is pure. */
-void image_argv_to_qcow2(const char *raw, const char *out, struct strv *argv);
-int image_raw_to_qcow2(const char *raw, const char *dir, const char *name,
-		       struct vmctl_error **err);
+/* DIR/NAME (0600): the image `src` (format `format`, raw or qcow2) as a
+ * standalone qcow2 of its current state, without snapshots (qemu-img
+ * convert to a temporary, fsync, rename, fsync DIR), so it can hold
+ * internal snapshots of its own: a UEFI VM's variable store.  The argv is
+ * pure. */
+void image_argv_to_qcow2(const char *src, const char *format,
+			 const char *out, struct strv *argv);
+int image_to_qcow2(const char *src, const char *format, const char *dir,
+		   const char *name, struct vmctl_error **err);
 
 #endif

@@ -97,10 +97,14 @@ struct imagecache_entry {
 	bool legacy;           /* named after its URL (wave 1) */
 	struct strv urls;
 	struct strv vms;       /* VMs whose base it is */
+	/* A linked clones' layer, STATE_DIR/layers/NAME (vm-clone.h), and
+	 * the file it stands on; `vms` stand on it. */
+	bool layer;
+	char *base;
 };
 
 struct imagecache_listing {
-	struct imagecache_entry *v;
+	struct imagecache_entry *v;   /* the cache's entries, then layers */
 	size_t n;
 	struct strv strays;    /* .part, orphan stamps and locks, temps */
 	uint64_t strays_bytes;
@@ -116,7 +120,7 @@ struct imagecache_prune {
 	uint64_t freed;        /* bytes */
 };
 
-/* Remove every entry no VM uses and every stray file, under the cache's
+/* Remove every entry and layer no VM uses and every stray file, under the cache's
  * exclusive lock; with `dry_run`, only say what would go.  Refuses when a
  * VM's base cannot be read (it might be any entry). */
 int imagecache_prune(const struct vmctl_env *env, bool dry_run,

@@ -14,12 +14,16 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
 #include "vmctl/spec.h"
+#include "vmctl/strv.h"
 
 /*
  * The state directory:
  *
  *   STATE_DIR/lock              flock: held while ports are picked
  *   STATE_DIR/host.json         host-wide settings (hostconf.h)
+ *   STATE_DIR/layers/X.qcow2    a frozen disk linked clones stand on
+ *                               (vm-clone.h): kept while a VM's
+ *                               `layers` names it
  *   STATE_DIR/tmux.conf         the private tmux server's config
  *   STATE_DIR/vms/.NAME.new-X   a VM being created, renamed to NAME
  *                               (locked, with its `creating` marker)
@@ -31,6 +35,8 @@
  *       vm.json                 runtime state (struct vm_state)
  *       disk.qcow2              overlay over the base image (and its
  *                               internal snapshots)
+ *       disk.qcow2.clone-new    a linked clone's next overlay for SRC
+ *                               (vm-clone.h), until renamed over disk
  *       snapshots.json          the snapshot tree (vm-snapshot.h)
  *       OVMF_VARS.fd            UEFI variables (UEFI VMs)
  *       vnc-password            0600
@@ -106,6 +112,10 @@ struct vm_state {
 	char *base_digest;   /* "sha256:HEX" / "sha512:HEX", or NULL */
 	bool base_id_known;  /* false: a VM made before identities were kept */
 	struct fs_file_id base_id;
+	/* The layers between the overlay and the base (linked clones,
+	 * vm-clone.h), the overlay's backing first: the one record of which
+	 * VM stands on which layer. */
+	struct strv layers;
 	time_t created;
 	struct proc_id qemu; /* pid 0 when not running */
 	struct proc_id swtpm; /* the VM's swtpm (tpm: true), pid 0: none */

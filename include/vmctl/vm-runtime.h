@@ -40,6 +40,19 @@ int vm_cloud_init_files(const char *dir, const char *name,
 			const struct vmctl_spec *spec,
 			struct vmctl_error **err);
 
+/* vm-create.c: the VM's directory, appearing whole with its `creating`
+ * marker and locked (*lock, to close); the caller holds the state-wide
+ * lock. */
+int vm_make_dir(const struct vmctl_env *env, const char *name, int *lock,
+		struct vmctl_error **err);
+/* vm-create.c: a VM's own files but its disk: spec.json, cloud-init's
+ * keys and seed (a new instance-id), UEFI variables as qcow2 (the current
+ * state of `vars_from`, format `vars_format`, or the firmware's template
+ * when NULL), a VNC password. */
+int vm_identity_files(const struct vmctl_env *env, const char *name,
+		      const struct vmctl_spec *spec, const char *vars_from,
+		      const char *vars_format, struct vmctl_error **err);
+
 /* The VM's saved spec (spec.json). */
 int vm_load_spec(const struct vmctl_env *env, const char *name,
 		 struct vmctl_spec **spec, struct vmctl_error **err);

@@ -16,7 +16,8 @@
 #     a --memory snapshot of a running UEFI VM, save -> start and a stopped
 #     revert resume it (the start loads the snapshot over QMP: -loadvm
 #     would look for the RAM in the variable store); deleting removes the
-#     snapshot from both images; a VM with the old raw variables gets them
+#     snapshot from both images; a clone gets them without the snapshots;
+#     a VM with the old raw variables gets them
 #     converted at its next start;
 #   - refusals (exit status, one line, nothing changed): unknown, duplicate
 #     and invalid names, revert of a disk-only snapshot while running,
@@ -216,6 +217,12 @@ first=$(ticks_after "$mark" | sed -n 1p)
 	fail "UEFI: start after a stopped revert to um did not resume it (tick $first, um at $before..$after)"
 say "UEFI stopped revert: the start resumed the counter at $first"
 vmc stop "$VM" --timeout 0 >/dev/null || fail "stop $VM failed"
+# A clone gets the variables as they are, in qcow2, without um.
+vmc clone "$VM" "c$VM" >/dev/null 2>&1 || fail "clone of the UEFI VM failed"
+cvars=$(lc_vmdir "c$VM")/OVMF_VARS.qcow2
+[ "$(qemu-img info --output=json "$cvars" | jq -r '[.format, (.snapshots // [] | length)] | join(" ")')" = "qcow2 0" ] ||
+	fail "the clone's variables: $(qemu-img info "$cvars" 2>&1)"
+vmc destroy "c$VM" >/dev/null 2>&1 || fail "destroy of the clone failed"
 vmc snapshot delete "$VM" um >/dev/null || fail "delete um failed"
 [ -z "$(img_snaps)" ] && [ -z "$(vars_snaps)" ] ||
 	fail "um left: disk $(img_snaps), vars $(vars_snaps)"
