@@ -264,14 +264,9 @@ static int prepare_files(const struct vmctl_env *env, const char *name,
 			 struct vmctl_error **err)
 {
 	cleanup_free char *dir = state_vm_dir(env, name);
-	cJSON *json = spec_to_json(spec);
-	char *text = cJSON_Print(json);
 	int ret;
 
-	cJSON_Delete(json);
-	ret = fs_write_atomic(dir, VMDIR_SPEC, text, strlen(text), 0600, err);
-	free(text);
-	if (ret < 0)
+	if (vm_write_spec(env, name, spec, err) < 0)
 		return -1;
 	if (base_path != NULL) {
 		cleanup_free char *overlay = state_vm_file(env, name,

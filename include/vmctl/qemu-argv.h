@@ -32,6 +32,8 @@ struct qemu_host {
 	size_t n_gpus;
 	bool paused;                 /* -S: the guest waits for QMP `cont` */
 	const char *loadvm;          /* -loadvm: resume this snapshot's RAM */
+	bool cdrom_first;            /* boot: cdrom-once, its one boot: the
+				      * CD-ROM's bootindex 1, the disk's 2 */
 	/* Guest RAM from a hugetlb memfd of pages this big (bytes; 0:
 	 * ordinary memory), preallocated, bound to NUMA node mem_node
 	 * (-1: no binding).  The broker's claim decides both at start. */
