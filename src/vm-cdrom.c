@@ -45,7 +45,8 @@ static int iso_open(const char *iso, char **abs, int *fd,
 		joined = xasprintf("%s/%s", cwd, iso);
 	}
 	*abs = fs_path_clean(joined != NULL ? joined : iso);
-	*fd = open(*abs, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* (non-blocking: a FIFO must not hang the open; cleared below) */
+	*fd = open(*abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0)
 		return vmctl_error_errno(err, vmctl_error_status_from_errno(
 				errno, VMCTL_EXIT_NOINPUT), errno, "ISO %s",
@@ -56,6 +57,9 @@ static int iso_open(const char *iso, char **abs, int *fd,
 		return vmctl_error_set(err, VMCTL_EXIT_NOINPUT, 0, "ISO %s is "
 				       "not a regular file", *abs);
 	}
+	if (fcntl(*fd, F_SETFL, 0) < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+					 "ISO %s", *abs);
 	return 0;
 }
 
@@ -242,6 +246,7 @@ int vm_cdrom_insert(const struct vmctl_env *env, const char *name,
 		if (add_nodes(&c, node, fd, err) < 0)
 			goto out;
 		if (swap_medium(&c, old, node, err) < 0) {
+			del_nodes(&c, node);   /* unless the drive has it */
 			vmctl_error_wrap(err, "inserting %s", path);
 			goto out;
 		}
