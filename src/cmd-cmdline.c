@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/media.h"
 #include "vmctl/hostfacts.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/quote.h"
@@ -62,6 +63,8 @@ static int cmd_cmdline_exec(struct vmctl_env *env, int argc, char **argv,
 		return -1;
 	}
 	ret = hostfacts_gather(env, spec, NULL, &facts, err);
+	/* what create's first start runs: boot: cdrom-once's CD-ROM first */
+	facts.qemu.cdrom_first = media_cdrom_first(spec, false, false);
 	if (ret == 0 && swtpm)
 		tpm_swtpm_argv(facts.qemu.vm_dir, &qemu);
 	else if (ret == 0)

@@ -7,6 +7,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/lvvm.h"
+#include "vmctl/media.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-balloon.h"
 #include "vmctl/vm.h"
@@ -60,6 +61,9 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 	if (env->json) {
 		cJSON *j = view_vm_status_json(env, &vm, balloon);
 
+		if (vm.spec != NULL)
+			media_status_json(j, vm.spec, vm.st.cdrom_booted);
+
 		if (tail != NULL) {
 			cJSON *lines = cJSON_AddArrayToObject(j, "serial_tail");
 			char *save = NULL;
@@ -88,6 +92,12 @@ static int cmd_status_exec(struct vmctl_env *env, int argc, char **argv,
 			       (unsigned long long)(*balloon >> 20));
 		else if (has_balloon)
 			printf("balloon:    unknown (QEMU did not say)\n");
+		if (vm.spec != NULL) {
+			cleanup_free char *media = media_status_text(
+				vm.spec, vm.st.cdrom_booted);
+
+			fputs(media, stdout);
+		}
 		if (vm.st.accel != NULL)
 			printf("accel:      %s\n", vm.st.accel);
 		view_claim_print(&vm.st.claim, stdout);

@@ -259,6 +259,21 @@ int image_info(const char *path, struct image_info *info,
 	return 0;
 }
 
+int image_qcow2_size(const char *path, uint64_t *size,
+		     struct vmctl_error **err)
+{
+	cleanup_free unsigned char *buf = NULL;
+	size_t len = 0;
+
+	if (read_header(path, &buf, &len, NULL, err) < 0)
+		return -1;
+	if (len < 32 || memcmp(buf, "QFI\xfb", 4) != 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				       "%s is not a qcow2 image", path);
+	*size = image_header_size(buf, len, "qcow2", 0);
+	return 0;
+}
+
 void image_info_clear(struct image_info *info)
 {
 	free(info->format);

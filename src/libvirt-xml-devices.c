@@ -28,14 +28,16 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 	xml_doc_empty(d, "target", "dev", dev, "bus", bus, NULL);
 }
 
-/* A read-only raw file: a virtio disk or a SATA CD. */
+/* A read-only raw file: a virtio disk or a SATA CD (path NULL: a CD
+ * drive with no medium). */
 static void add_readonly(struct xml_doc *d, struct targets *t, bool cdrom,
 			 const char *path, const char *boot_order)
 {
 	xml_doc_open(d, "disk", "type", "file", "device", cdrom ? "cdrom"
 		     : "disk", NULL);
 	xml_doc_empty(d, "driver", "name", "qemu", "type", "raw", NULL);
-	xml_doc_empty(d, "source", "file", path, NULL);
+	if (path != NULL)
+		xml_doc_empty(d, "source", "file", path, NULL);
 	disk_target(d, t, cdrom ? "sata" : "virtio");
 	xml_doc_empty(d, "readonly", NULL);
 	if (boot_order != NULL)
@@ -77,7 +79,7 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 	if (facts->seed != NULL)
 		add_readonly(d, &t, false, facts->seed, NULL);
 	/* After the disk: an empty disk falls through to the installer. */
-	if (spec->cdrom != NULL)
+	if (spec->cdrom_drive)
 		add_readonly(d, &t, true, facts->cdrom ? facts->cdrom
 			     : spec->cdrom, "2");
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)

@@ -314,6 +314,10 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 	if (check_facts(spec, facts, err) < 0 ||
 	    usb_libvirt_check(spec, err) < 0)
 		return -1;
+	if (spec->boot == SPEC_BOOT_CDROM_ONCE)
+		return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0, "boot: "
+				       "cdrom-once is not yet supported "
+				       "through libvirt");
 	xml_doc_open(&d, "domain", "type", facts->accel == SPEC_ACCEL_KVM ? "kvm"
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);

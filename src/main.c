@@ -33,6 +33,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_save_entry,
 	&cmd_restore_entry,
 	&cmd_clone_entry,
+	&cmd_cdrom_entry,
+	&cmd_disk_entry,
 	&cmd_image_entry,
 	&cmd_migrate_entry,
 	&cmd_move_entry,

@@ -195,6 +195,11 @@ static void add_tpm(struct strv *argv, const struct vmctl_spec *spec,
 static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
 			const struct qemu_host *host)
 {
+	/* The disk first: an empty disk falls through to the installer, an
+	 * installed one boots without it; boot: cdrom-once swaps them for
+	 * one start (vm-cdrom.h). */
+	int disk_boot = host->cdrom_first ? 2 : 1;
+
 	if (spec->disk.image != NULL) {
 		cleanup_free char *disk = vm_file(host, VMDIR_DISK);
 
@@ -207,21 +212,21 @@ static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
 		switch (spec->disk.bus) {
 		case SPEC_DISK_VIRTIO:
 			strv_push(argv, "-device");
-			strv_push(argv, "virtio-blk-pci,drive=disk0,id=disk0,"
-					"bootindex=1");
+			strv_pushf(argv, "virtio-blk-pci,drive=disk0,id=disk0,"
+					 "bootindex=%d", disk_boot);
 			break;
 		case SPEC_DISK_SATA:
 			/* q35's AHCI, or the PIIX IDE on pc */
 			strv_push(argv, "-device");
-			strv_push(argv, "ide-hd,drive=disk0,id=disk0,"
-					"bootindex=1");
+			strv_pushf(argv, "ide-hd,drive=disk0,id=disk0,"
+					 "bootindex=%d", disk_boot);
 			break;
 		case SPEC_DISK_SCSI:
 			strv_push(argv, "-device");
 			strv_push(argv, "virtio-scsi-pci,id=scsi0");
 			strv_push(argv, "-device");
-			strv_push(argv, "scsi-hd,drive=disk0,id=disk0,"
-					"bus=scsi0.0,bootindex=1");
+			strv_pushf(argv, "scsi-hd,drive=disk0,id=disk0,"
+					 "bus=scsi0.0,bootindex=%d", disk_boot);
 			break;
 		}
 	}
@@ -248,10 +253,14 @@ static void add_storage(struct strv *argv, const struct vmctl_spec *spec,
 		strv_push(argv, "-blockdev");
 		strv_push(argv, "driver=raw,file=cdrom0-file,node-name=cdrom0,"
 				"read-only=on");
-		/* After the disk: an empty disk falls through to the
-		 * installer, an installed one boots without it. */
+	}
+	/* cdrom: empty is a drive without a medium, which `vmctl cdrom
+	 * insert` fills (blockdev-insert-medium on the device's id). */
+	if (spec->cdrom_drive) {
 		strv_push(argv, "-device");
-		strv_push(argv, "ide-cd,drive=cdrom0,id=cdrom0,bootindex=2");
+		strv_pushf(argv, "ide-cd,%sid=cdrom0,bootindex=%d",
+			   spec->cdrom != NULL ? "drive=cdrom0," : "",
+			   3 - disk_boot);
 	}
 	if (spec->kernel.image != NULL) {
 		/* -kernel, -initrd and -append take their argument whole. */

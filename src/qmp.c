@@ -109,8 +109,37 @@ static int send_all(struct qmp *q, const char *s, struct vmctl_error **err)
 	return 0;
 }
 
+/* The command's first byte, with `fd` (SCM_RIGHTS) riding on it. */
+static int send_fd(struct qmp *q, const char *s, int fd,
+		   struct vmctl_error **err)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)s, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	while (sendmsg(q->fd, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE,
+						 errno, "QMP %s", q->path);
+	return send_all(q, s + 1, err);
+}
+
 int qmp_execute(struct qmp *q, const char *command, cJSON *arguments,
 		cJSON **reply, struct vmctl_error **err)
+{
+	return qmp_execute_fd(q, command, arguments, -1, reply, err);
+}
+
+int qmp_execute_fd(struct qmp *q, const char *command, cJSON *arguments,
+		   int fd, cJSON **reply, struct vmctl_error **err)
 {
 	cJSON *req = cJSON_CreateObject();
 	char *text;
@@ -121,7 +150,7 @@ int qmp_execute(struct qmp *q, const char *command, cJSON *arguments,
 		cJSON_AddItemToObject(req, "arguments", arguments);
 	text = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
-	ret = send_all(q, text, err);
+	ret = fd >= 0 ? send_fd(q, text, fd, err) : send_all(q, text, err);
 	if (ret == 0)
 		ret = send_all(q, "\n", err);
 	free(text);

@@ -38,6 +38,7 @@ struct walker {
 	const struct node *at_ssh_port, *at_firmware, *at_cloud_init;
 	const struct node *at_gpu, *at_forwards, *at_overcommit;
 	const struct node *at_backend, *at_connect;
+	const struct node *at_boot;
 	const struct node *at_mem_size, *at_hugepages, *at_balloon, *at_pin;
 	bool cloud_init_given;
 };
@@ -1413,6 +1414,61 @@ static int set_overcommit(struct walker *w, const struct node *n,
 	return set_bool(w, n, path, target);
 }
 
+/* ---- the CD-ROM and the boot order (vm-cdrom.h) --------------------- */
+
+/* cdrom: PATH (the medium), or "empty": a drive to insert into later. */
+static int set_cdrom(struct walker *w, const struct node *n,
+		     const char *path, void *target)
+{
+	struct vmctl_spec *spec = container_of(target, struct vmctl_spec,
+					       cdrom);
+
+	/* (quoted too: JSON has no other kind; a file named so is
+	 * ./empty) */
+	if (n->kind == NODE_SCALAR && strcmp(n->text, "empty") == 0) {
+		free(spec->cdrom);
+		spec->cdrom = NULL;
+		spec->cdrom_drive = true;
+		return 0;
+	}
+	if (set_path(w, n, path, target) < 0)
+		return -1;
+	spec->cdrom_drive = true;
+	return 0;
+}
+
+static int set_boot(struct walker *w, const struct node *n,
+		    const char *path, void *target)
+{
+	static const char *const names[] = { "disk", "cdrom-once", NULL };
+	int v;
+
+	if (get_enum(w, n, path, names, &v) < 0)
+		return -1;
+	*(enum spec_boot *)target = v == 1 ? SPEC_BOOT_CDROM_ONCE
+					   : SPEC_BOOT_DISK;
+	w->at_boot = n;
+	return 0;
+}
+
+static int check_boot(struct walker *w, const struct vmctl_spec *spec)
+{
+	if (spec->boot != SPEC_BOOT_CDROM_ONCE)
+		return 0;
+	if (!spec->cdrom_drive)
+		return fail(w, w->at_boot, "boot", "cdrom-once needs a CD-ROM "
+			    "drive (cdrom: PATH, or cdrom: empty)");
+	if (spec->disk.image == NULL)
+		return fail(w, w->at_boot, "boot", "cdrom-once boots the disk "
+			    "after the CD-ROM, and there is no disk (add "
+			    "disk.image)");
+	if (spec->kernel.image != NULL)
+		return fail(w, w->at_boot, "boot", "a kernel boots directly, "
+			    "without the firmware's boot order (drop kernel "
+			    "or boot)");
+	return 0;
+}
+
 static const struct key spec_keys[] = {
 	KEY("name", set_name, struct vmctl_spec, name),
 	KEY("backend", set_backend, struct vmctl_spec, backend),
@@ -1423,7 +1479,8 @@ static const struct key spec_keys[] = {
 	KEY("accel", set_accel, struct vmctl_spec, accel),
 	KEY("firmware", set_firmware, struct vmctl_spec, firmware),
 	KEY("disk", set_disk, struct vmctl_spec, disk),
-	KEY("cdrom", set_path, struct vmctl_spec, cdrom),
+	KEY("cdrom", set_cdrom, struct vmctl_spec, cdrom),
+	KEY("boot", set_boot, struct vmctl_spec, boot),
 	KEY("kernel", set_kernel, struct vmctl_spec, kernel),
 	KEY("cloud_init", set_cloud_init, struct vmctl_spec, cloud_init),
 	KEY("network", set_network, struct vmctl_spec, network),
@@ -1554,7 +1611,7 @@ static int check_spec(struct walker *w, struct vmctl_spec *spec)
 	if (spec->firmware == SPEC_FIRMWARE_DEFAULT)
 		spec->firmware = spec->n_gpus > 0 ? SPEC_FIRMWARE_UEFI
 						  : SPEC_FIRMWARE_BIOS;
-	return 0;
+	return check_boot(w, spec);
 }
 
 int spec_schema_read(const char *file, const char *base_dir,

@@ -118,7 +118,10 @@ cJSON *spec_to_json(const struct vmctl_spec *spec)
 		cJSON_AddStringToObject(sub, "bus",
 					disk_buses[spec->disk.bus]);
 	}
-	add_opt_string(o, "cdrom", spec->cdrom);
+	if (spec->cdrom_drive)
+		cJSON_AddStringToObject(o, "cdrom", spec->cdrom != NULL
+					? spec->cdrom : "empty");
+	cJSON_AddStringToObject(o, "boot", spec_boot_name(spec->boot));
 	if (spec->kernel.image != NULL) {
 		sub = cJSON_AddObjectToObject(o, "kernel");
 		cJSON_AddStringToObject(sub, "image", spec->kernel.image);

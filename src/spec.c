@@ -315,6 +315,11 @@ const char *spec_firmware_name(enum spec_firmware f)
 	       : f == SPEC_FIRMWARE_UEFI ? "uefi" : "bios";
 }
 
+const char *spec_boot_name(enum spec_boot b)
+{
+	return b == SPEC_BOOT_CDROM_ONCE ? "cdrom-once" : "disk";
+}
+
 bool spec_firmware_is_uefi(enum spec_firmware f)
 {
 	return f == SPEC_FIRMWARE_UEFI || f == SPEC_FIRMWARE_UEFI_SECURE;

@@ -297,6 +297,8 @@ int state_read(const struct vmctl_env *env, const char *name,
 	st->qemu.pid = (pid_t)get_number(o, "pid", 0);
 	st->qemu.starttime = (uint64_t)get_number(o, "starttime", 0);
 	st->started = (time_t)get_number(o, "started", 0);
+	st->cdrom_booted = cJSON_IsTrue(cJSON_GetObjectItem(o,
+							    "cdrom_booted"));
 	x = cJSON_GetObjectItem(o, "swtpm");
 	if (cJSON_IsObject(x)) {
 		st->swtpm.pid = (pid_t)get_number(x, "pid", 0);
@@ -351,6 +353,8 @@ int state_write(const struct vmctl_env *env, const char *name,
 					(double)st->qemu.starttime);
 		cJSON_AddNumberToObject(o, "started", (double)st->started);
 	}
+	if (st->cdrom_booted)
+		cJSON_AddTrueToObject(o, "cdrom_booted");
 	if (st->swtpm.pid > 0) {
 		cJSON *x = cJSON_AddObjectToObject(o, "swtpm");
 

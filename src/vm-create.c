@@ -263,14 +263,9 @@ int vm_identity_files(const struct vmctl_env *env, const char *name,
 		      const char *vars_format, struct vmctl_error **err)
 {
 	cleanup_free char *dir = state_vm_dir(env, name);
-	cJSON *json = spec_to_json(spec);
-	char *text = cJSON_Print(json);
 	int ret;
 
-	cJSON_Delete(json);
-	ret = fs_write_atomic(dir, VMDIR_SPEC, text, strlen(text), 0600, err);
-	free(text);
-	if (ret < 0)
+	if (vm_write_spec(env, name, spec, err) < 0)
 		return -1;
 	if (spec->cloud_init.enabled &&
 	    vm_cloud_init_files(dir, name, spec, err) < 0)

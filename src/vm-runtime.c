@@ -63,6 +63,17 @@ int vm_load_spec(const struct vmctl_env *env, const char *name,
 	return 0;
 }
 
+int vm_write_spec(const struct vmctl_env *env, const char *name,
+		  const struct vmctl_spec *spec, struct vmctl_error **err)
+{
+	cleanup_free char *dir = state_vm_dir(env, name);
+	cJSON *json = spec_to_json(spec);
+	cleanup_free char *text = cJSON_Print(json);
+
+	cJSON_Delete(json);
+	return fs_write_atomic(dir, VMDIR_SPEC, text, strlen(text), 0600, err);
+}
+
 int vm_require(const struct vmctl_env *env, const char *name,
 	       struct vmctl_error **err)
 {

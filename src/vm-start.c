@@ -15,12 +15,14 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/media.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/qemu-run.h"
 #include "vmctl/qmp.h"
 #include "vmctl/termsafe.h"
 #include "vmctl/tmux.h"
 #include "vmctl/tpm.h"
+#include "vmctl/vm-cdrom.h"
 #include "vmctl/vm-claims.h"
 #include "vmctl/vm-pin.h"
 #include "vmctl/vm-runtime.h"
@@ -249,6 +251,7 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  *   confirm  QEMU answers on QMP and its pidfile names it
  *   pin      each vCPU thread to its host CPU (vm-pin.c)
  *   run      the RAM resumed (QMP snapshot-load), the VNC password,
+ *            boot: cdrom-once's disk first after this boot (vm-cdrom.h),
  *            `cont`, running; recorded
  *
  * A port taken between prepare and QEMU's bind sends the sequence back to
@@ -327,6 +330,8 @@ static int step_prepare(struct start *s, const struct port_set *avoid,
 	/* Held before the first instruction for pinning, and for a resume
 	 * (QMP snapshot-load) */
 	s->facts.qemu.paused = s->st->claim.n_vcpus > 0 || s->loadvm != NULL;
+	s->facts.qemu.cdrom_first = media_cdrom_first(
+		s->spec, s->st->cdrom_booted, s->loadvm != NULL);
 	/* The broker's word on hugepages (hostfacts guessed from the spec
 	 * alone): the page size it found free, on its node. */
 	s->facts.qemu.hugepage_size = s->st->claim.hugepage_size;
@@ -384,11 +389,14 @@ static int step_run(struct start *s, struct vmctl_error **err)
 	    vm_snapshot_load(s->env, s->name, s->spec, s->q, s->loadvm,
 			     err) < 0)
 		return -1;
+	if (s->facts.qemu.cdrom_first && vm_cdrom_booted(s->q, err) < 0)
+		return -1;
 	if (s->facts.qemu.paused &&
 	    qmp_execute(s->q, "cont", NULL, NULL, err) < 0)
 		return -1;
 	if (wait_running(s->q, err) < 0)
 		return -1;
+	s->st->cdrom_booted |= s->facts.qemu.cdrom_first;
 	s->st->started = time(NULL);
 	return state_write(s->env, s->name, s->st, err);
 }

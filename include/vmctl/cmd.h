@@ -47,6 +47,8 @@ extern const struct cmd_entry cmd_snapshot_entry;
 extern const struct cmd_entry cmd_save_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_clone_entry;
+extern const struct cmd_entry cmd_cdrom_entry;
+extern const struct cmd_entry cmd_disk_entry;
 extern const struct cmd_entry cmd_image_entry;
 extern const struct cmd_entry cmd_host_setup_entry;
 extern const struct cmd_entry cmd_bind_entry;

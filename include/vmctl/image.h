@@ -50,6 +50,10 @@ uint64_t image_header_size(const unsigned char *buf, size_t len,
 int image_info(const char *path, struct image_info *info,
 	       struct vmctl_error **err);
 void image_info_clear(struct image_info *info);
+/* The guest-visible size of a qcow2 image (a VM's overlay), from its
+ * header. */
+int image_qcow2_size(const char *path, uint64_t *size,
+		     struct vmctl_error **err);
 
 int image_create_overlay(const char *base, const char *base_format,
 			 const char *overlay, uint64_t size,

@@ -34,6 +34,8 @@ struct qemu_host {
 	/* UEFI variables in the VM directory's raw OVMF_VARS.fd (a VM made
 	 * before they were qcow2, seen before its start converts them). */
 	bool ovmf_vars_raw;
+	bool cdrom_first;            /* boot: cdrom-once, its one boot: the
+				      * CD-ROM's bootindex 1, the disk's 2 */
 	/* Guest RAM from a hugetlb memfd of pages this big (bytes; 0:
 	 * ordinary memory), preallocated, bound to NUMA node mem_node
 	 * (-1: no binding).  The broker's claim decides both at start. */

@@ -20,6 +20,9 @@ int qmp_open(const char *socket_path, int timeout_ms, struct qmp **out,
 /* Run a command; *reply (may be NULL) gets its "return" value. */
 int qmp_execute(struct qmp *q, const char *command, cJSON *arguments,
 		cJSON **reply, struct vmctl_error **err);
+/* qmp_execute, passing `fd` along (SCM_RIGHTS): add-fd, getfd. */
+int qmp_execute_fd(struct qmp *q, const char *command, cJSON *arguments,
+		   int fd, cJSON **reply, struct vmctl_error **err);
 void qmp_close(struct qmp *q);
 /* The deadline of each later read (a long job blocks QEMU's monitor). */
 void qmp_set_timeout(struct qmp *q, int timeout_ms);

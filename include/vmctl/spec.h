@@ -33,6 +33,11 @@ enum spec_syntax { SPEC_SYNTAX_AUTO, SPEC_SYNTAX_YAML, SPEC_SYNTAX_JSON };
  * are for guests without virtio drivers (a Windows installer). */
 enum spec_disk_bus { SPEC_DISK_VIRTIO, SPEC_DISK_SATA, SPEC_DISK_SCSI };
 enum spec_nic_model { SPEC_NIC_VIRTIO, SPEC_NIC_E1000E };
+/* boot: the firmware's order.  disk: the disk, then the CD-ROM (an empty
+ * disk falls through to an installer).  cdrom-once: the CD-ROM first at
+ * the first start with a medium in it, the disk at every boot after
+ * (vm-cdrom.h). */
+enum spec_boot { SPEC_BOOT_DISK, SPEC_BOOT_CDROM_ONCE };
 
 /* A PCI function address, domain:bus:device.function. */
 struct pci_addr {
@@ -144,7 +149,12 @@ struct vmctl_spec {
 	enum spec_accel accel;
 	enum spec_firmware firmware;  /* never DEFAULT once loaded */
 	struct spec_disk disk;
+	/* cdrom: PATH, or `cdrom: empty` (a drive with no medium, for
+	 * `vmctl cdrom insert`): cdrom_drive says whether there is a drive,
+	 * cdrom is its medium (NULL: none). */
+	bool cdrom_drive;
 	char *cdrom;
+	enum spec_boot boot;
 	struct spec_kernel kernel;
 	struct spec_cloud_init cloud_init;
 	struct spec_network network;
@@ -193,6 +203,7 @@ int pci_addr_parse(const char *s, struct pci_addr *out);
 const char *spec_accel_name(enum spec_accel a);
 const char *spec_backend_name(enum spec_backend b);
 const char *spec_firmware_name(enum spec_firmware f);
+const char *spec_boot_name(enum spec_boot b);
 /* Either UEFI firmware (uefi, uefi-secure): OVMF and a VARS file. */
 bool spec_firmware_is_uefi(enum spec_firmware f);
 /* A q35 machine type ("q35", "pc-q35-*"). */

@@ -120,6 +120,9 @@ struct vm_state {
 	struct proc_id qemu; /* pid 0 when not running */
 	struct proc_id swtpm; /* the VM's swtpm (tpm: true), pid 0: none */
 	time_t started;
+	/* boot: cdrom-once: its one boot from the CD-ROM is done (a start
+	 * with a medium in the drive); every later boot is the disk's. */
+	bool cdrom_booted;
 	struct vm_exit last_exit;
 	struct vm_claim claim;
 };

@@ -56,6 +56,10 @@ int vm_identity_files(const struct vmctl_env *env, const char *name,
 /* The VM's saved spec (spec.json). */
 int vm_load_spec(const struct vmctl_env *env, const char *name,
 		 struct vmctl_spec **spec, struct vmctl_error **err);
+/* Replace the VM's saved spec (spec.json, atomically): create, and the
+ * commands that change a VM (cdrom, disk resize). */
+int vm_write_spec(const struct vmctl_env *env, const char *name,
+		  const struct vmctl_spec *spec, struct vmctl_error **err);
 /* A valid name of an existing VM, or an error saying which it is not. */
 int vm_require(const struct vmctl_env *env, const char *name,
 	       struct vmctl_error **err);
