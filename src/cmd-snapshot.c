@@ -91,13 +91,14 @@ static int snapshot_list(struct vmctl_env *env, const char *name,
 	return VMCTL_EXIT_OK;
 }
 
+static const struct option options[] = {
+	{ "memory", no_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_snapshot_exec(struct vmctl_env *env, int argc, char **argv,
 			     struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "memory", no_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *cmd = &cmd_snapshot_entry;
 	bool memory = false;
 	const char *sub, *name, *snap;
@@ -183,5 +184,6 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"letter, then letters, digits,\n'.', '_', '-'.  Exit status 64 "
 		"for an invalid name, 1 for an unknown or\nduplicate one or a "
 		"refused operation; nothing is changed then.\n",
+	.options = options,
 	.exec = cmd_snapshot_exec,
 };
