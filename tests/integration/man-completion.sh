@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The man pages and shell completion: vmctl.1 and vmctl-spec.5 lint clean
 # and name every command and every spec key (a new one without docs fails
-# here); the bash script really completes commands, flags, VM names and
-# snapshot-less operands; the zsh and fish scripts parse; `make install
-# DESTDIR=` puts every file in place.  Needs no VM to run.
+# here); the bash script really completes commands, flags, VM names (of a
+# VM created with --no-start), spec files and GPU selectors (a fixture
+# sysfs); the zsh and fish scripts parse and register, fish completes;
+# `make install DESTDIR=` puts every file in place.  Starts no VM.
 TEST_NAME=man-completion
 . "$(dirname -- "$0")/lib.sh"
 
@@ -152,6 +153,13 @@ for sh in zsh fish; do
 		say "$sh not installed: its script is not parsed"
 	fi
 done
+if command -v zsh >/dev/null 2>&1; then
+	# Sourced after compinit, the script registers its function.
+	got=$(PATH=$TMP/bin:$PATH zsh -f -c "autoload -U compinit
+		compinit -u -d $TMP/zcd; source $TMP/vmctl.zsh
+		print -r -- \${_comps[vmctl]}" 2>&1) || true
+	[ "$got" = _vmctl ] || fail "zsh: the script registers no _vmctl: $got"
+fi
 if command -v fish >/dev/null 2>&1; then
 	# Loaded as fish loads it from vendor_completions.d, and not the
 	# completions fish ships for OpenBSD's vmctl.
