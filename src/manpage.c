@@ -3,6 +3,7 @@
  * vmctl(1) and vmctl-spec(5) in man(7) roff, written from the command
  * table and the spec schema (see manpage.h).  Pure: writes to `out` only.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,14 +348,86 @@ static void nested_key(struct spec_page *p, const char *path,
 	p->undocumented++;
 }
 
+/* Is this a table's header row (the next line is |---|) or that line? */
+static bool table_rule(const char *line, size_t len)
+{
+	return len > 2 && strncmp(line, "|-", 2) == 0;
+}
+
+/*
+ * Markdown prose from `at` to `end` in roff: paragraphs, "- " lists,
+ * ``` blocks, "### " headings as .SS; table rows as tagged paragraphs with
+ * `tables`, else left out (a key's table is its keys').  `para`: a
+ * paragraph is open already.
+ */
+static void md_prose(FILE *out, const char *at, const char *end,
+		     bool tables, bool para)
+{
+	const char *line, *next;
+	size_t len, next_len;
+	bool code = false;
+
+	while (at < end && *at == '\n')
+		at++;   /* a section's first paragraph needs no .PP */
+	while (at < end && md_line(&at, &line, &len)) {
+		const char *peek = at;
+		bool header = at < end && md_line(&peek, &next, &next_len) &&
+			      table_rule(next, next_len);
+
+		if (strncmp(line, "```", 3) == 0) {
+			code = !code;
+			fputs(code ? ".PP\n.nf\n" : ".fi\n", out);
+			para = false;
+		} else if (code) {
+			if (len == 0)
+				fputs(".sp\n", out);
+			else {
+				fputs("\\&", out);
+				roff_span(out, line, len, false);
+				fputc('\n', out);
+			}
+		} else if (strncmp(line, "### ", 4) == 0) {
+			fputs(".SS ", out);
+			roff_span(out, line + 4, len - 4, false);
+			fputc('\n', out);
+			para = true;
+		} else if (len == 0 || line[0] == '|') {
+			if (tables && len > 0 && !header &&
+			    !table_rule(line, len)) {
+				const char *tag = line + 1;
+				size_t cell;
+
+				tag += strspn(tag, " ");
+				cell = strcspn(tag, "|");
+				while (cell > 0 && tag[cell - 1] == ' ')
+					cell--;
+				fputs(".TP\n", out);
+				roff_span(out, tag, cell, true);
+				fputc('\n', out);
+				table_row(out, line, len);
+			}
+			para = false;
+		} else {
+			if (!para) {
+				fputs(strncmp(line, "- ", 2) == 0
+				      ? ".IP \\(bu 2\n" : ".PP\n", out);
+				para = true;
+			}
+			if (strncmp(line, "- ", 2) == 0)
+				line += 2, len -= 2;
+			roff_span(out, line, len, true);
+			fputc('\n', out);
+		}
+	}
+	if (code)
+		fputs(".fi\n", out);
+}
+
 /* A top-level key: its section's prose; tables are left to its keys. */
 static void top_key(struct spec_page *p, const char *name)
 {
-	const char *at, *line = NULL, *paren;
+	const char *prev = p->sec, *at, *line = NULL, *paren;
 	size_t len = 0;
-	bool code = false, para = false;
-
-	const char *prev = p->sec;
 
 	fprintf(p->out, ".SS %s\n", name);
 	p->sec = md_section(p->md, name, &p->sec_end);
@@ -375,37 +448,38 @@ static void top_key(struct spec_page *p, const char *name)
 	if (paren != NULL) {
 		roff_span(p->out, paren, (size_t)(line + len - paren), true);
 		fputc('\n', p->out);
-		para = true;
 	}
-	while (at < p->sec_end && md_line(&at, &line, &len)) {
-		if (strncmp(line, "```", 3) == 0) {
-			code = !code;
-			fputs(code ? ".PP\n.nf\n" : ".fi\n", p->out);
-			para = false;
-		} else if (code) {
-			if (len == 0)
-				fputs(".sp\n", p->out);
-			else {
-				fputs("\\&", p->out);
-				roff_span(p->out, line, len, false);
-				fputc('\n', p->out);
+	md_prose(p->out, at, p->sec_end, false, paren != NULL);
+}
+
+/* The "## TITLE" sections of spec.md from `at` on, up to "## Keys" (or
+ * the end), as .SH sections; returns where it stopped. */
+static const char *md_chapters(FILE *out, const char *at)
+{
+	const char *line, *start;
+	size_t len;
+
+	while (*at != '\0') {
+		const char *title = at;
+		size_t title_len;
+
+		md_line(&at, &line, &title_len);
+		if (strncmp(title, "## Keys", 7) == 0)
+			return at;
+		fputs(".SH ", out);
+		for (size_t i = 3; i < title_len; i++)
+			fputc(toupper((unsigned char)title[i]), out);
+		fputc('\n', out);
+		start = at;
+		for (const char *here = at; md_line(&at, &line, &len);
+		     here = at)
+			if (strncmp(line, "## ", 3) == 0) {
+				at = here;
+				break;
 			}
-		} else if (len == 0 || line[0] == '|') {
-			para = false;
-		} else {
-			if (!para) {
-				fputs(strncmp(line, "- ", 2) == 0
-				      ? ".IP \\(bu 2\n" : ".PP\n", p->out);
-				para = true;
-			}
-			if (strncmp(line, "- ", 2) == 0)
-				line += 2, len -= 2;
-			roff_span(p->out, line, len, true);
-			fputc('\n', p->out);
-		}
+		md_prose(out, start, at, true, true);
 	}
-	if (code)
-		fputs(".fi\n", p->out);
+	return at;
 }
 
 static void spec_key(void *ctx, const char *path, const char *name,
@@ -423,17 +497,25 @@ static void spec_key(void *ctx, const char *path, const char *name,
 void manpage_spec(FILE *out, const char *spec_md, const char *date)
 {
 	struct spec_page p = { .out = out, .md = spec_md };
+	const char *at = spec_md, *line, *rest;
+	size_t len;
 
 	roff_header(out, "VMCTL-SPEC", 5, date, "vmctl-spec",
 		    "the VM spec vmctl reads");
-	fputs(".SH DESCRIPTION\n"
-	      "A spec is a YAML or JSON mapping of the keys below; the two "
-	      "syntaxes mean the same.\n"
-	      "Only\n.B name\nis required; every other key has a default.\n"
-	      "A key set to null keeps its default; an unknown key is an "
-	      "error.\n"
-	      "\\fBvmctl validate\\fR SPEC checks one without running it.\n"
-	      ".SH KEYS\n", out);
+	/* docs/spec.md: its title, the prose before the first "## ", the
+	 * sections up to "## Keys", the keys (the schema's, in its order),
+	 * then the sections after the keys' own. */
+	md_line(&at, &line, &len);
+	fputs(".SH DESCRIPTION\n", out);
+	rest = strstr(at, "\n## ");
+	rest = rest != NULL ? rest + 1 : at + strlen(at);
+	md_prose(out, at, rest, true, true);
+	rest = md_chapters(out, rest);
+	fputs(".SH KEYS\n", out);
 	spec_schema_keys(spec_key, &p);
+	/* What follows the last key's section. */
+	at = strstr(rest, "\n## ");
+	if (at != NULL)
+		md_chapters(out, at + 1);
 	fputs(".SH SEE ALSO\n.BR vmctl (1)\n", out);
 }
