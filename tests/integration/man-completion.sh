@@ -109,6 +109,16 @@ reject() {   # reject "WORDS" NOT...: none of NOT is offered
 			fail "vmctl $words<TAB>: \"$w\" offered: $(echo $got)"
 	done
 }
+# Every option a command's usage names is offered after "vmctl CMD --"
+# (its cmd_entry lists its options, the table its parser takes).
+for c in $cmds; do
+	usage=$("$VMCTL" help "$c" | sed '/^$/q')
+	offered=$("$VMCTL" __complete "$c" -- | cut -f1)
+	for f in $(grep -o -- '--[a-z][a-z-]*' <<< "$usage" | sort -u); do
+		grep -qxF -- "$f" <<< "$offered" ||
+			fail "vmctl $c --<TAB>: no $f (in its usage)"
+	done
+done
 [ "$(complete cre)" = create ] || fail "vmctl cre<TAB>: $(complete cre)"
 expect "" create stop list help completion
 expect "create --" --name --no-start --wait --overcommit --host --json
