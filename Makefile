@@ -51,9 +51,23 @@ else
 VMCTL_BIN  := vmctl
 endif
 
-.PHONY: all test check unit asan soak fuzz fuzz-run bench install uninstall clean
+.PHONY: all man test check unit asan soak fuzz fuzz-run bench install uninstall clean
 
-all: $(VMCTL_BIN)
+all: $(VMCTL_BIN) man
+
+# Man pages, written by vmctl itself from its command table and spec schema
+# (the spec keys' prose from docs/spec.md); dated by the last commit.
+MAN_DATE   := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d)
+MAN_PAGES  := build/man/vmctl.1 build/man/vmctl-spec.5
+man: $(MAN_PAGES)
+
+build/man/vmctl.1: $(VMCTL_BIN)
+	@mkdir -p $(dir $@)
+	./$(VMCTL_BIN) __man 1 $(MAN_DATE) > $@.tmp && mv $@.tmp $@
+
+build/man/vmctl-spec.5: $(VMCTL_BIN) docs/spec.md
+	@mkdir -p $(dir $@)
+	./$(VMCTL_BIN) __man 5 docs/spec.md $(MAN_DATE) > $@.tmp && mv $@.tmp $@
 
 $(VMCTL_BIN): $(CMD_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -129,15 +143,29 @@ bench: $(VMCTL_BIN)
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/cloud.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/libvirt.sh
 
-install: $(VMCTL_BIN)
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+
+install: $(VMCTL_BIN) $(MAN_PAGES)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/vmctl/configs \
-		$(DESTDIR)$(DATADIR)/doc/vmctl
+		$(DESTDIR)$(DATADIR)/doc/vmctl $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(VMCTL_BIN) $(DESTDIR)$(BINDIR)/vmctl
 	install -m 0644 configs/*.yaml $(DESTDIR)$(DATADIR)/vmctl/configs/
 	install -m 0644 README.md LICENSE docs/*.md $(DESTDIR)$(DATADIR)/doc/vmctl/
+	install -m 0644 build/man/vmctl.1 $(DESTDIR)$(MANDIR)/man1/vmctl.1
+	install -m 0644 build/man/vmctl-spec.5 $(DESTDIR)$(MANDIR)/man5/vmctl-spec.5
+	./$(VMCTL_BIN) completion bash > $(DESTDIR)$(BASHCOMPDIR)/vmctl
+	./$(VMCTL_BIN) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_vmctl
+	./$(VMCTL_BIN) completion fish > $(DESTDIR)$(FISHCOMPDIR)/vmctl.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vmctl
+	rm -f $(DESTDIR)$(BINDIR)/vmctl $(DESTDIR)$(MANDIR)/man1/vmctl.1 \
+		$(DESTDIR)$(MANDIR)/man5/vmctl-spec.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/vmctl $(DESTDIR)$(ZSHCOMPDIR)/_vmctl \
+		$(DESTDIR)$(FISHCOMPDIR)/vmctl.fish
 	rm -rf $(DESTDIR)$(DATADIR)/vmctl $(DESTDIR)$(DATADIR)/doc/vmctl
 
 clean:

@@ -11,13 +11,14 @@
 
 #define DEFAULT_TIMEOUT 10
 
+static const struct option options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_balloon_exec(struct vmctl_env *env, int argc, char **argv,
 			    struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt, timeout = DEFAULT_TIMEOUT;
 	uint64_t target, memory = 0, before = 0, actual = 0;
 	cleanup_free char *now = NULL, *of = NULL;
@@ -75,5 +76,6 @@ const struct cmd_entry cmd_balloon_entry = {
 		"Exit status: 0 when the guest got there; 1 when the VM is not "
 		"running,\nhas no balloon, or the guest did not move in time; "
 		"64 for a SIZE out\nof range.\n",
+	.options = options,
 	.exec = cmd_balloon_exec,
 };

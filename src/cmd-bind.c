@@ -58,13 +58,14 @@ static int check_holders(const struct vmctl_env *env,
 	return ret;
 }
 
+static const struct option options[] = {
+	{ "force", no_argument, NULL, 'f' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int run(const struct cmd_entry *cmd, bool bind, struct vmctl_env *env,
 	       int argc, char **argv, struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct pci_host host = { 0 };
 	struct gpu_list gpus = { 0 };
 	struct gpusel sel = { 0 };
@@ -162,6 +163,7 @@ const struct cmd_entry cmd_bind_entry = {
 		"every function goes back to the driver it had.\nA function "
 		"a running VM holds is refused (--force: done, with a "
 		"warning).\n",
+	.options = options,
 	.exec = cmd_bind_exec,
 };
 
@@ -173,5 +175,6 @@ const struct cmd_entry cmd_release_entry = {
 		"returns to the\ndriver recorded when it was bound.  A "
 		"function a running VM holds is\nrefused (--force: released, "
 		"with a warning).\n",
+	.options = options,
 	.exec = cmd_release_exec,
 };

@@ -35,13 +35,14 @@ static void print_result(const struct vmctl_env *env, const char *src,
 	}
 }
 
+static const struct option options[] = {
+	{ "linked", no_argument, NULL, 'l' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_clone_exec(struct vmctl_env *env, int argc, char **argv,
 			  struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "linked", no_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vm_clone_opts opts = { 0 };
 	struct vm_info vm = { 0 };
 	int opt;
@@ -74,6 +75,7 @@ static int cmd_clone_exec(struct vmctl_env *env, int argc, char **argv,
 const struct cmd_entry cmd_clone_entry = {
 	.name = "clone",
 	.usage = "SRC DST [--linked]",
+	.options = options,
 	.summary = "copy a stopped VM into a new one with its own identity",
 	.help = "A full clone is a new overlay over SRC's base holding SRC's "
 		"current disk (not\nits snapshots).  --linked freezes SRC's "

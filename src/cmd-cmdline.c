@@ -27,15 +27,16 @@ static void print_json(const struct strv *argv)
 	cJSON_Delete(arr);
 }
 
+static const struct option options[] = {
+	{ "swtpm", no_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_cmdline_exec(struct vmctl_env *env, int argc, char **argv,
 			    struct vmctl_error **err)
 {
 	struct vmctl_spec *spec = NULL;
 	struct hostfacts facts = { 0 };
-	static const struct option options[] = {
-		{ "swtpm", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct strv qemu = { 0 };
 	bool swtpm = false;
 	int opt, ret = -1;
@@ -99,5 +100,6 @@ const struct cmd_entry cmd_cmdline_entry = {
 		"host, as `create` would. With --swtpm, the line of the "
 		"software TPM\nthat `start` runs before QEMU for a spec with "
 		"tpm: true.\n",
+	.options = options,
 	.exec = cmd_cmdline_exec,
 };

@@ -29,17 +29,18 @@ static int wait_ssh(const struct vmctl_env *env, const char *name,
 	return VMCTL_EXIT_OK;
 }
 
+static const struct option options[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "no-start", no_argument, NULL, 'N' },
+	{ "wait", optional_argument, NULL, 'w' },
+	{ "overcommit", no_argument, NULL, 'O' },
+	{ "host", required_argument, NULL, 'H' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "no-start", no_argument, NULL, 'N' },
-		{ "wait", optional_argument, NULL, 'w' },
-		{ "overcommit", no_argument, NULL, 'O' },
-		{ "host", required_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vm_create_opts opts = { 0 };
 	struct vmctl_spec *spec = NULL;
 	struct vm_info vm = { 0 };
@@ -158,5 +159,6 @@ const struct cmd_entry cmd_create_entry = {
 		"GPUs free and\n                the most free memory; says "
 		"why, or why no host fits (69)\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_create_exec,
 };

@@ -6,14 +6,15 @@
 #include "vmctl/lvvm.h"
 #include "vmctl/vm.h"
 
+static const struct option options[] = {
+	{ "force", no_argument, NULL, 'f' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_destroy_exec(struct vmctl_env *env, int argc, char **argv,
 			    struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool force = false;
 	int opt, timeout = 60;
 
@@ -50,5 +51,6 @@ const struct cmd_entry cmd_destroy_entry = {
 		"UEFI variables, logs. The base\nimage is not touched.\n",
 	.full_name = true,
 	.remote = true,
+	.options = options,
 	.exec = cmd_destroy_exec,
 };

@@ -174,13 +174,14 @@ static int export_libvirt(struct vmctl_env *env, const struct vmctl_spec *spec,
 	return ret;
 }
 
+static const struct option longopts[] = {
+	{ "libvirt", no_argument, NULL, 'L' },
+	{ 0 },
+};
+
 static int cmd_export_exec(struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
 {
-	static const struct option longopts[] = {
-		{ "libvirt", no_argument, NULL, 'L' },
-		{ 0 },
-	};
 	struct vmctl_spec *spec = NULL;
 	bool libvirt = false;
 	int opt, ret;
@@ -226,5 +227,6 @@ const struct cmd_entry cmd_export_entry = {
 		"format. The NIC is on the libvirt network\n\"default\": the "
 		"SSH port and forwards do not apply. CPU pinning is left to\n"
 		"vmctl and not written.\n",
+	.options = longopts,
 	.exec = cmd_export_exec,
 };

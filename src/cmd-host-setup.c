@@ -120,20 +120,21 @@ out:
 	return ret;
 }
 
+static const struct option options[] = {
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "now", no_argument, NULL, 'N' },
+	{ "undo", no_argument, NULL, 'u' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "permanent", no_argument, NULL, 'P' },
+	{ "confirm", no_argument, NULL, 'C' },
+	{ "root", required_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_host_setup_exec(struct vmctl_env *env, int argc, char **argv,
 			       struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "now", no_argument, NULL, 'N' },
-		{ "undo", no_argument, NULL, 'u' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "permanent", no_argument, NULL, 'P' },
-		{ "confirm", no_argument, NULL, 'C' },
-		{ "root", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct options o = { .root = "/" };
 	cleanup_free char *root_real = NULL;
 	struct pci_host host = { 0 };
@@ -359,5 +360,6 @@ const struct cmd_entry cmd_host_setup_entry = {
 		"  --force      go on even if the GPU's IOMMU group holds a "
 		"device the host\n               needs\n"
 		"  --root DIR   change the filesystem tree at DIR instead of /\n",
+	.options = options,
 	.exec = cmd_host_setup_exec,
 };

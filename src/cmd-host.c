@@ -396,16 +396,17 @@ static int host_inventory(struct vmctl_env *env, struct vmctl_error **err)
 	return VMCTL_EXIT_OK;
 }
 
+enum { OPT_DRY_RUN = 0x300, OPT_UNMERGE, OPT_ALL_HOSTS };
+static const struct option options[] = {
+	{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "unmerge", no_argument, NULL, OPT_UNMERGE },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_host_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
-	enum { OPT_DRY_RUN = 0x300, OPT_UNMERGE, OPT_ALL_HOSTS };
-	static const struct option options[] = {
-		{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "unmerge", no_argument, NULL, OPT_UNMERGE },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cmd_host_opts opts = { 0 };
 	bool all_hosts = false;
 	const char *sub;
@@ -489,5 +490,6 @@ const struct cmd_entry cmd_host_entry = {
 		"--dry-run: what ksm on/off or reserve would write; nothing is "
 		"written.\nQEMU offers a guest's RAM to KSM only when its spec "
 		"says memory.merge: true.\n",
+	.options = options,
 	.exec = cmd_host_exec,
 };

@@ -129,14 +129,15 @@ static int image_prune(struct vmctl_env *env, bool dry_run,
 	return VMCTL_EXIT_OK;
 }
 
+enum { OPT_DRY_RUN = 0x300 };
+static const struct option options[] = {
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_image_exec(struct vmctl_env *env, int argc, char **argv,
 			  struct vmctl_error **err)
 {
-	enum { OPT_DRY_RUN = 0x300 };
-	static const struct option options[] = {
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool dry_run = false;
 	const char *sub;
 	int opt;
@@ -179,5 +180,6 @@ const struct cmd_entry cmd_image_entry = {
 		"downloads;\n"
 		"         --dry-run says what would go.  Waits for creates in "
 		"progress.\n",
+	.options = options,
 	.exec = cmd_image_exec,
 };

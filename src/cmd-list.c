@@ -91,14 +91,15 @@ static int list_direct(struct vmctl_env *env, cJSON *arr, const char *label,
 	return n;
 }
 
+enum { OPT_ALL_HOSTS = 0x300 };
+static const struct option options[] = {
+	{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
-	enum { OPT_ALL_HOSTS = 0x300 };
-	static const struct option options[] = {
-		{ "all-hosts", no_argument, NULL, OPT_ALL_HOSTS },
-		{ NULL, 0, NULL, 0 },
-	};
 	cJSON *arr = NULL;
 	bool all_hosts = false;
 	int opt, n;
@@ -150,5 +151,6 @@ const struct cmd_entry cmd_list_entry = {
 		"--json: an\n               object {vms, hosts} "
 		"(docs/json.md)\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_list_exec,
 };

@@ -70,14 +70,15 @@ static bool rotated(int fd, const char *path)
 		a.st_dev != b.st_dev);
 }
 
+static const struct option options[] = {
+	{ "follow", no_argument, NULL, 'f' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_logs_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_free char *path = NULL;
 	cleanup_free char *safe = NULL;
 	cleanup_close int fd = -1;
@@ -160,5 +161,6 @@ const struct cmd_entry cmd_logs_entry = {
 		"\nWith --connect, the log is the volume NAME-serial.log of "
 		"the host's vmctl\npool, read through libvirt.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_logs_exec,
 };

@@ -8,16 +8,17 @@
 
 #define DEFAULT_TIMEOUT 60
 
+static const struct option options[] = {
+	{ "to", required_argument, NULL, 'T' },
+	{ "migrate-uri", required_argument, NULL, 'M' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int migrate_or_move(const struct cmd_entry *cmd, bool live,
 			   struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "to", required_argument, NULL, 'T' },
-		{ "migrate-uri", required_argument, NULL, 'M' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct lvmigrate_opts opts = { .timeout_s = DEFAULT_TIMEOUT };
 	int opt;
 
@@ -90,6 +91,7 @@ const struct cmd_entry cmd_migrate_entry = {
 		"\"to\", \"state\",\n\"seconds\"}.\n",
 	.full_name = true,
 	.remote = true,
+	.options = options,
 	.exec = cmd_migrate_exec,
 };
 
@@ -108,5 +110,6 @@ const struct cmd_entry cmd_move_entry = {
 		"where the destination has them.  --json as migrate's.\n",
 	.full_name = true,
 	.remote = true,
+	.options = options,
 	.exec = cmd_move_exec,
 };

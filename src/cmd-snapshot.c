@@ -104,13 +104,14 @@ static int snapshot_list(struct vmctl_env *env, const char *name,
 	return VMCTL_EXIT_OK;
 }
 
+static const struct option options[] = {
+	{ "memory", no_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_snapshot_exec(struct vmctl_env *env, int argc, char **argv,
 			     struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "memory", no_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct cmd_entry *cmd = &cmd_snapshot_entry;
 	bool memory = false;
 	const char *sub, *name, *snap;
@@ -213,5 +214,6 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"none; a --memory snapshot\nreverted while stopped is kept "
 		"as the VM's saved state for its next start.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_snapshot_exec,
 };

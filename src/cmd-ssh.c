@@ -111,14 +111,15 @@ static void print_argv(const struct strv *argv)
 	free(line);
 }
 
+static const struct option options[] = {
+	{ "print", no_argument, NULL, 'p' },
+	{ "host", required_argument, NULL, 'H' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_ssh_exec(struct vmctl_env *env, int argc, char **argv,
 			struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "print", no_argument, NULL, 'p' },
-		{ "host", required_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vm_info vm = { 0 };
 	struct ssh_target t;
 	struct strv ssh = { 0 }, command = { 0 };
@@ -204,5 +205,6 @@ const struct cmd_entry cmd_ssh_entry = {
 		"host's network `vmctl`\n(its DHCP lease), through the host "
 		"(ProxyJump) for a remote URI.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_ssh_exec,
 };

@@ -8,13 +8,14 @@
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
 
+static const struct option options[] = {
+	{ "overcommit", no_argument, NULL, 'O' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_start_exec(struct vmctl_env *env, int argc, char **argv,
 			  struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "overcommit", no_argument, NULL, 'O' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vm_start_opts opts = { 0 };
 	struct vm_info vm = { 0 };
 	const char *name;
@@ -59,5 +60,6 @@ const struct cmd_entry cmd_start_entry = {
 		"as the spec's\n                `overcommit: true` (never "
 		"with a GPU)\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_start_exec,
 };

@@ -26,14 +26,15 @@ static const char *describe(enum vm_stop_step how)
 	return "it was not running";
 }
 
+static const struct option options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int stop_or_restart(const struct cmd_entry *cmd, bool restart,
 			   struct vmctl_env *env, int argc, char **argv,
 			   struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum vm_stop_step how;
 	int opt, timeout = DEFAULT_TIMEOUT;
 	const char *name;
@@ -94,6 +95,7 @@ const struct cmd_entry cmd_stop_entry = {
 		"QEMU to quit; then kills it.\nSays which step stopped it; "
 		"--json prints {\"name\", \"stopped_by\"}.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_stop_exec,
 };
 
@@ -103,5 +105,6 @@ const struct cmd_entry cmd_restart_entry = {
 	.summary = "stop a VM, then start it again",
 	.help = "`vmctl stop NAME` followed by `vmctl start NAME`.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_restart_exec,
 };

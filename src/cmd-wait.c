@@ -10,13 +10,14 @@
 
 #define DEFAULT_WAIT 300
 
+static const struct option options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_wait_exec(struct vmctl_env *env, int argc, char **argv,
 			 struct vmctl_error **err)
 {
-	static const struct option options[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int opt, timeout = DEFAULT_WAIT;
 	double elapsed;
 	bool progress;
@@ -56,5 +57,6 @@ const struct cmd_entry cmd_wait_entry = {
 		"first until the guest has a DHCP\nlease on libvirt's network "
 		"`vmctl`, then as above at that address.\n",
 	.remote = true,
+	.options = options,
 	.exec = cmd_wait_exec,
 };

@@ -27,6 +27,33 @@ static const struct option global_options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
+/* Global options and exit codes: printed by usage() and the man page. */
+const struct cmd_doc cmd_global_docs[] = {
+	{ "--state-dir DIR", "VM state (env VMCTL_STATE_DIR; default "
+	  "/var/lib/vmctl\nfor root, $XDG_DATA_HOME/vmctl otherwise)" },
+	{ "--sysfs-root DIR", "read sysfs here (env VMCTL_SYSFS_ROOT; default "
+	  "/sys)" },
+	{ "--connect HOST", "a libvirt URI (qemu+ssh://host/system) or a name "
+	  "from\nthe hosts file (env VMCTL_CONNECT, VMCTL_HOSTS_FILE)" },
+	{ "--json", "machine-readable output" },
+	{ "-v, --verbose", "say more; -q, --quiet: say only errors" },
+	{ "-h, --help", "this help; `vmctl help COMMAND` for one command" },
+	{ "--version", "print the version" },
+	{ NULL, NULL },
+};
+
+const struct cmd_doc cmd_exit_docs[] = {
+	{ "0", "success" },
+	{ "1", "the operation failed" },
+	{ "64", "usage error (bad command line)" },
+	{ "65", "invalid spec" },
+	{ "66", "spec file missing or unreadable" },
+	{ "69", "a required program or device is unavailable, or a libvirt "
+	  "host\n(--connect) cannot be reached" },
+	{ "77", "permission denied" },
+	{ NULL, NULL },
+};
+
 #define N_GLOBAL (sizeof(global_options) / sizeof(global_options[0]))
 
 int cmd_global_option(struct vmctl_env *env, int opt, const char *arg)
@@ -173,4 +200,22 @@ int cmd_parse_seconds(const struct cmd_entry *cmd, const char *opt,
 				       "86400), not \"%s\"", opt, arg);
 	*out = (int)v;
 	return 0;
+}
+
+const struct cmd_entry *cmd_find(const struct cmd_entry *const *table,
+				 const char *name)
+{
+	const struct cmd_entry *found = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; table[i] != NULL; i++) {
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+		if (strncmp(table[i]->name, name, len) == 0) {
+			if (found != NULL)
+				return NULL;
+			found = table[i];
+		}
+	}
+	return found;
 }

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/complete.h"
 #include "vmctl/env.h"
+#include "vmctl/manpage.h"
 #include "vmctl/qemu-run.h"
 #include "vmctl/xalloc.h"
 
-static const struct cmd_entry *const commands[] = {
+const struct cmd_entry *const cmd_table[] = {
 	/* VMs */
 	&cmd_create_entry,
 	&cmd_start_entry,
@@ -49,19 +51,24 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_validate_entry,
 	&cmd_cmdline_entry,
 	&cmd_export_entry,
+	/* the shell */
+	&cmd_completion_entry,
 	NULL,
 };
 
-static const char exit_codes_help[] =
-	"Exit status:\n"
-	"  0   success\n"
-	"  1   the operation failed\n"
-	"  64  usage error (bad command line)\n"
-	"  65  invalid spec\n"
-	"  66  spec file missing or unreadable\n"
-	"  69  a required program or device is unavailable, or a libvirt "
-	"host\n      (--connect) cannot be reached\n"
-	"  77  permission denied\n";
+/* "  TERM  TEXT", the text's later lines under its first. */
+static void print_docs(FILE *out, const struct cmd_doc *docs, int width)
+{
+	for (const struct cmd_doc *d = docs; d->term != NULL; d++) {
+		fprintf(out, "  %-*s ", width, d->term);
+		for (const char *p = d->text; *p; p++)
+			if (*p == '\n')
+				fprintf(out, "\n%*s", width + 3, "");
+			else
+				fputc(*p, out);
+		fputc('\n', out);
+	}
+}
 
 static void usage(FILE *out)
 {
@@ -69,51 +76,20 @@ static void usage(FILE *out)
 		"usage: vmctl [OPTIONS] COMMAND [ARGS...]\n\n"
 		"Run GPU-accelerated QEMU/KVM virtual machines from a YAML or "
 		"JSON spec.\n\nCommands:\n");
-	for (size_t i = 0; commands[i] != NULL; i++)
-		fprintf(out, "  %-11s %s\n", commands[i]->name,
-			commands[i]->summary);
-	fprintf(out,
-		"\nGlobal options (also accepted after COMMAND):\n"
-		"  --state-dir DIR   VM state (env VMCTL_STATE_DIR; default "
-		"/var/lib/vmctl\n"
-		"                    for root, $XDG_DATA_HOME/vmctl otherwise)\n"
-		"  --sysfs-root DIR  read sysfs here (env VMCTL_SYSFS_ROOT; "
-		"default /sys)\n"
-		"  --connect HOST    a libvirt URI (qemu+ssh://host/system) or "
-		"a name from\n"
-		"                    the hosts file (env VMCTL_CONNECT, "
-		"VMCTL_HOSTS_FILE)\n"
-		"  --json            machine-readable output\n"
-		"  -v, --verbose     say more; -q, --quiet: say only errors\n"
-		"  -h, --help        this help; `vmctl help COMMAND` for one "
-		"command\n"
-		"  --version         print the version\n\n"
-		"A command may be shortened to a unique prefix, but destroy, "
-		"kill and\nhost-setup --undo only run typed in full.\n\n%s",
-		exit_codes_help);
-}
-
-/* An exact name, or a prefix only one command starts with. */
-static const struct cmd_entry *find_command(const char *name)
-{
-	const struct cmd_entry *found = NULL;
-	size_t len = strlen(name);
-
-	for (size_t i = 0; commands[i] != NULL; i++) {
-		if (strcmp(commands[i]->name, name) == 0)
-			return commands[i];
-		if (strncmp(commands[i]->name, name, len) == 0) {
-			if (found != NULL)
-				return NULL;
-			found = commands[i];
-		}
-	}
-	return found;
+	for (size_t i = 0; cmd_table[i] != NULL; i++)
+		fprintf(out, "  %-11s %s\n", cmd_table[i]->name,
+			cmd_table[i]->summary);
+	fprintf(out, "\nGlobal options (also accepted after COMMAND):\n");
+	print_docs(out, cmd_global_docs, 17);
+	fprintf(out, "\nA command may be shortened to a unique prefix, but "
+		"destroy, kill and\nhost-setup --undo only run typed in full."
+		"\n\nExit status:\n");
+	print_docs(out, cmd_exit_docs, 3);
 }
 
 static int help_command(const char *name)
 {
-	const struct cmd_entry *cmd = find_command(name);
+	const struct cmd_entry *cmd = cmd_find(cmd_table, name);
 
 	if (cmd == NULL) {
 		fprintf(stderr, "vmctl: no such command: %s\n", name);
@@ -173,13 +149,23 @@ int main(int argc, char **argv)
 		env_clear(&env);
 		return qemu_run_main(argc - optind, argv + optind);
 	}
+	/* Internal: the man pages and shell completion (make, completion
+	 * scripts). */
+	if (strcmp(argv[optind], "__man") == 0 ||
+	    strcmp(argv[optind], "__complete") == 0) {
+		status = argv[optind][2] == 'm'
+			 ? manpage_main(argc - optind, argv + optind)
+			 : complete_main(argc - optind, argv + optind);
+		env_clear(&env);
+		return status;
+	}
 	if (strcmp(argv[optind], "help") == 0) {
 		status = optind + 1 < argc ? help_command(argv[optind + 1])
 					   : (usage(stdout), VMCTL_EXIT_OK);
 		env_clear(&env);
 		return status;
 	}
-	cmd = find_command(argv[optind]);
+	cmd = cmd_find(cmd_table, argv[optind]);
 	if (cmd == NULL) {
 		fprintf(stderr, "vmctl: unknown or ambiguous command: %s "
 			"(see vmctl --help)\n", argv[optind]);

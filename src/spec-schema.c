@@ -40,6 +40,9 @@ struct walker {
 	const struct node *at_backend, *at_connect;
 	const struct node *at_boot;
 	const struct node *at_mem_size, *at_hugepages, *at_balloon, *at_pin;
+	/* spec_schema_keys(): walk_map() only reports its table here. */
+	bool probing;
+	const struct key *probed;
 	bool cloud_init_given;
 };
 
@@ -283,6 +286,10 @@ static int walk_map(struct walker *w, const struct node *n, const char *path,
 	const char *names[32];
 	size_t n_names = 0;
 
+	if (w->probing) {
+		w->probed = keys;
+		return -1;
+	}
 	if (n->kind != NODE_MAP)
 		return fail(w, n, path, "expected a mapping, got %s",
 			    node_kind_name(n));
@@ -1642,4 +1649,49 @@ int spec_schema_read(const char *file, const char *base_dir,
 	}
 	*out = spec;
 	return 0;
+}
+
+/* ---- the key list (vmctl-spec(5), tests) ------------------------------ */
+
+/* Which table a key's parser walks, if any: it is handed an empty mapping,
+ * then a list holding one, and walk_map() reports instead of walking. */
+static const struct key *probe_table(const struct key *k, void *target)
+{
+	struct vmctl_error *e = NULL;
+	struct node map = { .kind = NODE_MAP };
+	struct node *item = &map;
+	struct node seq = { .kind = NODE_SEQ, .items = &item, .n = 1 };
+	struct walker w = { .file = "", .err = &e, .root = &map,
+			    .probing = true };
+
+	if (k->parse(&w, &map, k->name, target) < 0 && w.probed == NULL) {
+		vmctl_error_free(e);
+		e = NULL;
+		k->parse(&w, &seq, k->name, target);
+	}
+	vmctl_error_free(e);
+	return w.probed;
+}
+
+static void list_keys(const struct key *keys, const char *prefix, int depth,
+		      void *base, spec_schema_key_fn *fn, void *ctx)
+{
+	for (const struct key *k = keys; k->name; k++) {
+		void *target = (char *)base + k->offset;
+		const struct key *sub = probe_table(k, target);
+		cleanup_free char *path = child_path(prefix, k->name);
+
+		fn(ctx, path, k->name, depth, sub != NULL);
+		if (sub != NULL)
+			list_keys(sub, path, depth + 1, target, fn, ctx);
+	}
+}
+
+void spec_schema_keys(spec_schema_key_fn *fn, void *ctx)
+{
+	struct vmctl_spec *spec = xcalloc(1, sizeof(*spec));
+
+	spec_set_defaults(spec);
+	list_keys(spec_keys, "", 0, spec, fn, ctx);
+	spec_free(spec);
 }

@@ -21,9 +21,23 @@ struct cmd_entry {
 	const char *help;      /* the rest of `vmctl help NAME` */
 	bool full_name;        /* deletes or kills: never abbreviated */
 	bool remote;           /* takes --connect (a libvirt host) */
+	/* The command's own long options, the table its parser hands
+	 * cmd_getopt(); man pages and shell completion read them here. */
+	const struct option *options;
 	int (*exec)(struct vmctl_env *env, int argc, char **argv,
 		    struct vmctl_error **err);
 };
+
+/* A term and its text ('\n' between lines) for usage() and man pages. */
+struct cmd_doc {
+	const char *term;
+	const char *text;
+};
+extern const struct cmd_doc cmd_global_docs[];   /* global options */
+extern const struct cmd_doc cmd_exit_docs[];     /* exit statuses */
+
+/* Every command, in `vmctl --help` order, NULL-terminated (main.c). */
+extern const struct cmd_entry *const cmd_table[];
 
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_cmdline_entry;
@@ -58,6 +72,7 @@ extern const struct cmd_entry cmd_host_entry;
 extern const struct cmd_entry cmd_host_check_entry;
 extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_move_entry;
+extern const struct cmd_entry cmd_completion_entry;
 
 /*
  * `vmctl host ksm ...` (cmd-host-ksm.c) and `vmctl host reserve ...`
@@ -122,6 +137,11 @@ int cmd_parse_seconds(const struct cmd_entry *cmd, const char *opt,
 
 /* Apply a global option; shared by main() and cmd_getopt(). */
 int cmd_global_option(struct vmctl_env *env, int opt, const char *arg);
+
+/* The command `name` names in `table`: its full name, or a prefix only
+ * one command starts with; NULL if none or several. */
+const struct cmd_entry *cmd_find(const struct cmd_entry *const *table,
+				 const char *name);
 
 /* Print an error the way every vmctl error reads. */
 void cmd_print_error(const struct vmctl_error *err);
