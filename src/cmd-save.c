@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl save NAME, and vmctl restore NAME */
+/* vmctl save [--discard] NAME, and vmctl restore NAME */
 #include <errno.h>
 #include <stdio.h>
 
@@ -10,29 +10,55 @@
 #include "vmctl/vm-snapshot.h"
 #include "vmctl/xalloc.h"
 
-static int cmd_save_exec(struct vmctl_env *env, int argc, char **argv,
-			 struct vmctl_error **err)
-{
-	const char *name;
-	int ret = cmd_parse_name(&cmd_save_entry, env, argc, argv, &name, err);
+static const struct option options[] = {
+	{ "discard", no_argument, NULL, 'd' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	if (ret != 0)
-		return cmd_done(ret);
-	if (env->connect != NULL)
-		return lvvm_cmd_save(env, name, err);
-	if (vm_require(env, name, err) < 0 || vm_save(env, name, err) < 0)
-		return -1;
+static void print_saved(const struct vmctl_env *env, const char *name,
+			bool discarded)
+{
 	if (env->json) {
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "state",
-					vm_run_state_name(VM_SAVED));
+		cJSON_AddStringToObject(o, "state", vm_run_state_name(
+			discarded ? VM_STOPPED : VM_SAVED));
+		cJSON_AddBoolToObject(o, "discarded", discarded);
 		view_print_json(o);
 		cJSON_Delete(o);
+	} else if (env->verbosity >= 0 && discarded) {
+		printf("Discarded the saved state of VM %s (its next start "
+		       "boots afresh)\n", name);
 	} else if (env->verbosity >= 0) {
 		printf("Saved VM %s (vmctl start %s resumes it)\n", name, name);
 	}
+}
+
+static int cmd_save_exec(struct vmctl_env *env, int argc, char **argv,
+			 struct vmctl_error **err)
+{
+	const struct cmd_entry *cmd = &cmd_save_entry;
+	bool discard = false;
+	const char *name;
+	int opt;
+
+	while ((opt = cmd_getopt(cmd, env, argc, argv, "", options)) != -1) {
+		if (opt != 'd')
+			return cmd_done(opt);
+		discard = true;
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error(cmd, err, "give one VM name");
+	name = argv[optind];
+	if (env->connect != NULL)
+		return discard ? lvvm_cmd_save_discard(env, name, err)
+			       : lvvm_cmd_save(env, name, err);
+	if (vm_require(env, name, err) < 0 ||
+	    (discard ? vm_save_discard(env, name, err)
+		     : vm_save(env, name, err)) < 0)
+		return -1;
+	print_saved(env, name, discard);
 	return VMCTL_EXIT_OK;
 }
 
@@ -67,7 +93,8 @@ static int cmd_restore_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_save_entry = {
 	.name = "save",
-	.usage = "NAME",
+	.usage = "[--discard] NAME",
+	.options = options,
 	.summary = "save a running VM's state to its disk and stop it",
 	.help = "QEMU pauses the guest, writes its RAM and device state into "
 		"the VM's disk\n(a qcow2 internal snapshot that `snapshot list` "
@@ -75,8 +102,10 @@ const struct cmd_entry cmd_save_entry = {
 		"`vmctl start NAME` (or restore) resumes it\nwhere it was, "
 		"once: the next start after that boots afresh.  Refused for "
 		"a\nVM with a passed-through GPU (VFIO device state cannot be "
-		"saved) or UEFI\nfirmware.  With --connect: libvirt's managed "
-		"save (a UEFI VM too),\nwhich the next start resumes.\n",
+		"saved).  A UEFI VM's\nvariables are saved with it.  With "
+		"--connect: libvirt's managed save, which\nthe next start "
+		"resumes.\n\n--discard drops a stopped VM's saved state "
+		"instead: its next start boots\nafresh.\n",
 	.remote = true,
 	.exec = cmd_save_exec,
 };

@@ -336,6 +336,44 @@ out:
 	return ret;
 }
 
+int lvvm_cmd_save_discard(const struct vmctl_env *env, const char *name,
+			  struct vmctl_error **err)
+{
+	struct snapctx c;
+	int ret = -1;
+
+	if (ctx_open(&c, env, name, 0, NULL, err) < 0)
+		goto out;
+	if (!c.saved) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT, "%s: VM %s "
+				"holds no saved state", c.uri, name);
+		goto out;
+	}
+	if (virDomainManagedSaveRemove(c.dom, 0) < 0) {
+		lvconn_error(err, c.uri, false, "discarding the saved state");
+		goto out;
+	}
+	if (env->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "state",
+					vm_run_state_name(VM_STOPPED));
+		cJSON_AddBoolToObject(o, "discarded", true);
+		cJSON_AddStringToObject(o, "backend", "libvirt");
+		cJSON_AddStringToObject(o, "host", c.uri);
+		view_print_json(o);
+		cJSON_Delete(o);
+	} else if (env->verbosity >= 0) {
+		printf("Discarded the saved state of VM %s on %s (its next "
+		       "start boots afresh)\n", name, c.uri);
+	}
+	ret = VMCTL_EXIT_OK;
+out:
+	ctx_close(&c);
+	return ret;
+}
+
 int lvvm_cmd_restore(const struct vmctl_env *env, const char *name,
 		     struct vmctl_error **err)
 {

@@ -44,6 +44,9 @@ int lvvm_snapshot_list(const struct vmctl_env *env, const char *name,
  * backend's forms, "backend" and "host" in the JSON). */
 int lvvm_cmd_save(const struct vmctl_env *env, const char *name,
 		  struct vmctl_error **err);
+/* save --discard: libvirt's managed save image removed. */
+int lvvm_cmd_save_discard(const struct vmctl_env *env, const char *name,
+			  struct vmctl_error **err);
 int lvvm_cmd_restore(const struct vmctl_env *env, const char *name,
 		     struct vmctl_error **err);
 

@@ -8,7 +8,7 @@
 #     from the snapshot's value (no new boot), its disk with it;
 #   - save -> status/list "saved" (libvirt's managed save) -> start
 #     resumes the counter, no new boot; restore does the same and refuses
-#     a VM not saved;
+#     a VM not saved; save --discard drops the managed save image;
 #   - a disk snapshot of the stopped VM, reverted while stopped, brings
 #     back what the guest had written (a fresh boot reads it);
 #   - a --memory snapshot reverted while stopped: "saved", and the next
@@ -151,7 +151,13 @@ grep -q "^Restored VM $VM" <<<"$SAID" || fail "restore said: $SAID"
 
 # ---- 5. a disk snapshot of the stopped VM, reverted while stopped ----------
 disk_write disk-thr
-lv stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
+# (stopped by a save whose state is then discarded)
+lv save "$VM" >/dev/null || fail "third save failed"
+out=$(lv save --discard "$VM" --json) || fail "save --discard: $out"
+[ "$(jq -c '[.state, .discarded]' <<<"$out")" = '["stopped",true]' ] || fail "save --discard --json: $out"
+[ "$(state)" = stopped ] || fail "after save --discard: $(state)"
+vsh managedsave-dumpxml "$VM" >/dev/null 2>&1 && fail "the managed save image stays"
+expect_refused 1 'holds no saved state' lv save --discard "$VM"
 out=$(lv snapshot create "$VM" d1 --json) || fail "create d1: $out"
 [ "$(jq -c '[.snapshot, .memory]' <<<"$out")" = '["d1",false]' ] || fail "create d1: $out"
 lv start "$VM" >/dev/null || fail "start failed"

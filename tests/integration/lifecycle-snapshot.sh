@@ -10,7 +10,8 @@
 #     counter from the snapshot's value (not 1, not the latest), the disk
 #     with it; reverted while stopped, the next start resumes it;
 #   - save -> status "saved" -> start resumes the counter, no new boot;
-#     the saved state is gone once resumed;
+#     the saved state is gone once resumed; save --discard drops it (the
+#     next start boots afresh);
 #   - list --json (tree, current, memory, size), delete re-parents;
 #   - UEFI: the variables are qcow2 (OVMF_VARS.qcow2) and go with the RAM:
 #     a --memory snapshot of a running UEFI VM, save -> start and a stopped
@@ -162,8 +163,19 @@ vmc snapshot create "$G" d >/dev/null || fail "a disk snapshot of the stopped GP
 	fail "GPU VM: the disk does not hold just d"
 vmc destroy "$G" >/dev/null 2>&1 || fail "destroy $G failed"
 
-# ---- 10. a saved VM is destroyed as a stopped one --------------------------
+# ---- 10. save --discard; a saved VM is destroyed as a stopped one ----------
+expect_refused 1 'holds no saved state' vmc save --discard "$VM"
 vmc save "$VM" >/dev/null || fail "second save failed"
+out=$(vmc save --discard "$VM" --json) || fail "save --discard: $out"
+[ "$(jq -c '[.state, .discarded]' <<<"$out")" = '["stopped",true]' ] || fail "save --discard --json: $out"
+[ "$(lc_status "$VM" | jq -r .state)" = stopped ] || fail "after save --discard: $(lc_status "$VM")"
+[ "$(img_snaps)" = "m1 " ] || fail "save --discard left: $(img_snaps)"
+mark=$(lines)
+nb=$(boots)
+vmc start "$VM" >/dev/null || fail "start after save --discard failed"
+wait_ticks "$mark" 2
+[ "$(boots)" = $((nb + 1)) ] || fail "start after save --discard did not boot afresh"
+vmc save "$VM" >/dev/null || fail "third save failed"
 [ "$(lc_status "$VM" | jq -r .state)" = saved ] || fail "not saved"
 vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy of a saved VM failed"
 [ ! -e "$(lc_vmdir "$VM")" ] || fail "destroy left the VM's directory"
@@ -206,7 +218,11 @@ first=$(ticks_after "$mark" | sed -n 1p)
 [ "$(img_snaps)" = "um " ] && [ "$(vars_snaps)" = "um " ] ||
 	fail "the saved state stays: disk $(img_snaps), vars $(vars_snaps)"
 say "UEFI save/start: the counter went on at $first (saved at $saved_at)"
-vmc stop "$VM" --timeout 0 >/dev/null || fail "stop $VM failed"
+# stopped by a save whose state is then discarded, from both images
+vmc save "$VM" >/dev/null || fail "second UEFI save failed"
+vmc save --discard "$VM" >/dev/null || fail "UEFI save --discard failed"
+[ "$(img_snaps)" = "um " ] && [ "$(vars_snaps)" = "um " ] ||
+	fail "UEFI save --discard left: disk $(img_snaps), vars $(vars_snaps)"
 vmc snapshot revert "$VM" um >/dev/null || fail "stopped revert um failed"
 mark=$(lines)
 nb=$(boots)
