@@ -54,7 +54,7 @@ done
 # docs/spec.md: a key spec.md does not describe shows as undocumented.
 ! grep -n "not described in docs/spec.md" "$TMP/vmctl-spec.5" ||
 	fail "spec keys without a description in docs/spec.md (above)"
-for key in $(grep -o 'KEY("[a-z_0-9]*"' "$ROOT/src/spec-schema.c" |
+for key in $(grep -ho 'KEY("[a-z_0-9]*"' "$ROOT"/src/spec-schema.c "$ROOT"/src/spec-keys-*.c |
 	     cut -d'"' -f2 | sort -u); do
 	grep -Eq "^\.(SS|B) ([a-z_0-9]+\.)*$key\$" "$TMP/vmctl-spec.5" ||
 		fail "vmctl-spec.5 lacks key $key"
