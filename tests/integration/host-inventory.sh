@@ -115,7 +115,7 @@ vm gone 4244 778 '{"name": "gone", "memory": "64G", "accel": "kvm", "gpu": [{"ve
 [ "$(j '[.gpus[] | .held_by]')" = '[null,null,"gpu-a"]' ] ||
 	bad "VMs: GPU holders $(j '[.gpus[] | .held_by]')"
 [ "$(j '.claims')" = \
-  '[{"vm":"gpu-a","memory":17179869184,"gpu_functions":["0000:99:00.0","0000:99:00.1"],"iommu_groups":[10],"cpus":"","exclusive":false},{"vm":"web","memory":8589934592,"gpu_functions":[],"iommu_groups":[],"cpus":"","exclusive":false}]' ] ||
+  '[{"vm":"gpu-a","memory":17179869184,"gpu_functions":["0000:99:00.0","0000:99:00.1"],"iommu_groups":[10],"cpus":"","exclusive":false,"usb":[]},{"vm":"web","memory":8589934592,"gpu_functions":[],"iommu_groups":[],"cpus":"","exclusive":false,"usb":[]}]' ] ||
 	bad "VMs: claims $(j .claims)"
 [ "$(j '.memory | [.held, .reserve, .free]')" = \
   '[25769803776,27487790694,221620312474]' ] ||
