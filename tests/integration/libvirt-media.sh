@@ -36,7 +36,10 @@ vsh() { virsh -q -c "$URI" "$@"; }
 lv() { "$VMCTL" --connect "$URI" "$@"; }
 
 cleanup() {
+	local rc=$?
 	set +e
+	# (set -e or pipefail ending the test says so)
+	case $rc in 0|1|77) ;; *) say "FAIL: exited with status $rc" ;; esac
 	for d in "$VM" "$ND"; do
 		vsh destroy "$d" >/dev/null 2>&1
 		vsh undefine --nvram --managed-save "$d" >/dev/null 2>&1 ||
@@ -159,7 +162,8 @@ for d in E.parse(sys.stdin).getroot().iter("disk"):
         s = d.find("source")
         print(s.get("file") if s is not None else "-")'
 }
-vol_path() { vsh vol-list vmctl --details 2>/dev/null | awk -v d="$1" 'index($1, d) && $1 !~ /\.ok$/ { print $2; exit }'; }
+# (awk reads to the end: no SIGPIPE for pipefail)
+vol_path() { vsh vol-list vmctl --details 2>/dev/null | awk -v d="$1" 'index($1, d) && $1 !~ /\.ok$/ && !p { print $2; p = 1 }'; }
 blkcap() { vsh domblkinfo "$VM" vda | awk '/^Capacity:/ { print $2 }'; }
 volcap() { vsh vol-info --bytes --pool vmctl "$1" | awk '/^Capacity:/ { print $2 }'; }
 boots_ok() { [ "$(boots)" -ge "$1" ]; }
@@ -193,7 +197,7 @@ VOL_A=$(vol_path "$DG_A")
 [ "$(blk_cd "$VM")" = "$VOL_A" ] || fail "domblklist after insert: $(vsh domblklist "$VM")"
 [ "$(def_cd "$VM")" = "$VOL_A" ] || fail "the definition after a live insert: $(def_cd "$VM")"
 [ "$(guest_cd)" = MEDIAA ] || fail "the guest does not read A"
-lv status "$VM" | grep -qx "cdrom:      $VOL_A" || fail "status: $(lv status "$VM")"
+lv status "$VM" | grep -cx "cdrom:      $VOL_A" >/dev/null || fail "status: $(lv status "$VM")"
 [ "$(lv status "$VM" --json | jq -r .cdrom.medium)" = "$VOL_A" ] || fail "status --json after insert"
 
 out=$(lv cdrom "$VM" insert "$ISO_B" 2>/dev/null) || fail "insert B: $out"
