@@ -4,13 +4,16 @@
 #include <string.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-media.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-cdrom.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/xalloc.h"
 
+/* uri: the libvirt host's (--connect), or NULL. */
 static void print_done(const struct vmctl_env *env, const char *name,
-		       const struct vm_cdrom_result *r, bool insert)
+		       const struct vm_cdrom_result *r, bool insert,
+		       const char *uri)
 {
 	const char *when = r->running ? "now" : "from its next start";
 
@@ -25,6 +28,10 @@ static void print_done(const struct vmctl_env *env, const char *name,
 		else
 			cJSON_AddNullToObject(o, "medium");
 		cJSON_AddBoolToObject(o, "running", r->running);
+		if (uri != NULL) {
+			cJSON_AddStringToObject(o, "backend", "libvirt");
+			cJSON_AddStringToObject(o, "host", uri);
+		}
 		view_print_json(o);
 		cJSON_Delete(o);
 	} else if (env->verbosity < 0) {
@@ -45,16 +52,13 @@ static int cmd_cdrom_exec(struct vmctl_env *env, int argc, char **argv,
 {
 	const struct cmd_entry *cmd = &cmd_cdrom_entry;
 	struct vm_cdrom_result r = { 0 };
+	cleanup_free char *uri = NULL;   /* --connect's */
 	const char *name, *sub;
 	bool insert;
 	int opt, ret;
 
 	while ((opt = cmd_getopt(cmd, env, argc, argv, "", NULL)) != -1)
 		return cmd_done(opt);
-	if (env->connect != NULL)
-		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
-				       "cdrom is not yet supported through "
-				       "libvirt");
 	if (argc - optind < 2)
 		return cmd_usage_error(cmd, err, "a VM name, then insert ISO "
 				       "or eject");
@@ -66,12 +70,18 @@ static int cmd_cdrom_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != (insert ? 3 : 2))
 		return cmd_usage_error(cmd, err, insert ? "insert takes one ISO"
 				       : "eject takes nothing more");
-	if (vm_require(env, name, err) < 0)
+	if (env->connect != NULL)
+		ret = insert ? lvvm_cdrom_insert(env, name, argv[optind + 2],
+						 &r, &uri, err)
+			     : lvvm_cdrom_eject(env, name, &r, &uri, err);
+	else if (vm_require(env, name, err) < 0)
 		return -1;
-	ret = insert ? vm_cdrom_insert(env, name, argv[optind + 2], &r, err)
-		     : vm_cdrom_eject(env, name, &r, err);
+	else
+		ret = insert ? vm_cdrom_insert(env, name, argv[optind + 2], &r,
+					       err)
+			     : vm_cdrom_eject(env, name, &r, err);
 	if (ret == 0)
-		print_done(env, name, &r, insert);
+		print_done(env, name, &r, insert, uri);
 	vm_cdrom_result_clear(&r);
 	return ret < 0 ? -1 : VMCTL_EXIT_OK;
 }
@@ -88,8 +98,11 @@ const struct cmd_entry cmd_cdrom_entry = {
 		"\nor from an insert while stopped; a running VM without one "
 		"is refused.\nISO: an existing, readable regular file "
 		"(relative to the current directory),\nattached read-only as "
-		"raw.  Not for a VM holding a saved state (start it\nfirst), "
-		"nor with --connect yet.\n",
-	.remote = true,   /* to say why --connect is refused */
+		"raw.  Not for a VM holding a saved state (start it\nfirst).\n"
+		"With --connect: the ISO is uploaded to the host once (a "
+		"volume of vmctl's\npool named by its digest) and the "
+		"domain's drive changed through libvirt;\na domain gets a "
+		"drive only from its spec at create.\n",
+	.remote = true,
 	.exec = cmd_cdrom_exec,
 };

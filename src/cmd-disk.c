@@ -6,6 +6,7 @@
 
 #include "vmctl/broker.h"
 #include "vmctl/cmd.h"
+#include "vmctl/lvvm-media.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-disk.h"
 #include "vmctl/vm-runtime.h"
@@ -16,15 +17,12 @@ static int cmd_disk_exec(struct vmctl_env *env, int argc, char **argv,
 {
 	const struct cmd_entry *cmd = &cmd_disk_entry;
 	struct vm_disk_result r;
+	cleanup_free char *uri = NULL;   /* --connect's */
 	const char *name;
 	int opt;
 
 	while ((opt = cmd_getopt(cmd, env, argc, argv, "", NULL)) != -1)
 		return cmd_done(opt);
-	if (env->connect != NULL)
-		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect: "
-				       "disk is not yet supported through "
-				       "libvirt");
 	if (argc - optind < 1 || strcmp(argv[optind], "resize") != 0)
 		return cmd_usage_error(cmd, err, argc - optind < 1
 				       ? "resize?" : "unknown subcommand %s",
@@ -33,8 +31,11 @@ static int cmd_disk_exec(struct vmctl_env *env, int argc, char **argv,
 		return cmd_usage_error(cmd, err, "resize takes a VM name and "
 				       "a size");
 	name = argv[optind + 1];
-	if (vm_require(env, name, err) < 0 ||
-	    vm_disk_resize(env, name, argv[optind + 2], &r, err) < 0)
+	if (env->connect != NULL
+		    ? lvvm_disk_resize(env, name, argv[optind + 2], &r, &uri,
+				       err) < 0
+		    : vm_require(env, name, err) < 0 ||
+		      vm_disk_resize(env, name, argv[optind + 2], &r, err) < 0)
 		return -1;
 	if (env->json) {
 		cJSON *o = cJSON_CreateObject();
@@ -43,6 +44,10 @@ static int cmd_disk_exec(struct vmctl_env *env, int argc, char **argv,
 		cJSON_AddNumberToObject(o, "before", (double)r.before);
 		cJSON_AddNumberToObject(o, "size", (double)r.after);
 		cJSON_AddBoolToObject(o, "online", r.online);
+		if (uri != NULL) {
+			cJSON_AddStringToObject(o, "backend", "libvirt");
+			cJSON_AddStringToObject(o, "host", uri);
+		}
 		view_print_json(o);
 		cJSON_Delete(o);
 	} else if (env->verbosity >= 0) {

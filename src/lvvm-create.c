@@ -252,20 +252,27 @@ static int make_seed(struct create_ctx *c, struct vmctl_error **err)
  * named by its digest, as a base is, so the libvirt host needs nothing
  * but libvirtd, and a file several VMs boot from is sent once.
  */
-static int upload_file(struct create_ctx *c, const char *path, char **out,
-		       struct vmctl_error **err)
+int lvvm_upload_file(const struct vmctl_env *env, virStoragePoolPtr pool,
+		     const char *uri, const char *path, char **out,
+		     struct vmctl_error **err)
 {
 	cleanup_free char *digest = NULL;
 	bool uploaded;
 
-	if (digestmemo_sha256(c->env, path, &digest, err) < 0)
+	if (digestmemo_sha256(env, path, &digest, err) < 0)
 		return -1;
-	if (lvstore_base(c->made.pool, c->uri, path, digest, "raw", out,
-			 &uploaded, err) < 0)
+	if (lvstore_base(pool, uri, path, digest, "raw", out, &uploaded,
+			 err) < 0)
 		return -1;
-	if (uploaded && c->env->verbosity >= 0)
-		fprintf(stderr, "Uploaded %s to %s\n", path, c->uri);
+	if (uploaded && env->verbosity >= 0)
+		fprintf(stderr, "Uploaded %s to %s\n", path, uri);
 	return 0;
+}
+
+static int upload_file(struct create_ctx *c, const char *path, char **out,
+		       struct vmctl_error **err)
+{
+	return lvvm_upload_file(c->env, c->made.pool, c->uri, path, out, err);
 }
 
 static int upload_files(struct create_ctx *c, struct vmctl_error **err)

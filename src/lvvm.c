@@ -22,6 +22,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
+#include "vmctl/lvvm-media.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/view.h"
@@ -532,6 +533,7 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 	if (env->json) {
 		cJSON *j = lvvm_info_json(&info, t.uri, true);
 
+		lvvm_media_status(t.dom, j);
 		view_print_json(j);
 		cJSON_Delete(j);
 	} else {
@@ -543,6 +545,7 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("accel:      %s\n", info.accel);
 		if (info.meta.image != NULL)
 			printf("image:      %s\n", info.meta.image);
+		lvvm_media_status(t.dom, NULL);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
 		printf("  console: vmctl --connect %s console %s (Ctrl-] "

@@ -26,10 +26,8 @@ void vm_cdrom_result_clear(struct vm_cdrom_result *r)
 	*r = (struct vm_cdrom_result){ 0 };
 }
 
-/* The ISO made absolute, opened read-only: an existing, readable regular
- * file. */
-static int iso_open(const char *iso, char **abs, int *fd,
-		    struct vmctl_error **err)
+int vm_cdrom_iso_open(const char *iso, char **abs, int *fd,
+		      struct vmctl_error **err)
 {
 	cleanup_free char *cwd = NULL, *joined = NULL;
 	struct stat sb;
@@ -231,7 +229,7 @@ int vm_cdrom_insert(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	*out = (struct vm_cdrom_result){ 0 };
-	if (iso_open(iso, &path, &fd, err) < 0)
+	if (vm_cdrom_iso_open(iso, &path, &fd, err) < 0)
 		return -1;
 	if (ctx_open(&c, env, name, true, err) < 0)
 		goto out;

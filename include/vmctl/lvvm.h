@@ -83,6 +83,13 @@ int lvvm_list_read(virConnectPtr conn, const char *uri,
 void lvvm_list_header(bool host);
 void lvvm_list_row(const struct lvvm_info *info, const char *host);
 
+/* A local file (kernel, initrd, an ISO) on the host: a raw volume of
+ * the pool named by its digest, sent unless a whole one is there
+ * (lvstore_base); *out: the volume's path on the host. */
+int lvvm_upload_file(const struct vmctl_env *env, virStoragePoolPtr pool,
+		     const char *uri, const char *path, char **out,
+		     struct vmctl_error **err);
+
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);

@@ -28,6 +28,12 @@ struct vm_cdrom_result {
 
 void vm_cdrom_result_clear(struct vm_cdrom_result *r);
 
+/* The ISO made absolute (*abs), opened read-only (*fd): an existing,
+ * readable regular file.  The caller frees *abs and closes *fd (not -1)
+ * also on failure. */
+int vm_cdrom_iso_open(const char *iso, char **abs, int *fd,
+		      struct vmctl_error **err);
+
 /* `iso`: an existing, readable regular file (relative: to the current
  * directory). */
 int vm_cdrom_insert(const struct vmctl_env *env, const char *name,

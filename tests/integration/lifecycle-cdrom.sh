@@ -19,7 +19,8 @@
 #     boots the CD-ROM first at the first start, the disk first after a
 #     reset of that same QEMU (system_reset) and after stop/start;
 #   - refusals (exit status, one line, nothing changed): a running VM
-#     without a drive, a missing ISO, a directory, --connect; a stopped
+#     without a drive, a missing ISO, a directory, --connect (a libvirt
+#     host, where this VM is not); a stopped
 #     VM without a drive gets one.
 TEST_NAME=lifecycle-cdrom
 . "$(dirname "$0")/lib.sh"
@@ -215,7 +216,8 @@ vmc cmdline "$(lc_vmdir "$N")/spec.json" | grep -q 'ide-cd,drive=cdrom0,id=cdrom
 vmc destroy "$N" >/dev/null 2>&1 || fail "destroy $N failed"
 expect_refused 66 "ISO $LC_TMP/media/nope.iso: No such file" vmc cdrom "$VM" insert "$LC_TMP/media/nope.iso"
 expect_refused 66 "is not a regular file" vmc cdrom "$VM" insert "$LC_TMP/media"
-expect_refused 64 "not yet supported through libvirt" vmc cdrom "$VM" insert "$ISO_A" --connect qemu:///system
+# (--connect is the libvirt host's, where this VM is not)
+expect_refused 1 "no VM named \"$VM\"" vmc cdrom "$VM" insert "$ISO_A" --connect test:///default
 [ "$(qmp_cd)" = empty ] && [ "$(spec_cdrom "$VM")" = empty ] || fail "a refusal changed the drive"
 vmc destroy "$VM" >/dev/null 2>&1 || fail "destroy $VM failed"
 

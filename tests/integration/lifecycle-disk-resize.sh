@@ -121,7 +121,7 @@ expect_refused 65 "only grows it, and 64M is not larger" vmc disk resize "$VM" 6
 expect_refused 65 "only grows it, and 128M is not larger" vmc disk resize "$VM" 128M
 expect_refused 65 "is not larger" vmc disk resize "$VM" +0M
 expect_refused 64 'SIZE is a size such as 40G' vmc disk resize "$VM" big
-expect_refused 64 "not yet supported through libvirt" vmc disk resize "$VM" 1G --connect qemu:///system
+expect_refused 1 "no VM named \"$VM\"" vmc disk resize "$VM" 1G --connect test:///default
 expect_refused 1 'no VM named "nope' vmc disk resize nope 1G
 [ "$(img_size)" = $((128 * M)) ] || fail "a refusal changed the disk: $(img_size)"
 guest_bytes

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The domain XML of `vmctl cdrom` and `vmctl disk resize` on a libvirt
+ * host (lvmedia.h).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "vmctl/lvmedia.h"
+#include "vmctl/xalloc.h"
+
+static xmlDoc *read_xml(const char *xml)
+{
+	size_t len = strlen(xml);
+
+	if (len > (size_t)INT32_MAX)
+		return NULL;
+	return xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR |
+			     XML_PARSE_NOWARNING);
+}
+
+static bool named(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *child(const xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n != NULL ? n->children : NULL; c; c = c->next)
+		if (named(c, name))
+			return c;
+	return NULL;
+}
+
+/* An attribute's value as a new string, or NULL. */
+static char *attr(const xmlNode *n, const char *name)
+{
+	xmlChar *v = n != NULL ? xmlGetProp(n, BAD_CAST name) : NULL;
+	char *s = v != NULL ? xstrdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return s;
+}
+
+static bool attr_is(const xmlNode *n, const char *name, const char *want)
+{
+	cleanup_free char *v = attr(n, name);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/* The first /domain/devices/disk[@device=device] for which match() says
+ * yes (match NULL: the first). */
+static xmlNode *find_disk(xmlDoc *doc, const char *device,
+			  bool (*match)(const xmlNode *, const void *),
+			  const void *arg)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	xmlNode *devs = root != NULL && named(root, "domain")
+			? child(root, "devices") : NULL;
+
+	for (xmlNode *c = devs != NULL ? devs->children : NULL; c; c = c->next)
+		if (named(c, "disk") && attr_is(c, "device", device) &&
+		    (match == NULL || match(c, arg)))
+			return c;
+	return NULL;
+}
+
+static bool parsed(xmlDoc *doc)
+{
+	xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+
+	return root != NULL && named(root, "domain");
+}
+
+int lvmedia_cdrom_xml(const char *domain_xml, const char *path, char **out)
+{
+	xmlDoc *doc = read_xml(domain_xml);
+	xmlNode *disk, *copy, *next;
+	xmlBuffer *buf;
+	int ret = 0;
+
+	*out = NULL;
+	if (!parsed(doc)) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	disk = find_disk(doc, "cdrom", NULL, NULL);
+	if (disk == NULL)
+		goto out;
+	copy = xmlDocCopyNode(disk, doc, 1);
+	/* The medium's elements go: its source (live: with its index) and
+	 * what libvirt read of its backing chain. */
+	for (xmlNode *c = copy->children; c; c = next) {
+		next = c->next;
+		if (named(c, "source") || named(c, "backingStore")) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	xmlSetProp(copy, BAD_CAST "type", BAD_CAST "file");
+	if (path != NULL) {
+		xmlNode *src = xmlNewDocNode(doc, NULL, BAD_CAST "source",
+					     NULL);
+		xmlNode *driver = child(copy, "driver");
+
+		xmlSetProp(src, BAD_CAST "file", BAD_CAST path);
+		if (driver != NULL)
+			xmlAddNextSibling(driver, src);
+		else
+			xmlAddChild(copy, src);
+	}
+	buf = xmlBufferCreate();
+	xmlNodeDump(buf, doc, copy, 0, 0);
+	*out = xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	xmlFreeNode(copy);
+	ret = 1;
+out:
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+int lvmedia_cdrom_medium(const char *domain_xml, char **medium)
+{
+	xmlDoc *doc = read_xml(domain_xml);
+	xmlNode *disk;
+	int ret = 0;
+
+	*medium = NULL;
+	if (!parsed(doc)) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	disk = find_disk(doc, "cdrom", NULL, NULL);
+	if (disk != NULL) {
+		xmlNode *src = child(disk, "source");
+
+		*medium = attr(src, "file");
+		if (*medium == NULL)
+			*medium = attr(src, "dev");
+		ret = 1;
+	}
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/* Is the disk's source file the volume `arg` (a name, in any
+ * directory)? */
+static bool on_volume(const xmlNode *disk, const void *arg)
+{
+	const char *volume = arg;
+	cleanup_free char *file = attr(child(disk, "source"), "file");
+	const char *base;
+
+	if (file == NULL)
+		return false;
+	base = strrchr(file, '/');
+	return strcmp(base != NULL ? base + 1 : file, volume) == 0;
+}
+
+int lvmedia_disk_target(const char *domain_xml, const char *volume,
+			char **target)
+{
+	xmlDoc *doc = read_xml(domain_xml);
+	xmlNode *disk;
+	int ret = 0;
+
+	*target = NULL;
+	if (!parsed(doc)) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	disk = find_disk(doc, "disk", on_volume, volume);
+	if (disk != NULL)
+		*target = attr(child(disk, "target"), "dev");
+	ret = *target != NULL;
+	xmlFreeDoc(doc);
+	return ret;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmctl cdrom and vmctl disk resize on a libvirt host (lvvm-media.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "vmctl/lvconn.h"
+#include "vmctl/lvmedia.h"
+#include "vmctl/lvstore.h"
+#include "vmctl/lvvm-media.h"
+#include "vmctl/lvvm.h"
+#include "vmctl/media.h"
+#include "vmctl/xalloc.h"
+
+/* The VM an operation works on. */
+struct mediactx {
+	const char *name;
+	virConnectPtr conn;
+	char *uri;
+	virDomainPtr dom;
+	bool running;
+	char *xml;       /* live when running, else the definition */
+};
+
+static void ctx_close(struct mediactx *c)
+{
+	if (c->dom != NULL)
+		virDomainFree(c->dom);
+	lvconn_close(c->conn);
+	free(c->uri);
+	free(c->xml);
+	*c = (struct mediactx){ 0 };
+}
+
+/* Opened, with *uri given the URI once known; refused while a saved
+ * state waits (its devices must come back as they were saved). */
+static int ctx_open(struct mediactx *c, const struct vmctl_env *env,
+		    const char *name, const char *what, char **uri,
+		    struct vmctl_error **err)
+{
+	*c = (struct mediactx){ .name = name };
+	if (lvvm_open_vm(env, name, 0, &c->conn, &c->uri, &c->dom, err) < 0)
+		return -1;
+	*uri = xstrdup(c->uri);
+	c->running = virDomainIsActive(c->dom) == 1;
+	if (!c->running && virDomainHasManagedSaveImage(c->dom, 0) == 1)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
+				       "holds a saved state: vmctl --connect "
+				       "%s start %s resumes it, then %s",
+				       c->uri, name, c->uri, name, what);
+	c->xml = virDomainGetXMLDesc(c->dom, c->running ? 0
+					     : VIR_DOMAIN_XML_INACTIVE);
+	if (c->xml == NULL)
+		return lvconn_error(err, c->uri, false, name);
+	virResetLastError();
+	return 0;
+}
+
+static int xml_unparsable(const struct mediactx *c, struct vmctl_error **err)
+{
+	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s: the "
+			       "domain's XML does not parse", c->uri, c->name);
+}
+
+/* ---- cdrom ----------------------------------------------------------- */
+
+/* The drive's <disk> on `path` (NULL: empty), or the refusal of a
+ * domain without a drive. */
+static int cdrom_xml(const struct mediactx *c, const char *path, char **out,
+		     struct vmctl_error **err)
+{
+	int r = lvmedia_cdrom_xml(c->xml, path, out);
+
+	if (r < 0)
+		return xml_unparsable(c, err);
+	if (r == 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
+				       "has no CD-ROM drive, and libvirt adds "
+				       "none to a domain (a SATA drive does "
+				       "not hot-plug): create the VM with "
+				       "`cdrom: empty` in its spec", c->uri,
+				       c->name);
+	return 0;
+}
+
+/* The medium changed: live and kept when the domain runs, in its
+ * definition when it is stopped. */
+static int cdrom_update(struct mediactx *c, const char *xml,
+			const char *what, struct vmctl_error **err)
+{
+	unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+	if (c->running)
+		flags |= VIR_DOMAIN_AFFECT_LIVE;
+	if (virDomainUpdateDeviceFlags(c->dom, xml, flags) < 0)
+		return lvconn_error(err, c->uri, false, what);
+	return 0;
+}
+
+int lvvm_cdrom_insert(const struct vmctl_env *env, const char *name,
+		      const char *iso, struct vm_cdrom_result *out,
+		      char **uri, struct vmctl_error **err)
+{
+	struct mediactx c = { 0 };
+	virStoragePoolPtr pool = NULL;
+	cleanup_free char *path = NULL, *volume = NULL, *xml = NULL;
+	cleanup_free char *what = NULL;
+	int fd = -1, ret = -1;
+
+	*out = (struct vm_cdrom_result){ 0 };
+	*uri = NULL;
+	ret = vm_cdrom_iso_open(iso, &path, &fd, err);
+	if (fd >= 0)
+		close(fd);   /* (the upload reads it by its path) */
+	if (ret < 0)
+		return -1;
+	ret = -1;
+	if (ctx_open(&c, env, name, "change its CD-ROM", uri, err) < 0 ||
+	    cdrom_xml(&c, NULL, &xml, err) < 0)   /* a drive, before sending */
+		goto out;
+	free(xml);
+	xml = NULL;
+	if (lvstore_pool(c.conn, c.uri, &pool, err) < 0 ||
+	    lvvm_upload_file(env, pool, c.uri, path, &volume, err) < 0 ||
+	    cdrom_xml(&c, volume, &xml, err) < 0)
+		goto out;
+	what = xasprintf("inserting %s", path);
+	if (cdrom_update(&c, xml, what, err) < 0)
+		goto out;
+	out->running = c.running;
+	out->medium = steal_pointer(&path);
+	ret = 0;
+out:
+	if (pool != NULL)
+		virStoragePoolFree(pool);
+	ctx_close(&c);
+	return ret;
+}
+
+int lvvm_cdrom_eject(const struct vmctl_env *env, const char *name,
+		     struct vm_cdrom_result *out, char **uri,
+		     struct vmctl_error **err)
+{
+	struct mediactx c = { 0 };
+	cleanup_free char *xml = NULL, *medium = NULL;
+	int ret = -1;
+
+	*out = (struct vm_cdrom_result){ 0 };
+	*uri = NULL;
+	if (ctx_open(&c, env, name, "change its CD-ROM", uri, err) < 0 ||
+	    cdrom_xml(&c, NULL, &xml, err) < 0)
+		goto out;
+	if (lvmedia_cdrom_medium(c.xml, &medium) < 0) {
+		xml_unparsable(&c, err);
+		goto out;
+	}
+	out->running = c.running;
+	out->was_empty = medium == NULL;
+	if (!out->was_empty && cdrom_update(&c, xml, "ejecting", err) < 0)
+		goto out;
+	ret = 0;
+out:
+	ctx_close(&c);
+	return ret;
+}
+
+/* ---- disk resize ----------------------------------------------------- */
+
+static int no_disk(const struct mediactx *c, struct vmctl_error **err)
+{
+	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s has no "
+			       "disk", c->uri, c->name);
+}
+
+/* Running: the overlay's target in the live XML, grown by QEMU. */
+static int resize_online(struct mediactx *c, const char *volume,
+			 const char *size, struct vm_disk_result *out,
+			 struct vmctl_error **err)
+{
+	cleanup_free char *target = NULL;
+	virDomainBlockInfo bi;
+	int r = lvmedia_disk_target(c->xml, volume, &target);
+
+	if (r < 0)
+		return xml_unparsable(c, err);
+	if (r == 0)
+		return no_disk(c, err);
+	if (virDomainGetBlockInfo(c->dom, target, &bi, 0) < 0)
+		return lvconn_error(err, c->uri, false, target);
+	out->before = bi.capacity;
+	if (media_resize_target(c->name, size, out->before, &out->after,
+				err) < 0)
+		return vmctl_error_wrap(err, "%s", c->uri);
+	if (virDomainBlockResize(c->dom, target, out->after,
+				 VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
+		return lvconn_error(err, c->uri, false, "resizing the disk");
+	return 0;
+}
+
+/* Stopped: the overlay volume, grown by libvirtd (qemu-img). */
+static int resize_offline(struct mediactx *c, const char *volume,
+			  const char *size, struct vm_disk_result *out,
+			  struct vmctl_error **err)
+{
+	virStoragePoolPtr pool = NULL;
+	virStorageVolPtr vol = NULL;
+	virStorageVolInfo vi;
+	int ret = -1;
+
+	if (lvstore_pool(c->conn, c->uri, &pool, err) < 0)
+		return -1;
+	vol = virStorageVolLookupByName(pool, volume);
+	if (vol == NULL) {
+		virErrorPtr e = virGetLastError();
+
+		if (e != NULL && e->code == VIR_ERR_NO_STORAGE_VOL) {
+			virResetLastError();
+			no_disk(c, err);
+		} else {
+			lvconn_error(err, c->uri, false, volume);
+		}
+		goto out;
+	}
+	if (virStorageVolGetInfo(vol, &vi) < 0) {
+		lvconn_error(err, c->uri, false, volume);
+		goto out;
+	}
+	out->before = vi.capacity;
+	if (media_resize_target(c->name, size, out->before, &out->after,
+				err) < 0) {
+		vmctl_error_wrap(err, "%s", c->uri);
+		goto out;
+	}
+	if (virStorageVolResize(vol, out->after, 0) < 0) {
+		lvconn_error(err, c->uri, false, "resizing the disk");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (vol != NULL)
+		virStorageVolFree(vol);
+	virStoragePoolFree(pool);
+	return ret;
+}
+
+int lvvm_disk_resize(const struct vmctl_env *env, const char *name,
+		     const char *size, struct vm_disk_result *out, char **uri,
+		     struct vmctl_error **err)
+{
+	struct mediactx c = { 0 };
+	cleanup_free char *volume = lvstore_disk_name(name);
+	int ret = -1;
+
+	*out = (struct vm_disk_result){ 0 };
+	*uri = NULL;
+	if (ctx_open(&c, env, name, "resize its disk", uri, err) < 0)
+		goto out;
+	out->online = c.running;
+	ret = c.running ? resize_online(&c, volume, size, out, err)
+			: resize_offline(&c, volume, size, out, err);
+out:
+	ctx_close(&c);
+	return ret;
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+void lvvm_media_status(virDomainPtr dom, cJSON *json)
+{
+	/* What the direct backend's status reads from its spec: libvirt's
+	 * domains boot the disk first (no cdrom-once). */
+	struct vmctl_spec spec = { .boot = SPEC_BOOT_DISK };
+	char *xml = virDomainGetXMLDesc(dom, 0);
+	int r = xml != NULL ? lvmedia_cdrom_medium(xml, &spec.cdrom) : -1;
+
+	free(xml);
+	virResetLastError();
+	if (r < 0)
+		return;
+	spec.cdrom_drive = r == 1;
+	if (json != NULL) {
+		media_status_json(json, &spec, false);
+	} else {
+		cleanup_free char *text = media_status_text(&spec, false);
+
+		fputs(text, stdout);
+	}
+	free(spec.cdrom);
+}
