@@ -99,6 +99,36 @@ static int help_command(const char *name)
 	return VMCTL_EXIT_OK;
 }
 
+/* No command by that name: unknown, or the prefix of several (named; one
+ * that deletes or kills is asked for in full, as when it alone matches). */
+static void not_found(const char *typed)
+{
+	const struct cmd_entry *full = NULL;
+	char names[256] = "";
+	size_t len = strlen(typed), n = 0;
+
+	for (size_t i = 0; cmd_table[i] != NULL; i++) {
+		if (strncmp(cmd_table[i]->name, typed, len) != 0)
+			continue;
+		if (n++ > 0)
+			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+		strncat(names, cmd_table[i]->name,
+			sizeof(names) - strlen(names) - 1);
+		if (cmd_table[i]->full_name && full == NULL)
+			full = cmd_table[i];
+	}
+	if (n == 0)
+		fprintf(stderr, "vmctl: unknown command: %s (see vmctl "
+			"--help)\n", typed);
+	else if (full != NULL)
+		fprintf(stderr, "vmctl: ambiguous command: %s (%s); type %s in "
+			"full (commands that delete or kill are never "
+			"abbreviated)\n", typed, names, full->name);
+	else
+		fprintf(stderr, "vmctl: ambiguous command: %s (%s)\n", typed,
+			names);
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_VERSION = 0x200 };
@@ -167,8 +197,7 @@ int main(int argc, char **argv)
 	}
 	cmd = cmd_find(cmd_table, argv[optind]);
 	if (cmd == NULL) {
-		fprintf(stderr, "vmctl: unknown or ambiguous command: %s "
-			"(see vmctl --help)\n", argv[optind]);
+		not_found(argv[optind]);
 		env_clear(&env);
 		return VMCTL_EXIT_USAGE;
 	}
