@@ -28,6 +28,8 @@ export PATH=/bin
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
+# the kernel's console messages off: they would split the lines below
+echo 1 > /proc/sys/kernel/printk
 mount -t sysfs sysfs /sys
 modprobe virtio_pci
 insmod /snaptest/virtio_blk.ko
