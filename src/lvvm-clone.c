@@ -204,24 +204,6 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	return 0;
 }
 
-static int to_file(const char *data, size_t n, void *opaque,
-		   struct vmctl_error **err)
-{
-	int fd = *(int *)opaque;
-
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
-						 "writing a download");
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 /* DST's overlay: SRC's overlay file, byte for byte (its header names the
  * same base), through a local scratch file. */
 static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
@@ -231,9 +213,6 @@ static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
 	cleanup_free char *src_vol = lvstore_disk_name(c->src_name);
 	cleanup_free char *dst_vol = lvstore_disk_name(c->dst);
 	cleanup_free char *local = NULL;
-	virStorageVolPtr vol;
-	unsigned long long got;
-	int fd, ret;
 
 	if (fs_mkdir_p(parent, 0700, err) < 0)
 		return -1;
@@ -247,21 +226,7 @@ static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
 					 parent);
 	}
 	local = xasprintf("%s/%s", c->scratch, dst_vol);
-	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 local);
-	vol = virStorageVolLookupByName(c->pool, src_vol);
-	if (vol == NULL) {
-		close(fd);
-		return lvconn_error(err, c->uri, false, src_vol);
-	}
-	ret = lvstore_download(vol, c->uri, 0, to_file, &fd, &got, err);
-	virStorageVolFree(vol);
-	if (close(fd) < 0 && ret == 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 local);
-	if (ret < 0)
+	if (lvstore_download_file(c->pool, c->uri, src_vol, local, err) < 0)
 		return -1;
 	c->made_disk = true;
 	return lvstore_upload(c->pool, c->uri, dst_vol, local, &c->overlay,
