@@ -228,9 +228,11 @@ static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
 	local = xasprintf("%s/%s", c->scratch, dst_vol);
 	if (lvstore_download_file(c->pool, c->uri, src_vol, local, err) < 0)
 		return -1;
+	if (lvstore_upload(c->pool, c->uri, dst_vol, local, &c->overlay,
+			   err) < 0)
+		return -1;
 	c->made_disk = true;
-	return lvstore_upload(c->pool, c->uri, dst_vol, local, &c->overlay,
-			      err);
+	return 0;
 }
 
 static int make_facts(struct clone_ctx *c, struct libvirt_facts *f,
@@ -289,20 +291,22 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 	    lvvm_devices_resolve(c->conn, c->uri, c->spec, &c->dev, err) < 0)
 		return -1;
 	lvvm_uuid_random(c->uuid);
-	c->made_log = true;
+	/* (each marked made once it is: a clone racing for DST's names
+	 * must not remove the other's) */
 	if (lvvm_console_make_log(c->pool, c->uri, c->dst, &c->serial_log,
 				  err) < 0)
 		return -1;
+	c->made_log = true;
 	if (c->spec->disk.image != NULL && copy_disk(c, err) < 0)
 		return -1;
 	if (c->spec->cloud_init.enabled) {
 		if (lvvm_keys_prepare(c->env, c->uuid, c->spec, &c->keys, &iso,
 				      err) < 0)
 			return -1;
-		c->made_seed = true;
 		if (lvstore_upload(c->pool, c->uri, seed_vol, iso, &c->seed,
 				   err) < 0)
 			return -1;
+		c->made_seed = true;
 	}
 	if (make_facts(c, &f, err) < 0)
 		return -1;

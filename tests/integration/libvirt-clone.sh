@@ -6,7 +6,9 @@
 #   - refusals (status, one line, nothing made): SRC running or saved
 #     (libvirt's managed save), an invalid
 #     DST name, DST = SRC, DST a domain or one of DST's volumes already
-#     there, --linked, a SRC with snapshots;
+#     there, --linked, a SRC with snapshots, a SRC whose spec is not kept
+#     here (made from another machine);
+#   - a clone failing at its last step (define) leaves nothing behind;
 #   - a full clone of the stopped SRC: --json's shape; DST is stopped and
 #     has its own UUID, MAC, seed volume, serial log volume and keys here,
 #     and an overlay volume standing on SRC's base (vol-dumpxml);
@@ -121,10 +123,22 @@ vsh dominfo "$E" >/dev/null 2>&1 && fail "a refused clone defined $E"
 [ "$(vols)" = "$E.qcow2 " ] || fail "a refused clone made volumes: $(vols)"
 vsh vol-delete --pool vmctl "$E.qcow2" >/dev/null || fail "cannot delete $E.qcow2"
 nothing_made "refused clones"
+expect_refused 1 "its spec is not kept on this machine" \
+	env VMCTL_STATE_DIR="$TMP/elsewhere" "$VMCTL" --connect "$URI" clone "$S" "$D"
+nothing_made "a clone from another machine"
 lv snapshot create "$S" s1 >/dev/null || fail "snapshot failed"
 expect_refused 1 "VM $S has 1 snapshot" lv clone "$S" "$D"
 nothing_made "a refused clone of a SRC with snapshots"
 lv snapshot delete "$S" s1 >/dev/null || fail "snapshot delete failed"
+# a clone that fails at its last step (libvirt refuses to define a domain
+# whose emulator is missing: SRC's kept spec made to name one) leaves
+# nothing: no domain, no volume, no keys
+sp=$VMCTL_STATE_DIR/libvirt/$(vsh domuuid "$S")/spec.json
+cp "$sp" "$TMP/spec.json"
+jq '.qemu.binary = "/nonexistent/qemu-system-x86_64"' "$TMP/spec.json" > "$sp" || fail "cannot edit $sp"
+expect_refused 1 "defining the domain" lv clone "$S" "$D"
+nothing_made "a clone that failed at define"
+cp "$TMP/spec.json" "$sp"
 
 # ---- 3. the clone ---------------------------------------------------------------
 t0=$(date +%s%3N)
