@@ -146,11 +146,13 @@ static int check(struct clone_ctx *c, bool linked, struct vmctl_error **err)
 		.src = c->src_name, .dst = c->dst, .linked = linked,
 	};
 
+	/* --linked: a usage error, before any host is reached */
+	chk.uri = c->env->connect;
+	if (linked)
+		return lvclone_check(&chk, err);
 	if (lvconn_open_env(c->env, 0, &c->conn, &c->uri, err) < 0)
 		return -1;
 	chk.uri = c->uri;
-	if (linked)
-		return lvclone_check(&chk, err);
 	if (lvvm_find(c->conn, c->uri, c->src_name, &c->src, &c->meta,
 		      err) < 0 ||
 	    lvvm_domain_info(c->src, c->uri, &c->src_info, err) < 0 ||
