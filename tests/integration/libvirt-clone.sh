@@ -15,7 +15,9 @@
 #   - DST boots and reads what SRC had written to its disk; what SRC
 #     writes afterwards does not reach DST;
 #   - destroying SRC leaves DST's chain whole (qemu-img check) and DST
-#     boots from it; destroying DST leaves no volume and no keys.
+#     boots from it; destroying DST leaves no volume and no keys;
+#   - a UEFI VM's clone has its own variables (<nvram> from the template,
+#     DST_VARS.fd) and SRC's loader.
 TEST_NAME=libvirt-clone
 . "$(dirname "$0")/lib.sh"
 need jq qemu-img cpio
@@ -23,7 +25,7 @@ unset VMCTL_SYSFS_ROOT VMCTL_PROC_ROOT VMCTL_DEV_ROOT VMCTL_CONNECT
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvclone.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 URI=qemu:///system
-S=lvcls$$ D=lvcld$$ E=lvcle$$ G=lvclg$$
+S=lvcls$$ D=lvcld$$ E=lvcle$$ G=lvclg$$ U=lvclu$$ V=lvclv$$
 CUR=$S
 digests=
 
@@ -32,7 +34,7 @@ lv() { "$VMCTL" --connect "$URI" "$@"; }
 
 cleanup() {
 	set +e
-	for d in "$S" "$D" "$E" "$G"; do
+	for d in "$S" "$D" "$E" "$G" "$U" "$V"; do
 		vsh destroy "$d" >/dev/null 2>&1
 		vsh undefine --nvram --managed-save --snapshots-metadata "$d" \
 			>/dev/null 2>&1 || vsh undefine "$d" >/dev/null 2>&1
@@ -186,4 +188,16 @@ lv destroy "$D" >/dev/null || fail "destroy $D failed"
 vsh dominfo "$D" >/dev/null 2>&1 && fail "DST still defined"
 [ "$(vols)" = "" ] || fail "volumes left: $(vols)"
 [ -e "$kd" ] && fail "DST's keys stay in $kd"
+
+# ---- 6. a UEFI VM: DST's variables are its own, from the template -------------
+sed -e "s/^name: .*/name: $U/" -e '$a firmware: uefi' "$TMP/$S.yaml" > "$TMP/$U.yaml"
+lv create --no-start "$TMP/$U.yaml" >/dev/null 2>"$TMP/err" || fail "create $U: $(cat "$TMP/err")"
+lv clone "$U" "$V" >/dev/null 2>"$TMP/err" || fail "clone $U: $(cat "$TMP/err")"
+nv() { vsh dumpxml --inactive "$1" | grep '<nvram'; }
+lo() { vsh dumpxml --inactive "$1" | grep '<loader'; }
+nv "$V" | grep -q "template='[^']*'>[^<]*/${V}_VARS.fd</nvram>" || fail "DST's nvram: $(nv "$V")"
+[ "$(nv "$U" | sed "s/$U/X/")" = "$(nv "$V" | sed "s/$V/X/")" ] || fail "nvram: $(nv "$U") vs $(nv "$V")"
+[ -n "$(lo "$V")" ] && [ "$(lo "$U")" = "$(lo "$V")" ] || fail "loader: $(lo "$U") vs $(lo "$V")"
+lv destroy "$V" >/dev/null && lv destroy "$U" >/dev/null || fail "destroy $U, $V failed"
+say "UEFI: $(nv "$V" | sed 's/^ *//')"
 say "PASS"
