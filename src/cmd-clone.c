@@ -5,6 +5,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lvvm.h"
 #include "vmctl/view.h"
 #include "vmctl/vm-clone.h"
 #include "vmctl/xalloc.h"
@@ -57,13 +58,12 @@ static int cmd_clone_exec(struct vmctl_env *env, int argc, char **argv,
 	if (argc - optind != 2)
 		return cmd_usage_error(&cmd_clone_entry, err,
 				       "give SRC and DST");
+	interrupt_catch();
 	if (env->connect != NULL)
-		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "--connect %s: "
-				       "clone is not yet supported through "
-				       "libvirt", env->connect);
+		return lvvm_cmd_clone(env, argv[optind], argv[optind + 1],
+				      opts.linked, err);
 	opts.progress = isatty(STDERR_FILENO) && env->verbosity >= 0 &&
 			!opts.linked;
-	interrupt_catch();
 	if (vm_clone(env, argv[optind], argv[optind + 1], &opts, &vm,
 		     err) < 0)
 		return -1;
@@ -86,7 +86,10 @@ const struct cmd_entry cmd_clone_entry = {
 		"snapshots.  DST gets its own\nMAC, SSH keys (pinned), "
 		"cloud-init instance-id (so cloud-init runs again:\nhostname "
 		"DST), VNC password, and ports when it starts; it is left "
-		"stopped.\n",
-	.remote = true,   /* to refuse --connect in its own words */
+		"stopped.\nWith --connect: a full clone on the libvirt host "
+		"(DST's overlay is SRC's,\ncarried through this machine, over "
+		"the same base volume); refused for a SRC\nwith snapshots, and "
+		"--linked is refused.\n",
+	.remote = true,
 	.exec = cmd_clone_exec,
 };

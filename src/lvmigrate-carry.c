@@ -21,43 +21,11 @@
 #include "vmctl/strv.h"
 #include "vmctl/xalloc.h"
 
-static int to_file(const char *data, size_t n, void *opaque,
-		   struct vmctl_error **err)
-{
-	int fd = *(int *)opaque;
-
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
-						 "writing a download");
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 /* The source's volume `name` into the local file `path`. */
 static int download(struct lvmigrate_job *j, const char *name, const char *path,
 		    struct vmctl_error **err)
 {
-	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
-				    O_CLOEXEC, 0600);
-	virStorageVolPtr vol;
-	unsigned long long got;
-	int ret;
-
-	if (fd < 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 path);
-	vol = virStorageVolLookupByName(j->src.pool, name);
-	if (vol == NULL)
-		return lvconn_error(err, j->src.uri, false, name);
-	ret = lvstore_download(vol, j->src.uri, 0, to_file, &fd, &got, err);
-	virStorageVolFree(vol);
-	return ret;
+	return lvstore_download_file(j->src.pool, j->src.uri, name, path, err);
 }
 
 /* A base as a local file: the verified cache's entry of its digest (its

@@ -190,6 +190,45 @@ int lvstore_download(virStorageVolPtr vol, const char *uri,
 	return 0;
 }
 
+static int to_file(const char *data, size_t n, void *opaque,
+		   struct vmctl_error **err)
+{
+	int fd = *(int *)opaque;
+
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, data + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno,
+						 "writing a download");
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int lvstore_download_file(virStoragePoolPtr pool, const char *uri,
+			  const char *name, const char *path,
+			  struct vmctl_error **err)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
+				    O_CLOEXEC, 0600);
+	virStorageVolPtr vol;
+	unsigned long long got;
+	int ret;
+
+	if (fd < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					 path);
+	vol = virStorageVolLookupByName(pool, name);
+	if (vol == NULL)
+		return lvconn_error(err, uri, false, name);
+	ret = lvstore_download(vol, uri, 0, to_file, &fd, &got, err);
+	virStorageVolFree(vol);
+	return ret;
+}
+
 /* A new volume from its XML (NULL: a name XML cannot carry). */
 static int create_volume(virStoragePoolPtr pool, const char *uri,
 			 const char *name, const char *xml,

@@ -74,6 +74,10 @@ int lvstore_download(virStorageVolPtr vol, const char *uri,
 		     void *opaque, unsigned long long *got,
 		     struct vmctl_error **err);
 
+/* The volume `name` of the pool into the new local file `path`. */
+int lvstore_download_file(virStoragePoolPtr pool, const char *uri,
+			  const char *name, const char *path,
+			  struct vmctl_error **err);
 /* Upload the local file `path` as a new volume `name` (raw); on failure
  * nothing is left.  *path_out: the volume's path on the host. */
 int lvstore_upload(virStoragePoolPtr pool, const char *uri, const char *name,

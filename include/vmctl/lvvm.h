@@ -105,6 +105,10 @@ int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 		     bool force, int timeout_s, struct vmctl_error **err);
 int lvvm_cmd_list(const struct vmctl_env *env, struct vmctl_error **err);
+/* clone SRC DST (lvvm-clone.c): a full clone, left stopped; `linked` is
+ * refused. */
+int lvvm_cmd_clone(const struct vmctl_env *env, const char *src,
+		   const char *dst, bool linked, struct vmctl_error **err);
 int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 		    struct vmctl_error **err);
 
