@@ -29,43 +29,21 @@ S=lvcls$$ D=lvcld$$ E=lvcle$$ G=lvclg$$ U=lvclu$$ V=lvclv$$
 CUR=$S
 digests=
 
-vsh() { virsh -q -c "$URI" "$@"; }
-lv() { "$VMCTL" --connect "$URI" "$@"; }
+. "$(dirname "$0")/lvtest-lib.sh"
 
 cleanup() {
 	set +e
-	for d in "$S" "$D" "$E" "$G" "$U" "$V"; do
-		vsh destroy "$d" >/dev/null 2>&1
-		vsh undefine --nvram --managed-save --snapshots-metadata "$d" \
-			>/dev/null 2>&1 || vsh undefine "$d" >/dev/null 2>&1
-		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log" \
-			"$d-serial.log.1"; do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
-	for dg in $digests; do
-		for v in $(vsh vol-list vmctl | awk '{ print $1 }' | grep -F -- "$dg"); do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
+	lvt_remove_domains "$S" "$D" "$E" "$G" "$U" "$V"
+	lvt_remove_digests $digests
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
-if ! command -v virsh >/dev/null 2>&1 || ! vsh version >/dev/null 2>&1; then
-	skip "libvirtd is not running (as root: scripts/libvirtd.sh start)"
-fi
-vsh net-info vmctl >/dev/null 2>&1 ||
-	skip "no libvirt network vmctl (scripts/libvirtd.sh start)"
-GUEST=$(guest_dir) || skip "cannot build the test guest"
+lvt_require
 SNAPTEST_DIR=$TMP
 . "$(dirname "$0")/snaptest-lib.sh"
 snaptest_initrd "$GUEST"
-# A base of its own: random bytes make a digest no other run has.
-head -c 1M /dev/urandom > "$TMP/base.raw"
-qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
-rm -f "$TMP/base.raw"
+lvt_base
 digests="$(sha256sum "$TMP/base.qcow2" "$TMP/initrd.img" | cut -d' ' -f1 | tr '\n' ' ')"
 
 cat > "$TMP/$S.yaml" <<YAML

@@ -32,41 +32,21 @@ URI=qemu:///system
 VM=lvmed$$ ND=lvmednd$$
 digests=
 
-vsh() { virsh -q -c "$URI" "$@"; }
-lv() { "$VMCTL" --connect "$URI" "$@"; }
+. "$(dirname "$0")/lvtest-lib.sh"
 
 cleanup() {
 	local rc=$?
 	set +e
 	# (set -e or pipefail ending the test says so)
 	case $rc in 0|1|77) ;; *) say "FAIL: exited with status $rc" ;; esac
-	for d in "$VM" "$ND"; do
-		vsh destroy "$d" >/dev/null 2>&1
-		vsh undefine --nvram --managed-save "$d" >/dev/null 2>&1 ||
-			vsh undefine "$d" >/dev/null 2>&1
-		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log" \
-			"$d-serial.log.1"; do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
-	# the base, the initrd and the media are this test's own (digests
-	# no other run has)
-	for dg in $digests; do
-		for v in $(vsh vol-list vmctl | awk '{ print $1 }' | grep -F -- "$dg"); do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
+	lvt_remove_domains "$VM" "$ND"
+	# the base, the initrd and the media are this test's own
+	lvt_remove_digests $digests
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
-if ! command -v virsh >/dev/null 2>&1 || ! vsh version >/dev/null 2>&1; then
-	skip "libvirtd is not running (as root: scripts/libvirtd.sh start)"
-fi
-vsh net-info vmctl >/dev/null 2>&1 ||
-	skip "no libvirt network vmctl (scripts/libvirtd.sh start)"
-GUEST=$(guest_dir) || skip "cannot build the test guest"
+lvt_require
 SNAPTEST_DIR=$TMP
 . "$(dirname "$0")/snaptest-lib.sh"
 snaptest_initrd "$GUEST"
@@ -102,9 +82,7 @@ cat "$GUEST/initrd.img" "$TMP/x.cpio.gz" "$TMP/cd.cpio.gz" > "$TMP/initrd.img"
 
 # A base of its own, and two media: random bytes make digests no other
 # run has; a volume id (ISO 9660's place for it) to tell them apart.
-head -c 1M /dev/urandom > "$TMP/base.raw"
-qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
-rm -f "$TMP/base.raw"
+lvt_base
 mkdir -p "$TMP/media"
 for m in A B; do
 	head -c 256K /dev/urandom > "$TMP/media/$m.iso"

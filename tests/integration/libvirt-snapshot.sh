@@ -31,45 +31,23 @@ URI=qemu:///system
 VM=lvsnap$$ G=lvsnapg$$ U=lvsnapu$$
 digests=
 
-vsh() { virsh -q -c "$URI" "$@"; }
-lv() { "$VMCTL" --connect "$URI" "$@"; }
+. "$(dirname "$0")/lvtest-lib.sh"
 ms() { date +%s%3N; }
 
 cleanup() {
 	set +e
-	for d in "$VM" "$G" "$U"; do
-		vsh destroy "$d" >/dev/null 2>&1
-		vsh undefine --nvram --managed-save --snapshots-metadata "$d" \
-			>/dev/null 2>&1 || vsh undefine "$d" >/dev/null 2>&1
-		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log" \
-			"$d-serial.log.1"; do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
-	# the base and the initrd are this test's own (digests no other run has)
-	for dg in $digests; do
-		for v in $(vsh vol-list vmctl | awk '{ print $1 }' | grep -F -- "$dg"); do
-			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
-		done
-	done
+	lvt_remove_domains "$VM" "$G" "$U"
+	# the base and the initrd are this test's own
+	lvt_remove_digests $digests
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
-if ! command -v virsh >/dev/null 2>&1 || ! vsh version >/dev/null 2>&1; then
-	skip "libvirtd is not running (as root: scripts/libvirtd.sh start)"
-fi
-vsh net-info vmctl >/dev/null 2>&1 ||
-	skip "no libvirt network vmctl (scripts/libvirtd.sh start)"
-GUEST=$(guest_dir) || skip "cannot build the test guest"
+lvt_require
 SNAPTEST_DIR=$TMP
 . "$(dirname "$0")/snaptest-lib.sh"
 snaptest_initrd "$GUEST"
-# A base of its own: random bytes make a digest no other run has.
-head -c 1M /dev/urandom > "$TMP/base.raw"
-qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
-rm -f "$TMP/base.raw"
+lvt_base
 digests="$(sha256sum "$TMP/base.qcow2" "$TMP/initrd.img" | cut -d' ' -f1 | tr '\n' ' ')"
 
 cat > "$TMP/$VM.yaml" <<YAML

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced (after lib.sh) by the libvirt tests that boot the busybox guest
+# through vmctl --connect qemu:///system: the checks that skip a test
+# this machine cannot run, and the cleanup of the domains and volumes it
+# made.  The caller sets URI and TMP.
+
+vsh() { virsh -q -c "$URI" "$@"; }
+lv() { "$VMCTL" --connect "$URI" "$@"; }
+
+# lvt_remove_domains NAME...: each domain gone (with its NVRAM, managed
+# save and snapshot metadata) and its volumes.
+lvt_remove_domains() {
+	local d v
+	for d in "$@"; do
+		[ -n "$d" ] || continue
+		vsh destroy "$d" >/dev/null 2>&1
+		vsh undefine --nvram --managed-save --snapshots-metadata "$d" \
+			>/dev/null 2>&1 || vsh undefine "$d" >/dev/null 2>&1
+		for v in "$d.qcow2" "$d-seed.iso" "$d-serial.log" \
+			"$d-serial.log.1"; do
+			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
+		done
+	done
+	return 0
+}
+
+# lvt_remove_digests DIGEST...: the pool's volumes named by these digests
+# (bases, initrds, media the test made: digests no other run has).
+lvt_remove_digests() {
+	local dg v
+	for dg in "$@"; do
+		for v in $(vsh vol-list vmctl | awk '{ print $1 }' | grep -F -- "$dg"); do
+			vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1
+		done
+	done
+	return 0
+}
+
+# lvt_require: root, a libvirtd answering on $URI with the vmctl network,
+# and the test guest (GUEST), or skip.
+lvt_require() {
+	[ "$(id -u)" -eq 0 ] || skip "qemu:///system needs root here"
+	if ! command -v virsh >/dev/null 2>&1 || ! vsh version >/dev/null 2>&1; then
+		skip "libvirtd is not running (as root: scripts/libvirtd.sh start)"
+	fi
+	vsh net-info vmctl >/dev/null 2>&1 ||
+		skip "no libvirt network vmctl (scripts/libvirtd.sh start)"
+	GUEST=$(guest_dir) || skip "cannot build the test guest"
+}
+
+# lvt_base: $TMP/base.qcow2, 1M of random bytes (a digest of its own).
+lvt_base() {
+	head -c 1M /dev/urandom > "$TMP/base.raw"
+	qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
+	rm -f "$TMP/base.raw"
+}
