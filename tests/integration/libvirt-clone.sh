@@ -96,7 +96,7 @@ printf "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><ty
 	"$G" > "$TMP/g.xml"
 vsh define "$TMP/g.xml" >/dev/null || fail "cannot define $G"
 expect_refused 1 "a VM named \"$G\" already exists" lv clone "$S" "$G"
-vsh dumpxml "$G" | grep -q vmctl && fail "a refused clone changed $G"
+vsh dumpxml "$G" | grep -c vmctl >/dev/null && fail "a refused clone changed $G"
 vsh vol-create-as vmctl "$E.qcow2" 1M >/dev/null || fail "cannot make $E.qcow2"
 expect_refused 1 "volume $E.qcow2 of the pool exists" lv clone "$S" "$E"
 vsh dominfo "$E" >/dev/null 2>&1 && fail "a refused clone defined $E"
@@ -130,22 +130,22 @@ say "clone (1M base, libvirt): $(($(date +%s%3N) - t0)) ms"
 [ "$(uuid "$S")" != "$(uuid "$D")" ] || fail "DST has SRC's UUID"
 [ -n "$(mac "$D")" ] && [ "$(mac "$S")" != "$(mac "$D")" ] || fail "MACs: $(mac "$S") $(mac "$D")"
 [ "$(vols)" = "$D-seed.iso $D-serial.log $D.qcow2 " ] || fail "DST's volumes: $(vols)"
-vsh domblklist "$D" | grep -q -- "$(volpath "$D-seed.iso")" || fail "DST's seed is not its own"
-vsh dumpxml "$D" | grep -q -- "$(volpath "$D-serial.log")" || fail "DST's log is not its own"
+vsh domblklist "$D" | grep -c -- "$(volpath "$D-seed.iso")" >/dev/null || fail "DST's seed is not its own"
+vsh dumpxml "$D" | grep -c -- "$(volpath "$D-serial.log")" >/dev/null || fail "DST's log is not its own"
 b=$(backing "$D.qcow2")
 [ -n "$b" ] && [ "$b" = "$(backing "$S.qcow2")" ] || fail "DST's overlay stands on '$b', SRC's on '$(backing "$S.qcow2")'"
 kd=$VMCTL_STATE_DIR/libvirt/$(uuid "$D")
 grep -q "^vmctl-$D " "$kd/known_hosts" || fail "no pinned host key for $D in $kd"
 cmp -s "$kd/known_hosts" "$VMCTL_STATE_DIR/libvirt/$(uuid "$S")/known_hosts" && fail "DST has SRC's host key"
 cmp -s "$kd/id_ed25519" "$VMCTL_STATE_DIR/libvirt/$(uuid "$S")/id_ed25519" 2>/dev/null && fail "DST has SRC's client key"
-vsh dumpxml "$D" | grep -q "<vmctl:name>$D</vmctl:name>" || fail "DST's metadata: $(vsh dumpxml "$D" | grep vmctl:)"
+vsh dumpxml "$D" | grep -c "<vmctl:name>$D</vmctl:name>" >/dev/null || fail "DST's metadata: $(vsh dumpxml "$D" | grep vmctl:)"
 lv list --json | jq -e --arg n "$D" '.[] | select(.name == $n)' >/dev/null || fail "list does not show $D"
 expect_refused 1 "a VM named \"$D\" already exists" lv clone "$S" "$D"
 
 # ---- 4. DST boots with SRC's disk; SRC's later writes stay SRC's --------------
 boot "$D"
 r=$(disk_read); [ "$r" = src-one ] || fail "DST reads '$r', not SRC's src-one"
-log | grep -q '^snaptest: booted$' || fail "DST's serial log shows no boot"
+log | grep -c '^snaptest: booted$' >/dev/null || fail "DST's serial log shows no boot"
 halt "$D"
 boot "$S"
 disk_write src-two
@@ -173,7 +173,7 @@ lv create --no-start "$TMP/$U.yaml" >/dev/null 2>"$TMP/err" || fail "create $U: 
 lv clone "$U" "$V" >/dev/null 2>"$TMP/err" || fail "clone $U: $(cat "$TMP/err")"
 nv() { vsh dumpxml --inactive "$1" | grep '<nvram'; }
 lo() { vsh dumpxml --inactive "$1" | grep '<loader'; }
-nv "$V" | grep -q "template='[^']*'>[^<]*/${V}_VARS.fd</nvram>" || fail "DST's nvram: $(nv "$V")"
+nv "$V" | grep -c "template='[^']*'>[^<]*/${V}_VARS.fd</nvram>" >/dev/null || fail "DST's nvram: $(nv "$V")"
 [ "$(nv "$U" | sed "s/$U/X/")" = "$(nv "$V" | sed "s/$V/X/")" ] || fail "nvram: $(nv "$U") vs $(nv "$V")"
 [ -n "$(lo "$V")" ] && [ "$(lo "$U")" = "$(lo "$V")" ] || fail "loader: $(lo "$U") vs $(lo "$V")"
 lv destroy "$V" >/dev/null && lv destroy "$U" >/dev/null || fail "destroy $U, $V failed"

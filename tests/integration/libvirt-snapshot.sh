@@ -113,7 +113,7 @@ saved_at=$(last_tick)
 [ "$(state)" = saved ] || fail "status: $(lv status "$VM" --json)"
 [ "$(lv list --json | jq -r --arg n "$VM" '.[] | select(.name == $n) | .state')" = saved ] ||
 	fail "list does not say saved"
-lv snapshot list "$VM" | grep -q "also holds a saved state" || fail "list does not say saved"
+lv snapshot list "$VM" | grep -c "also holds a saved state" >/dev/null || fail "list does not say saved"
 expect_refused 1 'is not running' lv snapshot create "$VM" m2 --memory
 expect_refused 1 'is not running: it has no memory to save' lv save "$VM"
 snaptest_start_resumes "$saved_at" $((saved_at + 2)) lv start "$VM"
@@ -168,7 +168,7 @@ out=$(lv snapshot list "$VM" --json) || fail "list --json failed"
 [ "$(jq -c '[.[] | [.name, .parent, .memory, .current, .vm_state_size, .backend]]' <<<"$out")" = \
 	'[["m1",null,true,true,null,"libvirt"],["d1","m1",false,false,null,"libvirt"]]' ] ||
 	fail "list --json: $out"
-lv snapshot list "$VM" | grep -q '^  d1 ' || fail "human list: $(lv snapshot list "$VM")"
+lv snapshot list "$VM" | grep -c '^  d1 ' >/dev/null || fail "human list: $(lv snapshot list "$VM")"
 lv snapshot delete "$VM" m1 >/dev/null || fail "delete m1 failed"
 [ "$(lv snapshot list "$VM" --json | jq -c '[.[] | [.name, .parent]]')" = '[["d1",null]]' ] ||
 	fail "delete did not re-parent d1: $(lv snapshot list "$VM" --json)"
@@ -210,5 +210,5 @@ expect_refused 1 "VM $VM has 1 snapshot" lv move "$VM" --to "$URI"
 lv save "$VM" >/dev/null || fail "third save failed"
 lv destroy "$VM" >/dev/null 2>"$TMP/err" || fail "destroy: $(cat "$TMP/err")"
 vsh dominfo "$VM" >/dev/null 2>&1 && fail "the domain is still defined"
-vsh vol-list vmctl | grep -q -- "$VM" && fail "volumes left: $(vsh vol-list vmctl)"
+vsh vol-list vmctl | grep -c -- "$VM" >/dev/null && fail "volumes left: $(vsh vol-list vmctl)"
 say "PASS"

@@ -185,7 +185,7 @@ grep -q 'empty already' <<<"$out" || fail "second eject said: $out"
 vmc cdrom "$VM" insert "$ISO_A" >/dev/null || fail "third insert failed"
 vmc stop "$VM" --timeout 0 >/dev/null || fail "stop failed"
 [ "$(lc_status "$VM" | jq -r .cdrom.medium)" = "$ISO_A" ] || fail "status --json of the stopped VM: $(lc_status "$VM" | jq -c .cdrom)"
-vmc status "$VM" | grep -q "^cdrom: *$ISO_A\$" || fail "status: $(vmc status "$VM")"
+vmc status "$VM" | grep -c "^cdrom: *$ISO_A\$" >/dev/null || fail "status: $(vmc status "$VM")"
 nb=$(boots)
 vmc start "$VM" >/dev/null || fail "start failed"
 wait_boot $((nb + 1))
@@ -213,7 +213,7 @@ vmc stop "$N" --timeout 0 >/dev/null || fail "stop $N failed"
 out=$(vmc cdrom "$N" insert "$ISO_A") || fail "insert into stopped $N: $out"
 grep -q 'the drive is new' <<<"$out" || fail "insert into $N said: $out"
 [ "$(spec_cdrom "$N")" = "$ISO_A" ] || fail "$N's spec.json cdrom: $(spec_cdrom "$N")"
-vmc cmdline "$(lc_vmdir "$N")/spec.json" | grep -q 'ide-cd,drive=cdrom0,id=cdrom0,bootindex=2' ||
+vmc cmdline "$(lc_vmdir "$N")/spec.json" | grep -c 'ide-cd,drive=cdrom0,id=cdrom0,bootindex=2' >/dev/null ||
 	fail "$N's next start has no CD-ROM: $(vmc cmdline "$(lc_vmdir "$N")/spec.json")"
 vmc destroy "$N" >/dev/null 2>&1 || fail "destroy $N failed"
 expect_refused 66 "ISO $LC_TMP/media/nope.iso: No such file" vmc cdrom "$VM" insert "$LC_TMP/media/nope.iso"
@@ -240,7 +240,7 @@ vnc: false
 qemu:
   extra_args: [-chardev, "file,id=seabios,path=$DBG", -device, "isa-debugcon,iobase=0x402,chardev=seabios"]
 YAML
-vmc cmdline "$LC_TMP/$C.yaml" | grep -q 'bootindex=2.*ide-cd,drive=cdrom0,id=cdrom0,bootindex=1' ||
+vmc cmdline "$LC_TMP/$C.yaml" | grep -c 'bootindex=2.*ide-cd,drive=cdrom0,id=cdrom0,bootindex=1' >/dev/null ||
 	fail "cdrom-once: the first start's argv: $(vmc cmdline "$LC_TMP/$C.yaml")"
 # firmware's boot attempts after line $1 of its debug log
 attempts() { tail -n +"$(($1 + 1))" "$DBG" 2>/dev/null | tr -d '\r' | sed -n 's/^Booting from \(.*\)\.\.\.$/\1/p'; }
@@ -267,7 +267,7 @@ vmc start "$C" >/dev/null || fail "start $C failed"
 wait_for 120 has_attempt 0 || fail "SeaBIOS tried nothing after start: $(tail -n 5 "$DBG")"
 [ "$(first_attempt 0)" = "Hard Disk" ] ||
 	fail "after stop/start the firmware booted '$(first_attempt 0)' first, not the disk"
-vmc status "$C" | grep -q '^boot: *cdrom-once (done' || fail "status: $(vmc status "$C")"
+vmc status "$C" | grep -c '^boot: *cdrom-once (done' >/dev/null || fail "status: $(vmc status "$C")"
 say "cdrom-once: CD-ROM first at the first boot, the disk after a reset and after stop/start"
 vmc destroy "$C" --force >/dev/null 2>&1 || fail "destroy $C failed"
 lc_assert_no_qemu "destroy"

@@ -177,7 +177,7 @@ if command -v fish >/dev/null 2>&1; then
 	cp "$TMP/vmctl.fish" "$TMP/fish/vmctl.fish"
 	got=$(cd "$TMP/specs" && PATH=$TMP/bin:$PATH fish --no-config -c "
 		set fish_complete_path $TMP/fish; complete -C 'vmctl stop '")
-	printf '%s\n' "$got" | grep -q "^mc-$$" ||
+	printf '%s\n' "$got" | grep -c "^mc-$$" >/dev/null ||
 		fail "fish: vmctl stop <TAB> gave: $got"
 fi
 "$VMCTL" completion tcsh >/dev/null 2>&1 && fail "completion tcsh works"
