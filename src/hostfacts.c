@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vmctl/accel.h"
 #include "vmctl/broker.h"
@@ -11,7 +10,6 @@
 #include "vmctl/pci.h"
 #include "vmctl/ports.h"
 #include "vmctl/state.h"
-#include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
 
 #define SSH_PORT_FIRST 2222
@@ -132,16 +130,6 @@ static int resolve_memory(const struct vmctl_env *env,
 	return ret;
 }
 
-/* A VM made before its UEFI variables were qcow2, not started since. */
-static bool ovmf_vars_raw(const char *vm_dir)
-{
-	cleanup_free char *raw = xasprintf("%s/%s", vm_dir, VMDIR_OVMF_VARS);
-	cleanup_free char *qcow2 = xasprintf("%s/%s", vm_dir,
-					     VMDIR_OVMF_VARS_QCOW2);
-
-	return access(raw, F_OK) == 0 && access(qcow2, F_OK) != 0;
-}
-
 int hostfacts_gather(const struct vmctl_env *env,
 		     const struct vmctl_spec *spec,
 		     const struct hostfacts_want *want, struct hostfacts *out,
@@ -195,7 +183,7 @@ int hostfacts_gather(const struct vmctl_env *env,
 		if (firmware_find(env, spec->firmware, &f.ovmf, err) < 0)
 			goto out;
 		f.qemu.ovmf_code = f.ovmf.code;
-		f.qemu.ovmf_vars_raw = ovmf_vars_raw(f.vm_dir);
+		f.qemu.ovmf_vars_raw = state_ovmf_vars_raw(env, spec->name);
 	}
 	if ((spec->n_gpus > 0 &&
 	     pci_host_read(env, PCI_HOST_GPU_SCOPE, &pci, err) < 0) ||

@@ -285,22 +285,11 @@ int image_create_overlay(const char *base, const char *base_format,
 			 struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
-	struct proc_result r;
-	int ret = 0;
+	int ret;
 
 	image_argv_overlay(base, base_format, overlay, size, &argv);
-	if (proc_run(&argv, &r, err) < 0) {
-		strv_clear(&argv);
-		return -1;
-	}
+	ret = proc_run_ok(&argv, "qemu-img create", err);
 	strv_clear(&argv);
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				      "qemu-img create: %s", why);
-	}
-	proc_result_clear(&r);
 	return ret;
 }
 
@@ -323,25 +312,18 @@ int image_to_qcow2(const char *src, const char *format, const char *dir,
 {
 	cleanup_free char *tmp = xasprintf("%s/.%s.tmp", dir, name);
 	cleanup_free char *path = xasprintf("%s/%s", dir, name);
+	cleanup_free char *what = xasprintf("qemu-img convert %s", src);
 	struct strv argv = { 0 };
-	struct proc_result r;
 	int fd, ret;
 
 	unlink(tmp);
 	image_argv_to_qcow2(src, format, tmp, &argv);
-	ret = proc_run(&argv, &r, err);
+	ret = proc_run_ok(&argv, what, err);
 	strv_clear(&argv);
-	if (ret < 0)
-		return -1;
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		proc_result_clear(&r);
+	if (ret < 0) {
 		unlink(tmp);
-		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "qemu-img convert %s: %s", src, why);
+		return -1;
 	}
-	proc_result_clear(&r);
 	/* qemu-img does not fsync: the rename must not expose a file whose
 	 * blocks a crash could lose. */
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);

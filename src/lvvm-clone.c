@@ -267,20 +267,9 @@ static int make_facts(struct clone_ctx *c, struct libvirt_facts *f,
 		.gpus = c->dev.gpus,
 		.n_gpus = c->dev.n_gpus,
 	};
-	if (spec_firmware_is_uefi(spec->firmware)) {
-		/* fresh variables from the template, as create's */
-		if (firmware_find(c->env, spec->firmware, &c->fw, err) < 0)
-			return -1;
-		c->nvram = xasprintf(LVVM_NVRAM_DIR "/%s_VARS.fd", spec->name);
-		f->ovmf_code = c->fw.code;
-		f->nvram = c->nvram;
-		f->nvram_template = c->fw.vars;
-	}
-	if (spec->vnc.enabled && spec->vnc.password) {
-		c->vnc_password = vm_random_password();
-		f->vnc_password = c->vnc_password;
-	}
-	return 0;
+	/* fresh variables from the template and a password, as create's */
+	return lvvm_facts_own(c->env, spec, f, &c->fw, &c->nvram,
+			      &c->vnc_password, err);
 }
 
 static int clone(struct clone_ctx *c, struct vmctl_error **err)

@@ -321,19 +321,28 @@ static int make_facts(struct create_ctx *c, struct libvirt_facts *f,
 		.gpus = c->dev.gpus,
 		.n_gpus = c->dev.n_gpus,
 	};
+	return lvvm_facts_own(c->env, spec, f, &c->fw, &c->nvram,
+			      &c->vnc_password, err);
+}
+
+int lvvm_facts_own(const struct vmctl_env *env, const struct vmctl_spec *spec,
+		   struct libvirt_facts *f, struct firmware_ovmf *fw,
+		   char **nvram, char **vnc_password,
+		   struct vmctl_error **err)
+{
 	if (spec_firmware_is_uefi(spec->firmware)) {
 		/* The host's OVMF is taken to be where this one's is (same
 		 * distribution); libvirt copies the template per VM. */
-		if (firmware_find(c->env, spec->firmware, &c->fw, err) < 0)
+		if (firmware_find(env, spec->firmware, fw, err) < 0)
 			return -1;
-		c->nvram = xasprintf(LVVM_NVRAM_DIR "/%s_VARS.fd", spec->name);
-		f->ovmf_code = c->fw.code;
-		f->nvram = c->nvram;
-		f->nvram_template = c->fw.vars;
+		*nvram = xasprintf(LVVM_NVRAM_DIR "/%s_VARS.fd", spec->name);
+		f->ovmf_code = fw->code;
+		f->nvram = *nvram;
+		f->nvram_template = fw->vars;
 	}
 	if (spec->vnc.enabled && spec->vnc.password) {
-		c->vnc_password = vm_random_password();
-		f->vnc_password = c->vnc_password;
+		*vnc_password = vm_random_password();
+		f->vnc_password = *vnc_password;
 	}
 	return 0;
 }

@@ -110,6 +110,24 @@ void proc_result_clear(struct proc_result *r)
 	*r = (struct proc_result){ 0 };
 }
 
+int proc_run_ok(const struct strv *argv, const char *what,
+		struct vmctl_error **err)
+{
+	struct proc_result r;
+	int ret = proc_run(argv, &r, err);
+
+	if (ret < 0)
+		return -1;
+	if (r.status != 0) {
+		cleanup_free char *why = proc_result_summary(&r);
+
+		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: %s",
+				      what, why);
+	}
+	proc_result_clear(&r);
+	return ret;
+}
+
 char *proc_result_summary(const struct proc_result *r)
 {
 	const char *end = r->err + strlen(r->err), *start;

@@ -37,6 +37,15 @@ bool state_vm_exists(const struct vmctl_env *env, const char *name)
 	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool state_ovmf_vars_raw(const struct vmctl_env *env, const char *name)
+{
+	cleanup_free char *raw = state_vm_file(env, name, VMDIR_OVMF_VARS);
+	cleanup_free char *qcow2 = state_vm_file(env, name,
+						 VMDIR_OVMF_VARS_QCOW2);
+
+	return access(raw, F_OK) == 0 && access(qcow2, F_OK) != 0;
+}
+
 int state_lock_path(const char *path, int how, struct vmctl_error **err)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

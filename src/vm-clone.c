@@ -154,7 +154,6 @@ static int full_copy(const struct vmctl_env *env, const char *src,
 	cleanup_free char *from = state_vm_file(env, src, VMDIR_DISK);
 	cleanup_free char *to = state_vm_file(env, dst, VMDIR_DISK);
 	struct strv argv = { 0 };
-	struct proc_result r;
 	int ret;
 
 	if (image_create_overlay(from, "qcow2", to, 0, err) < 0)
@@ -165,18 +164,7 @@ static int full_copy(const struct vmctl_env *env, const char *src,
 		ret = run_visible(&argv, err);
 		fputc('\n', stderr);
 	} else {
-		ret = proc_run(&argv, &r, err);
-		if (ret == 0) {
-			if (r.status != 0) {
-				cleanup_free char *why =
-					proc_result_summary(&r);
-
-				ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE,
-						      0, "qemu-img rebase: "
-						      "%s", why);
-			}
-			proc_result_clear(&r);
-		}
+		ret = proc_run_ok(&argv, "qemu-img rebase", err);
 	}
 	strv_clear(&argv);
 	if (ret == 0 && interrupt_pending())
@@ -323,7 +311,7 @@ int vm_clone(const struct vmctl_env *env, const char *src, const char *dst,
 	struct vmctl_spec *spec = NULL;
 	struct linked l = { 0 };
 	cleanup_free char *vars = NULL, *marker = NULL;
-	const char *vars_format;
+	bool raw_vars;
 	int slock = -1, clock = -1, glock = -1, dlock = -1, ret = -1;
 	bool made = false;
 
@@ -371,14 +359,11 @@ int vm_clone(const struct vmctl_env *env, const char *src, const char *dst,
 	}
 	/* SRC's variables: qcow2, or the raw file of a VM not started since
 	 * vmctl made them qcow2. */
-	vars = state_vm_file(env, src, VMDIR_OVMF_VARS_QCOW2);
-	vars_format = "qcow2";
-	if (!vm_file_exists(vars)) {
-		free(vars);
-		vars = state_vm_file(env, src, VMDIR_OVMF_VARS);
-		vars_format = "raw";
-	}
-	if (vm_identity_files(env, dst, spec, vars, vars_format, err) < 0 ||
+	raw_vars = state_ovmf_vars_raw(env, src);
+	vars = state_vm_file(env, src, raw_vars ? VMDIR_OVMF_VARS
+						: VMDIR_OVMF_VARS_QCOW2);
+	if (vm_identity_files(env, dst, spec, vars,
+			      raw_vars ? "raw" : "qcow2", err) < 0 ||
 	    state_write(env, dst, &dst_st, err) < 0)
 		goto out;
 	marker = state_vm_file(env, dst, VMDIR_CREATING);

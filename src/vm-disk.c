@@ -35,22 +35,12 @@ static int resize_offline(const char *name, const char *overlay,
 			  uint64_t size, struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
-	struct proc_result r;
 	int ret;
 
 	media_resize_argv(overlay, size, &argv);
-	ret = proc_run(&argv, &r, err);
+	ret = proc_run_ok(&argv, "qemu-img resize", err);
 	strv_clear(&argv);
-	if (ret < 0)
-		return -1;
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				      "VM %s: qemu-img resize: %s", name, why);
-	}
-	proc_result_clear(&r);
-	return ret;
+	return ret < 0 ? vmctl_error_wrap(err, "VM %s", name) : 0;
 }
 
 int vm_disk_resize(const struct vmctl_env *env, const char *name,

@@ -88,13 +88,10 @@ char *vm_snapshot_loadvm(const struct vmctl_env *env, const char *name)
 static void uefi_store(const struct vmctl_env *env, const char *name,
 		       const struct vmctl_spec *spec, struct snapshot_vm *vm)
 {
-	cleanup_free char *qcow2 = NULL;
-
 	if (!spec_firmware_is_uefi(spec->firmware))
 		return;
-	qcow2 = state_vm_file(env, name, VMDIR_OVMF_VARS_QCOW2);
-	vm->vars = vm_file_exists(qcow2);
-	vm->vars_raw = !vm->vars;
+	vm->vars_raw = state_ovmf_vars_raw(env, name);
+	vm->vars = !vm->vars_raw;
 }
 
 struct snapctx {
@@ -211,23 +208,12 @@ static int qemu_img_on(const struct snapctx *c, const char *image,
 		       struct vmctl_error **err)
 {
 	struct strv argv = { 0 };
-	struct proc_result r;
 	int ret;
 
 	snapshot_qemu_img_argv(op, image, snap, &argv);
-	ret = proc_run(&argv, &r, err);
+	ret = proc_run_ok(&argv, "qemu-img snapshot", err);
 	strv_clear(&argv);
-	if (ret < 0)
-		return -1;
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				      "VM %s: qemu-img snapshot: %s", c->name,
-				      why);
-	}
-	proc_result_clear(&r);
-	return ret;
+	return ret < 0 ? vmctl_error_wrap(err, "VM %s", c->name) : 0;
 }
 
 /* op on the stopped VM's disk; a snapshot deleted goes from the UEFI

@@ -535,14 +535,12 @@ static int ovmf_vars_upgrade(const struct vmctl_env *env, const char *name,
 			     const struct vmctl_spec *spec,
 			     struct vmctl_error **err)
 {
-	cleanup_free char *dir = NULL, *raw = NULL, *qcow2 = NULL;
+	cleanup_free char *dir = NULL, *raw = NULL;
 
-	if (!spec_firmware_is_uefi(spec->firmware))
+	if (!spec_firmware_is_uefi(spec->firmware) ||
+	    !state_ovmf_vars_raw(env, name))
 		return 0;
 	raw = state_vm_file(env, name, VMDIR_OVMF_VARS);
-	qcow2 = state_vm_file(env, name, VMDIR_OVMF_VARS_QCOW2);
-	if (!vm_file_exists(raw) || vm_file_exists(qcow2))
-		return 0;
 	dir = state_vm_dir(env, name);
 	if (image_to_qcow2(raw, "raw", dir, VMDIR_OVMF_VARS_QCOW2, err) < 0)
 		return vmctl_error_wrap(err, "VM %s: its UEFI variables", name);

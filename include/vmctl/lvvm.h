@@ -10,6 +10,7 @@
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/firmware.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/spec.h"
 #include "vmctl/state.h"
@@ -89,6 +90,15 @@ void lvvm_list_row(const struct lvvm_info *info, const char *host);
 int lvvm_upload_file(const struct vmctl_env *env, virStoragePoolPtr pool,
 		     const char *uri, const char *path, char **out,
 		     struct vmctl_error **err);
+
+/* A new domain's own firmware and VNC facts (create, clone): for UEFI the
+ * host's OVMF (*fw, the caller's to clear) and NVRAM from its template
+ * under LVVM_NVRAM_DIR (*nvram), and a fresh VNC password
+ * (*vnc_password); both strings the caller's to free. */
+int lvvm_facts_own(const struct vmctl_env *env, const struct vmctl_spec *spec,
+		   struct libvirt_facts *f, struct firmware_ovmf *fw,
+		   char **nvram, char **vnc_password,
+		   struct vmctl_error **err);
 
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,

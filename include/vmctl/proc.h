@@ -32,6 +32,10 @@ void proc_result_clear(struct proc_result *r);
 /* The last line of stderr (where the error usually is), or the exit
  * status. */
 char *proc_result_summary(const struct proc_result *r);
+/* proc_run() of a command whose output does not matter: a non-zero exit
+ * is an error too (1), "WHAT: " and proc_result_summary(). */
+int proc_run_ok(const struct strv *argv, const char *what,
+		struct vmctl_error **err);
 
 /* Replace this process with argv (for attach, ssh). Returns only on error. */
 int proc_exec(const struct strv *argv, struct vmctl_error **err);

@@ -131,6 +131,9 @@ char *state_vm_dir(const struct vmctl_env *env, const char *name);
 char *state_vm_file(const struct vmctl_env *env, const char *name,
 		    const char *file);
 bool state_vm_exists(const struct vmctl_env *env, const char *name);
+/* The VM keeps its UEFI variables in the raw OVMF_VARS.fd of an older
+ * vmctl (its next start converts them), not in OVMF_VARS.qcow2. */
+bool state_ovmf_vars_raw(const struct vmctl_env *env, const char *name);
 
 /* flock helpers: return an fd to close to release, or -1 with *err. */
 int state_lock_global(const struct vmctl_env *env, struct vmctl_error **err);
