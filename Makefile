@@ -11,7 +11,7 @@ DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS       := yaml-0.1 libcjson libcurl libcrypto libisofs-1 libpci libvirt \
-              libxml-2.0
+              libvirt-qemu libxml-2.0
 
 # Warnings are errors by default (CI builds with this); WERROR=0 to relax.
 WERROR     ?= 1

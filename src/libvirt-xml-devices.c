@@ -31,7 +31,8 @@ static void disk_target(struct xml_doc *d, struct targets *t,
 /* A read-only raw file: a virtio disk or a SATA CD (path NULL: a CD
  * drive with no medium). */
 static void add_readonly(struct xml_doc *d, struct targets *t, bool cdrom,
-			 const char *path, const char *boot_order)
+			 const char *path, const char *boot_order,
+			 const char *alias)
 {
 	xml_doc_open(d, "disk", "type", "file", "device", cdrom ? "cdrom"
 		     : "disk", NULL);
@@ -42,6 +43,8 @@ static void add_readonly(struct xml_doc *d, struct targets *t, bool cdrom,
 	xml_doc_empty(d, "readonly", NULL);
 	if (boot_order != NULL)
 		xml_doc_empty(d, "boot", "order", boot_order, NULL);
+	if (alias != NULL)
+		xml_doc_empty(d, "alias", "name", alias, NULL);
 	xml_doc_close(d, "disk");
 }
 
@@ -54,6 +57,10 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 		[SPEC_DISK_SCSI] = "scsi",
 	};
 	struct targets t = { 0 };
+	/* boot: cdrom-once: the CD-ROM first until the first start with a
+	 * medium has booted it; lvvm_boot_once() then puts the disk first,
+	 * in the running QEMU and in the definition (ARCHITECTURE.md). */
+	bool cd_first = spec->boot == SPEC_BOOT_CDROM_ONCE;
 
 	if (spec->disk.image != NULL) {
 		xml_doc_open(d, "disk", "type", "file", "device", "disk", NULL);
@@ -69,7 +76,9 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 		xml_doc_empty(d, "backingStore", NULL);
 		xml_doc_close(d, "backingStore");
 		disk_target(d, &t, buses[spec->disk.bus]);
-		xml_doc_empty(d, "boot", "order", "1", NULL);
+		xml_doc_empty(d, "boot", "order", cd_first ? "2" : "1", NULL);
+		/* a user alias: QOM path /machine/peripheral/ua-disk0 */
+		xml_doc_empty(d, "alias", "name", LIBVIRT_XML_DISK_ALIAS, NULL);
 		xml_doc_close(d, "disk");
 	}
 	/* The NoCloud seed: a read-only virtio disk, as in the argv
@@ -77,11 +86,12 @@ static void add_disks(struct xml_doc *d, const struct vmctl_spec *spec,
 	 * Debian's cloud kernel, the one of its genericcloud images, has
 	 * no AHCI driver and would never see it. */
 	if (facts->seed != NULL)
-		add_readonly(d, &t, false, facts->seed, NULL);
+		add_readonly(d, &t, false, facts->seed, NULL, NULL);
 	/* After the disk: an empty disk falls through to the installer. */
 	if (spec->cdrom_drive)
 		add_readonly(d, &t, true, facts->cdrom ? facts->cdrom
-			     : spec->cdrom, "2");
+			     : spec->cdrom, cd_first ? "1" : "2",
+			     LIBVIRT_XML_CDROM_ALIAS);
 	if (spec->disk.image != NULL && spec->disk.bus == SPEC_DISK_SCSI)
 		xml_doc_empty(d, "controller", "type", "scsi", "index", "0",
 			  "model", "virtio-scsi", NULL);
@@ -133,8 +143,10 @@ static void add_xhci(struct xml_doc *d, const struct vmctl_spec *spec)
 		      "qemu-xhci", "ports", spec->n_usb > 0 ? "8" : NULL, NULL);
 }
 
-/* The spec's USB devices by id (usb_libvirt_check() refused the others):
- * libvirt finds the device when the domain starts. */
+/* The spec's USB devices: by id, libvirt finds the device when the domain
+ * starts; by bus/port, a device number that stands in until
+ * lvvm_usb_refresh() writes the one the port has before each start (the
+ * port is in vmctl's mark, add_metadata()). */
 static void add_usb(struct xml_doc *d, const struct vmctl_spec *spec)
 {
 	if (spec->n_usb > 0 && !spec->vnc.enabled)
@@ -146,10 +158,15 @@ static void add_usb(struct xml_doc *d, const struct vmctl_spec *spec)
 		xml_doc_open(d, "hostdev", "mode", "subsystem", "type", "usb",
 			     "managed", "yes", NULL);
 		xml_doc_open(d, "source", NULL);
-		xml_doc_empty(d, "vendor", "id", libvirt_xml_hex(
-			vendor, spec->usb[i].vendor_id, 4), NULL);
-		xml_doc_empty(d, "product", "id", libvirt_xml_hex(
-			product, spec->usb[i].product_id, 4), NULL);
+		if (spec->usb[i].port != NULL) {
+			xml_doc_empty(d, "address", "bus", libvirt_xml_num(
+				vendor, spec->usb[i].bus), "device", "0", NULL);
+		} else {
+			xml_doc_empty(d, "vendor", "id", libvirt_xml_hex(
+				vendor, spec->usb[i].vendor_id, 4), NULL);
+			xml_doc_empty(d, "product", "id", libvirt_xml_hex(
+				product, spec->usb[i].product_id, 4), NULL);
+		}
 		xml_doc_close(d, "source");
 		xml_doc_empty(d, "alias", "name", alias, NULL);
 		xml_doc_close(d, "hostdev");

@@ -263,6 +263,24 @@ static void add_metadata(struct xml_doc *d, const struct vmctl_spec *spec,
 			 facts->meta_digest, NULL);
 	xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":created", facts->meta_created,
 		 NULL);
+	/* for status: the once is done when the definition boots the disk
+	 * first */
+	if (spec->boot == SPEC_BOOT_CDROM_ONCE)
+		xml_doc_text(d, LIBVIRT_XML_NS_PREFIX ":boot", "cdrom-once",
+			     NULL);
+	/* USB devices by port: libvirt has no word for a port, its hostdev
+	 * a device number that lvvm_usb_refresh() finds again at each
+	 * start (lvnodedev.h) */
+	for (size_t i = 0; i < spec->n_usb; i++) {
+		char idx[LIBVIRT_XML_NUM_MAX], bus[LIBVIRT_XML_NUM_MAX];
+
+		if (spec->usb[i].port == NULL)
+			continue;
+		xml_doc_empty(d, LIBVIRT_XML_NS_PREFIX ":usb", "index",
+			      libvirt_xml_num(idx, i), "bus",
+			      libvirt_xml_num(bus, spec->usb[i].bus), "port",
+			      spec->usb[i].port, NULL);
+	}
 	xml_doc_close(d, LIBVIRT_XML_NS_PREFIX ":vm");
 	xml_doc_close(d, "metadata");
 }
@@ -311,13 +329,10 @@ int libvirt_xml_build(const struct vmctl_spec *spec,
 	struct xml_doc d = { 0 };
 	char vcpus[LIBVIRT_XML_NUM_MAX];
 
+	/* a port needs the mark to keep it */
 	if (check_facts(spec, facts, err) < 0 ||
-	    usb_libvirt_check(spec, err) < 0)
+	    (facts->meta_created == NULL && usb_libvirt_check(spec, err) < 0))
 		return -1;
-	if (spec->boot == SPEC_BOOT_CDROM_ONCE)
-		return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0, "boot: "
-				       "cdrom-once is not yet supported "
-				       "through libvirt");
 	xml_doc_open(&d, "domain", "type", facts->accel == SPEC_ACCEL_KVM ? "kvm"
 		 : "qemu", "xmlns:qemu", needs_qemu_ns(spec) ? QEMU_NS : NULL,
 		 NULL);
@@ -391,6 +406,9 @@ int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out)
 			slot = &out->digest;
 		else if (strcmp((const char *)c->name, "created") == 0 && v)
 			out->created = strtoll((const char *)v, NULL, 10);
+		else if (strcmp((const char *)c->name, "boot") == 0 && v)
+			out->cdrom_once = strcmp((const char *)v,
+						 "cdrom-once") == 0;
 		if (slot != NULL && v != NULL) {
 			free(*slot);
 			*slot = xstrdup((const char *)v);

@@ -71,25 +71,28 @@ static xmlNode *find_disk(xmlDoc *doc, const char *device,
 	return NULL;
 }
 
-static bool parsed(xmlDoc *doc)
+/* The <domain> document, or NULL when the text is none. */
+static xmlDoc *read_domain(const char *xml)
 {
+	xmlDoc *doc = read_xml(xml);
 	xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
 
-	return root != NULL && named(root, "domain");
+	if (root != NULL && named(root, "domain"))
+		return doc;
+	xmlFreeDoc(doc);
+	return NULL;
 }
 
 int lvmedia_cdrom_xml(const char *domain_xml, const char *path, char **out)
 {
-	xmlDoc *doc = read_xml(domain_xml);
+	xmlDoc *doc = read_domain(domain_xml);
 	xmlNode *disk, *copy, *next;
 	xmlBuffer *buf;
 	int ret = 0;
 
 	*out = NULL;
-	if (!parsed(doc)) {
-		xmlFreeDoc(doc);
+	if (doc == NULL)
 		return -1;
-	}
 	disk = find_disk(doc, "cdrom", NULL, NULL);
 	if (disk == NULL)
 		goto out;
@@ -128,15 +131,13 @@ out:
 
 int lvmedia_cdrom_medium(const char *domain_xml, char **medium)
 {
-	xmlDoc *doc = read_xml(domain_xml);
+	xmlDoc *doc = read_domain(domain_xml);
 	xmlNode *disk;
 	int ret = 0;
 
 	*medium = NULL;
-	if (!parsed(doc)) {
-		xmlFreeDoc(doc);
+	if (doc == NULL)
 		return -1;
-	}
 	disk = find_disk(doc, "cdrom", NULL, NULL);
 	if (disk != NULL) {
 		xmlNode *src = child(disk, "source");
@@ -167,19 +168,93 @@ static bool on_volume(const xmlNode *disk, const void *arg)
 int lvmedia_disk_target(const char *domain_xml, const char *volume,
 			char **target)
 {
-	xmlDoc *doc = read_xml(domain_xml);
+	xmlDoc *doc = read_domain(domain_xml);
 	xmlNode *disk;
 	int ret = 0;
 
 	*target = NULL;
-	if (!parsed(doc)) {
-		xmlFreeDoc(doc);
+	if (doc == NULL)
 		return -1;
-	}
 	disk = find_disk(doc, "disk", on_volume, volume);
 	if (disk != NULL)
 		*target = attr(child(disk, "target"), "dev");
 	ret = *target != NULL;
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/* ---- boot: cdrom-once ---------------------------------------------------- */
+
+static bool boot_order_is(const xmlNode *disk, const void *arg)
+{
+	return attr_is(child(disk, "boot"), "order", arg);
+}
+
+/* The drive first and the disk second, or false. */
+static bool cdrom_first(xmlDoc *doc, xmlNode **cdrom, xmlNode **disk)
+{
+	*cdrom = find_disk(doc, "cdrom", boot_order_is, "1");
+	*disk = find_disk(doc, "disk", boot_order_is, "2");
+	return *cdrom != NULL && *disk != NULL;
+}
+
+/* A user alias ("ua-" and more), the device's qdev id, or NULL. */
+static char *user_alias(const xmlNode *dev)
+{
+	char *a = attr(child(dev, "alias"), "name");
+
+	if (a != NULL && (strncmp(a, "ua-", 3) != 0 || a[3] == '\0')) {
+		free(a);
+		a = NULL;
+	}
+	return a;
+}
+
+int lvmedia_boot_cdrom_first(const char *domain_xml, char **cdrom_alias,
+			     char **disk_alias)
+{
+	xmlDoc *doc = read_domain(domain_xml);
+	xmlNode *cdrom, *disk;
+	int ret = 0;
+
+	*cdrom_alias = *disk_alias = NULL;
+	if (doc == NULL)
+		return -1;
+	if (cdrom_first(doc, &cdrom, &disk) && child(cdrom, "source") != NULL) {
+		*cdrom_alias = user_alias(cdrom);
+		*disk_alias = user_alias(disk);
+		ret = *cdrom_alias != NULL && *disk_alias != NULL;
+		if (ret == 0) {
+			free(*cdrom_alias);
+			free(*disk_alias);
+			*cdrom_alias = *disk_alias = NULL;
+		}
+	}
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+int lvmedia_boot_disk_first(const char *domain_xml, char **out)
+{
+	xmlDoc *doc = read_domain(domain_xml);
+	xmlNode *cdrom, *disk;
+	int ret = 0;
+
+	*out = NULL;
+	if (doc == NULL)
+		return -1;
+	if (cdrom_first(doc, &cdrom, &disk)) {
+		xmlChar *buf = NULL;
+		int size = 0;
+
+		xmlSetProp(child(disk, "boot"), BAD_CAST "order", BAD_CAST "1");
+		xmlSetProp(child(cdrom, "boot"), BAD_CAST "order",
+			   BAD_CAST "2");
+		xmlDocDumpMemory(doc, &buf, &size);
+		*out = xstrdup((const char *)buf);
+		xmlFree(buf);
+		ret = 1;
+	}
 	xmlFreeDoc(doc);
 	return ret;
 }

@@ -8,7 +8,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "vmctl/libvirt-xml.h"
 #include "vmctl/lvnodedev.h"
+#include "vmctl/usb.h"
 #include "vmctl/xalloc.h"
 
 static bool named(const xmlNode *n, const char *name)
@@ -280,25 +282,36 @@ void lvnodedev_host_build(struct lvnodedev_pci *devs, size_t n,
 
 /* ---- a domain's PCI host devices ------------------------------------------ */
 
-int lvnodedev_domain_hostdevs(const char *xml, size_t len,
-			      struct pci_addr **out, size_t *n)
+/* A <domain> document, or NULL. */
+static xmlDoc *read_domain(const char *xml, size_t len)
 {
 	xmlDoc *doc;
-	const xmlNode *root, *devices;
+	const xmlNode *root;
 
-	*out = NULL;
-	*n = 0;
 	if (len > (size_t)INT32_MAX)
-		return -1;
+		return NULL;
 	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR |
 			    XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (root == NULL || !named(root, "domain")) {
 		xmlFreeDoc(doc);
-		return -1;
+		return NULL;
 	}
-	devices = child(root, "devices");
+	return doc;
+}
+
+int lvnodedev_domain_hostdevs(const char *xml, size_t len,
+			      struct pci_addr **out, size_t *n)
+{
+	xmlDoc *doc = read_domain(xml, len);
+	const xmlNode *devices;
+
+	*out = NULL;
+	*n = 0;
+	if (doc == NULL)
+		return -1;
+	devices = child(xmlDocGetRootElement(doc), "devices");
 	for (const xmlNode *h = devices ? devices->children : NULL; h != NULL;
 	     h = h->next) {
 		cleanup_free char *mode = named(h, "hostdev")
@@ -319,4 +332,242 @@ int lvnodedev_domain_hostdevs(const char *xml, size_t len,
 	}
 	xmlFreeDoc(doc);
 	return 0;
+}
+
+/* ---- USB devices by where they are plugged in ----------------------------- */
+
+/* "…/3-1.2" of bus 3: "1.2"; NULL for a root hub or another bus. */
+static char *port_of_path(const char *path, unsigned bus)
+{
+	const char *base = path != NULL ? strrchr(path, '/') : NULL;
+	char *end;
+	unsigned long b;
+
+	base = base != NULL ? base + 1 : path;
+	if (base == NULL || *base < '1' || *base > '9')
+		return NULL;
+	b = strtoul(base, &end, 10);
+	if (b != bus || *end != '-' || !usb_port_valid(end + 1))
+		return NULL;
+	return xstrdup(end + 1);
+}
+
+int lvnodedev_parse_usb(const char *xml, size_t len,
+			struct lvnodedev_usb *out)
+{
+	xmlDoc *doc = NULL;
+	const xmlNode *root, *cap = NULL;
+	int ret = -1;
+
+	*out = (struct lvnodedev_usb){ 0 };
+	if (len <= (size_t)INT32_MAX)
+		doc = xmlReadMemory(xml, (int)len, "nodedev.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (const xmlNode *c = root && named(root, "device") ? root->children
+			       : NULL; c != NULL; c = c->next) {
+		cleanup_free char *type = named(c, "capability")
+					  ? attr_of(c, "type") : NULL;
+
+		if (type != NULL && strcmp(type, "usb_device") == 0)
+			cap = c;
+	}
+	if (cap != NULL && num_text(cap, "bus", 255, &out->bus) &&
+	    num_text(cap, "device", 255, &out->device)) {
+		cleanup_free char *path = text_of(child(root, "path"));
+
+		out->port = port_of_path(path, out->bus);
+		if (!num_attr(child(cap, "vendor"), "id", 0xffff,
+			      &out->vendor_id))
+			out->vendor_id = 0;
+		if (!num_attr(child(cap, "product"), "id", 0xffff,
+			      &out->product_id))
+			out->product_id = 0;
+		ret = 0;
+	}
+	xmlFreeDoc(doc);
+	if (ret < 0)
+		*out = (struct lvnodedev_usb){ 0 };
+	return ret;
+}
+
+void lvnodedev_usb_clear(struct lvnodedev_usb *dev)
+{
+	free(dev->port);
+	*dev = (struct lvnodedev_usb){ 0 };
+}
+
+/* The device number at ports[i] from docs, or 0: none there. */
+static unsigned usb_device_at(const char *const *docs, size_t n_docs,
+			      const struct lvnodedev_usb_port *p)
+{
+	unsigned found = 0;
+
+	for (size_t k = 0; found == 0 && k < n_docs; k++) {
+		struct lvnodedev_usb d;
+
+		if (lvnodedev_parse_usb(docs[k], strlen(docs[k]), &d) < 0)
+			continue;
+		if (d.port != NULL && d.bus == p->bus &&
+		    strcmp(d.port, p->port) == 0 && d.device > 0)
+			found = d.device;
+		lvnodedev_usb_clear(&d);
+	}
+	return found;
+}
+
+int lvnodedev_usb_resolve(const char *const *docs, size_t n_docs,
+			  const struct lvnodedev_usb_port *ports,
+			  size_t n_ports, const char *uri, unsigned *devices,
+			  struct vmctl_error **err)
+{
+	for (size_t i = 0; i < n_ports; i++) {
+		const struct lvnodedev_usb_port *p = &ports[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (ports[j].bus == p->bus &&
+			    strcmp(ports[j].port, p->port) == 0)
+				return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
+						       "%s: usb[%u]: bus %u "
+						       "port %s is usb[%u] "
+						       "already", uri,
+						       p->index, p->bus,
+						       p->port,
+						       ports[j].index);
+		devices[i] = usb_device_at(docs, n_docs, p);
+		if (devices[i] == 0)
+			return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, 0,
+					       "%s: usb[%u]: nothing plugged "
+					       "in at bus %u port %s on that "
+					       "host", uri, p->index, p->bus,
+					       p->port);
+	}
+	return 0;
+}
+
+/* vmctl's mark: /domain/metadata/vmctl:vm. */
+static const xmlNode *mark_of(const xmlNode *root)
+{
+	const xmlNode *meta = child(root, "metadata");
+
+	for (const xmlNode *c = meta ? meta->children : NULL; c != NULL;
+	     c = c->next)
+		if (named(c, "vm") && c->ns != NULL && c->ns->href != NULL &&
+		    strcmp((const char *)c->ns->href, LIBVIRT_XML_NS) == 0)
+			return c;
+	return NULL;
+}
+
+void lvnodedev_usb_ports_free(struct lvnodedev_usb_port *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ports[i].port);
+	free(ports);
+}
+
+int lvnodedev_domain_usb_ports(const char *xml, size_t len,
+			       struct lvnodedev_usb_port **out, size_t *n)
+{
+	xmlDoc *doc = read_domain(xml, len);
+	const xmlNode *mark;
+
+	*out = NULL;
+	*n = 0;
+	if (doc == NULL)
+		return -1;
+	mark = mark_of(xmlDocGetRootElement(doc));
+	for (const xmlNode *c = mark ? mark->children : NULL; c != NULL;
+	     c = c->next) {
+		struct lvnodedev_usb_port p = { 0 };
+
+		if (!named(c, "usb") || !num_attr(c, "index", USB_MAX_DEVICES,
+						  &p.index) ||
+		    !num_attr(c, "bus", 255, &p.bus))
+			continue;
+		p.port = attr_of(c, "port");
+		if (p.port == NULL || !usb_port_valid(p.port)) {
+			free(p.port);
+			continue;
+		}
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = p;
+	}
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* The <hostdev type='usb'> under devices whose alias is `alias`. */
+static xmlNode *usb_hostdev(xmlNode *devices, const char *alias)
+{
+	for (xmlNode *h = devices ? devices->children : NULL; h != NULL;
+	     h = h->next) {
+		cleanup_free char *type = named(h, "hostdev")
+					  ? attr_of(h, "type") : NULL;
+		cleanup_free char *name = type != NULL
+					  ? attr_of(child(h, "alias"), "name")
+					  : NULL;
+
+		if (name != NULL && strcmp(type, "usb") == 0 &&
+		    strcmp(name, alias) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* Set attribute `name` to v; true when it was something else. */
+static bool set_num(xmlNode *n, const char *name, unsigned v)
+{
+	unsigned old;
+	char s[16];
+
+	if (num_attr(n, name, 0xffff, &old) && old == v)
+		return false;
+	snprintf(s, sizeof(s), "%u", v);
+	xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)s);
+	return true;
+}
+
+int lvnodedev_domain_usb_set(const char *xml, size_t len,
+			     const struct lvnodedev_usb_port *ports,
+			     const unsigned *devices, size_t n, char **out)
+{
+	xmlDoc *doc = read_domain(xml, len);
+	xmlNode *devs;
+	bool changed = false;
+	int ret = -1;
+
+	*out = NULL;
+	if (doc == NULL)
+		return -1;
+	devs = (xmlNode *)child(xmlDocGetRootElement(doc), "devices");
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *alias = xasprintf("ua-usb-host%u",
+						     ports[i].index);
+		xmlNode *h = usb_hostdev(devs, alias);
+		xmlNode *src = h ? (xmlNode *)child(h, "source") : NULL;
+		xmlNode *addr = src ? (xmlNode *)child(src, "address") : NULL;
+
+		if (src == NULL)
+			goto out;
+		if (addr == NULL) {
+			addr = xmlNewChild(src, NULL, (const xmlChar *)"address",
+					   NULL);
+			changed = true;
+		}
+		changed |= set_num(addr, "bus", ports[i].bus);
+		changed |= set_num(addr, "device", devices[i]);
+	}
+	if (changed) {
+		xmlChar *buf = NULL;
+		int size = 0;
+
+		xmlDocDumpMemory(doc, &buf, &size);
+		*out = xstrdup((const char *)buf);
+		xmlFree(buf);
+	}
+	ret = changed;
+out:
+	xmlFreeDoc(doc);
+	return ret;
 }

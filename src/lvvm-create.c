@@ -361,7 +361,9 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 				       c->uri, c->spec->name);
 	}
 	virResetLastError();
-	if (lvvm_devices_resolve(c->conn, c->uri, c->spec, &c->dev, err) < 0 ||
+	/* a port with nothing in it: refused before anything is made */
+	if ((!no_start && lvvm_usb_check(c->conn, c->uri, c->spec, err) < 0) ||
+	    lvvm_devices_resolve(c->conn, c->uri, c->spec, &c->dev, err) < 0 ||
 	    lvstore_pool(c->conn, c->uri, &c->made.pool, err) < 0)
 		return -1;
 	/* Volumes of the name with no domain are a create that was killed
@@ -405,8 +407,9 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		return lvconn_error(err, c->uri, false, "defining the domain");
 	if (lvvm_keys_commit(c->env, c->uuid, &c->keys, err) < 0)
 		return -1;
-	if (!no_start && virDomainCreate(c->made.dom) < 0)
-		return lvconn_error(err, c->uri, false, "starting the domain");
+	if (!no_start && lvvm_domain_start(c->conn, c->uri, c->made.dom,
+					   "starting the domain", err) < 0)
+		return -1;
 	/* Ctrl-C undoes a half-made VM, as the direct backend's create. */
 	if (interrupt_pending())
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A spec's GPUs and hugepages on a libvirt host (lvvm-devices.h): the
- * checks are pure; lvvm_devices_resolve() reads what they judge.
+ * A spec's GPUs, hugepages and USB devices by port on a libvirt host
+ * (lvvm-devices.h): the checks are pure; lvvm_devices_resolve() and the
+ * USB calls read what they judge.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -274,8 +275,6 @@ int lvvm_devices_resolve(virConnectPtr conn, const char *uri,
 			 struct lvvm_devices *out, struct vmctl_error **err)
 {
 	*out = (struct lvvm_devices){ 0 };
-	if (usb_libvirt_check(spec, err) < 0)
-		return vmctl_error_wrap(err, "%s", uri);
 	if (spec->n_gpus > 0 && resolve_gpus(conn, uri, spec, out, err) < 0)
 		goto fail;
 	if (spec->hugepages != SPEC_HUGE_NONE &&
@@ -296,4 +295,122 @@ void lvvm_devices_clear(struct lvvm_devices *d)
 	free(d->gpus);
 	pci_host_clear(&d->pci);
 	*d = (struct lvvm_devices){ 0 };
+}
+
+/* ---- USB devices by port -------------------------------------------------- */
+
+/* The XML of every usb_device node device of the host. */
+static int usb_nodes_read(virConnectPtr conn, const char *uri,
+			  struct strv *docs, struct vmctl_error **err)
+{
+	virNodeDevicePtr *devs = NULL;
+	int n = virConnectListAllNodeDevices(
+		conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV);
+
+	if (n < 0)
+		return lvconn_error(err, uri, false, "listing USB devices");
+	for (int i = 0; i < n; i++) {
+		char *xml = virNodeDeviceGetXMLDesc(devs[i], 0);
+
+		/* one gone since the listing is not there */
+		if (xml != NULL)
+			strv_push(docs, xml);
+		free(xml);
+		virNodeDeviceFree(devs[i]);
+	}
+	free(devs);
+	virResetLastError();
+	return 0;
+}
+
+static int usb_resolve_ports(virConnectPtr conn, const char *uri,
+			     const struct lvnodedev_usb_port *ports, size_t n,
+			     unsigned *devices, struct vmctl_error **err)
+{
+	struct strv docs = { 0 };
+	int ret = -1;
+
+	if (usb_nodes_read(conn, uri, &docs, err) == 0)
+		ret = lvnodedev_usb_resolve((const char *const *)docs.v,
+					    docs.n, ports, n, uri, devices,
+					    err);
+	strv_clear(&docs);
+	return ret;
+}
+
+int lvvm_usb_check(virConnectPtr conn, const char *uri,
+		   const struct vmctl_spec *spec, struct vmctl_error **err)
+{
+	struct lvnodedev_usb_port *ports = xcalloc(spec->n_usb + 1,
+						   sizeof(*ports));
+	unsigned *devices = xcalloc(spec->n_usb + 1, sizeof(*devices));
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < spec->n_usb; i++)
+		if (spec->usb[i].port != NULL)
+			ports[n++] = (struct lvnodedev_usb_port){
+				.index = (unsigned)i, .bus = spec->usb[i].bus,
+				.port = spec->usb[i].port };
+	if (n > 0)
+		ret = usb_resolve_ports(conn, uri, ports, n, devices, err);
+	free(ports);     /* the ports are the spec's */
+	free(devices);
+	return ret;
+}
+
+int lvvm_usb_refresh(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		     struct vmctl_error **err)
+{
+	/* SECURE: the definition written back keeps the VNC password */
+	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+					VIR_DOMAIN_XML_SECURE);
+	struct lvnodedev_usb_port *ports = NULL;
+	unsigned *devices = NULL;
+	char *fixed = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (xml == NULL)
+		return lvconn_error(err, uri, false, "reading the domain");
+	if (lvnodedev_domain_usb_ports(xml, strlen(xml), &ports, &n) < 0) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: the domain's "
+				"XML does not parse", uri);
+		goto out;
+	}
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	devices = xcalloc(n, sizeof(*devices));
+	if (usb_resolve_ports(conn, uri, ports, n, devices, err) < 0)
+		goto out;
+	switch (lvnodedev_domain_usb_set(xml, strlen(xml), ports, devices, n,
+					 &fixed)) {
+	case 0:
+		ret = 0;
+		break;
+	case 1: {
+		virDomainPtr d = virDomainDefineXML(conn, fixed);
+
+		if (d == NULL) {
+			lvconn_error(err, uri, false, "redefining the domain "
+				     "with its USB devices' numbers");
+			break;
+		}
+		virDomainFree(d);
+		ret = 0;
+		break;
+	}
+	default:
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: the domain has "
+				"no USB hostdev for a port of vmctl's mark "
+				"(edited outside vmctl?)", uri);
+	}
+out:
+	lvnodedev_usb_ports_free(ports, n);
+	free(devices);
+	free(fixed);
+	free(xml);
+	return ret;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "vmctl/lvconn.h"
@@ -270,25 +271,134 @@ out:
 
 /* ---- status ---------------------------------------------------------- */
 
-void lvvm_media_status(virDomainPtr dom, cJSON *json)
+void lvvm_media_status(virDomainPtr dom, bool cdrom_once, cJSON *json)
 {
-	/* What the direct backend's status reads from its spec: libvirt's
-	 * domains boot the disk first (no cdrom-once). */
-	struct vmctl_spec spec = { .boot = SPEC_BOOT_DISK };
+	/* What the direct backend's status reads from its spec and
+	 * vm.json. */
+	struct vmctl_spec spec = { .boot = cdrom_once ? SPEC_BOOT_CDROM_ONCE
+						      : SPEC_BOOT_DISK };
 	char *xml = virDomainGetXMLDesc(dom, 0);
+	char *def = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	char *swapped = NULL;
 	int r = xml != NULL ? lvmedia_cdrom_medium(xml, &spec.cdrom) : -1;
+	bool booted = def != NULL &&
+		      lvmedia_boot_disk_first(def, &swapped) == 0;
 
+	free(swapped);
+	free(def);
 	free(xml);
 	virResetLastError();
 	if (r < 0)
 		return;
 	spec.cdrom_drive = r == 1;
 	if (json != NULL) {
-		media_status_json(json, &spec, false);
+		media_status_json(json, &spec, booted);
 	} else {
-		cleanup_free char *text = media_status_text(&spec, false);
+		cleanup_free char *text = media_status_text(&spec, booted);
 
 		fputs(text, stdout);
 	}
 	free(spec.cdrom);
+}
+
+/* One qom-set through the monitor; QEMU's error is in the reply. */
+static int qom_set(virDomainPtr dom, const char *uri,
+		   const struct media_qom_set *step, struct vmctl_error **err)
+{
+	cJSON *cmd = cJSON_CreateObject(), *reply_json, *e;
+	cleanup_free char *text = NULL;
+	char *reply = NULL;
+	int ret = 0;
+
+	cJSON_AddStringToObject(cmd, "execute", "qom-set");
+	cJSON_AddItemToObject(cmd, "arguments", media_qom_set_args(step));
+	text = cJSON_PrintUnformatted(cmd);
+	cJSON_Delete(cmd);
+	if (virDomainQemuMonitorCommand(dom, text, &reply, 0) < 0)
+		return lvconn_error(err, uri, false, "qom-set");
+	reply_json = cJSON_Parse(reply);
+	e = cJSON_GetObjectItem(reply_json, "error");
+	if (reply_json == NULL || e != NULL) {
+		const char *desc = cJSON_GetStringValue(
+			cJSON_GetObjectItem(e, "desc"));
+
+		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: qom-set "
+				      "%s bootindex %d: %s", uri, step->path,
+				      step->value, desc ? desc
+				      : "no answer from QEMU");
+	}
+	cJSON_Delete(reply_json);
+	free(reply);
+	return ret;
+}
+
+static int swap_live(virDomainPtr dom, const char *uri, const char *cdrom,
+		     const char *disk, struct vmctl_error **err)
+{
+	cleanup_free char *cd_path = xasprintf(MEDIA_QOM_PREFIX "%s", cdrom);
+	cleanup_free char *disk_path = xasprintf(MEDIA_QOM_PREFIX "%s", disk);
+	struct media_qom_set steps[3];
+	size_t n = media_boot_swap_paths(cd_path, disk_path, steps);
+
+	for (size_t i = 0; i < n; i++)
+		if (qom_set(dom, uri, &steps[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The persistent definition with the disk first (when not so yet). */
+static int disk_first_defined(virConnectPtr conn, const char *uri,
+			      virDomainPtr dom, struct vmctl_error **err)
+{
+	/* SECURE: the definition written back keeps the VNC password */
+	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+					VIR_DOMAIN_XML_SECURE);
+	char *fixed = NULL;
+	int ret = -1;
+
+	if (xml == NULL)
+		return lvconn_error(err, uri, false, "reading the definition");
+	switch (lvmedia_boot_disk_first(xml, &fixed)) {
+	case 0:
+		ret = 0;
+		break;
+	case 1: {
+		virDomainPtr d = virDomainDefineXML(conn, fixed);
+
+		if (d != NULL) {
+			virDomainFree(d);
+			ret = 0;
+		} else {
+			lvconn_error(err, uri, false, "redefining the domain "
+				     "with the disk first");
+		}
+		break;
+	}
+	default:
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: the domain's "
+				"XML does not parse", uri);
+	}
+	free(fixed);
+	free(xml);
+	return ret;
+}
+
+int lvvm_boot_once(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		   struct vmctl_error **err)
+{
+	char *live = virDomainGetXMLDesc(dom, 0);
+	cleanup_free char *cdrom = NULL, *disk = NULL;
+	int r;
+
+	if (live == NULL)
+		return lvconn_error(err, uri, false, "reading the domain");
+	r = lvmedia_boot_cdrom_first(live, &cdrom, &disk);
+	free(live);
+	if (r <= 0)
+		return 0;
+	if (swap_live(dom, uri, cdrom, disk, err) < 0 ||
+	    disk_first_defined(conn, uri, dom, err) < 0)
+		return vmctl_error_wrap(err, "boot: cdrom-once: the disk "
+					"first after this boot");
+	return 0;
 }

@@ -22,6 +22,7 @@
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
+#include "vmctl/lvvm-devices.h"
 #include "vmctl/lvvm-media.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
@@ -247,6 +248,16 @@ static void target_close(struct target *t)
 	*t = (struct target){ 0 };
 }
 
+int lvvm_domain_start(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		      const char *what, struct vmctl_error **err)
+{
+	if (lvvm_usb_refresh(conn, uri, dom, err) < 0)
+		return -1;
+	if (virDomainCreate(dom) < 0)
+		return lvconn_error(err, uri, false, what);
+	return lvvm_boot_once(conn, uri, dom, err);
+}
+
 int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err)
 {
@@ -258,10 +269,8 @@ int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 	if (target_open(env, name, 0, &t, err) < 0)
 		goto out;
 	was = virDomainIsActive(t.dom) == 1;
-	if (!was && virDomainCreate(t.dom) < 0) {
-		lvconn_error(err, t.uri, false, name);
+	if (!was && lvvm_domain_start(t.conn, t.uri, t.dom, name, err) < 0)
 		goto out;
-	}
 	if (lvvm_domain_info(t.dom, t.uri, &info, err) < 0)
 		goto out;
 	{
@@ -533,7 +542,7 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 	if (env->json) {
 		cJSON *j = lvvm_info_json(&info, t.uri, true);
 
-		lvvm_media_status(t.dom, j);
+		lvvm_media_status(t.dom, info.meta.cdrom_once, j);
 		view_print_json(j);
 		cJSON_Delete(j);
 	} else {
@@ -545,7 +554,7 @@ int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 			printf("accel:      %s\n", info.accel);
 		if (info.meta.image != NULL)
 			printf("image:      %s\n", info.meta.image);
-		lvvm_media_status(t.dom, NULL);
+		lvvm_media_status(t.dom, info.meta.cdrom_once, NULL);
 		if (info.ip != NULL)
 			printf("address:    %s\n", info.ip);
 		printf("  console: vmctl --connect %s console %s (Ctrl-] "

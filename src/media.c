@@ -16,15 +16,29 @@ bool media_cdrom_first(const struct vmctl_spec *spec, bool booted,
 	       spec->cdrom != NULL && !booted && !resuming;
 }
 
+size_t media_boot_swap_paths(const char *cdrom, const char *disk,
+			     struct media_qom_set out[3])
+{
+	out[0] = (struct media_qom_set){ cdrom, -1 };
+	out[1] = (struct media_qom_set){ disk, 1 };
+	out[2] = (struct media_qom_set){ cdrom, 2 };
+	return 3;
+}
+
 size_t media_boot_swap(struct media_qom_set out[3])
 {
-	out[0] = (struct media_qom_set){
-		MEDIA_QOM_PREFIX MEDIA_CDROM_ID, -1 };
-	out[1] = (struct media_qom_set){
-		MEDIA_QOM_PREFIX MEDIA_DISK_ID, 1 };
-	out[2] = (struct media_qom_set){
-		MEDIA_QOM_PREFIX MEDIA_CDROM_ID, 2 };
-	return 3;
+	return media_boot_swap_paths(MEDIA_QOM_PREFIX MEDIA_CDROM_ID,
+				     MEDIA_QOM_PREFIX MEDIA_DISK_ID, out);
+}
+
+cJSON *media_qom_set_args(const struct media_qom_set *step)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(a, "path", step->path);
+	cJSON_AddStringToObject(a, "property", "bootindex");
+	cJSON_AddNumberToObject(a, "value", step->value);
+	return a;
 }
 
 const char *media_cdrom_node(const char *current)

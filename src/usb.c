@@ -260,11 +260,12 @@ int usb_libvirt_check(const struct vmctl_spec *spec,
 		if (spec->usb[i].port != NULL)
 			return vmctl_error_set(err, VMCTL_EXIT_SPEC, 0,
 					       "usb[%zu]: a device by bus and "
-					       "port is for the direct backend "
-					       "only: libvirt names USB devices "
-					       "by id, or by a device number "
-					       "that changes on every re-plug; "
-					       "use {id: \"VVVV:PPPP\"} with "
-					       "--connect", i);
+					       "port needs a domain vmctl "
+					       "defines (create --connect), "
+					       "which finds its device number "
+					       "at each start; libvirt XML "
+					       "alone names USB devices by id "
+					       "or by a device number that "
+					       "changes on every re-plug", i);
 	return 0;
 }

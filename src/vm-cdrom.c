@@ -298,11 +298,8 @@ int vm_cdrom_booted(struct qmp *q, struct vmctl_error **err)
 	size_t n = media_boot_swap(steps);
 
 	for (size_t i = 0; i < n; i++) {
-		cJSON *a = cJSON_CreateObject();
+		cJSON *a = media_qom_set_args(&steps[i]);
 
-		cJSON_AddStringToObject(a, "path", steps[i].path);
-		cJSON_AddStringToObject(a, "property", "bootindex");
-		cJSON_AddNumberToObject(a, "value", steps[i].value);
 		if (qmp_execute(q, "qom-set", a, NULL, err) < 0)
 			return vmctl_error_wrap(err, "boot: cdrom-once: the "
 						"disk first after this boot");

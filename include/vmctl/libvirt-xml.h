@@ -2,6 +2,7 @@
 #ifndef VMCTL_LIBVIRT_XML_H
 #define VMCTL_LIBVIRT_XML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,11 @@ struct libvirt_facts {
 	const char *meta_digest;     /* the base's "sha256:HEX" */
 };
 
+/* The user aliases of the disk vmctl made and of the CD-ROM drive: QEMU's
+ * qdev ids, so QOM paths /machine/peripheral/ALIAS. */
+#define LIBVIRT_XML_DISK_ALIAS "ua-disk0"
+#define LIBVIRT_XML_CDROM_ALIAS "ua-cdrom0"
+
 /* The namespace of vmctl's <metadata> element, <vmctl:vm>. */
 #define LIBVIRT_XML_NS "https://vmctl.dev/xmlns/vm/1"
 #define LIBVIRT_XML_NS_PREFIX "vmctl"
@@ -58,6 +64,7 @@ struct libvirt_facts {
 struct libvirt_meta {
 	char *name, *image, *digest;
 	long long created;
+	bool cdrom_once;             /* <vmctl:boot>cdrom-once</vmctl:boot> */
 };
 
 /* Pure: parse the <vmctl:vm> element (or <vm>, as virDomainGetMetadata

@@ -32,4 +32,23 @@ int lvmedia_cdrom_medium(const char *domain_xml, char **medium);
 int lvmedia_disk_target(const char *domain_xml, const char *volume,
 			char **target);
 
+/*
+ * boot: cdrom-once on a libvirt host.  The domain is defined with the
+ * CD-ROM drive at <boot order='1'/> and the disk at 2; once a start with
+ * a medium in the drive runs, the disk goes first (lvvm_boot_once()).
+ *
+ * lvmedia_boot_cdrom_first(): 1 when the domain's XML boots the CD-ROM
+ * first with a medium in it, with the user aliases (<alias name='ua-…'>)
+ * of that drive and of the disk at order 2 (their qdev ids); 0 when not
+ * (no drive, no medium, another order, a drive or disk without a user
+ * alias), -1 when the XML does not parse.
+ *
+ * lvmedia_boot_disk_first(): the document with that disk at order 1 and
+ * the drive at 2: 1 with *out, 0 when the CD-ROM is not first (medium or
+ * not), -1 when the XML does not parse.
+ */
+int lvmedia_boot_cdrom_first(const char *domain_xml, char **cdrom_alias,
+			     char **disk_alias);
+int lvmedia_boot_disk_first(const char *domain_xml, char **out);
+
 #endif

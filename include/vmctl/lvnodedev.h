@@ -53,4 +53,64 @@ void lvnodedev_host_build(struct lvnodedev_pci *devs, size_t n,
 int lvnodedev_domain_hostdevs(const char *xml, size_t len,
 			      struct pci_addr **out, size_t *n);
 
+/* ---- USB devices by where they are plugged in ----------------------------
+ *
+ * libvirt's <hostdev type='usb'> names a device by bus and *device number*,
+ * which changes on every re-plug; vmctl's spec names it by bus and port.
+ * A domain made from such an entry keeps the port in vmctl's mark
+ * (<vmctl:usb index='I' bus='B' port='P'/> in <metadata>) and its hostdev
+ * (alias ua-usb-hostI) gets the device number the port has at each start,
+ * read from the host's usb_device node devices: their <path> (sysfs)
+ * ends in the kernel's BUS-PORT name ("3-1.2"), their capability says
+ * <bus> and <device>.
+ */
+
+/* One usb_device node device: port NULL for a root hub ("usb3"). */
+struct lvnodedev_usb {
+	unsigned bus, device;
+	char *port;                  /* "1.2" */
+	unsigned vendor_id, product_id;
+};
+
+/* Parse one node device's XML: 0, or -1 when it is no usb_device with
+ * a bus and device number (*out cleared). */
+int lvnodedev_parse_usb(const char *xml, size_t len,
+			struct lvnodedev_usb *out);
+void lvnodedev_usb_clear(struct lvnodedev_usb *dev);
+
+/* A spec entry by port, as vmctl's mark keeps it: usb[index]. */
+struct lvnodedev_usb_port {
+	unsigned index;
+	unsigned bus;
+	char *port;
+};
+
+/*
+ * Which device number each port has now, from the node devices' XML
+ * documents docs[0..n_docs) (any capability; the others are skipped):
+ * devices[i] for ports[i].  Refused: a port with nothing plugged in
+ * (69, "URI: usb[I]: nothing plugged in at bus B port P on that host"),
+ * two entries at one port (65).
+ */
+int lvnodedev_usb_resolve(const char *const *docs, size_t n_docs,
+			  const struct lvnodedev_usb_port *ports,
+			  size_t n_ports, const char *uri, unsigned *devices,
+			  struct vmctl_error **err);
+
+/* The ports vmctl's mark in a domain's XML lists (*out to free with
+ * lvnodedev_usb_ports_free, NULL when none).  -1: not a <domain>. */
+int lvnodedev_domain_usb_ports(const char *xml, size_t len,
+			       struct lvnodedev_usb_port **out, size_t *n);
+void lvnodedev_usb_ports_free(struct lvnodedev_usb_port *ports, size_t n);
+
+/*
+ * The domain's XML with the hostdev of each port (alias ua-usb-hostI) at
+ * <address bus='B' device='devices[i]'/>: 1 with *out (a new document)
+ * when that changed anything, 0 when it was so already, -1 when the text
+ * is not a <domain> or a port's hostdev is missing.
+ */
+int lvnodedev_domain_usb_set(const char *xml, size_t len,
+			     const struct lvnodedev_usb_port *ports,
+			     const unsigned *devices, size_t n, char **out);
+
 #endif

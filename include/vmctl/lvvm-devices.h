@@ -105,4 +105,17 @@ int lvvm_devices_resolve(virConnectPtr conn, const char *uri,
 			 struct lvvm_devices *out, struct vmctl_error **err);
 void lvvm_devices_clear(struct lvvm_devices *d);
 
+/*
+ * USB devices by bus/port (lvnodedev.h): lvvm_usb_check() refuses a spec
+ * whose ports have nothing plugged in on the host (create that starts,
+ * before anything is made); lvvm_usb_refresh(), before each start,
+ * rewrites the domain's persistent definition with the device number each
+ * port of its mark has now (nothing when they are so already).  Both
+ * read the host's usb_device node devices.
+ */
+int lvvm_usb_check(virConnectPtr conn, const char *uri,
+		   const struct vmctl_spec *spec, struct vmctl_error **err);
+int lvvm_usb_refresh(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		     struct vmctl_error **err);
+
 #endif

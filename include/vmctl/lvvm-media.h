@@ -44,8 +44,21 @@ int lvvm_disk_resize(const struct vmctl_env *env, const char *name,
 		     struct vmctl_error **err);
 
 /* status: the CD-ROM and boot order as the direct backend's status has
- * them (media_status_json, media_status_text), from the domain's XML:
- * added to `json`, or (json NULL) printed. */
-void lvvm_media_status(virDomainPtr dom, cJSON *json);
+ * them (media_status_json, media_status_text), from the domain's XML
+ * (the once of cdrom_once, vmctl's mark says it, is done when the
+ * definition no longer boots the CD-ROM first): added to `json`, or
+ * (json NULL) printed. */
+void lvvm_media_status(virDomainPtr dom, bool cdrom_once, cJSON *json);
+
+/*
+ * boot: cdrom-once, once the domain runs (lvvm_domain_start()): when it
+ * booted its CD-ROM first (lvmedia_boot_cdrom_first() of the live XML),
+ * QEMU's bootindex is swapped with qom-set through libvirt-qemu's
+ * monitor passthrough on the drives' user aliases, so the guest's own
+ * reboot boots the disk, and the persistent definition gets the disk
+ * first, so every later start does.  Nothing when it did not.
+ */
+int lvvm_boot_once(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		   struct vmctl_error **err);
 
 #endif

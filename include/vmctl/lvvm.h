@@ -103,6 +103,12 @@ int lvvm_facts_own(const struct vmctl_env *env, const struct vmctl_spec *spec,
 int lvvm_cmd_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		    const struct vm_create_opts *opts,
 		    struct vmctl_error **err);
+/* Start a defined domain the way every vmctl start does: its USB devices
+ * by port at the device numbers they have now (lvvm_usb_refresh()), then
+ * virDomainCreate (`what` names it in libvirt's error), then boot:
+ * cdrom-once's disk-first swap (lvvm_boot_once()). */
+int lvvm_domain_start(virConnectPtr conn, const char *uri, virDomainPtr dom,
+		      const char *what, struct vmctl_error **err);
 int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 		   struct vmctl_error **err);
 int lvvm_cmd_stop(const struct vmctl_env *env, const char *name,

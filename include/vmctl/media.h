@@ -41,6 +41,12 @@ struct media_qom_set {
 	int value;
 };
 size_t media_boot_swap(struct media_qom_set out[3]);
+/* The same steps on the devices at QOM paths cdrom and disk (borrowed):
+ * libvirt's user aliases (lvvm_boot_once()). */
+size_t media_boot_swap_paths(const char *cdrom, const char *disk,
+			     struct media_qom_set out[3]);
+/* One step's qom-set arguments (path, property bootindex, value). */
+cJSON *media_qom_set_args(const struct media_qom_set *step);
 
 /* The node name for a medium inserted while the VM runs, beside the one
  * in the drive now (`current`, NULL: none): cdrom0 and cdrom1 in turn,

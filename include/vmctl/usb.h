@@ -74,8 +74,10 @@ int usb_resolve(const struct vmctl_spec *spec, const struct usb_host *host,
 void usb_qemu_args(const struct vmctl_spec *spec, struct strv *argv);
 
 /* libvirt takes a USB device by id, or by bus and *device number* (which
- * changes on every re-plug), not by port: entries by bus/port are
- * refused for libvirt (65), saying to name the device by id. */
+ * changes on every re-plug), not by port: a domain vmctl defines keeps
+ * the port in its mark and gets the number at each start (lvnodedev.h);
+ * libvirt XML without the mark (`export --format libvirt`) refuses
+ * entries by bus/port (65). */
 int usb_libvirt_check(const struct vmctl_spec *spec,
 		      struct vmctl_error **err);
 

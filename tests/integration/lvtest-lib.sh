@@ -36,6 +36,25 @@ lvt_remove_digests() {
 	return 0
 }
 
+# lvt_cleanup_on_exit DOMAIN...: at exit, those domains and their volumes
+# gone, the pool's volumes of the digests in $digests (this test's own
+# bases and media), and $TMP; an exit status other than 0, 1 (fail) or 77
+# (skip) said as a failure (set -e or pipefail ended the test).
+lvt_cleanup_on_exit() {
+	LVT_DOMAINS=("$@")
+	trap lvt_cleanup EXIT
+}
+
+lvt_cleanup() {
+	local rc=$?
+	set +e
+	case $rc in 0|1|77) ;; *) say "FAIL: exited with status $rc" ;; esac
+	lvt_remove_domains "${LVT_DOMAINS[@]}"
+	# shellcheck disable=SC2086 # digests: a list
+	lvt_remove_digests ${digests:-}
+	rm -rf "$TMP"
+}
+
 # lvt_require: root, a libvirtd answering on $URI with the vmctl network,
 # and the test guest (GUEST), or skip.
 lvt_require() {

@@ -392,6 +392,10 @@ static void test_metadata(void)
 	is_str(m.image, "a&b", "image");
 	is_str(m.digest, "sha256:ab", "digest");
 	ok(m.created == 17, "created");
+	ok(!m.cdrom_once, "no boot: not cdrom-once");
+	libvirt_meta_clear(&m);
+	ok(libvirt_xml_meta_parse("<vm><boot>cdrom-once</boot></vm>", &m) == 0
+	   && m.cdrom_once, "boot: cdrom-once");
 	libvirt_meta_clear(&m);
 	ok(libvirt_xml_meta_parse("<v:vm xmlns:v='" LIBVIRT_XML_NS "'><v:name>"
 				  "n</v:name></v:vm>", &m) == 0 &&
@@ -405,6 +409,70 @@ static void test_metadata(void)
 	spec_free(spec);
 }
 
+/* usb: a device by bus/port: a placeholder device number and the port in
+ * vmctl's mark; without the mark (export), refused. */
+static void test_usb_port(void)
+{
+	struct vmctl_spec *spec = load("name: u\nvnc: {enabled: false}\n"
+				       "usb: [{id: \"046d:c52b\"}, "
+				       "{bus: 3, port: \"1.2\"}]\n");
+	struct libvirt_facts f = facts_for(spec);
+	struct vmctl_error *err = NULL;
+	char *xml = NULL;
+
+	ok(libvirt_xml_build(spec, &f, &xml, &err) < 0 && err != NULL &&
+	   err->status == VMCTL_EXIT_SPEC && strstr(err->message, "usb[1]: "
+	   "a device by bus and port needs a domain vmctl defines") != NULL,
+	   "without vmctl's mark: refused (65)");
+	vmctl_error_free(err);
+	free(xml);
+	f.meta_created = "1700000000";
+	xml = build(spec, &f);
+	ok(has(xml, "<source>\n        <vendor id='0x046d'/>\n        "
+		    "<product id='0xc52b'/>\n      </source>\n      "
+		    "<alias name='ua-usb-host0'/>"), "by id: vendor and product");
+	ok(has(xml, "<source>\n        <address bus='3' device='0'/>\n      "
+		    "</source>\n      <alias name='ua-usb-host1'/>"),
+	   "by port: bus 3, device 0 until a start finds the number");
+	ok(has(xml, "<vmctl:usb index='1' bus='3' port='1.2'/>") &&
+	   lacks(xml, "<vmctl:usb index='0'"), "the port in the mark");
+	free(xml);
+	spec_free(spec);
+}
+
+/* boot: cdrom-once: the CD-ROM at order 1, the disk at 2, both with the
+ * user aliases the swap's qom-set names. */
+static void test_cdrom_once(void)
+{
+	struct vmctl_spec *spec = load("name: c\ndisk: {image: /b.qcow2}\n"
+				       "cdrom: /i.iso\nboot: cdrom-once\n");
+	struct libvirt_facts f = facts_for(spec);
+	char *xml;
+
+	f.overlay = "/o.qcow2";
+	f.base = "/b.qcow2";
+	f.base_format = "qcow2";
+	xml = build(spec, &f);
+	ok(has(xml, "<target dev='vda' bus='virtio'/>\n      <boot order='2'/>"
+		    "\n      <alias name='ua-disk0'/>"), "the disk second");
+	ok(has(xml, "<readonly/>\n      <boot order='1'/>\n      "
+		    "<alias name='ua-cdrom0'/>"), "the CD-ROM first");
+	ok(lacks(xml, "<metadata>"), "no mark without a created time");
+	free(xml);
+	f.meta_created = "1700000000";
+	xml = build(spec, &f);
+	ok(has(xml, "<vmctl:boot>cdrom-once</vmctl:boot>"), "the mark says "
+	   "cdrom-once (status)");
+	free(xml);
+	spec->boot = SPEC_BOOT_DISK;
+	xml = build(spec, &f);
+	ok(has(xml, "<boot order='1'/>\n      <alias name='ua-disk0'/>") &&
+	   has(xml, "<boot order='2'/>\n      <alias name='ua-cdrom0'/>"),
+	   "boot: disk: the disk first");
+	free(xml);
+	spec_free(spec);
+}
+
 int main(void)
 {
 	test_metadata();
@@ -415,5 +483,7 @@ int main(void)
 	test_memory();
 	test_accel();
 	test_disks();
+	test_usb_port();
+	test_cdrom_once();
 	return tap_done();
 }

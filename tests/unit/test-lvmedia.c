@@ -130,10 +130,78 @@ static void test_disk_target(void)
 	   "target: unparsable");
 }
 
+/* boot: cdrom-once: the definition vmctl makes (CD-ROM at 1, disk at 2,
+ * user aliases), as libvirt gives it back. */
+static const char once_xml[] =
+	"<domain type='qemu'>\n"
+	"  <name>once</name>\n"
+	"  <devices>\n"
+	"    <disk type='file' device='disk'>\n"
+	"      <source file='/pool/once.qcow2'/>\n"
+	"      <target dev='vda' bus='virtio'/>\n"
+	"      <boot order='2'/>\n"
+	"      <alias name='ua-disk0'/>\n"
+	"    </disk>\n"
+	"    <disk type='file' device='cdrom'>\n"
+	"      <source file='/pool/iso-sha256-ab.raw'/>\n"
+	"      <target dev='sda' bus='sata'/>\n"
+	"      <readonly/>\n"
+	"      <boot order='1'/>\n"
+	"      <alias name='ua-cdrom0'/>\n"
+	"    </disk>\n"
+	"  </devices>\n"
+	"</domain>\n";
+
+static void test_boot_once(void)
+{
+	char *cd = NULL, *disk = NULL, *out = NULL, *again = NULL;
+	char *empty = NULL, *p;
+
+	ok(lvmedia_boot_cdrom_first(once_xml, &cd, &disk) == 1,
+	   "the CD-ROM boots first, a medium in");
+	is_str(cd, "ua-cdrom0", "the drive's alias");
+	is_str(disk, "ua-disk0", "the disk's alias");
+	free(cd);
+	free(disk);
+	ok(lvmedia_boot_disk_first(once_xml, &out) == 1 && out != NULL,
+	   "swapped");
+	ok(out != NULL && strstr(out, "<boot order=\"1\"/>\n      <alias "
+				 "name=\"ua-disk0\"/>") != NULL &&
+	   strstr(out, "<boot order=\"2\"/>\n      <alias name=\"ua-cdrom0\""
+		  "/>") != NULL, "the disk at 1, the CD-ROM at 2");
+	ok(out != NULL && lvmedia_boot_cdrom_first(out, &cd, &disk) == 0 &&
+	   cd == NULL && disk == NULL, "then no longer CD-ROM first");
+	ok(out != NULL && lvmedia_boot_disk_first(out, &again) == 0 &&
+	   again == NULL, "and nothing to swap again");
+	free(out);
+	/* an empty drive: the disk boots (the firmware falls through); the
+	 * once waits for a start with a medium */
+	empty = xstrdup(once_xml);
+	p = strstr(empty, "      <source file='/pool/iso");
+	memset(p, ' ', strchr(p, '\n') - p);
+	ok(lvmedia_boot_cdrom_first(empty, &cd, &disk) == 0,
+	   "no medium: not CD-ROM first");
+	ok(lvmedia_boot_disk_first(empty, &out) == 1, "but still swappable");
+	free(out);
+	free(empty);
+	/* libvirt's own aliases are no qdev ids vmctl chose */
+	empty = xstrdup(once_xml);
+	p = strstr(empty, "ua-cdrom0");
+	memcpy(p, "sata0-0-0", 9);
+	ok(lvmedia_boot_cdrom_first(empty, &cd, &disk) == 0 && cd == NULL,
+	   "a drive without a user alias: 0");
+	free(empty);
+	ok(lvmedia_boot_cdrom_first(live_xml, &cd, &disk) == 0,
+	   "boot: disk: not CD-ROM first");
+	ok(lvmedia_boot_cdrom_first("<domain", &cd, &disk) == -1 &&
+	   lvmedia_boot_disk_first("<x/>", &out) == -1, "bad XML: -1");
+}
+
 int main(void)
 {
 	test_cdrom_xml();
 	test_cdrom_medium();
 	test_disk_target();
+	test_boot_once();
 	return tap_done();
 }

@@ -211,11 +211,171 @@ static void test_uri(void)
 	}
 }
 
+/* A fixture's text (the test fails without it). */
+static char *fixture(const char *name)
+{
+	cleanup_free char *path = xasprintf(FIXTURES "%s", name);
+	struct vmctl_error *err = NULL;
+	char *text = NULL;
+	size_t len;
+
+	if (fs_read_file(path, 1 << 20, &text, &len, 1, &err) < 0) {
+		ok(0, "read %s: %s", name, err->message);
+		vmctl_error_free(err);
+		return xstrdup("");
+	}
+	return text;
+}
+
+static void test_usb_parse(void)
+{
+	struct lvnodedev_usb d;
+	char *x = fixture("usb-3-1.2.xml");
+
+	ok(lvnodedev_parse_usb(x, strlen(x), &d) == 0, "usb_device parses");
+	ok(d.bus == 3 && d.device == 5, "bus 3 device 5");
+	is_str(d.port, "1.2", "port from the sysfs path's 3-1.2");
+	ok(d.vendor_id == 0x046d && d.product_id == 0xc52b, "ids");
+	lvnodedev_usb_clear(&d);
+	free(x);
+	x = fixture("usb-root-hub.xml");
+	ok(lvnodedev_parse_usb(x, strlen(x), &d) == 0 && d.bus == 3 &&
+	   d.device == 1 && d.port == NULL, "a root hub has no port");
+	lvnodedev_usb_clear(&d);
+	free(x);
+	x = fixture("usb-interface.xml");
+	ok(lvnodedev_parse_usb(x, strlen(x), &d) == -1 && d.port == NULL,
+	   "an interface (capability usb) is no usb_device");
+	free(x);
+	x = fixture("gpu-vga.xml");
+	ok(lvnodedev_parse_usb(x, strlen(x), &d) == -1, "a PCI device is not");
+	free(x);
+	ok(lvnodedev_parse_usb("<device>", 8, &d) == -1, "bad XML");
+}
+
+/* lvnodedev_usb_resolve over fixtures; the error's message in *msg. */
+static int resolve(const char *const *names, size_t n,
+		   const struct lvnodedev_usb_port *ports, size_t n_ports,
+		   unsigned *devices, int *code, char **msg)
+{
+	char *docs[8] = { 0 };
+	struct vmctl_error *err = NULL;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		docs[i] = fixture(names[i]);
+	*msg = NULL;
+	*code = 0;
+	ret = lvnodedev_usb_resolve((const char *const *)docs, n, ports,
+				    n_ports, "qemu+ssh://h1/system", devices,
+				    &err);
+	if (ret < 0) {
+		*msg = xstrdup(err->message);
+		*code = err->status;
+		vmctl_error_free(err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(docs[i]);
+	return ret;
+}
+
+static void test_usb_resolve(void)
+{
+	const char *host[] = { "usb-root-hub.xml", "usb-interface.xml",
+			       "usb-1-1.2.xml", "usb-3-1.2.xml",
+			       "gpu-vga.xml" };
+	const char *replugged[] = { "usb-1-1.2.xml",
+				    "usb-3-1.2-replugged.xml" };
+	struct lvnodedev_usb_port ports[] = {
+		{ .index = 0, .bus = 3, .port = (char *)"1.2" },
+		{ .index = 1, .bus = 1, .port = (char *)"1.2" },
+	};
+	struct lvnodedev_usb_port dup[] = {
+		{ .index = 0, .bus = 3, .port = (char *)"1.2" },
+		{ .index = 2, .bus = 3, .port = (char *)"1.2" },
+	};
+	struct lvnodedev_usb_port empty[] = {
+		{ .index = 4, .bus = 3, .port = (char *)"2" },
+	};
+	unsigned dev[2] = { 0 };
+	char *msg = NULL;
+	int code = 0;
+
+	ok(resolve(host, 5, ports, 2, dev, &code, &msg) == 0, "resolves %s",
+	   msg ? msg : "");
+	ok(dev[0] == 5 && dev[1] == 7, "bus 3 port 1.2 is device 5, bus 1 "
+	   "port 1.2 device 7 (%u, %u)", dev[0], dev[1]);
+	ok(resolve(replugged, 2, ports, 1, dev, &code, &msg) == 0 &&
+	   dev[0] == 11, "re-plugged: the port's new device number 11");
+	ok(resolve(host, 5, empty, 1, dev, &code, &msg) == -1 &&
+	   code == VMCTL_EXIT_UNAVAILABLE, "nothing at bus 3 port 2: 69");
+	is_str(msg, "qemu+ssh://h1/system: usb[4]: nothing plugged in at "
+	       "bus 3 port 2 on that host", "one line naming port and host");
+	free(msg);
+	ok(resolve(host, 0, ports, 1, dev, &code, &msg) == -1 &&
+	   code == VMCTL_EXIT_UNAVAILABLE, "a host without USB devices: 69");
+	free(msg);
+	ok(resolve(host, 5, dup, 2, dev, &code, &msg) == -1 &&
+	   code == VMCTL_EXIT_SPEC, "one port twice: 65");
+	is_str(msg, "qemu+ssh://h1/system: usb[2]: bus 3 port 1.2 is usb[0] "
+	       "already", "names both entries");
+	free(msg);
+}
+
+static void test_usb_domain(void)
+{
+	char *x = fixture("domain-usb-port.xml");
+	struct lvnodedev_usb_port *ports = NULL;
+	unsigned devs[2] = { 5, 7 }, again[2];
+	size_t n = 0, n2 = 0;
+	char *out = NULL, *out2 = NULL;
+
+	ok(lvnodedev_domain_usb_ports(x, strlen(x), &ports, &n) == 0 && n == 2,
+	   "the mark lists two ports");
+	ok(n == 2 && ports[0].index == 1 && ports[0].bus == 3 &&
+	   strcmp(ports[0].port, "1.2") == 0 && ports[1].index == 2 &&
+	   ports[1].bus == 1, "index, bus and port of each");
+	ok(lvnodedev_domain_usb_set(x, strlen(x), ports, devs, n, &out) == 1,
+	   "the placeholder device 0 changes");
+	ok(out != NULL && strstr(out, "<address bus=\"3\" device=\"5\"/>") &&
+	   strstr(out, "<address bus=\"1\" device=\"7\"/>") &&
+	   strstr(out, "<vendor id=\"0x046d\"/>"),
+	   "usb-host1 at 3/5, usb-host2 at 1/7, the one by id untouched");
+	ok(out != NULL && strstr(out, "vmctl:usb") != NULL,
+	   "the mark stays in the new definition");
+	ok(out != NULL && lvnodedev_domain_usb_set(out, strlen(out), ports,
+						   devs, n, &out2) == 0 &&
+	   out2 == NULL, "set again: nothing to change");
+	again[0] = 11;
+	again[1] = 7;
+	free(out2);
+	ok(out != NULL && lvnodedev_domain_usb_set(out, strlen(out), ports,
+						   again, n, &out2) == 1 &&
+	   strstr(out2, "<address bus=\"3\" device=\"11\"/>") != NULL,
+	   "re-plugged: device 11");
+	free(out2);
+	ports[0].index = 5;
+	ok(lvnodedev_domain_usb_set(x, strlen(x), ports, devs, n, &out2) == -1,
+	   "a port without its hostdev: -1");
+	lvnodedev_usb_ports_free(ports, n);
+	free(out);
+	free(x);
+	ok(lvnodedev_domain_usb_ports("<domain/>", 9, &ports, &n2) == 0 &&
+	   n2 == 0 && ports == NULL, "a domain without the mark: none");
+	x = fixture("gpu-vga.xml");
+	ok(lvnodedev_domain_usb_ports(x, strlen(x), &ports, &n2) == -1,
+	   "not a domain");
+	free(x);
+}
+
 int main(void)
 {
 	test_gpu();
 	test_bad();
 	test_host();
 	test_uri();
+	test_usb_parse();
+	test_usb_resolve();
+	test_usb_domain();
 	return tap_done();
 }

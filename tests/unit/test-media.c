@@ -120,6 +120,11 @@ static void test_boot_once(void)
 	   !strcmp(steps[2].path, "/machine/peripheral/cdrom0") &&
 	   steps[2].value == 2,
 	   "the swap frees bootindex 1 before the disk takes it");
+	n = media_boot_swap_paths("/p/ua-cdrom0", "/p/ua-disk0", steps);
+	ok(n == 3 && !strcmp(steps[0].path, "/p/ua-cdrom0") &&
+	   steps[0].value == -1 && !strcmp(steps[1].path, "/p/ua-disk0") &&
+	   steps[1].value == 1 && !strcmp(steps[2].path, "/p/ua-cdrom0") &&
+	   steps[2].value == 2, "the same steps on libvirt's aliases");
 }
 
 static void test_status(void)
