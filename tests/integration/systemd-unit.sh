@@ -75,7 +75,7 @@ while IFS= read -r line; do
 	v=${v//%%/%}; v=${v//\\\"/\"}; v=${v//\\\\/\\}
 	envs+=("$v")
 done < "$dropin"
-printf '%s\n' "${envs[@]}" | grep -qx "VMCTL_STATE_DIR=$VMCTL_STATE_DIR" ||
+grep -qx "VMCTL_STATE_DIR=$VMCTL_STATE_DIR" <<<"$(printf '%s\n' "${envs[@]}")" ||
 	fail "the drop-in does not name the state dir: $(cat "$dropin")"
 
 # exec_line KEY: the unit's KEY= command line, %i replaced, as words.
@@ -116,7 +116,7 @@ out=$(run_unit_line ExecStop 2>&1) || fail "ExecStop of a stopped VM failed: $ou
 
 # disable: the link and the drop-in go, systemctl agrees.
 vmc disable $vm >/dev/null || fail "disable failed"
-[ ! -e "$link" ] && [ ! -L "$link" ] || fail "disable left $link"
+if [ -e "$link" ] || [ -L "$link" ]; then fail "disable left $link"; fi
 [ ! -e "${dropin%/*}" ] || fail "disable left ${dropin%/*}"
 st=$(systemctl --root="$SR" is-enabled "vmctl@$vm.service" 2>&1) || true
 [ "$st" = disabled ] || fail "systemctl is-enabled after disable: $st"
