@@ -206,17 +206,18 @@ static int apply_dropin(const struct vmctl_env *env,
 			       strlen(plan->dropin), 0644, err);
 }
 
-int sysunit_enable(const struct vmctl_env *env, const char *name,
-		   struct vmctl_error **err)
+/* The plan for VM name under env (the template where it is installed):
+ * 0, -1 with *err; *in_place: the link and drop-in are as planned. */
+static int plan_for(const struct vmctl_env *env, const char *name,
+		    struct sysunit_plan *plan, bool *in_place,
+		    struct vmctl_error **err)
 {
 	cleanup_free char *template = find_template(env);
-	cleanup_free char *wants = under(env, SYSUNIT_WANTS_DIR);
-	cleanup_free char *link_name = NULL, *link = NULL;
+	cleanup_free char *link = NULL, *dir = NULL, *file = NULL;
 	cleanup_free char *old_dropin = NULL;
 	const char *tmux = getenv("VMCTL_TMUX_SOCKET");
-	struct sysunit_plan plan;
-	bool same;
-	int ret;
+	struct vmctl_error *e = NULL;
+	size_t len;
 
 	if (template == NULL)
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
@@ -227,35 +228,56 @@ int sysunit_enable(const struct vmctl_env *env, const char *name,
 	if (tmux != NULL && *tmux == '\0')
 		tmux = NULL;
 	if (sysunit_plan(name, template, env->state_dir, ENV_ROOT_STATE_DIR,
-			 tmux, &plan, err) < 0)
+			 tmux, plan, err) < 0)
 		return -1;
-	link = under(env, plan.link);
-	link_name = xstrdup(strrchr(plan.link, '/') + 1);
-	{
-		cleanup_free char *dir = under(env, plan.dropin_dir);
-		cleanup_free char *f = xasprintf("%s/%s", dir,
-						 SYSUNIT_DROPIN_NAME);
-		struct vmctl_error *e = NULL;
-		size_t len;
+	link = under(env, plan->link);
+	dir = under(env, plan->dropin_dir);
+	file = xasprintf("%s/%s", dir, SYSUNIT_DROPIN_NAME);
+	if (fs_read_file(file, 1 << 16, &old_dropin, &len, VMCTL_EXIT_FAILURE,
+			 &e) < 0)
+		vmctl_error_free(e);   /* none: old_dropin stays NULL */
+	*in_place = link_points_at(link, plan->target) &&
+		    (plan->dropin == NULL ? old_dropin == NULL
+					  : old_dropin != NULL &&
+					    strcmp(plan->dropin, old_dropin) == 0);
+	return 0;
+}
 
-		if (fs_read_file(f, 1 << 16, &old_dropin, &len,
-				 VMCTL_EXIT_FAILURE, &e) < 0)
-			vmctl_error_free(e);   /* none: old_dropin NULL */
-	}
-	same = link_points_at(link, plan.target) &&
-	       (plan.dropin == NULL ? old_dropin == NULL
-				    : old_dropin != NULL &&
-				      strcmp(plan.dropin, old_dropin) == 0);
-	if (same)
-		ret = 1;
-	else if (apply_dropin(env, &plan, err) < 0 ||
-		 fs_mkdir_p(wants, 0755, err) < 0 ||
-		 link_atomic(wants, link_name, plan.target, err) < 0)
-		ret = -1;
-	else
-		ret = 0;
+int sysunit_enable(const struct vmctl_env *env, const char *name,
+		   struct vmctl_error **err)
+{
+	cleanup_free char *wants = under(env, SYSUNIT_WANTS_DIR);
+	struct sysunit_plan plan;
+	bool in_place;
+	int ret = 1;
+
+	if (plan_for(env, name, &plan, &in_place, err) < 0)
+		return -1;
+	if (!in_place)
+		ret = apply_dropin(env, &plan, err) < 0 ||
+		      fs_mkdir_p(wants, 0755, err) < 0 ||
+		      link_atomic(wants, strrchr(plan.link, '/') + 1,
+				  plan.target, err) < 0 ? -1 : 0;
 	sysunit_plan_clear(&plan);
 	return ret;
+}
+
+int sysunit_forget(const struct vmctl_env *env, const char *name,
+		   struct vmctl_error **err)
+{
+	struct sysunit_plan plan;
+	struct vmctl_error *e = NULL;
+	bool in_place = false;
+
+	if (!sysunit_enabled(env, name))
+		return 1;
+	/* Not installed, or not enabled for this state dir: not ours. */
+	if (plan_for(env, name, &plan, &in_place, &e) < 0) {
+		vmctl_error_free(e);
+		return 1;
+	}
+	sysunit_plan_clear(&plan);
+	return in_place ? sysunit_disable(env, name, err) : 1;
 }
 
 int sysunit_disable(const struct vmctl_env *env, const char *name,

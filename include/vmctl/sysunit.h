@@ -67,4 +67,13 @@ int sysunit_enable(const struct vmctl_env *env, const char *name,
 int sysunit_disable(const struct vmctl_env *env, const char *name,
 		    struct vmctl_error **err);
 
+/*
+ * For destroy: disable VM `name` only when it is enabled for env's state
+ * dir (link and drop-in exactly as enable would write them now; a VM of
+ * that name in another state dir keeps its unit).  0 when disabled, 1
+ * when there was nothing of ours, -1 with *err.
+ */
+int sysunit_forget(const struct vmctl_env *env, const char *name,
+		   struct vmctl_error **err);
+
 #endif

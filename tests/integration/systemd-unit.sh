@@ -7,7 +7,8 @@
 # drop-in naming the VM's state dir; `list` (--json too) shows it; the
 # unit's own ExecStart and ExecStop lines (read from the file, %i
 # replaced, run with only the drop-in's environment) start a real busybox
-# guest and shut it down; disable removes both.
+# guest and shut it down; disable removes both, and so does destroy (but
+# not a unit enabled for another state dir's VM of that name).
 TEST_NAME=systemd-unit
 . "$(dirname "$0")/lib.sh"
 need make systemctl systemd-analyze
@@ -125,10 +126,26 @@ out=$(vmc disable $vm --json) || fail "a second disable failed"
 [ "$(jq -r .changed <<<"$out")" = false ] || fail "a second disable changed: $out"
 
 # Without the unit installed: 69, nothing written.
-rm -rf "$SR"
+mv "$unit" "$unit.off"
 rc=0
 vmc enable $vm >/dev/null 2>&1 || rc=$?
 [ "$rc" = 69 ] || fail "enable without the unit: exit $rc, not 69"
-[ ! -e "$SR/etc" ] || fail "enable without the unit wrote $SR/etc"
-vmc destroy $vm >/dev/null 2>&1 || fail "destroy failed"
+if [ -e "$link" ] || [ -e "${dropin%/*}" ]; then fail "enable without the unit wrote"; fi
+mv "$unit.off" "$unit"
+
+# destroy: a unit enabled for another state dir's VM of that name stays;
+# this VM's own goes with it.
+vmc enable $vm >/dev/null || fail "enable (again) failed"
+cp "$dropin" "$LC_TMP/dropin.ours"
+sed -i "s|VMCTL_STATE_DIR=.*|VMCTL_STATE_DIR=/elsewhere\"|" "$dropin"
+out=$(vmc destroy $vm 2>&1) || fail "destroy failed: $out"
+grep -q Disabled <<<"$out" && fail "destroy disabled another state dir's unit: $out"
+[ -L "$link" ] || fail "destroy removed another state dir's unit"
+cp "$LC_TMP/dropin.ours" "$dropin"
+vmc create --no-start "$(lc_spec $vm)" >/dev/null 2>&1 || fail "re-create failed"
+out=$(vmc destroy $vm 2>&1) || fail "destroy failed: $out"
+grep -qx "Disabled vmctl@$vm.service" <<<"$out" || fail "destroy did not say it disabled: $out"
+if [ -e "$link" ] || [ -L "$link" ] || [ -e "${dropin%/*}" ]; then
+	fail "destroy left the unit enabled"
+fi
 say "PASS"
