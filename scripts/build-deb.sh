@@ -63,9 +63,9 @@ lintian --fail-on error --tag-display-limit 0 \
 	"$tmp/vmctl_${version}_$arch.changes"
 
 mkdir -p build/deb
-rm -f build/deb/vmctl_*
-cp "$tmp/$deb" "$tmp/vmctl_${version}_$arch.changes" \
-	"$tmp/vmctl_${version}_$arch.buildinfo" build/deb/
+rm -f build/deb/vmctl_* build/deb/vmctl-dbgsym_*
+# (with the debug symbols' package the .changes names)
+cp "$tmp"/vmctl*_"${version}_$arch".* build/deb/
 dpkg-deb --info "build/deb/$deb" | sed -n 's/^ \(Depends\|Recommends\):/build-deb.sh: \1:/p'
 echo "build-deb.sh: build/deb/$deb"
 
