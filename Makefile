@@ -51,7 +51,8 @@ else
 VMCTL_BIN  := vmctl
 endif
 
-.PHONY: all man test check unit asan soak fuzz fuzz-run bench install uninstall clean
+.PHONY: all man test check unit asan soak fuzz fuzz-run bench install \
+	install-unit uninstall clean
 
 all: $(VMCTL_BIN) man
 
@@ -146,8 +147,15 @@ bench: $(VMCTL_BIN)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/vendor-completions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# vmctl@.service (vmctl enable NAME), its ExecStart naming $(BINDIR)/vmctl.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
-install: $(VMCTL_BIN) $(MAN_PAGES)
+install-unit: systemd/vmctl@.service.in
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< > $(DESTDIR)$(SYSTEMDUNITDIR)/vmctl@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vmctl@.service
+
+install: $(VMCTL_BIN) $(MAN_PAGES) install-unit
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/vmctl/configs \
 		$(DESTDIR)$(DATADIR)/doc/vmctl $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) \
@@ -165,7 +173,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vmctl $(DESTDIR)$(MANDIR)/man1/vmctl.1 \
 		$(DESTDIR)$(MANDIR)/man5/vmctl-spec.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/vmctl $(DESTDIR)$(ZSHCOMPDIR)/_vmctl \
-		$(DESTDIR)$(FISHCOMPDIR)/vmctl.fish
+		$(DESTDIR)$(FISHCOMPDIR)/vmctl.fish \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vmctl@.service
 	rm -rf $(DESTDIR)$(DATADIR)/vmctl $(DESTDIR)$(DATADIR)/doc/vmctl
 
 clean:

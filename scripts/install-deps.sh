@@ -14,7 +14,10 @@ RUN="qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tmux openssh-client pciut
      iptables"
 TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
       hyperfine shellcheck debootstrap e2fsprogs fdisk strace gnupg
-      libvirt-clients openssh-server mandoc zsh fish"
+      libvirt-clients openssh-server mandoc zsh fish
+      dpkg-dev debhelper fakeroot lintian systemd"
+# (dpkg-dev, debhelper, fakeroot, lintian: scripts/build-deb.sh; systemd:
+# systemctl and systemd-analyze for tests/integration/systemd-unit.sh.)
 # (openssh-server: the sshd of the tests' second libvirt host, which runs
 # it in its own namespaces; the machine's own sshd is not started here.)
 PKGS="$BUILD $RUN $TEST"

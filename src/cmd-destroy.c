@@ -4,6 +4,7 @@
 
 #include "vmctl/cmd.h"
 #include "vmctl/lvvm.h"
+#include "vmctl/sysunit.h"
 #include "vmctl/vm.h"
 
 static const struct option options[] = {
@@ -39,6 +40,16 @@ static int cmd_destroy_exec(struct vmctl_env *env, int argc, char **argv,
 		return -1;
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", argv[optind]);
+	/* A unit that would start a VM no longer there: gone with it. */
+	switch (sysunit_forget(env, argv[optind], err)) {
+	case 0:
+		if (env->verbosity >= 0)
+			printf("Disabled vmctl@%s.service\n", argv[optind]);
+		break;
+	case -1:
+		return vmctl_error_wrap(err, "VM %s destroyed, but its unit "
+					"is still enabled", argv[optind]);
+	}
 	return VMCTL_EXIT_OK;
 }
 
@@ -48,7 +59,8 @@ const struct cmd_entry cmd_destroy_entry = {
 	.summary = "stop a VM and delete it with its disk overlay",
 	.help = "Stops the VM as `vmctl stop` does (--force: without waiting "
 		"for the guest),\nthen removes its state directory: overlay, "
-		"UEFI variables, logs. The base\nimage is not touched.\n",
+		"UEFI variables, logs. The base\nimage is not touched. A VM "
+		"enabled at boot (vmctl enable) is disabled.\n",
 	.full_name = true,
 	.remote = true,
 	.options = options,

@@ -7,6 +7,7 @@
 #include "vmctl/cmd.h"
 #include "vmctl/lvfleet.h"
 #include "vmctl/lvvm.h"
+#include "vmctl/sysunit.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -27,7 +28,8 @@ static char *human_uptime(time_t secs)
 
 /* host: the HOST column of `list --all-hosts` (then an ADDRESS column
  * too, as libvirt rows have), or NULL. */
-static void print_row(const struct vm_info *vm, const char *host)
+static void print_row(const struct vmctl_env *env, const struct vm_info *vm,
+		      const char *host)
 {
 	const struct vmctl_spec *s = vm->spec;
 	bool running = vm->state == VM_RUNNING;
@@ -50,9 +52,10 @@ static void print_row(const struct vm_info *vm, const char *host)
 		       host, vm->name, vm_run_state_name(vm->state), pid, cpus,
 		       mem, ssh, vnc, up);
 	else
-		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", vm->name,
-		       vm_run_state_name(vm->state), pid, cpus, mem, ssh, vnc,
-		       up);
+		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-8s %s\n",
+		       vm->name, vm_run_state_name(vm->state), pid, cpus, mem,
+		       ssh, vnc, up, sysunit_enabled(env, vm->name) ? "yes"
+								    : "-");
 }
 
 /* The direct backend's VMs: into arr (JSON), else printed (label: the
@@ -78,11 +81,13 @@ static int list_direct(struct vmctl_env *env, cJSON *arr, const char *label,
 		if (arr != NULL) {
 			cJSON *j = view_vm_json(env, &vm, false);
 
+			cJSON_AddBoolToObject(j, "enabled",
+					      sysunit_enabled(env, vm.name));
 			if (label != NULL)
 				cJSON_AddNullToObject(j, "host_name");
 			cJSON_AddItemToArray(arr, j);
 		} else {
-			print_row(&vm, label);
+			print_row(env, &vm, label);
 		}
 		vm_info_clear(&vm);
 		n++;
@@ -124,9 +129,9 @@ static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
 	if (env->json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %s\n", "NAME",
-		       "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
-		       "UPTIME");
+		printf("%-20s %-9s %-8s %4s %7s %5s  %-21s %-8s %s\n",
+		       "NAME", "STATE", "PID", "CPUS", "MEMORY", "SSH", "VNC",
+		       "UPTIME", "ENABLED");
 	n = list_direct(env, arr, NULL, err);
 	if (arr != NULL) {
 		if (n >= 0)
@@ -139,9 +144,11 @@ static int cmd_list_exec(struct vmctl_env *env, int argc, char **argv,
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.usage = "[--all-hosts] [--json]",
-	.summary = "list VMs: state, pid, CPUs, memory, SSH port, VNC, uptime",
+	.summary = "list VMs: state, pid, CPUs, memory, SSH port, VNC, uptime, "
+		   "enabled",
 	.help = "States: running, stopped, crashed (QEMU died without being "
-		"asked to),\ncreating. --json prints an array; docs/json.md "
+		"asked to),\ncreating. ENABLED: yes when started at boot "
+		"(vmctl enable).\n--json prints an array; docs/json.md "
 		"describes its fields.\n\n"
 		"  --all-hosts  every host of the hosts file (VMCTL_HOSTS_FILE) "
 		"and this\n               machine's direct VMs (host "

@@ -26,7 +26,7 @@ static char *per_user(const char *root_path, const char *xdg_var,
 
 static char *default_state_dir(void)
 {
-	return per_user("/var/lib/vmctl", "XDG_DATA_HOME", ".local/share",
+	return per_user(ENV_ROOT_STATE_DIR, "XDG_DATA_HOME", ".local/share",
 			"vmctl");
 }
 
@@ -56,6 +56,7 @@ void env_init(struct vmctl_env *env)
 	env->proc = from_env("VMCTL_PROC_ROOT", "/proc");
 	env->dev = from_env("VMCTL_DEV_ROOT", "/dev");
 	env->root = xstrdup("/");
+	env->systemd_root = from_env("VMCTL_SYSTEMD_ROOT", "/");
 	if (getenv("VMCTL_SERIAL_LOG_MAX") != NULL &&
 	    spec_parse_size(getenv("VMCTL_SERIAL_LOG_MAX"),
 			    &env->serial_log_max) < 0)
@@ -122,6 +123,7 @@ void env_clear(struct vmctl_env *env)
 	free(env->proc);
 	free(env->dev);
 	free(env->root);
+	free(env->systemd_root);
 	free(env->tmux_socket);
 	free(env->qemu_user);
 	free(env->host_reserve);

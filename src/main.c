@@ -40,6 +40,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_image_entry,
 	&cmd_migrate_entry,
 	&cmd_move_entry,
+	&cmd_enable_entry,
+	&cmd_disable_entry,
 	/* the host */
 	&cmd_gpu_entry,
 	&cmd_host_entry,

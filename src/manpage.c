@@ -143,6 +143,8 @@ static const struct cmd_doc environment_docs[] = {
 	{ "VMCTL_QEMU_USER", "the user QEMU runs as when vmctl runs as root" },
 	{ "VMCTL_SERIAL_LOG_MAX", "the size a VM's serial log may grow to" },
 	{ "VMCTL_TMUX_SOCKET", "the tmux socket VM consoles live on" },
+	{ "VMCTL_SYSTEMD_ROOT", "where enable and disable write systemd's "
+	  "links (default /)" },
 	{ NULL, NULL },
 };
 
@@ -153,6 +155,8 @@ static const struct cmd_doc files_docs[] = {
 	  "sockets and keys" },
 	{ "/usr/share/vmctl/configs/", "example specs (under the install "
 	  "prefix)" },
+	{ "vmctl@.service", "the systemd unit `vmctl enable NAME` links "
+	  "into multi-user.target.wants" },
 	{ NULL, NULL },
 };
 

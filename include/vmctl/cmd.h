@@ -73,6 +73,8 @@ extern const struct cmd_entry cmd_host_check_entry;
 extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_move_entry;
 extern const struct cmd_entry cmd_completion_entry;
+extern const struct cmd_entry cmd_enable_entry;
+extern const struct cmd_entry cmd_disable_entry;
 
 /*
  * `vmctl host ksm ...` (cmd-host-ksm.c) and `vmctl host reserve ...`

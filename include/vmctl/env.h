@@ -16,6 +16,8 @@
  *   proc       VMCTL_PROC_ROOT, default /proc
  *   dev        VMCTL_DEV_ROOT, default /dev
  *   root       the filesystem holding /etc and /usr/share, default /
+ *   systemd_root  VMCTL_SYSTEMD_ROOT, default /: where `enable` and
+ *              `disable` write systemd's links (sysunit.h)
  *   tmux_socket  VMCTL_TMUX_SOCKET; "vmctl" for the default state dir,
  *              "vmctl-HASH" for any other, so state dirs never share VMs
  *   serial_log_max  VMCTL_SERIAL_LOG_MAX (a size, e.g. 64M): where the
@@ -39,6 +41,7 @@ struct vmctl_env {
 	char *proc;
 	char *dev;
 	char *root;
+	char *systemd_root;
 	char *tmux_socket;
 	char *qemu_user;
 	char *host_reserve;
@@ -48,6 +51,9 @@ struct vmctl_env {
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */
 };
+
+/* The state dir of vmctl run as root (the systemd unit's). */
+#define ENV_ROOT_STATE_DIR "/var/lib/vmctl"
 
 void env_init(struct vmctl_env *env);
 /* Derive what depends on the final options (the tmux socket); called when
