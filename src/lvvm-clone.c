@@ -365,20 +365,25 @@ static int switch_src(struct clone_ctx *c, struct vmctl_error **err)
 
 /* DST's domain XML with its chain: the layers SRC stands on and, linked,
  * the new one over them. */
+static int add_layer(char **xml, const char *layer, struct vmctl_error **err)
+{
+	char *next;
+
+	if (lvclone_relink_xml(*xml, layer, &next, err) < 0)
+		return -1;
+	free(*xml);
+	*xml = next;
+	return 0;
+}
+
 static int add_layers(struct clone_ctx *c, char **xml,
 		      struct vmctl_error **err)
 {
-	for (size_t i = c->files.layers.n + (c->linked ? 1 : 0); i > 0; i--) {
-		const char *layer = i > c->files.layers.n
-				    ? c->layer : c->files.layers.v[i - 1];
-		char *next;
-
-		if (lvclone_relink_xml(*xml, layer, &next, err) < 0)
+	/* each put on top of the one before: the lowest first */
+	for (size_t i = c->files.layers.n; i > 0; i--)
+		if (add_layer(xml, c->files.layers.v[i - 1], err) < 0)
 			return -1;
-		free(*xml);
-		*xml = next;
-	}
-	return 0;
+	return c->linked ? add_layer(xml, c->layer, err) : 0;
 }
 
 static int make_facts(struct clone_ctx *c, struct libvirt_facts *f,
