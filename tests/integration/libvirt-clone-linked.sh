@@ -5,8 +5,9 @@
 # it, a virtio disk).  Checked:
 #   - refusals (status, one line, nothing made): SRC running, SRC with a
 #     snapshot (the direct backend's refusals);
-#   - a linked clone failing at its last step but one (define) leaves SRC
-#     exactly as it was (its domain's XML, its overlay's bytes) and no
+#   - a linked clone failing at DST's define, and one failing at its last
+#     step (SRC's redefinition, after SRC's overlay was made again) leave
+#     SRC exactly as it was (its domain's XML, its overlay's bytes) and no
 #     layer, volume or keys;
 #   - the linked clone: --json's shape (linked, the layer's path); the
 #     layer volume stands on SRC's base and SRC's and DST's overlays on the
@@ -25,7 +26,7 @@ unset VMCTL_SYSFS_ROOT VMCTL_PROC_ROOT VMCTL_DEV_ROOT VMCTL_CONNECT
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lvlinked.XXXXXX")
 export LC_ALL=C VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 URI=qemu:///system
-S=lvlks$$ D=lvlkd$$ E=lvlke$$
+S=lvlks$$ D=lvlkd$$ E=lvlke$$ EMU=
 CUR=$S
 digests=
 
@@ -38,7 +39,7 @@ cleanup() {
 	lvt_remove_domains "$S" "$D" "$E"
 	for v in $(layers); do vsh vol-delete --pool vmctl "$v" >/dev/null 2>&1; done
 	lvt_remove_digests $digests
-	rm -rf "$TMP"
+	rm -rf "$TMP" ${EMU:+"$EMU"}
 }
 trap cleanup EXIT
 
@@ -89,6 +90,24 @@ expect_refused 1 "defining the domain" lv clone "$S" "$D" --linked
 nothing_made "a linked clone that failed at define"
 cp "$TMP/spec.json" "$sp"
 say "a failed linked clone left SRC's definition and overlay as they were"
+# a failure at the last step, SRC's redefinition, after its overlay was made
+# again over the layer: SRC's domain made to name an emulator that goes away
+# (a link to QEMU, then removed: libvirt will not define it again), so the
+# overlay must come back from the local copy, byte for byte
+EMU=$(mktemp -d /tmp/vmctl-lvlinked-emu.XXXXXX); chmod 755 "$EMU"
+vsh dumpxml --inactive --security-info "$S" > "$TMP/src.xml"
+real=$(sed -n 's:.*<emulator>\(.*\)</emulator>.*:\1:p' "$TMP/src.xml")
+ln -s "$real" "$EMU/qemu"
+sed "s:<emulator>.*</emulator>:<emulator>$EMU/qemu</emulator>:" "$TMP/src.xml" > "$TMP/src-emu.xml"
+vsh define "$TMP/src-emu.xml" >/dev/null || fail "cannot point $S at $EMU/qemu"
+rm -f "$EMU/qemu"
+before=$(src_fingerprint)
+expect_refused 1 "redefining the source's domain" lv clone "$S" "$D" --linked
+nothing_made "a linked clone that failed redefining SRC"
+vsh define "$TMP/src.xml" >/dev/null || fail "cannot put $S's definition back"
+rm -rf "$EMU"
+before=$(src_fingerprint)
+say "a linked clone failing at SRC's redefinition put SRC's overlay back"
 
 # ---- 3. the linked clone ------------------------------------------------------
 sbase=$(backing "$S.qcow2")
