@@ -86,10 +86,11 @@ const struct cmd_entry cmd_clone_entry = {
 		"snapshots.  DST gets its own\nMAC, SSH keys (pinned), "
 		"cloud-init instance-id (so cloud-init runs again:\nhostname "
 		"DST), VNC password, and ports when it starts; it is left "
-		"stopped.\nWith --connect: a full clone on the libvirt host "
-		"(DST's overlay is SRC's,\ncarried through this machine, over "
-		"the same base volume); refused for a SRC\nwith snapshots, and "
-		"--linked is refused.\n",
+		"stopped.\nWith --connect: on the libvirt host, SRC's overlay "
+		"is carried through this\nmachine: a full clone's overlay, or "
+		"with --linked a layer volume\n(layer_SRC-HEX.qcow2) that SRC "
+		"(its domain redefined) and DST stand on;\nrefused for a SRC "
+		"with snapshots.\n",
 	.remote = true,
 	.exec = cmd_clone_exec,
 };

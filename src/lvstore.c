@@ -43,6 +43,21 @@ char *lvstore_seed_name(const char *vm)
 	return xasprintf("%s-seed.iso", vm);
 }
 
+char *lvstore_layer_name(const char *src, const unsigned char rnd[4])
+{
+	return xasprintf(LVSTORE_LAYER_PREFIX "%s-%02x%02x%02x%02x.qcow2", src,
+			 rnd[0], rnd[1], rnd[2], rnd[3]);
+}
+
+bool lvstore_layer_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash != NULL ? slash + 1 : path;
+
+	return strncmp(name, LVSTORE_LAYER_PREFIX,
+		       strlen(LVSTORE_LAYER_PREFIX)) == 0;
+}
+
 char *lvstore_pool_xml(const char *name, const char *path)
 {
 	cleanup_free char *n = xml_escape(name);

@@ -1,26 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `clone SRC DST` on a libvirt host (lvvm.h): SRC stopped, DST made as
- * create makes a VM from SRC's spec (kept here with its keys, lvvm-ssh.h)
- * renamed, with a new UUID, keys, seed (a new cloud-init instance-id),
- * MAC (from its name), VNC password, serial log and UEFI variables from
- * the template.  DST's overlay is SRC's overlay file carried through this
- * machine (virStorageVolDownload, then upload): its header names the same
- * base, so DST stands on SRC's base and on nothing of SRC's.  (libvirt's
- * virStorageVolCreateXMLFrom flattens the chain and drops the backing
- * file: a full copy of the base for every clone.)  What a failed clone
- * made is removed before the error returns; DST is left stopped.
+ * `clone SRC DST [--linked]` on a libvirt host (lvvm.h): SRC stopped, DST
+ * made as create makes a VM from SRC's spec (kept here with its keys,
+ * lvvm-ssh.h) renamed, with a new UUID, keys, seed (a new cloud-init
+ * instance-id), MAC (from its name), VNC password, serial log and UEFI
+ * variables from the template.  SRC's overlay file is carried through
+ * this machine (virStorageVolDownload, then upload): its header names the
+ * same backing file.  (libvirt's virStorageVolCreateXMLFrom flattens the
+ * chain and drops the backing file: a full copy of the base for every
+ * clone; and no libvirt call renames a volume.)
+ *
+ * A full clone: the copy is DST's overlay, over SRC's base (and SRC's
+ * layers, if SRC is itself a linked clone: DST's domain names them).
+ * --linked: the copy is a new layer volume, layer_SRC-HEX.qcow2; DST gets
+ * an empty overlay over it, and last SRC does: its volume SRC.qcow2 is
+ * deleted and made again as an empty overlay over the layer, and SRC's
+ * domain redefined with the layer in its disk's <backingStore> chain.
+ * Who stands on a layer is what the domains' chains say (destroy,
+ * lvvm_layers_release()).  What a failed clone made is removed before
+ * the error returns, SRC's overlay put back from the local copy; DST is
+ * left stopped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
 
+#include "vmctl/clone-plan.h"
 #include "vmctl/cmd.h"
 #include "vmctl/firmware.h"
 #include "vmctl/fsutil.h"
@@ -40,11 +52,13 @@
 struct clone_ctx {
 	const struct vmctl_env *env;
 	const char *src_name, *dst;
+	bool linked;
 	virConnectPtr conn;
 	char *uri;
 	virDomainPtr src;
 	struct libvirt_meta meta;    /* SRC's mark */
 	struct lvvm_info src_info;
+	char *src_xml;               /* SRC's definition (with secrets) */
 	struct lvclone_src files;    /* what SRC's domain names */
 	struct vmctl_spec *spec;     /* SRC's, renamed DST */
 	virStoragePoolPtr pool;
@@ -52,9 +66,16 @@ struct clone_ctx {
 	struct lvvm_keys keys;
 	struct lvvm_devices dev;
 	struct firmware_ovmf fw;
-	char *scratch;               /* the overlay's local copy */
+	char *scratch;               /* the overlay's local copy: */
+	char *local;                 /* SRC's overlay file in it */
+	unsigned long long capacity; /* SRC's disk's virtual size */
+	/* --linked: the layer (its volume's name and path) and SRC's
+	 * definition standing on it */
+	char *layer_vol, *layer, *src_xml_new;
 	/* made on the host, undone on failure */
-	bool made_disk, made_seed, made_log;
+	bool made_disk, made_seed, made_log, made_layer;
+	/* --linked: SRC's overlay deleted, then made over the layer */
+	bool src_disk_gone, src_disk_new;
 	virDomainPtr dom;            /* DST, defined */
 	/* the facts' strings */
 	char *overlay, *seed, *serial_log, *nvram, *vnc_password, *created;
@@ -82,6 +103,11 @@ static void clone_ctx_clear(struct clone_ctx *c)
 	lvvm_devices_clear(&c->dev);
 	firmware_ovmf_clear(&c->fw);
 	free(c->uri);
+	free(c->src_xml);
+	free(c->local);
+	free(c->layer_vol);
+	free(c->layer);
+	free(c->src_xml_new);
 	free(c->scratch);
 	free(c->overlay);
 	free(c->seed);
@@ -91,12 +117,39 @@ static void clone_ctx_clear(struct clone_ctx *c)
 	free(c->created);
 }
 
-static void undo(struct clone_ctx *c)
+/* --linked: SRC's overlay back from the local copy, byte for byte, if
+ * it was taken; -1 when it could not be (the layer holds what it held). */
+static int undo_src(struct clone_ctx *c, struct vmctl_error **err)
+{
+	cleanup_free char *disk = lvstore_disk_name(c->src_name);
+	cleanup_free char *path = NULL;
+
+	if (c->src_disk_new && lvstore_delete(c->pool, c->uri, disk, err) < 0)
+		return -1;
+	if (c->src_disk_gone && lvstore_upload(c->pool, c->uri, disk,
+					       c->local, &path, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void undo(struct clone_ctx *c, struct vmctl_error **err)
 {
 	struct vmctl_error *ignored = NULL;
 	cleanup_free char *disk = lvstore_disk_name(c->dst);
 	cleanup_free char *seed = lvstore_seed_name(c->dst);
 
+	if (undo_src(c, &ignored) < 0) {
+		/* SRC's disk is in the layer and the copy here: both stay */
+		vmctl_error_wrap(err, "VM %s's disk could not be put back "
+				 "(%s): it is in volume %s and in %s",
+				 c->src_name, ignored->message, c->layer_vol,
+				 c->local);
+		free(c->scratch);
+		c->scratch = NULL;
+		c->made_layer = false;
+	}
+	vmctl_error_free(ignored);
+	ignored = NULL;
 	if (c->dom != NULL)
 		virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
 	if (c->made_disk)
@@ -109,6 +162,10 @@ static void undo(struct clone_ctx *c)
 	ignored = NULL;
 	if (c->made_log)
 		lvvm_console_delete_logs(c->pool, c->uri, c->dst, &ignored);
+	vmctl_error_free(ignored);
+	ignored = NULL;
+	if (c->made_layer)
+		lvstore_delete(c->pool, c->uri, c->layer_vol, &ignored);
 	vmctl_error_free(ignored);
 	lvvm_keys_undo(&c->keys);
 	virResetLastError();
@@ -137,19 +194,15 @@ static char *dst_volume_taken(struct clone_ctx *c)
 }
 
 /* SRC found, read, and the clone allowed. */
-static int check(struct clone_ctx *c, bool linked, struct vmctl_error **err)
+static int check(struct clone_ctx *c, struct vmctl_error **err)
 {
 	cleanup_free char *taken = NULL;
 	virDomainPtr d;
 	int n_snap;
 	struct lvclone_check chk = {
-		.src = c->src_name, .dst = c->dst, .linked = linked,
+		.src = c->src_name, .dst = c->dst, .linked = c->linked,
 	};
 
-	/* --linked: a usage error, before any host is reached */
-	chk.uri = c->env->connect;
-	if (linked)
-		return lvclone_check(&chk, err);
 	if (lvconn_open_env(c->env, 0, &c->conn, &c->uri, err) < 0)
 		return -1;
 	chk.uri = c->uri;
@@ -158,6 +211,14 @@ static int check(struct clone_ctx *c, bool linked, struct vmctl_error **err)
 	    lvvm_domain_info(c->src, c->uri, &c->src_info, err) < 0 ||
 	    lvstore_pool(c->conn, c->uri, &c->pool, err) < 0)
 		return -1;
+	/* with its secrets (the VNC password): --linked redefines it */
+	c->src_xml = virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE |
+					 VIR_DOMAIN_XML_SECURE);
+	if (c->src_xml == NULL)
+		return lvconn_error(err, c->uri, false, c->src_name);
+	if (lvclone_src_parse(c->src_xml, &c->files, err) < 0)
+		return vmctl_error_wrap(err, "%s: %s", c->uri, c->src_name);
+	chk.has_disk = c->files.overlay != NULL && c->files.base != NULL;
 	chk.state = c->src_info.state;
 	n_snap = virDomainSnapshotNum(c->src, 0);
 	if (n_snap < 0)
@@ -179,7 +240,7 @@ static int check(struct clone_ctx *c, bool linked, struct vmctl_error **err)
 static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
-	cleanup_free char *dir = NULL, *path = NULL, *xml = NULL;
+	cleanup_free char *dir = NULL, *path = NULL;
 
 	if (virDomainGetUUIDString(c->src, uuid) < 0)
 		return lvconn_error(err, c->uri, false, c->src_name);
@@ -193,11 +254,6 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	if (spec_load_file(path, &c->spec, err) < 0 ||
 	    vm_spec_rename(c->spec, c->dst, err) < 0)
 		return -1;
-	xml = virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE);
-	if (xml == NULL)
-		return lvconn_error(err, c->uri, false, c->src_name);
-	if (lvclone_src_parse(xml, &c->files, err) < 0)
-		return vmctl_error_wrap(err, "%s: %s", c->uri, c->src_name);
 	if (c->spec->disk.image != NULL && (c->files.overlay == NULL ||
 					    c->files.base == NULL))
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s: "
@@ -206,16 +262,24 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	return 0;
 }
 
-/* DST's overlay: SRC's overlay file, byte for byte (its header names the
- * same base), through a local scratch file. */
-static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
+/* SRC's overlay file, byte for byte (its header names its backing
+ * file), into a local scratch file (c->local), and its virtual size. */
+static int fetch_disk(struct clone_ctx *c, struct vmctl_error **err)
 {
 	cleanup_free char *parent = xasprintf("%s/" LVVM_KEYS_DIR,
 					      c->env->state_dir);
 	cleanup_free char *src_vol = lvstore_disk_name(c->src_name);
-	cleanup_free char *dst_vol = lvstore_disk_name(c->dst);
-	cleanup_free char *local = NULL;
+	virStorageVolPtr vol;
+	virStorageVolInfo vi;
+	int got;
 
+	vol = virStorageVolLookupByName(c->pool, src_vol);
+	got = vol != NULL ? virStorageVolGetInfo(vol, &vi) : -1;
+	if (vol != NULL)
+		virStorageVolFree(vol);
+	if (got < 0)
+		return lvconn_error(err, c->uri, false, src_vol);
+	c->capacity = vi.capacity;
 	if (fs_mkdir_p(parent, 0700, err) < 0)
 		return -1;
 	/* (hidden, ".new-PID-": swept as a create's stage if we die) */
@@ -227,14 +291,99 @@ static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 parent);
 	}
-	local = xasprintf("%s/%s", c->scratch, dst_vol);
-	if (lvstore_download_file(c->pool, c->uri, src_vol, local, err) < 0)
-		return -1;
-	if (lvstore_upload(c->pool, c->uri, dst_vol, local, &c->overlay,
+	c->local = xasprintf("%s/%s", c->scratch, src_vol);
+	return lvstore_download_file(c->pool, c->uri, src_vol, c->local, err);
+}
+
+/* A full clone: DST's overlay is the copy. */
+static int copy_disk(struct clone_ctx *c, struct vmctl_error **err)
+{
+	cleanup_free char *dst_vol = lvstore_disk_name(c->dst);
+
+	if (fetch_disk(c, err) < 0 ||
+	    lvstore_upload(c->pool, c->uri, dst_vol, c->local, &c->overlay,
 			   err) < 0)
 		return -1;
 	c->made_disk = true;
 	return 0;
+}
+
+/* --linked: the copy is the layer, DST's overlay an empty one over it;
+ * SRC's definition over it is ready (SRC is changed last, switch_src). */
+static int link_disk(struct clone_ctx *c, struct vmctl_error **err)
+{
+	cleanup_free char *dst_vol = lvstore_disk_name(c->dst);
+	unsigned char rnd[4];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		abort();
+	c->layer_vol = lvstore_layer_name(c->src_name, rnd);
+	if (fetch_disk(c, err) < 0 ||
+	    lvstore_upload(c->pool, c->uri, c->layer_vol, c->local,
+			   &c->layer, err) < 0)
+		return -1;
+	c->made_layer = true;
+	if (lvclone_relink_xml(c->src_xml, c->layer, &c->src_xml_new,
+			       err) < 0)
+		return vmctl_error_wrap(err, "%s: %s", c->uri, c->src_name);
+	if (lvstore_overlay(c->pool, c->uri, dst_vol, c->capacity, c->layer,
+			    "qcow2", &c->overlay, err) < 0)
+		return -1;
+	c->made_disk = true;
+	return 0;
+}
+
+/* --linked, the last step: SRC's overlay made again, empty, over the
+ * layer (the local copy puts it back on failure), then SRC's domain
+ * redefined with the layer in its chain. */
+static int switch_src(struct clone_ctx *c, struct vmctl_error **err)
+{
+	cleanup_free char *disk = lvstore_disk_name(c->src_name);
+	cleanup_free char *path = NULL;
+	virDomainPtr d;
+
+	if (lvstore_delete(c->pool, c->uri, disk, err) < 0)
+		return -1;
+	c->src_disk_gone = true;
+	if (lvstore_overlay(c->pool, c->uri, disk, c->capacity, c->layer,
+			    "qcow2", &path, err) < 0)
+		return -1;
+	c->src_disk_new = true;
+	if (c->files.overlay == NULL || strcmp(path, c->files.overlay) != 0)
+		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM "
+				       "%s's overlay is %s, not the volume %s",
+				       c->uri, c->src_name,
+				       c->files.overlay ? c->files.overlay
+							: "none", path);
+	d = virDomainDefineXML(c->conn, c->src_xml_new);
+	if (d == NULL)
+		return lvconn_error(err, c->uri, false,
+				    "redefining the source's domain");
+	virDomainFree(d);
+	return 0;
+}
+
+/* DST's domain XML with its chain: the layers SRC stands on and, linked,
+ * the new one over them. */
+static int add_layer(char **xml, const char *layer, struct vmctl_error **err)
+{
+	char *next;
+
+	if (lvclone_relink_xml(*xml, layer, &next, err) < 0)
+		return -1;
+	free(*xml);
+	*xml = next;
+	return 0;
+}
+
+static int add_layers(struct clone_ctx *c, char **xml,
+		      struct vmctl_error **err)
+{
+	/* each put on top of the one before: the lowest first */
+	for (size_t i = c->files.layers.n; i > 0; i--)
+		if (add_layer(xml, c->files.layers.v[i - 1], err) < 0)
+			return -1;
+	return c->linked ? add_layer(xml, c->layer, err) : 0;
 }
 
 static int make_facts(struct clone_ctx *c, struct libvirt_facts *f,
@@ -288,7 +437,8 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 				  err) < 0)
 		return -1;
 	c->made_log = true;
-	if (c->spec->disk.image != NULL && copy_disk(c, err) < 0)
+	if (c->spec->disk.image != NULL &&
+	    (c->linked ? link_disk(c, err) : copy_disk(c, err)) < 0)
 		return -1;
 	if (c->spec->cloud_init.enabled) {
 		if (lvvm_keys_prepare(c->env, c->uuid, c->spec, &c->keys, &iso,
@@ -305,7 +455,8 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 		   ? xstrdup(c->spec->qemu.binary)
 		   : xasprintf(LVVM_EMULATOR_DIR "/%s", c->spec->qemu.binary);
 	f.emulator = emulator;
-	if (libvirt_xml_build(c->spec, &f, &xml, err) < 0)
+	if (libvirt_xml_build(c->spec, &f, &xml, err) < 0 ||
+	    add_layers(c, &xml, err) < 0)
 		return -1;
 	c->dom = virDomainDefineXML(c->conn, xml);
 	if (c->dom == NULL)
@@ -315,7 +466,47 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 	if (interrupt_pending())
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
 				       "interrupted");
-	return 0;
+	return c->linked ? switch_src(c, err) : 0;
+}
+
+void lvvm_layers_release(virConnectPtr conn, const struct strv *files)
+{
+	struct strv chain = { 0 }, in_use = { 0 }, gone = { 0 };
+	virDomainPtr *doms = NULL;
+	bool doubt = false;
+	int n;
+
+	for (size_t i = 0; i < files->n; i++)
+		if (lvstore_layer_path(files->v[i]))
+			strv_push(&chain, files->v[i]);
+	n = chain.n > 0 ? virConnectListAllDomains(conn, &doms, 0) : 0;
+	/* When in doubt a layer stays. */
+	doubt = n < 0;
+	for (int i = 0; i < n; i++) {
+		char *xml = virDomainGetXMLDesc(doms[i],
+						VIR_DOMAIN_XML_INACTIVE);
+
+		if (xml == NULL || lvclone_backing_files(xml, &in_use) < 0)
+			doubt = true;
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (!doubt)
+		clone_layers_unused(&chain, &in_use, &gone);
+	for (size_t i = 0; i < gone.n; i++) {
+		virStorageVolPtr vol = virStorageVolLookupByPath(conn,
+								 gone.v[i]);
+
+		if (vol != NULL) {
+			virStorageVolDelete(vol, 0);
+			virStorageVolFree(vol);
+		}
+	}
+	virResetLastError();
+	strv_clear(&chain);
+	strv_clear(&in_use);
+	strv_clear(&gone);
 }
 
 static void print_result(const struct clone_ctx *c,
@@ -326,29 +517,38 @@ static void print_result(const struct clone_ctx *c,
 		cJSON *o = cJSON_AddObjectToObject(j, "clone");
 
 		cJSON_AddStringToObject(o, "source", c->src_name);
-		cJSON_AddBoolToObject(o, "linked", false);
-		cJSON_AddNullToObject(o, "layer");
+		cJSON_AddBoolToObject(o, "linked", c->linked);
+		if (c->layer != NULL)
+			cJSON_AddStringToObject(o, "layer", c->layer);
+		else
+			cJSON_AddNullToObject(o, "layer");
 		view_print_json(j);
 		cJSON_Delete(j);
 	} else if (c->env->verbosity >= 0) {
-		printf("Cloned VM %s into %s (a full copy over the same base; "
-		       "vmctl --connect %s start %s)\n  host:    %s\n",
-		       c->src_name, c->dst, c->uri, c->dst, c->uri);
+		printf("Cloned VM %s into %s (%s; vmctl --connect %s start "
+		       "%s)\n  host:    %s\n", c->src_name, c->dst,
+		       c->linked ? "linked: both stand on the frozen disk"
+				 : "a full copy over the same base",
+		       c->uri, c->dst, c->uri);
+		if (c->layer != NULL)
+			printf("  layer:   %s\n", c->layer);
 	}
 }
 
 int lvvm_cmd_clone(const struct vmctl_env *env, const char *src,
 		   const char *dst, bool linked, struct vmctl_error **err)
 {
-	struct clone_ctx c = { .env = env, .src_name = src, .dst = dst };
+	struct clone_ctx c = {
+		.env = env, .src_name = src, .dst = dst, .linked = linked,
+	};
 	struct lvvm_info info = { 0 };
 	int ret = -1;
 
-	if (check(&c, linked, err) < 0)
+	if (check(&c, err) < 0)
 		goto out;
 	if (clone(&c, err) < 0) {
 		vmctl_error_wrap(err, "cloning VM %s into %s", src, dst);
-		undo(&c);
+		undo(&c, err);
 		goto out;
 	}
 	if (lvvm_domain_info(c.dom, c.uri, &info, err) < 0)

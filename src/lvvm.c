@@ -19,6 +19,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lvclone.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
@@ -397,7 +398,8 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 {
 	struct target t;
 	virStoragePoolPtr pool = NULL;
-	cleanup_free char *disk = NULL, *seed = NULL;
+	cleanup_free char *disk = NULL, *seed = NULL, *xml = NULL;
+	struct strv files = { 0 };
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	enum vm_stop_step how;
 	int ret = -1;
@@ -409,6 +411,10 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
 	if (virDomainGetUUIDString(t.dom, uuid) < 0)
 		uuid[0] = '\0';
+	/* the linked clones' layers it stands on (lvvm_layers_release) */
+	xml = virDomainGetXMLDesc(t.dom, VIR_DOMAIN_XML_INACTIVE);
+	if (xml == NULL || lvclone_backing_files(xml, &files) < 0)
+		virResetLastError();
 	/* the internal snapshots go with the disk below */
 	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
 				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
@@ -425,10 +431,13 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 	    lvvm_console_delete_logs(pool, t.uri, name, err) < 0 ||
 	    (uuid[0] != '\0' && lvvm_keys_remove(env, uuid, err) < 0))
 		goto out;
+	/* The last VM standing on a layer takes it along. */
+	lvvm_layers_release(t.conn, &files);
 	if (env->verbosity >= 0)
 		printf("Destroyed VM %s\n", name);
 	ret = VMCTL_EXIT_OK;
 out:
+	strv_clear(&files);
 	if (pool != NULL)
 		virStoragePoolFree(pool);
 	target_close(&t);

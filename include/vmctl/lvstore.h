@@ -33,6 +33,13 @@ bool lvstore_base_parse(const char *volume, char **digest, char **format);
 /* Pure: the VM's volumes: "NAME.qcow2" and "NAME-seed.iso". */
 char *lvstore_disk_name(const char *vm);
 char *lvstore_seed_name(const char *vm);
+/* Pure: a linked clone's layer (lvvm-clone.c): "layer_SRC-HEX.qcow2"
+ * (4 random bytes).  '_' is in no VM name (spec_name_valid), so no VM's
+ * volume and no base takes a layer's name. */
+#define LVSTORE_LAYER_PREFIX "layer_"
+char *lvstore_layer_name(const char *src, const unsigned char rnd[4]);
+/* Pure: is the volume at `path` (or named so) a layer? */
+bool lvstore_layer_path(const char *path);
 /* Pure: the dir pool's XML. */
 char *lvstore_pool_xml(const char *name, const char *path);
 /* Pure: a volume's XML: `capacity` bytes of `format`; with backing

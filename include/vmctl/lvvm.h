@@ -121,10 +121,14 @@ int lvvm_cmd_kill(const struct vmctl_env *env, const char *name,
 int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 		     bool force, int timeout_s, struct vmctl_error **err);
 int lvvm_cmd_list(const struct vmctl_env *env, struct vmctl_error **err);
-/* clone SRC DST (lvvm-clone.c): a full clone, left stopped; `linked` is
- * refused. */
+/* clone SRC DST (lvvm-clone.c): a full or a linked clone, left stopped. */
 int lvvm_cmd_clone(const struct vmctl_env *env, const char *src,
 		   const char *dst, bool linked, struct vmctl_error **err);
+/* destroy's last step (lvvm-clone.c): of `files` (what a domain just
+ * undefined stood on, lvclone_backing_files()), the linked clones' layers
+ * that no domain on the connection stands on any more are deleted; when
+ * a domain cannot be read, none is. */
+void lvvm_layers_release(virConnectPtr conn, const struct strv *files);
 int lvvm_cmd_status(const struct vmctl_env *env, const char *name,
 		    struct vmctl_error **err);
 

@@ -6,7 +6,7 @@
 #   - refusals (status, one line, nothing made): SRC running or saved
 #     (libvirt's managed save), an invalid
 #     DST name, DST = SRC, DST a domain or one of DST's volumes already
-#     there, --linked, a SRC with snapshots, a SRC whose spec is not kept
+#     there, a SRC with snapshots, a SRC whose spec is not kept
 #     here (made from another machine);
 #   - a clone failing at its last step (define) leaves nothing behind;
 #   - a full clone of the stopped SRC: --json's shape; DST is stopped and
@@ -40,36 +40,12 @@ cleanup() {
 trap cleanup EXIT
 
 lvt_require
-SNAPTEST_DIR=$TMP
-. "$(dirname "$0")/snaptest-lib.sh"
-snaptest_initrd "$GUEST"
-lvt_base
-digests="$(sha256sum "$TMP/base.qcow2" "$TMP/initrd.img" | cut -d' ' -f1 | tr '\n' ' ')"
+lvt_snaptest_vm "$S"
 
-cat > "$TMP/$S.yaml" <<YAML
-name: $S
-cpus: 1
-memory: 128M
-accel: tcg
-disk:
-  image: $TMP/base.qcow2
-kernel:
-  image: $GUEST/vmlinuz
-  initrd: $TMP/initrd.img
-  cmdline: console=ttyS0 panic=-1 no_timer_check
-vnc: false
-YAML
-
-# ---- helpers (and snaptest-lib.sh's, on the VM $CUR) -------------------------
-log() { lv logs "$CUR" 2>/dev/null; }
-type_in() { { sleep 0.5; printf '%s\n' "$1"; sleep 1; } | lv -q console "$CUR" >/dev/null 2>&1; }
+# ---- helpers (and lvt_snaptest_vm's, on the VM $CUR) -----------------------
 vols() { vsh vol-list vmctl | awk '{ print $1 }' | grep -E -- "^($D|$E)[.-]" | sort | tr '\n' ' '; }
-volpath() { vsh vol-path --pool vmctl "$1"; }
 uuid() { vsh domuuid "$1"; }
 mac() { vsh domiflist "$1" | awk '{ print $5 }'; }
-backing() { vsh vol-dumpxml --pool vmctl "$1" | sed -n '/<backingStore>/,/<\/backingStore>/s:.*<path>\(.*\)</path>.*:\1:p'; }
-boot() { local m; CUR=$1; m=$(lines); lv start "$1" >/dev/null || fail "start $1 failed"; wait_ticks "$m" 2; }
-halt() { lv stop "$1" --timeout 0 >/dev/null || fail "stop $1 failed"; }
 nothing_made() {
 	vsh dominfo "$D" >/dev/null 2>&1 && fail "$*: domain $D made"
 	[ "$(vols)" = "" ] || fail "$*: volumes made: $(vols)"
@@ -91,7 +67,6 @@ lv save --discard "$S" >/dev/null || fail "save --discard failed"
 # ---- 2. refusals ---------------------------------------------------------------
 expect_refused 64 'invalid VM name "Bad_x"' lv clone "$S" Bad_x
 expect_refused 64 "a clone needs a name of its own" lv clone "$S" "$S"
-expect_refused 64 "a linked clone is not supported through libvirt" lv clone "$S" "$D" --linked
 printf "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>" \
 	"$G" > "$TMP/g.xml"
 vsh define "$TMP/g.xml" >/dev/null || fail "cannot define $G"

@@ -73,3 +73,36 @@ lvt_base() {
 	qemu-img convert -f raw -O qcow2 "$TMP/base.raw" "$TMP/base.qcow2"
 	rm -f "$TMP/base.raw"
 }
+
+# lvt_snaptest_vm NAME: snaptest-lib.sh's guest (sourced, on $TMP) as the
+# spec $TMP/NAME.yaml: 1 CPU, 128M, TCG, over a base of its own
+# (lvt_base); $digests: its base's and initrd's, for lvt_remove_digests.
+# Then its helpers on the VM $CUR (boot NAME and halt NAME set it):
+# log, type_in, boot, halt; and the pool's volpath VOL and backing VOL
+# (the file the volume's header names, as libvirt reads it).
+lvt_snaptest_vm() {
+	SNAPTEST_DIR=$TMP
+	. "$(dirname "${BASH_SOURCE[0]}")/snaptest-lib.sh"
+	snaptest_initrd "$GUEST"
+	lvt_base
+	digests="$(sha256sum "$TMP/base.qcow2" "$TMP/initrd.img" | cut -d' ' -f1 | tr '\n' ' ')"
+	cat > "$TMP/$1.yaml" <<YAML
+name: $1
+cpus: 1
+memory: 128M
+accel: tcg
+disk:
+  image: $TMP/base.qcow2
+kernel:
+  image: $GUEST/vmlinuz
+  initrd: $TMP/initrd.img
+  cmdline: console=ttyS0 panic=-1 no_timer_check
+vnc: false
+YAML
+	log() { lv logs "$CUR" 2>/dev/null; }
+	type_in() { { sleep 0.5; printf '%s\n' "$1"; sleep 1; } | lv -q console "$CUR" >/dev/null 2>&1; }
+	boot() { local m; CUR=$1; m=$(lines); lv start "$1" >/dev/null || fail "start $1 failed"; wait_ticks "$m" 2; }
+	halt() { lv stop "$1" --timeout 0 >/dev/null || fail "stop $1 failed"; }
+	volpath() { vsh vol-path --pool vmctl "$1"; }
+	backing() { vsh vol-dumpxml --pool vmctl "$1" | sed -n '/<backingStore>/,/<\/backingStore>/s:.*<path>\(.*\)</path>.*:\1:p'; }
+}
