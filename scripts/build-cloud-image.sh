@@ -10,6 +10,10 @@
 #                         (no partition table, label "root")
 #   vmlinuz, initrd.img   the image's Debian cloud kernel and its initramfs,
 #                         for direct kernel boot
+#   debian-12-test-bios.qcow2  the same system on an MBR disk booted by GRUB
+#                         (one ext4 partition from 1 MiB, label "root"):
+#                         what a spec without `kernel:` boots, such as the
+#                         embedded default spec (tests/integration/quickstart.sh)
 #   SHA256SUMS            "HASH  debian-12-test.qcow2" (sha256sum format)
 #   packages.txt          every package in the image, "name version"
 #   README                what it is and how to boot it
@@ -50,14 +54,17 @@ set -euo pipefail
 
 readonly SUITE=bookworm
 readonly IMAGE_NAME=debian-12-test.qcow2
+readonly BIOS_NAME=debian-12-test-bios.qcow2
 readonly KERNEL_META=linux-image-cloud-amd64
 # Installed with apt-get --no-install-recommends on top of minbase.
 # python3-cffi-backend: needed by cloud-init (via python3-cryptography);
 # named explicitly because some resolvers (debootstrap --include) miss it.
 # iproute2: cloud-init's networkd renderer requires `ip`.
+# grub-pc-bin: GRUB's BIOS modules and grub-mkimage, for the BIOS image
+# (not grub-pc: nothing installs a boot loader in the chroot).
 readonly PACKAGES=(
     systemd-sysv udev "$KERNEL_META" cloud-init python3-cffi-backend
-    openssh-server sudo locales e2fsprogs iproute2
+    openssh-server sudo locales e2fsprogs iproute2 grub-pc-bin
 )
 # Packages whose candidate versions form the cache key (with the script hash).
 readonly KEY_PACKAGES=("$KERNEL_META" cloud-init systemd openssh-server)
@@ -86,10 +93,14 @@ for tool in apt-get apt-cache sha256sum flock; do
 done
 
 SCRIPT_PATH=$(readlink -f -- "${BASH_SOURCE[0]}")
-SCRIPT_HASH=$(sha256sum -- "$SCRIPT_PATH" | cut -d' ' -f1)
+SCRIPT_DIR=$(dirname -- "$SCRIPT_PATH")
+SCRIPT_HASH=$(cat -- "$SCRIPT_PATH" "$SCRIPT_DIR/lib/debootstrap.sh" | sha256sum | cut -d' ' -f1)
 
 # shellcheck source=scripts/lib/debcache.sh
-. "$(dirname -- "$SCRIPT_PATH")/lib/debcache.sh"
+. "$SCRIPT_DIR/lib/debcache.sh"
+# in_chroot, unmount_all, and the BIOS disk (grub_bios_core, mbr_disk).
+# shellcheck source=scripts/lib/debootstrap.sh
+. "$SCRIPT_DIR/lib/debootstrap.sh"
 
 # Cache key: changes with this script, the key package versions (candidate
 # versions in the host's apt lists; one apt-cache call) or the size.
@@ -102,7 +113,7 @@ compute_inputs() {
 
 build_complete() {
     local d=$1 f
-    for f in "$IMAGE_NAME" vmlinuz initrd.img SHA256SUMS README .inputs; do
+    for f in "$IMAGE_NAME" "$BIOS_NAME" vmlinuz initrd.img SHA256SUMS README .inputs; do
         [[ -s "$d/$f" ]] || return 1
     done
 }
@@ -120,7 +131,7 @@ fi
 
 # ------------------------------------------------------------ prerequisites
 [[ $EUID -eq 0 ]] || die "building needs root (debootstrap, chroot); a cached build is used without"
-for tool in debootstrap chroot mke2fs qemu-img mount umount; do
+for tool in debootstrap chroot mke2fs sfdisk qemu-img mount umount dd truncate; do
     command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found"
 done
 
@@ -192,29 +203,6 @@ WORK=$(mktemp -d -- "$PARENT/.cloud-build.XXXXXX")
 ROOTFS=$WORK/rootfs
 NEW=$WORK/out
 
-# Mount points at or below $1, deepest first (octal escapes decoded).
-mounts_below() {
-    local mp
-    awk '{ print $5 }' /proc/self/mountinfo | while IFS= read -r mp; do
-        mp=$(printf '%b' "$mp")
-        [[ "$mp" == "$1" || "$mp" == "$1"/* ]] && printf '%s\n' "$mp"
-    done | sort -r
-}
-
-unmount_all() {
-    local mp ok=0
-    for _ in 1 2 3; do
-        ok=1
-        while IFS= read -r mp; do
-            [[ -n "$mp" ]] || continue
-            umount -- "$mp" 2>/dev/null || umount -l -- "$mp" 2>/dev/null || ok=0
-        done < <(mounts_below "$1")
-        [[ -z "$(mounts_below "$1")" ]] && return 0
-        sleep 1
-    done
-    [[ $ok -eq 1 ]]
-}
-
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     local rc=$?
@@ -232,13 +220,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-in_chroot() {
-    chroot "$ROOTFS" /usr/bin/env -i \
-        PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
-        DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
-        "$@"
-}
 
 # ------------------------------------------------------------ debootstrap
 KEYRING_OPT=()
@@ -390,6 +371,33 @@ for p in "${PACKAGES[@]}"; do
     [[ -n "$(pkgver "$p")" ]] || die "package $p is not installed"
 done
 
+# --- GRUB for the BIOS image: its modules in /boot/grub/i386-pc as
+# grub-install puts them, a core.img that finds the root filesystem by
+# UUID, and a grub.cfg booting the one kernel at once, on the serial
+# console too (update-grub cannot run in a chroot: grub-probe would
+# describe the build host's disk).  Added to the tree after the bare
+# image is made.  mitigations=off: no page-table isolation, whose CR3
+# switch at every system call makes TCG flush its TLB (the quick start
+# boots this image under TCG within create --wait's default timeout).
+ROOT_UUID=$(cat /proc/sys/kernel/random/uuid)
+GRUB_STAGE=$WORK/grub
+grub_bios_core "$GRUB_STAGE"
+cat >"$GRUB_STAGE/grub.cfg" <<GRUBEOF
+# Written by scripts/build-cloud-image.sh (vmctl's test image).
+set default=0
+set timeout=0
+serial --unit=0 --speed=115200
+terminal_input console serial
+terminal_output console serial
+insmod part_msdos
+insmod ext2
+search --no-floppy --fs-uuid --set=root $ROOT_UUID
+menuentry 'Debian GNU/Linux (vmctl test image)' {
+	linux	/boot/vmlinuz-$KVER root=UUID=$ROOT_UUID rw console=tty0 console=ttyS0,115200 no_timer_check mitigations=off
+	initrd	/boot/initrd.img-$KVER
+}
+GRUBEOF
+
 # ------------------------------------------------------------ clean up rootfs
 in_chroot apt-get -q clean >/dev/null
 unmount_all "$ROOTFS" || die "cannot unmount the build chroot's mounts"
@@ -433,6 +441,22 @@ fi
 log "qemu-img convert -O qcow2 -c"
 qemu-img convert -q -f raw -O qcow2 -c "$WORK/raw.img" "$NEW/$IMAGE_NAME"
 rm -f -- "$WORK/raw.img"
+
+# The BIOS image: the same tree plus /boot/grub, in a partition from 1 MiB
+# of an MBR disk 1 MiB larger (scripts/lib/debootstrap.sh: mbr_disk).
+case $IMAGE_SIZE in
+*G) PART_MB=$(( ${IMAGE_SIZE%G} * 1024 )) ;;
+*M) PART_MB=${IMAGE_SIZE%M} ;;
+*) die "VMCTL_CLOUD_IMAGE_SIZE: give the size in M or G (the BIOS image)" ;;
+esac
+mkdir -p -- "$ROOTFS/boot/grub"
+cp -a -- "$GRUB_STAGE/i386-pc" "$GRUB_STAGE/grub.cfg" "$ROOTFS/boot/grub/"
+RAW=$WORK/bios.raw
+log "mke2fs -d into the BIOS image's partition"
+mbr_disk "$RAW" "$PART_MB" "$GRUB_STAGE"
+log "qemu-img convert -O qcow2 -c (BIOS image)"
+qemu-img convert -q -f raw -O qcow2 -c "$RAW" "$NEW/$BIOS_NAME"
+rm -f -- "$RAW"
 rm -rf --one-file-system -- "$ROOTFS"
 
 (cd -- "$NEW" && sha256sum -- "$IMAGE_NAME") >"$NEW/SHA256SUMS"
@@ -457,6 +481,11 @@ Files
   $IMAGE_NAME  compressed qcow2 ($QCOW_SIZE bytes), virtual size
                         $IMAGE_SIZE: ONE ext4 filesystem, label "root", on the
                         whole disk (no partition table, no boot loader)
+  $BIOS_NAME  the same system on an MBR disk of $IMAGE_SIZE + 1 MiB:
+                        GRUB (BIOS) in the MBR and the gap, one ext4
+                        partition (label "root") from 1 MiB; GRUB boots the
+                        kernel at once (console tty0 and ttyS0).  Boot it as
+                        the first disk, with no -kernel.
   vmlinuz               the image's kernel ($KVER)
   initrd.img            its initramfs (initramfs-tools, MODULES=most: has
                         virtio_blk/virtio_pci; ext4 is built in)

@@ -281,18 +281,7 @@ printf 'GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"\n' >>"$GRUB_DEFAULT
 CMDLINE=$(. "$GRUB_DEFAULT_FILE" && printf '%s %s' "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT")
 
 GRUBDIR=$ROOTFS/boot/grub
-mkdir -p -- "$GRUBDIR/i386-pc"
-cp -- "$ROOTFS"/usr/lib/grub/i386-pc/*.mod "$ROOTFS"/usr/lib/grub/i386-pc/*.lst \
-    "$ROOTFS/usr/lib/grub/i386-pc/boot.img" "$GRUBDIR/i386-pc/"
-cat >"$WORK/load.cfg" <<EOF
-search.fs_uuid $ROOT_UUID root hd0,msdos1
-set prefix=(\$root)'/boot/grub'
-EOF
-cp -- "$WORK/load.cfg" "$GRUBDIR/i386-pc/load.cfg"
-in_chroot grub-mkimage -O i386-pc -d /usr/lib/grub/i386-pc \
-    -c /boot/grub/i386-pc/load.cfg -p '(hd0,msdos1)/boot/grub' \
-    -o /boot/grub/i386-pc/core.img biosdisk part_msdos ext2 search_fs_uuid ||
-    die "grub-mkimage failed"
+grub_bios_core "$GRUBDIR"
 in_chroot grub-editenv /boot/grub/grubenv create || die "grub-editenv failed"
 cat >"$GRUBDIR/grub.cfg" <<EOF
 # The image's first grub.cfg, written by scripts/build-test-host-image.sh
@@ -385,21 +374,8 @@ PART_MB=$((DISK_MB - 1))
 [[ $((ROOTFS_KB / 1024 + 300)) -lt $PART_MB ]] ||
     die "$IMAGE_SIZE is too small for $((ROOTFS_KB / 1024)) MiB of files"
 RAW=$WORK/disk.raw
-truncate -s "${DISK_MB}M" "$RAW"
 log "mke2fs -d ($((ROOTFS_KB / 1024)) MiB of files into a $PART_MB MiB partition)"
-if ! mke2fs -q -F -t ext4 -L root -U "$ROOT_UUID" -d "$ROOTFS" \
-    -E offset=$((1024 * 1024)),lazy_itable_init=1,lazy_journal_init=1 \
-    "$RAW" "${PART_MB}M" >"$WORK/mke2fs.log" 2>&1; then
-    cat -- "$WORK/mke2fs.log" >&2
-    die "mke2fs failed"
-fi
-printf 'label: dos\nstart=2048, type=83, bootable\n' |
-    sfdisk -q --wipe=never --no-reread --no-tell-kernel "$RAW" >"$WORK/sfdisk.log" 2>&1 ||
-    { cat -- "$WORK/sfdisk.log" >&2; die "sfdisk failed"; }
-CORE=$GRUBDIR/i386-pc/core.img
-[[ $(stat -c %s "$CORE") -lt $((2047 * 512)) ]] || die "core.img does not fit before the partition"
-dd if="$GRUBDIR/i386-pc/boot.img" of="$RAW" bs=440 count=1 conv=notrunc status=none
-dd if="$CORE" of="$RAW" bs=512 seek=1 conv=notrunc status=none
+mbr_disk "$RAW" "$PART_MB" "$GRUBDIR"
 log "qemu-img convert -O qcow2 -c, zstd ($((SECONDS - t_start)) s so far)"
 # zstd: compresses several times faster than zlib, and reads faster too.
 qemu-img convert -q -f raw -O qcow2 -c -o compression_type=zstd "$RAW" "$NEW/$IMAGE_NAME"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install everything vmctl needs to build, run and test, from Debian's
-# packages.  Idempotent and non-interactive; run as root or through sudo.
+# packages.  Idempotent and non-interactive.  As root it needs no sudo;
+# as another user it runs itself through sudo, and only when something is
+# missing (checking needs no privilege).
 set -eu
 
 BUILD="build-essential pkg-config libyaml-dev libcjson-dev libcurl4-openssl-dev
@@ -22,14 +24,6 @@ TEST="clang libclang-rt-14-dev valgrind python3 jq socat cpio busybox-static
 # it in its own namespaces; the machine's own sshd is not started here.)
 PKGS="$BUILD $RUN $TEST"
 
-if [ "$(id -u)" -ne 0 ]; then
-	if command -v sudo >/dev/null 2>&1; then
-		exec sudo -- "$0" "$@"
-	fi
-	echo "install-deps.sh: run as root (or install sudo)" >&2
-	exit 77
-fi
-
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -38,6 +32,14 @@ done
 if [ -z "$missing" ]; then
 	echo "install-deps.sh: all dependencies are installed"
 	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "install-deps.sh: missing:$missing; run it as root (or install sudo)" >&2
+	exit 77
 fi
 
 export DEBIAN_FRONTEND=noninteractive

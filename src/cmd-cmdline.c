@@ -54,7 +54,7 @@ static int cmd_cmdline_exec(struct vmctl_env *env, int argc, char **argv,
 	if (optind < argc)
 		ret = spec_load_file(argv[optind], &spec, err);
 	else
-		ret = spec_load_default(&spec, err);
+		ret = spec_load_default(env->image_mirror, &spec, err);
 	if (ret < 0)
 		return -1;
 	if (swtpm && !spec->tpm) {

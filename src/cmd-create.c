@@ -78,7 +78,7 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 		return cmd_usage_error(&cmd_create_entry, err,
 				       "one spec at most");
 	ret = optind < argc ? spec_load_file(argv[optind], &spec, err)
-			    : spec_load_default(&spec, err);
+			    : spec_load_default(env->image_mirror, &spec, err);
 	if (ret < 0)
 		return -1;
 	/* --host NAME is --connect NAME; --host auto places (lvfleet.h) */

@@ -203,7 +203,7 @@ static int cmd_export_exec(struct vmctl_env *env, int argc, char **argv,
 	if (optind < argc)
 		ret = spec_load_file(argv[optind], &spec, err);
 	else
-		ret = spec_load_default(&spec, err);
+		ret = spec_load_default(env->image_mirror, &spec, err);
 	if (ret == 0)
 		ret = export_libvirt(env, spec, err);
 	spec_free(spec);

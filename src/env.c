@@ -49,6 +49,7 @@ void env_init(struct vmctl_env *env)
 	const char *reserve = getenv("VMCTL_HOST_RESERVE");
 	const char *connect = getenv("VMCTL_CONNECT");
 	const char *hosts = getenv("VMCTL_HOSTS_FILE");
+	const char *mirror = getenv("VMCTL_IMAGE_MIRROR");
 
 	*env = (struct vmctl_env){ 0 };
 	env->state_dir = state && *state ? xstrdup(state) : default_state_dir();
@@ -65,6 +66,7 @@ void env_init(struct vmctl_env *env)
 	env->connect = connect && *connect ? xstrdup(connect) : NULL;
 	env->hosts_file = hosts && *hosts ? xstrdup(hosts)
 					  : default_hosts_file();
+	env->image_mirror = mirror && *mirror ? xstrdup(mirror) : NULL;
 	env->qemu_user = from_env("VMCTL_QEMU_USER",
 				  geteuid() == 0 ? "vmctl-qemu" : "");
 	/* Never "drop" to root, nor to nobody at all. */
@@ -129,5 +131,6 @@ void env_clear(struct vmctl_env *env)
 	free(env->host_reserve);
 	free(env->connect);
 	free(env->hosts_file);
+	free(env->image_mirror);
 }
 

@@ -138,6 +138,9 @@ static const struct cmd_doc environment_docs[] = {
 	{ "VMCTL_CONNECT_TIMEOUT", "seconds to wait for a libvirt host to "
 	  "answer (default 30)" },
 	{ "VMCTL_HOSTS_FILE", "the hosts file: names for --connect" },
+	{ "VMCTL_IMAGE_MIRROR", "a mirror of " SPEC_IMAGE_ORIGIN " the "
+	  "default spec's image and SHA512SUMS come from (https:// or "
+	  "file:///)" },
 	{ "VMCTL_HOST_RESERVE", "the memory kept back for the host, as "
 	  "`vmctl host reserve`" },
 	{ "VMCTL_QEMU_USER", "the user QEMU runs as when vmctl runs as root" },

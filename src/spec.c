@@ -165,11 +165,78 @@ int spec_load_file(const char *path, struct vmctl_spec **out,
 	return load(path, dir, buf, len, SPEC_SYNTAX_AUTO, out, err);
 }
 
-int spec_load_default(struct vmctl_spec **out, struct vmctl_error **err)
+/* Where a mirror may be: https (the checksum list must come over it, as
+ * from the origin) or a local directory; no query or fragment, which
+ * would end up in the middle of each URL. */
+static bool mirror_valid(const char *m, size_t len)
 {
-	return spec_load_buffer("<default spec>", spec_default_yaml,
-				spec_default_yaml_len, SPEC_SYNTAX_YAML, out,
-				err);
+	size_t scheme = strncmp(m, "https://", 8) == 0	 ? 8
+			: strncmp(m, "file:///", 8) == 0 ? 7
+							 : 0;
+
+	if (scheme == 0 || len <= scheme)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)m[i] <= ' ' || m[i] == 0x7f || m[i] == '?' ||
+		    m[i] == '#')
+			return false;
+	return true;
+}
+
+static void mirror_url(char **url, const char *mirror, size_t len)
+{
+	const size_t olen = strlen(SPEC_IMAGE_ORIGIN);
+	char *moved;
+
+	if (*url == NULL || strncmp(*url, SPEC_IMAGE_ORIGIN, olen) != 0 ||
+	    ((*url)[olen] != '/' && (*url)[olen] != '\0'))
+		return;
+	moved = xasprintf("%.*s%s", (int)len, mirror, *url + olen);
+	free(*url);
+	*url = moved;
+}
+
+int spec_disk_mirror(struct spec_disk *disk, const char *mirror,
+		     struct vmctl_error **err)
+{
+	size_t len;
+
+	if (mirror == NULL || *mirror == '\0')
+		return 0;
+	len = strlen(mirror);
+	while (len > 0 && mirror[len - 1] == '/')
+		len--;
+	if (!mirror_valid(mirror, len)) {
+		cleanup_free char *shown = xstrdup(mirror);
+
+		for (char *p = shown; *p; p++)   /* one line, whatever it is */
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				*p = '?';
+		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0,
+				       "VMCTL_IMAGE_MIRROR: expected an "
+				       "https:// or file:/// URL standing for "
+				       "%s, got \"%s\"", SPEC_IMAGE_ORIGIN,
+				       shown);
+	}
+	mirror_url(&disk->image, mirror, len);
+	mirror_url(&disk->checksum_url, mirror, len);
+	mirror_url(&disk->checksum_sig_url, mirror, len);
+	return 0;
+}
+
+int spec_load_default(const char *mirror, struct vmctl_spec **out,
+		      struct vmctl_error **err)
+{
+	if (spec_load_buffer("<default spec>", spec_default_yaml,
+			     spec_default_yaml_len, SPEC_SYNTAX_YAML, out,
+			     err) < 0)
+		return -1;
+	if (spec_disk_mirror(&(*out)->disk, mirror, err) < 0) {
+		spec_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void spec_free(struct vmctl_spec *spec)

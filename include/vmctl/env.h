@@ -34,6 +34,9 @@
  *   hosts_file VMCTL_HOSTS_FILE; /etc/vmctl/hosts.yaml for root,
  *              $XDG_CONFIG_HOME/vmctl/hosts.yaml (~/.config/vmctl/...)
  *              otherwise
+ *   image_mirror  VMCTL_IMAGE_MIRROR as given: where the default spec's
+ *              image comes from instead of cloud.debian.org
+ *              (spec_load_default() checks it); NULL when unset
  */
 struct vmctl_env {
 	char *state_dir;
@@ -47,6 +50,7 @@ struct vmctl_env {
 	char *host_reserve;
 	char *connect;
 	char *hosts_file;
+	char *image_mirror;
 	uint64_t serial_log_max;
 	bool json;
 	int verbosity;   /* -1 quiet, 0 normal, 1+ verbose */

@@ -180,8 +180,17 @@ int spec_load_file(const char *path, struct vmctl_spec **out,
 int spec_load_buffer(const char *file, const char *buf, size_t len,
 		     enum spec_syntax syntax, struct vmctl_spec **out,
 		     struct vmctl_error **err);
-/* The spec compiled in from configs/default.yaml. */
-int spec_load_default(struct vmctl_spec **out, struct vmctl_error **err);
+/* The spec compiled in from configs/default.yaml.  `mirror`
+ * (VMCTL_IMAGE_MIRROR; NULL or "": none) replaces the origin of its image
+ * and checksum URLs, SPEC_IMAGE_ORIGIN, keeping the path below it. */
+int spec_load_default(const char *mirror, struct vmctl_spec **out,
+		      struct vmctl_error **err);
+#define SPEC_IMAGE_ORIGIN "https://cloud.debian.org/images/cloud"
+/* The disk's URLs under SPEC_IMAGE_ORIGIN moved to `mirror`, an https://
+ * or file:/// URL (trailing '/' ignored); any other value is a usage
+ * error (64) naming VMCTL_IMAGE_MIRROR, and nothing is changed. */
+int spec_disk_mirror(struct spec_disk *disk, const char *mirror,
+		     struct vmctl_error **err);
 extern const char spec_default_yaml[];
 extern const size_t spec_default_yaml_len;
 

@@ -4,7 +4,9 @@
 # not run): the mirror the host's apt uses, a chroot helper, and the
 # mounts of a build tree, always undone.  The sourcing script defines
 # log() and die() and sets SUITE (and ROOTFS before in_chroot).
-# (The same code as in build-cloud-image.sh, which predates this file.)
+# (build-cloud-image.sh, which predates this file, keeps its own
+# apt_sources and find_mirror.)  And the BIOS disk of an image booted by
+# GRUB: grub_bios_core, mbr_disk.
 
 # "URI SUITE" for every enabled deb source with component main, from
 # the one-line (.list) and deb822 (.sources) files of the host's apt.
@@ -161,4 +163,49 @@ rootfs_slim() {
     mkdir -p -- "$ROOTFS/var/lib/apt/lists/partial"
     find "$ROOTFS/var/log" -type f \( -name '*.gz' -o -name '*.[0-9]' \) -delete
     find "$ROOTFS/var/log" -type f -exec truncate -s 0 {} +
+}
+
+# grub_bios_core DIR: GRUB for BIOS as grub-install lays it out, in
+# DIR/i386-pc (DIR: ROOTFS/boot/grub, or a staging dir copied there
+# later): the modules and boot.img of ROOTFS's grub-pc-bin, and a core.img
+# from ROOTFS's own grub-mkimage that finds the filesystem ROOT_UUID
+# (biosdisk, part_msdos, ext2) and reads its /boot/grub.
+grub_bios_core() {
+    local dir=$1 stage=$ROOTFS/tmp/vmctl-grub-core
+    mkdir -p -- "$dir/i386-pc" "$stage"
+    cp -- "$ROOTFS"/usr/lib/grub/i386-pc/*.mod "$ROOTFS"/usr/lib/grub/i386-pc/*.lst \
+        "$ROOTFS/usr/lib/grub/i386-pc/boot.img" "$dir/i386-pc/"
+    cat >"$stage/load.cfg" <<EOF
+search.fs_uuid $ROOT_UUID root hd0,msdos1
+set prefix=(\$root)'/boot/grub'
+EOF
+    in_chroot grub-mkimage -O i386-pc -d /usr/lib/grub/i386-pc \
+        -c /tmp/vmctl-grub-core/load.cfg -p '(hd0,msdos1)/boot/grub' \
+        -o /tmp/vmctl-grub-core/core.img biosdisk part_msdos ext2 search_fs_uuid ||
+        die "grub-mkimage failed"
+    mv -- "$stage/load.cfg" "$stage/core.img" "$dir/i386-pc/"
+    rmdir -- "$stage"
+}
+
+# mbr_disk RAW PART_MB GRUBDIR: RAW, a sparse MBR disk of PART_MB + 1 MiB
+# holding ROOTFS as ext4 (label "root", uuid ROOT_UUID) in one bootable
+# partition from 1 MiB, GRUBDIR/i386-pc's boot.img in the MBR and its
+# core.img from sector 1: what grub-bios-setup does (core.img's first
+# sector already lists the rest: grub-mkimage fills in its length).  No
+# loop device, no mount.
+mbr_disk() {
+    local raw=$1 part_mb=$2 core=$3/i386-pc/core.img
+    truncate -s "$((part_mb + 1))M" "$raw"
+    if ! mke2fs -q -F -t ext4 -L root -U "$ROOT_UUID" -d "$ROOTFS" \
+        -E offset=$((1024 * 1024)),lazy_itable_init=1,lazy_journal_init=1 \
+        "$raw" "${part_mb}M" >"$WORK/mke2fs.log" 2>&1; then
+        cat -- "$WORK/mke2fs.log" >&2
+        die "mke2fs failed"
+    fi
+    printf 'label: dos\nstart=2048, type=83, bootable\n' |
+        sfdisk -q --wipe=never --no-reread --no-tell-kernel "$raw" >"$WORK/sfdisk.log" 2>&1 ||
+        { cat -- "$WORK/sfdisk.log" >&2; die "sfdisk failed"; }
+    [[ $(stat -c %s "$core") -lt $((2047 * 512)) ]] || die "core.img does not fit before the partition"
+    dd if="$3/i386-pc/boot.img" of="$raw" bs=440 count=1 conv=notrunc status=none
+    dd if="$core" of="$raw" bs=512 seek=1 conv=notrunc status=none
 }

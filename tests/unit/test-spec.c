@@ -268,7 +268,8 @@ static void test_default_spec(void)
 	struct vmctl_spec *s = NULL;
 	struct vmctl_error *err = NULL;
 
-	ok(spec_load_default(&s, &err) == 0, "embedded default spec loads");
+	ok(spec_load_default(NULL, &s, &err) == 0,
+	   "embedded default spec loads");
 	if (s == NULL) {
 		vmctl_error_free(err);
 		return;
@@ -281,6 +282,70 @@ static void test_default_spec(void)
 	ok(spec_cpu_count(s) == 2 && s->memory == 2ULL << 30, "2 CPUs, 2G");
 	ok(s->cloud_init.enabled && s->vnc.enabled, "cloud-init and VNC on");
 	spec_free(s);
+}
+
+/* VMCTL_IMAGE_MIRROR: the default spec's URLs under the origin move to
+ * the mirror, path kept; anything else is refused with one line. */
+static void test_default_spec_mirror(void)
+{
+	static const struct {
+		const char *mirror, *image, *sums;
+	} good[] = {
+		{ "file:///srv/m", "file:///srv/m/bookworm/latest/"
+		  "debian-12-genericcloud-amd64.qcow2",
+		  "file:///srv/m/bookworm/latest/SHA512SUMS" },
+		{ "https://m.example/cloud//", "https://m.example/cloud/"
+		  "bookworm/latest/debian-12-genericcloud-amd64.qcow2",
+		  "https://m.example/cloud/bookworm/latest/SHA512SUMS" },
+		{ "", SPEC_IMAGE_ORIGIN "/bookworm/latest/"
+		  "debian-12-genericcloud-amd64.qcow2",
+		  SPEC_IMAGE_ORIGIN "/bookworm/latest/SHA512SUMS" },
+	};
+	static const char *const bad[] = {
+		"http://m.example/cloud", "/srv/m", "file://", "file:///",
+		"https://", "https://m.example/a b", "https://m/x?y=1",
+		"ftp://m.example/", "https://m/\n",
+	};
+	struct spec_disk d = { 0 };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct vmctl_spec *s = NULL;
+		struct vmctl_error *err = NULL;
+
+		int rc = spec_load_default(good[i].mirror, &s, &err);
+
+		ok(rc == 0 && strcmp(s->disk.image, good[i].image) == 0 &&
+		   strcmp(s->disk.checksum_url, good[i].sums) == 0,
+		   "mirror \"%s\": %s", good[i].mirror,
+		   s ? s->disk.image : err->message);
+		spec_free(s);
+		vmctl_error_free(err);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vmctl_spec *s = NULL;
+		struct vmctl_error *err = NULL;
+
+		int rc = spec_load_default(bad[i], &s, &err);
+
+		ok(rc < 0 && s == NULL &&
+		   err != NULL && err->status == VMCTL_EXIT_USAGE &&
+		   strncmp(err->message, "VMCTL_IMAGE_MIRROR: ", 20) == 0 &&
+		   strchr(err->message, '\n') == NULL,
+		   "bad mirror %zu refused: %s", i, err ? err->message : "");
+		vmctl_error_free(err);
+	}
+	/* Only URLs under the origin move (a look-alike host does not). */
+	d.image = xstrdup(SPEC_IMAGE_ORIGIN "x/a.qcow2");
+	d.checksum_url = xstrdup("https://other.example/SHA512SUMS");
+	d.checksum_sig_url = xstrdup(SPEC_IMAGE_ORIGIN "/SHA512SUMS.sign");
+	ok(spec_disk_mirror(&d, "file:///m", NULL) == 0 &&
+	   strcmp(d.image, SPEC_IMAGE_ORIGIN "x/a.qcow2") == 0 &&
+	   strcmp(d.checksum_url, "https://other.example/SHA512SUMS") == 0 &&
+	   strcmp(d.checksum_sig_url, "file:///m/SHA512SUMS.sign") == 0,
+	   "only URLs under %s move", SPEC_IMAGE_ORIGIN);
+	free(d.image);
+	free(d.checksum_url);
+	free(d.checksum_sig_url);
 }
 
 static void test_sizes(void)
@@ -583,6 +648,7 @@ int main(void)
 	test_parity();
 	test_defaults();
 	test_default_spec();
+	test_default_spec_mirror();
 	test_sizes();
 	test_pci_addr();
 	test_names();
