@@ -235,7 +235,7 @@ const struct cmd_entry cmd_ssh_entry = {
 	.exec = cmd_ssh_exec,
 };
 
-/* ---- ssh-config ----------------------------------------------------------- */
+/* ---- ssh-config -------------------------------------------------------- */
 
 static const struct option config_options[] = {
 	{ "prefix", required_argument, NULL, 'P' },
@@ -325,16 +325,18 @@ const struct cmd_entry cmd_ssh_config_entry = {
 		"host, the jump through that host. For ssh, scp, rsync and "
 		"editors:\n  vmctl ssh-config web > web.conf; ssh -F web.conf "
 		"web; scp -F web.conf f web:\nor an `Include` of the file in "
-		"~/.ssh/config. Each VM must be running\n(its port, or its "
-		"lease with --connect, is in the config); a VM vmctl\nholds "
-		"no key for is an error and nothing is printed. --json: the "
-		"options\nand the block per VM.\n",
+		"~/.ssh/config. A file: ssh closes inherited\ndescriptors "
+		"before it reads -F, so `ssh -F <(vmctl ssh-config web)` "
+		"cannot\nwork. Each VM must be running (its port, or its lease "
+		"with --connect, is in\nthe config); with a VM vmctl holds no "
+		"key for, or one not running, nothing\nis printed (exit 1). "
+		"--json: the options and the block per VM.\n",
 	.remote = true,
 	.options = config_options,
 	.exec = cmd_ssh_config_exec,
 };
 
-/* ---- cp ------------------------------------------------------------------- */
+/* ---- cp ---------------------------------------------------------------- */
 
 /* One `cp` operand: NAME:PATH names a path in VM NAME (NAME holds no
  * '/', as in scp and docker cp); anything else is local. */

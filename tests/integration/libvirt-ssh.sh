@@ -14,7 +14,7 @@
 # second libvirt host can run here (helpers/remote-host.sh: ip netns),
 # the VM is moved there and steps 5-7 run on it over qemu+ssh: ssh jumps
 # through that host with the URI's own key and pinned host key, and so
-# does `ssh -F <(vmctl ssh-config NAME)`.
+# does `ssh -F FILE` with `vmctl ssh-config NAME`'s output.
 TEST_NAME=libvirt-ssh
 . "$(dirname "$0")/lib.sh"
 need jq qemu-img ssh scp ssh-keygen virsh
@@ -218,10 +218,11 @@ if ip netns list >/dev/null 2>&1; then
 		esac
 		grep -q "IdentityFile \"$REMOTE_DIR/ssh/id_ed25519\"" "$dir/ssh-jump.conf" ||
 			fail "the jump config: $(cat "$dir/ssh-jump.conf")"
-		# the printed config carries the jump: ssh -F <(...) needs no more
-		name=$(ssh -F <(lv ssh-config "$vm") -o BatchMode=yes "$vm" \
+		# the printed config carries the jump: ssh -F needs no more
+		lv ssh-config "$vm" > "$TMP/far.conf" || fail "ssh-config there"
+		name=$(ssh -F "$TMP/far.conf" -o BatchMode=yes "$vm" \
 			cat /etc/hostname 2> "$TMP/err4c") ||
-			fail "ssh -F <(ssh-config) there: $(cat "$TMP/err4c")"
+			fail "ssh -F with ssh-config there: $(cat "$TMP/err4c" "$TMP/far.conf")"
 		[ "$name" = "$vm" ] || fail "ssh -F there: hostname '$name'"
 		lv cp "$vm:/etc/hostname" "$TMP/rhost" && [ "$(cat "$TMP/rhost")" = "$vm" ] ||
 			fail "cp from the guest there"

@@ -158,16 +158,17 @@ static void test_block(void)
 		       "vmctl-web\n") && strstr(b, "BatchMode") == NULL &&
 	   b[strlen(b) - 1] == '\n', "the pinned key, not batch");
 	free(b);
-	ok(ssh_config_block("a b", &direct, &why) == NULL && why != NULL,
-	   "a Host name with a blank: refused: %s", why);
+	b = ssh_config_block("a b", &direct, &why);
+	ok(b == NULL && why != NULL, "a Host name with a blank: refused: %s",
+	   why ? why : "(no reason)");
 	free(why);
-	ok(ssh_config_block("web*", &direct, &why) == NULL && why != NULL,
-	   "a pattern: refused");
+	b = ssh_config_block("web*", &direct, &why);
+	ok(b == NULL && why != NULL, "a pattern: refused");
 	free(why);
 	t.vm_dir = "/a\nb";
-	ok(ssh_config_block("web", &t, &why) == NULL && why != NULL &&
-	   strstr(why, "control character") != NULL,
-	   "a newline in a path: refused: %s", why);
+	b = ssh_config_block("web", &t, &why);
+	ok(b == NULL && why != NULL && strstr(why, "control character"),
+	   "a newline in a path: refused: %s", why ? why : "(no reason)");
 	free(why);
 }
 
