@@ -381,13 +381,13 @@ static struct lvvm_ssh_dest ssh_vm_dest(const struct ssh_vm *v,
 	};
 }
 
-int lvvm_ssh_command(const struct vmctl_env *env, const char *name,
-		     const struct strv *command, struct strv *argv,
-		     struct vmctl_error **err)
+int lvvm_ssh_target(const struct vmctl_env *env, const char *name,
+		    struct ssh_target *t, struct strv *hold,
+		    struct vmctl_error **err)
 {
 	struct ssh_vm v;
 	enum vm_run_state state;
-	cleanup_free char *ip = NULL;
+	cleanup_free char *ip = NULL, *jump = NULL;
 	int ret = -1;
 
 	if (ssh_vm_open(env, name, &v, err) < 0 ||
@@ -408,11 +408,27 @@ int lvvm_ssh_command(const struct vmctl_env *env, const char *name,
 	{
 		const struct lvvm_ssh_dest d = ssh_vm_dest(&v, ip);
 
-		lvvm_ssh_argv(&d, false, command, argv);
+		jump = lvvm_ssh_proxy_jump(v.uri);
+		*t = dest_target(&d, jump);
+		ssh_target_keep(t, hold);
 	}
 	ret = 0;
 out:
 	ssh_vm_close(&v);
+	return ret;
+}
+
+int lvvm_ssh_command(const struct vmctl_env *env, const char *name,
+		     const struct strv *command, struct strv *argv,
+		     struct vmctl_error **err)
+{
+	struct strv hold = { 0 };
+	struct ssh_target t;
+	int ret = lvvm_ssh_target(env, name, &t, &hold, err);
+
+	if (ret == 0)
+		ssh_argv(&t, false, command, argv);
+	strv_clear(&hold);
 	return ret;
 }
 

@@ -30,6 +30,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_vnc_entry,
 	&cmd_balloon_entry,
 	&cmd_ssh_entry,
+	&cmd_ssh_config_entry,
+	&cmd_cp_entry,
 	&cmd_wait_entry,
 	&cmd_snapshot_entry,
 	&cmd_save_entry,

@@ -103,44 +103,135 @@ char *ssh_known_hosts_line(const char *vm, const char *host_pub)
 	return xasprintf("%s %.*s\n", a, (int)len, host_pub);
 }
 
+/* '%' doubled: ssh expands %-tokens in the value. */
+static char *percent_double(const char *s)
+{
+	char *out = xmalloc(strlen(s) * 2 + 1), *p = out;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			*p++ = '%';
+		*p++ = *s;
+	}
+	*p = '\0';
+	return out;
+}
+
+char *ssh_config_quote(const char *value, bool tokens)
+{
+	cleanup_free char *v = tokens ? percent_double(value) : xstrdup(value);
+	char *out, *p;
+
+	/* ssh splits at blanks, takes quotes and '\\' as the shell does and
+	 * a word starting with '#' as a comment */
+	if (v[0] != '\0' && v[0] != '#' && strpbrk(v, " \t\"'\\") == NULL)
+		return steal_pointer(&v);
+	out = p = xmalloc(strlen(v) * 2 + 3);
+	*p++ = '"';
+	for (const char *s = v; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+static void opt_push(struct ssh_opts *o, const char *key, const char *value,
+		     bool tokens)
+{
+	strv_push(&o->keys, key);
+	strv_push(&o->values, value);
+	strv_take(&o->written, ssh_config_quote(value, tokens));
+}
+
+/* ProxyCommand and ProxyJump take the rest of the line as it stands. */
+static void opt_push_raw(struct ssh_opts *o, const char *key, char *value)
+{
+	strv_push(&o->keys, key);
+	strv_push(&o->values, value);
+	strv_take(&o->written, value);
+}
+
+/* `ssh -F CONFIG -W [%h]:%p HOST`, what ssh itself runs for ProxyJump
+ * when given -F: a command for the user's shell, '%' doubled. */
+static char *jump_command(const char *config, const char *host)
+{
+	cleanup_free char *qc = quote_shell(config);
+	cleanup_free char *qh = quote_shell(host);
+	cleanup_free char *pc = percent_double(qc);
+	cleanup_free char *ph = percent_double(qh);
+
+	return xasprintf("ssh -F %s -W '[%%h]:%%p' %s", pc, ph);
+}
+
+void ssh_options(const struct ssh_target *t, bool batch, struct ssh_opts *o)
+{
+	cleanup_free char *a = alias(t->vm);
+	cleanup_free char *key = xasprintf("%s/%s", t->vm_dir, VMDIR_SSH_KEY);
+	cleanup_free char *known = xasprintf("%s/%s", t->vm_dir,
+					     VMDIR_KNOWN_HOSTS);
+	char port[16];
+
+	snprintf(port, sizeof(port), "%u", t->port);
+	opt_push(o, "HostName", t->host, true);
+	opt_push(o, "Port", port, false);
+	opt_push(o, "User", t->user, false);
+	opt_push(o, "IdentityFile", key, true);
+	opt_push(o, "IdentitiesOnly", "yes", false);
+	opt_push(o, "UserKnownHostsFile", known, true);
+	opt_push(o, "GlobalKnownHostsFile", "/dev/null", false);
+	opt_push(o, "StrictHostKeyChecking", "yes", false);
+	opt_push(o, "HostKeyAlias", a, false);
+	opt_push(o, "PreferredAuthentications", "publickey", false);
+	if (batch) {
+		opt_push(o, "BatchMode", "yes", false);
+		opt_push(o, "ConnectTimeout", "10", false);
+	}
+	if (t->proxy_jump != NULL && t->config != NULL)
+		opt_push_raw(o, "ProxyCommand",
+			     jump_command(t->config, t->proxy_jump));
+	else if (t->proxy_jump != NULL)
+		opt_push_raw(o, "ProxyJump", xstrdup(t->proxy_jump));
+}
+
+void ssh_opts_clear(struct ssh_opts *o)
+{
+	strv_clear(&o->keys);
+	strv_clear(&o->values);
+	strv_clear(&o->written);
+}
+
+/* `-o KEY=VALUE` for each option. */
+static void push_options(const struct ssh_target *t, bool batch,
+			 struct strv *argv)
+{
+	struct ssh_opts o = { 0 };
+
+	ssh_options(t, batch, &o);
+	for (size_t i = 0; i < o.keys.n; i++) {
+		strv_push(argv, "-o");
+		strv_pushf(argv, "%s=%s", o.keys.v[i], o.written.v[i]);
+	}
+	ssh_opts_clear(&o);
+}
+
+/* The host part of a destination: an IPv6 address in brackets. */
+static char *dest_host(const char *host)
+{
+	return strchr(host, ':') != NULL ? xasprintf("[%s]", host)
+					 : xstrdup(host);
+}
+
 void ssh_argv(const struct ssh_target *t, bool batch,
 	      const struct strv *command, struct strv *argv)
 {
-	cleanup_free char *a = alias(t->vm);
-
 	strv_push(argv, "ssh");
-	if (t->config != NULL) {
-		strv_push(argv, "-F");
-		strv_push(argv, t->config);
-	}
-	strv_push(argv, "-i");
-	strv_pushf(argv, "%s/%s", t->vm_dir, VMDIR_SSH_KEY);
-	strv_push(argv, "-o");
-	strv_push(argv, "IdentitiesOnly=yes");
-	strv_push(argv, "-o");
-	strv_pushf(argv, "UserKnownHostsFile=%s/%s", t->vm_dir,
-		   VMDIR_KNOWN_HOSTS);
-	strv_push(argv, "-o");
-	strv_push(argv, "GlobalKnownHostsFile=/dev/null");
-	strv_push(argv, "-o");
-	strv_push(argv, "StrictHostKeyChecking=yes");
-	strv_push(argv, "-o");
-	strv_pushf(argv, "HostKeyAlias=%s", a);
-	strv_push(argv, "-o");
-	strv_push(argv, "PreferredAuthentications=publickey");
-	if (batch) {
-		strv_push(argv, "-o");
-		strv_push(argv, "BatchMode=yes");
-		strv_push(argv, "-o");
-		strv_push(argv, "ConnectTimeout=10");
-	}
-	if (t->proxy_jump != NULL) {
-		strv_push(argv, "-o");
-		strv_pushf(argv, "ProxyJump=%s", t->proxy_jump);
-	}
-	strv_push(argv, "-p");
-	strv_pushf(argv, "%u", t->port);
-	strv_pushf(argv, "%s@%s", t->user, t->host);
+	push_options(t, batch, argv);
+	/* HostName, User and Port are options: this only names the host
+	 * for the user's ssh_config (Host lines) */
+	strv_push(argv, t->host);
 	if (command != NULL && command->n > 0) {
 		/* ssh hands the remote side one string for its shell. */
 		char *line = quote_shell_argv(command);
@@ -148,6 +239,104 @@ void ssh_argv(const struct ssh_target *t, bool batch,
 		strv_push(argv, "--");
 		strv_take(argv, line);
 	}
+}
+
+char *ssh_config_block(const char *alias_name, const struct ssh_target *t,
+		       char **why)
+{
+	struct ssh_opts o = { 0 };
+	struct strv lines = { 0 };
+	char *text = NULL;
+
+	*why = NULL;
+	if (alias_name[0] == '\0' ||
+	    strcspn(alias_name, " \t\"'\\#*?!,=") != strlen(alias_name)) {
+		*why = xasprintf("\"%s\" cannot be an ssh_config Host name",
+				 alias_name);
+		return NULL;
+	}
+	ssh_options(t, false, &o);
+	strv_pushf(&lines, "Host %s", alias_name);
+	for (size_t i = 0; i < o.keys.n; i++) {
+		for (const char *s = o.written.v[i]; *s != '\0'; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+				*why = xasprintf("VM %s: its %s holds a control "
+						 "character, which an "
+						 "ssh_config line cannot",
+						 t->vm, o.keys.v[i]);
+				goto out;
+			}
+		strv_pushf(&lines, "\t%s %s", o.keys.v[i], o.written.v[i]);
+	}
+	strv_push(&lines, "");
+	text = strv_join(&lines, "\n");
+out:
+	strv_clear(&lines);
+	ssh_opts_clear(&o);
+	return text;
+}
+
+/* A path in the guest that scp in SFTP mode globs: a backslash before each of
+ * "*?[\\" so it names that one file. */
+static char *glob_escape(const char *path)
+{
+	char *out = xmalloc(strlen(path) * 2 + 1), *p = out;
+
+	for (const char *s = path; *s != '\0'; s++) {
+		if (strchr("*?[\\", *s) != NULL)
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p = '\0';
+	return out;
+}
+
+static void push_operand(const struct ssh_target *t, const char *path,
+			 bool remote, bool source, struct strv *argv)
+{
+	if (remote) {
+		cleanup_free char *host = dest_host(t->host);
+		cleanup_free char *p = source ? glob_escape(path)
+					      : xstrdup(path);
+
+		strv_pushf(argv, "%s:%s", host, p);
+	} else if (path[0] != '/' && strchr(path, ':') != NULL) {
+		/* not HOST:PATH to scp */
+		strv_pushf(argv, "./%s", path);
+	} else {
+		strv_push(argv, path);
+	}
+}
+
+void ssh_scp_argv(const struct ssh_target *t, const char *src, bool src_remote,
+		  const char *dst, bool dst_remote, struct strv *argv)
+{
+	strv_push(argv, "scp");
+	strv_push(argv, "-s");          /* SFTP: no remote shell */
+	strv_push(argv, "-r");
+	push_options(t, false, argv);
+	strv_push(argv, "--");
+	push_operand(t, src, src_remote, true, argv);
+	push_operand(t, dst, dst_remote, false, argv);
+}
+
+/* A copy of `s` that lives as long as *hold. */
+static const char *keep(struct strv *hold, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	strv_push(hold, s);
+	return hold->v[hold->n - 1];
+}
+
+void ssh_target_keep(struct ssh_target *t, struct strv *hold)
+{
+	t->vm = keep(hold, t->vm);
+	t->vm_dir = keep(hold, t->vm_dir);
+	t->user = keep(hold, t->user);
+	t->host = keep(hold, t->host);
+	t->proxy_jump = keep(hold, t->proxy_jump);
+	t->config = keep(hold, t->config);
 }
 
 bool ssh_stderr_says_key_mismatch(const char *text)

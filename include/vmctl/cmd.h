@@ -56,6 +56,8 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_vnc_entry;
 extern const struct cmd_entry cmd_balloon_entry;
 extern const struct cmd_entry cmd_ssh_entry;
+extern const struct cmd_entry cmd_ssh_config_entry;
+extern const struct cmd_entry cmd_cp_entry;
 extern const struct cmd_entry cmd_wait_entry;
 extern const struct cmd_entry cmd_snapshot_entry;
 extern const struct cmd_entry cmd_save_entry;

@@ -9,6 +9,7 @@
 #include "vmctl/env.h"
 #include "vmctl/error.h"
 #include "vmctl/spec.h"
+#include "vmctl/ssh.h"
 #include "vmctl/strv.h"
 
 /*
@@ -91,6 +92,13 @@ struct lvvm_ssh_dest {
  * ProxyJump); `command` as ssh_argv() takes it. */
 void lvvm_ssh_argv(const struct lvvm_ssh_dest *d, bool batch,
 		   const struct strv *command, struct strv *argv);
+
+/* `ssh-config NAME` and `cp` with --connect: ssh.c's target for a
+ * running VM with a lease and its keys here; the strings it points to
+ * are kept in *hold (strv_clear() it after). */
+int lvvm_ssh_target(const struct vmctl_env *env, const char *name,
+		    struct ssh_target *t, struct strv *hold,
+		    struct vmctl_error **err);
 
 /* `ssh NAME` with --connect: the argv to run (the VM running, with a
  * lease and its keys here). */

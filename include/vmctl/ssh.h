@@ -25,10 +25,51 @@ struct ssh_target {
 	/* NULL, or "[user@]host[:port]" that ssh jumps through (ProxyJump):
 	 * a guest on a remote libvirt host's NAT network (lvvm-ssh.h) */
 	const char *proxy_jump;
-	/* NULL, or an ssh_config file read instead of the user's (-F): the
-	 * jump host's own keys (lvvm_ssh_jump_config()) */
+	/* NULL, or an ssh_config file the jump reads instead of the user's:
+	 * the jump host's own keys (lvvm_ssh_jump_config()); proxy_jump is
+	 * then the host it names (ProxyCommand ssh -F CONFIG -W ... HOST) */
 	const char *config;
 };
+
+/* Point t's strings at copies kept in *hold (strv_clear() it after):
+ * a target that outlives what it was read from. */
+void ssh_target_keep(struct ssh_target *t, struct strv *hold);
+
+/*
+ * The ssh_config options that reach a target, keyword and value, and
+ * each value as written for ssh to read it (ssh_config_quote(); the
+ * ProxyCommand and ProxyJump ssh takes as they stand).  One list for every way
+ * vmctl hands them to OpenSSH: `-o KEY=VALUE` for ssh and scp
+ * (ssh_argv(), ssh_scp_argv()) and `KEY VALUE` lines for `ssh-config`
+ * (ssh_config_block()), so what `vmctl ssh` runs and what the printed
+ * config says cannot drift apart.
+ */
+struct ssh_opts {
+	struct strv keys;
+	struct strv values;      /* what ssh is to use */
+	struct strv written;     /* as an ssh_config line or -o writes it */
+};
+
+/* Pure: the options for `t`; batch adds BatchMode and a ConnectTimeout. */
+void ssh_options(const struct ssh_target *t, bool batch, struct ssh_opts *o);
+void ssh_opts_clear(struct ssh_opts *o);
+
+/*
+ * Pure: `value` as an ssh_config (or -o) argument reads it back: bare
+ * when it is plain, else in double quotes with '"' and '\\' escaped;
+ * with `tokens` (IdentityFile, UserKnownHostsFile, HostName: ssh expands
+ * %-tokens there) each '%' doubled.
+ */
+char *ssh_config_quote(const char *value, bool tokens);
+
+/*
+ * Pure: a `Host ALIAS` block with the options for `t` (not batch), for
+ * `ssh -F FILE ALIAS` or an Include.  NULL with *why when a value holds a
+ * control character (an ssh_config line cannot) or ALIAS is not a plain
+ * host name.
+ */
+char *ssh_config_block(const char *alias, const struct ssh_target *t,
+		       char **why);
 
 /* ssh-keygen -t ed25519 into PATH and PATH.pub (argv, no shell). */
 int ssh_keygen(const char *path, const char *comment,
@@ -45,6 +86,16 @@ char *ssh_known_hosts_line(const char *vm, const char *host_pub);
  * quoted for the remote shell so its words arrive as given. */
 void ssh_argv(const struct ssh_target *t, bool batch,
 	      const struct strv *command, struct strv *argv);
+
+/*
+ * Pure: the scp argv copying `src` to `dst` (recursively, in SFTP mode:
+ * no remote shell reads the paths).  The one marked remote is a path in
+ * the guest (empty: the user's home); a remote source has its glob
+ * characters escaped, as scp expands them there.  A local operand that
+ * could read as an option or as HOST:PATH gets "./" in front.
+ */
+void ssh_scp_argv(const struct ssh_target *t, const char *src, bool src_remote,
+		  const char *dst, bool dst_remote, struct strv *argv);
 
 /* Did ssh fail because the host key is not the pinned one? */
 bool ssh_stderr_says_key_mismatch(const char *text);

@@ -6,10 +6,10 @@
 # boots it under TCG; cloud-init finishes; `vmctl ssh` logs in with the
 # VM's key and the pinned host key; the cache is used the second time; a
 # wrong checksum is refused before anything boots; a replaced host key is
-# refused.
+# refused; ssh-config feeds OpenSSH's ssh and scp, and cp copies both ways.
 TEST_NAME=cloud-ssh
 . "$(dirname "$0")/lib.sh"
-need qemu-system-x86_64 qemu-img tmux ssh ssh-keygen python3 debootstrap mke2fs
+need qemu-system-x86_64 qemu-img tmux ssh scp ssh-keygen python3 debootstrap mke2fs jq
 
 IMG_DIR=${VMCTL_TEST_CACHE:-/var/cache/vmctl-test}/cloud
 "$ROOT/scripts/build-cloud-image.sh" "$IMG_DIR" >&2 || skip "cannot build the cloud image"
@@ -114,7 +114,65 @@ grep -q "checksum mismatch" "$TMP/err5" || fail "unclear error: $(cat "$TMP/err5
 ! ls "$VMCTL_STATE_DIR"/images/*.part >/dev/null 2>&1 || fail "the bad download was kept"
 say "wrong checksum refused"
 
-# 6. A guest whose host key changed is refused, with a clear message.
+# 6. ssh-config and cp: OpenSSH's own ssh and scp log in with the printed
+# config (the VM's key, the pinned host key), and vmctl cp copies both ways.
+# The state directory is reached through a name with a space, so the
+# config's paths must be quoted as ssh_config reads them.
+ln -s "$VMCTL_STATE_DIR" "$TMP/st ate"
+sp() { VMCTL_STATE_DIR="$TMP/st ate" "$VMCTL" "$@"; }
+sp ssh-config vm1 > "$TMP/vm1.conf" || fail "ssh-config vm1"
+grep -q "^	IdentityFile \"$TMP/st ate/vms/vm1/id_ed25519\"$" "$TMP/vm1.conf" ||
+	fail "ssh-config: the key path unquoted: $(cat "$TMP/vm1.conf")"
+grep -q '^	StrictHostKeyChecking yes$' "$TMP/vm1.conf" &&
+	grep -q '^	HostKeyAlias vmctl-vm1$' "$TMP/vm1.conf" ||
+	fail "ssh-config: no pinned host key: $(cat "$TMP/vm1.conf")"
+out=$(ssh -F "$TMP/vm1.conf" -o BatchMode=yes vm1 cat /etc/hostname) ||
+	fail "ssh -F with the printed config"
+[ "$out" = vm1 ] || fail "ssh -F: hostname '$out'"
+# (a file: ssh closes inherited descriptors before it reads -F, so
+# `ssh -F <(vmctl ssh-config vm1)` cannot work)
+sp ssh-config --prefix vmctl- vm1 > "$TMP/prefix.conf"
+out=$(ssh -F "$TMP/prefix.conf" -o BatchMode=yes vmctl-vm1 echo ok) ||
+	fail "ssh -F with ssh-config --prefix vmctl-"
+[ "$out" = ok ] || fail "ssh -F --prefix: '$out'"
+[ "$(sp --json ssh-config vm1 | jq -r '.[0].options.HostKeyAlias')" = vmctl-vm1 ] ||
+	fail "ssh-config --json: $(sp --json ssh-config vm1)"
+head -c 100000 /dev/urandom > "$TMP/a b\$c"
+scp -F "$TMP/vm1.conf" -o BatchMode=yes -q "$TMP/a b\$c" "vm1:scp copy" ||
+	fail "scp -F to the guest"
+[ "$("$VMCTL" ssh vm1 -- sha256sum "scp copy" | cut -d' ' -f1)" = \
+	"$(sha256sum < "$TMP/a b\$c" | cut -d' ' -f1)" ] || fail "scp -F: the bytes differ"
+sp cp "$TMP/a b\$c" 'vm1:x y$z' || fail "vmctl cp to the guest"
+sp cp 'vm1:x y$z' "$TMP/back" || fail "vmctl cp from the guest"
+cmp "$TMP/a b\$c" "$TMP/back" || fail "vmctl cp: the bytes came back different"
+# a name that is also a glob there: that one file, not what the glob matches
+"$VMCTL" ssh vm1 -- sh -c 'echo literal > "g*[1]"; echo glob > gx1'
+sp cp 'vm1:g*[1]' "$TMP/g" || fail "vmctl cp of a name with glob characters"
+[ "$(cat "$TMP/g")" = literal ] || fail "vmctl cp took the glob: $(cat "$TMP/g")"
+mkdir -p "$TMP/d/sub"
+echo deep > "$TMP/d/sub/f"
+sp cp "$TMP/d" vm1:dcopy || fail "vmctl cp of a directory"
+[ "$("$VMCTL" ssh vm1 -- cat dcopy/sub/f)" = deep ] || fail "directory copy"
+set +e
+"$VMCTL" cp nosuch:x "$TMP/n" 2>"$TMP/e1"; rc1=$?
+"$VMCTL" cp vm2:x "$TMP/n" 2>"$TMP/e2"; rc2=$?
+"$VMCTL" cp "$TMP/back" "$TMP/n" 2>"$TMP/e3"; rc3=$?
+"$VMCTL" cp vm1:x vm2:y 2>"$TMP/e4"; rc4=$?
+"$VMCTL" ssh-config vm1 nosuch >"$TMP/o5" 2>"$TMP/e5"; rc5=$?
+set -e
+[ "$rc1" = 1 ] && grep -q nosuch "$TMP/e1" || fail "cp, unknown VM: $rc1 $(cat "$TMP/e1")"
+[ "$rc2" = 1 ] && grep -q "vm2 is stopped" "$TMP/e2" ||
+	fail "cp, VM not running: $rc2 $(cat "$TMP/e2")"
+[ "$rc3" = 64 ] && grep -q "neither" "$TMP/e3" || fail "cp, no VM: $rc3 $(cat "$TMP/e3")"
+[ "$rc4" = 64 ] && grep -q "both" "$TMP/e4" || fail "cp, two VMs: $rc4 $(cat "$TMP/e4")"
+[ "$rc5" = 1 ] && [ ! -s "$TMP/o5" ] || fail "ssh-config with an unknown VM: $rc5"
+# one line each (a usage error adds the usage line)
+for f in "$TMP"/e[125]; do
+	[ "$(wc -l < "$f")" = 1 ] || fail "not a one-line error: $(cat "$f")"
+done
+say "ssh-config works for ssh -F and scp -F; cp copies both ways, quoting safe"
+
+# 7. A guest whose host key changed is refused, with a clear message.
 "$VMCTL" ssh vm1 -- sudo sh -c 'rm -f /etc/ssh/ssh_host_ed25519_key* &&
 	ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key &&
 	systemctl restart ssh' || fail "replacing the guest's host key"

@@ -6,16 +6,18 @@
 # --wait` keeps the VM's keys in STATE_DIR/libvirt/UUID (0700, keys 0600,
 # no private host key, no seed) and returns once the guest's lease
 # answers ssh with the pinned key; `vmctl ssh NAME -- cat /etc/hostname`
-# is the VM's name, exit statuses and words pass through; `wait` agrees;
+# is the VM's name, exit statuses and words pass through; `ssh -F` with
+# `ssh-config`'s output logs in and `cp` copies both ways; `wait` agrees;
 # `vnc` prints the port and password of the live XML (and they open the
 # VNC server); a replaced host key is refused by ssh and by wait; a
 # stopped VM is said so; destroy removes the key directory.  Where a
 # second libvirt host can run here (helpers/remote-host.sh: ip netns),
 # the VM is moved there and steps 5-7 run on it over qemu+ssh: ssh jumps
-# through that host with the URI's own key and pinned host key.
+# through that host with the URI's own key and pinned host key, and so
+# does `ssh -F FILE` with `vmctl ssh-config NAME`'s output.
 TEST_NAME=libvirt-ssh
 . "$(dirname "$0")/lib.sh"
-need jq qemu-img ssh ssh-keygen virsh
+need jq qemu-img ssh scp ssh-keygen virsh
 unset VMCTL_SYSFS_ROOT VMCTL_PROC_ROOT VMCTL_DEV_ROOT VMCTL_CONNECT
 URI=qemu:///system
 LVURI=$URI       # where lv() reaches the VM: this host, or the second one
@@ -151,11 +153,21 @@ words=$(lv ssh "$vm" -- printf '%s|' 'a b' '$HOME')
 [ "$words" = 'a b|$HOME|' ] || fail "arguments were not passed as given: $words"
 ip=$(lv status "$vm" --json | jq -r .ip)
 printed=$(lv ssh --print "$vm")
-for want in "-i $dir/id_ed25519 " "UserKnownHostsFile=$dir/known_hosts " \
-	"StrictHostKeyChecking=yes " "HostKeyAlias=vmctl-$vm " " vmadmin@$ip"; do
+for want in "IdentityFile=$dir/id_ed25519 " "UserKnownHostsFile=$dir/known_hosts " \
+	"StrictHostKeyChecking=yes " "HostKeyAlias=vmctl-$vm " "HostName=$ip " \
+	"User=vmadmin "; do
 	case $printed in *"$want"*) ;; *) fail "ssh --print lacks '$want': $printed" ;; esac
 done
 case $printed in *ProxyJump*) fail "a local URI jumps: $printed" ;; esac
+# ssh-config: OpenSSH's own ssh logs in with it; cp copies both ways
+lv ssh-config "$vm" > "$TMP/ssh.conf" || fail "ssh-config"
+out=$(ssh -F "$TMP/ssh.conf" -o BatchMode=yes "$vm" cat /etc/hostname) ||
+	fail "ssh -F with ssh-config's output: $(cat "$TMP/ssh.conf")"
+[ "$out" = "$vm" ] || fail "ssh -F: hostname '$out'"
+printf 'x\n%.0s' $(seq 100) > "$TMP/a b\$c"
+lv cp "$TMP/a b\$c" "$vm:f g" && lv cp "$vm:f g" "$TMP/back" ||
+	fail "cp to and from the guest"
+cmp "$TMP/a b\$c" "$TMP/back" || fail "cp: the bytes differ"
 out=$(lv wait "$vm" --timeout 60) || fail "wait on a ready VM failed"
 case $out in "VM $vm: SSH ready after "*) ;; *) fail "wait said: $out" ;; esac
 say "ssh to $ip: hostname $name, exit status, words; wait: $out"
@@ -201,11 +213,19 @@ if ip netns list >/dev/null 2>&1; then
 		[ "$name" = "$vm" ] || fail "ssh there: hostname '$name'"
 		printed=$(lv ssh --print "$vm")
 		case $printed in
-		*"-F $dir/ssh-jump.conf "*"ProxyJump=vmctl-jump "*) ;;
+		*"ProxyCommand=ssh -F $dir/ssh-jump.conf -W "*) ;;
 		*) fail "ssh there does not jump with the URI's keys: $printed" ;;
 		esac
 		grep -q "IdentityFile \"$REMOTE_DIR/ssh/id_ed25519\"" "$dir/ssh-jump.conf" ||
 			fail "the jump config: $(cat "$dir/ssh-jump.conf")"
+		# the printed config carries the jump: ssh -F needs no more
+		lv ssh-config "$vm" > "$TMP/far.conf" || fail "ssh-config there"
+		name=$(ssh -F "$TMP/far.conf" -o BatchMode=yes "$vm" \
+			cat /etc/hostname 2> "$TMP/err4c") ||
+			fail "ssh -F with ssh-config there: $(cat "$TMP/err4c" "$TMP/far.conf")"
+		[ "$name" = "$vm" ] || fail "ssh -F there: hostname '$name'"
+		lv cp "$vm:/etc/hostname" "$TMP/rhost" && [ "$(cat "$TMP/rhost")" = "$vm" ] ||
+			fail "cp from the guest there"
 		say "moved to $REMOTE_IP, up again in $((SECONDS - start)) s; ssh through it: hostname $name"
 	else
 		[ "$rrc" -eq 77 ] || fail "the second host did not start"

@@ -127,9 +127,11 @@ static void test_ssh(void)
 	   "host keys are checked");
 	ok(strstr(joined, "UserKnownHostsFile=/s/vms/web/known_hosts|") &&
 	   strstr(joined, "HostKeyAlias=vmctl-web|"), "pinned per VM");
-	ok(strstr(joined, "-i|/s/vms/web/id_ed25519|") != NULL, "VM's key");
-	ok(strstr(joined, "-p|2222|bob@127.0.0.1|--|echo 'a b' '$HOME'|") !=
-	   NULL, "remote words quoted for the remote shell: %s", joined);
+	ok(strstr(joined, "-o|IdentityFile=/s/vms/web/id_ed25519|") != NULL,
+	   "VM's key");
+	ok(strstr(joined, "-o|Port=2222|-o|User=bob|") &&
+	   strstr(joined, "|127.0.0.1|--|echo 'a b' '$HOME'|") != NULL,
+	   "remote words quoted for the remote shell: %s", joined);
 	ok(strstr(joined, "StrictHostKeyChecking=no") == NULL, "never off");
 	line = ssh_known_hosts_line("web", "ssh-ed25519 AAAAC3 root@web\n");
 	is_str(line, "vmctl-web ssh-ed25519 AAAAC3 root@web\n",

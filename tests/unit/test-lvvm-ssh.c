@@ -59,7 +59,7 @@ static void test_argv(void)
 	local = argv_for("qemu:///system", false, &cmd);
 	remote = argv_for("qemu+ssh://ops@gpu1:2222/system", true, NULL);
 	ok(strncmp(local, "ssh|", 4) == 0, "ssh itself, no shell: %s", local);
-	ok(strstr(local, "|-i|/s/libvirt/U/id_ed25519|") != NULL,
+	ok(strstr(local, "|-o|IdentityFile=/s/libvirt/U/id_ed25519|") != NULL,
 	   "the VM's key from its key directory");
 	ok(strstr(local, "|-o|UserKnownHostsFile=/s/libvirt/U/known_hosts|") &&
 	   strstr(local, "|-o|HostKeyAlias=vmctl-web|") &&
@@ -67,10 +67,10 @@ static void test_argv(void)
 	   strstr(local, "|-o|GlobalKnownHostsFile=/dev/null|"),
 	   "the pinned host key only");
 	ok(strstr(local, "ProxyJump") == NULL, "local: straight to the guest");
-	ok(strstr(local, "|-p|22|bob@192.168.123.7|--|cat '/etc/host name'")
-	   != NULL, "local: the lease, port 22, the words quoted: %s", local);
-	ok(strstr(remote, "|-o|ProxyJump=ops@gpu1:2222|-p|22|"
-		  "bob@192.168.123.7") != NULL,
+	ok(strstr(local, "ssh|-o|HostName=192.168.123.7|-o|Port=22|-o|User=bob|")
+	   && strstr(local, "|192.168.123.7|--|cat '/etc/host name'") != NULL,
+	   "local: the lease, port 22, the words quoted: %s", local);
+	ok(strstr(remote, "|-o|ProxyJump=ops@gpu1:2222|192.168.123.7") != NULL,
 	   "remote: through the libvirt host as the URI reaches it: %s",
 	   remote);
 	ok(strstr(remote, "|-o|BatchMode=yes|") != NULL &&
@@ -128,9 +128,10 @@ static void test_jump_config(void)
 	free(why);
 	lvvm_ssh_argv(&d, true, NULL, &argv);
 	p = strv_join(&argv, "|");
-	ok(strncmp(p, "ssh|-F|/s/libvirt/U/ssh-jump.conf|", 34) == 0 &&
-	   strstr(p, "|-o|ProxyJump=vmctl-jump|") != NULL,
-	   "ssh reads that config and jumps through its host: %s", p);
+	ok(strstr(p, "|-o|ProxyCommand=ssh -F /s/libvirt/U/ssh-jump.conf "
+		  "-W '[%h]:%p' vmctl-jump|") != NULL &&
+	   strstr(p, "ProxyJump") == NULL && strstr(p, "|-F|") == NULL,
+	   "the jump reads that config and goes through its host: %s", p);
 	free(p);
 	strv_clear(&argv);
 }
