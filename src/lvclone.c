@@ -10,23 +10,24 @@
 #include <libxml/xpath.h>
 
 #include "vmctl/clone-plan.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvclone.h"
 #include "vmctl/xalloc.h"
 
 /* The string value of an XPath expression's first node (NULL: none). */
 static char *first(xmlXPathContext *ctx, const char *expr)
 {
-	xmlXPathObject *o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	xmlXPathObject *o = sym_xmlXPathEvalExpression(BAD_CAST expr, ctx);
 	char *s = NULL;
 
 	if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0) {
-		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+		xmlChar *v = sym_xmlNodeGetContent(o->nodesetval->nodeTab[0]);
 
 		if (v != NULL && *v != '\0')
 			s = xstrdup((const char *)v);
-		xmlFree(v);
+		sym_xmlFree(v);
 	}
-	xmlXPathFreeObject(o);
+	sym_xmlXPathFreeObject(o);
 	return s;
 }
 
@@ -39,13 +40,13 @@ int lvclone_src_parse(const char *xml, struct lvclone_src *out,
 
 	*out = (struct lvclone_src){ 0 };
 	if (len <= (size_t)INT32_MAX)
-		doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
+		doc = sym_xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+					XML_PARSE_NONET | XML_PARSE_NOERROR |
+					XML_PARSE_NOWARNING);
 	if (doc != NULL)
-		ctx = xmlXPathNewContext(doc);
+		ctx = sym_xmlXPathNewContext(doc);
 	if (ctx == NULL) {
-		xmlFreeDoc(doc);
+		sym_xmlFreeDoc(doc);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "the "
 				       "domain's XML does not parse");
 	}
@@ -58,8 +59,8 @@ int lvclone_src_parse(const char *xml, struct lvclone_src *out,
 	out->initrd = first(ctx, "/domain/os/initrd");
 	out->cdrom = first(ctx, "/domain/devices/disk[@device='cdrom'][1]"
 			   "/source/@file");
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	sym_xmlXPathFreeContext(ctx);
+	sym_xmlFreeDoc(doc);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "vmctl/firmware.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvclone.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -68,11 +69,11 @@ static void clone_ctx_clear(struct clone_ctx *c)
 		fs_remove_tree(c->scratch, &ignored);
 	vmctl_error_free(ignored);
 	if (c->dom != NULL)
-		virDomainFree(c->dom);
+		sym_virDomainFree(c->dom);
 	if (c->src != NULL)
-		virDomainFree(c->src);
+		sym_virDomainFree(c->src);
 	if (c->pool != NULL)
-		virStoragePoolFree(c->pool);
+		sym_virStoragePoolFree(c->pool);
 	lvconn_close(c->conn);
 	libvirt_meta_clear(&c->meta);
 	lvvm_info_clear(&c->src_info);
@@ -98,7 +99,7 @@ static void undo(struct clone_ctx *c)
 	cleanup_free char *seed = lvstore_seed_name(c->dst);
 
 	if (c->dom != NULL)
-		virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+		sym_virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
 	if (c->made_disk)
 		lvstore_delete(c->pool, c->uri, disk, &ignored);
 	vmctl_error_free(ignored);
@@ -111,7 +112,7 @@ static void undo(struct clone_ctx *c)
 		lvvm_console_delete_logs(c->pool, c->uri, c->dst, &ignored);
 	vmctl_error_free(ignored);
 	lvvm_keys_undo(&c->keys);
-	virResetLastError();
+	sym_virResetLastError();
 }
 
 /* One of DST's volumes that exists already (a new string), or NULL. */
@@ -122,17 +123,17 @@ static char *dst_volume_taken(struct clone_ctx *c)
 	char *taken = NULL;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		virStorageVolPtr v = virStorageVolLookupByName(c->pool,
-							       names[i]);
+		virStorageVolPtr v = sym_virStorageVolLookupByName(c->pool,
+								   names[i]);
 
 		if (v != NULL) {
-			virStorageVolFree(v);
+			sym_virStorageVolFree(v);
 			if (taken == NULL)
 				taken = steal_pointer(&names[i]);
 		}
 		free(names[i]);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	return taken;
 }
 
@@ -159,16 +160,16 @@ static int check(struct clone_ctx *c, bool linked, struct vmctl_error **err)
 	    lvstore_pool(c->conn, c->uri, &c->pool, err) < 0)
 		return -1;
 	chk.state = c->src_info.state;
-	n_snap = virDomainSnapshotNum(c->src, 0);
+	n_snap = sym_virDomainSnapshotNum(c->src, 0);
 	if (n_snap < 0)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	chk.n_snapshots = (size_t)n_snap;
-	d = spec_name_valid(c->dst) ? virDomainLookupByName(c->conn, c->dst)
+	d = spec_name_valid(c->dst) ? sym_virDomainLookupByName(c->conn, c->dst)
 				    : NULL;
 	chk.dst_domain = d != NULL;
 	if (d != NULL)
-		virDomainFree(d);
-	virResetLastError();
+		sym_virDomainFree(d);
+	sym_virResetLastError();
 	if (spec_name_valid(c->dst))
 		taken = dst_volume_taken(c);
 	chk.dst_volume = taken;
@@ -181,7 +182,7 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	cleanup_free char *dir = NULL, *path = NULL, *xml = NULL;
 
-	if (virDomainGetUUIDString(c->src, uuid) < 0)
+	if (sym_virDomainGetUUIDString(c->src, uuid) < 0)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	dir = lvvm_keys_dir(c->env, uuid);
 	path = xasprintf("%s/%s", dir, VMDIR_SPEC);
@@ -193,7 +194,7 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	if (spec_load_file(path, &c->spec, err) < 0 ||
 	    vm_spec_rename(c->spec, c->dst, err) < 0)
 		return -1;
-	xml = virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE);
+	xml = sym_virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE);
 	if (xml == NULL)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	if (lvclone_src_parse(xml, &c->files, err) < 0)
@@ -307,7 +308,7 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 	f.emulator = emulator;
 	if (libvirt_xml_build(c->spec, &f, &xml, err) < 0)
 		return -1;
-	c->dom = virDomainDefineXML(c->conn, xml);
+	c->dom = sym_virDomainDefineXML(c->conn, xml);
 	if (c->dom == NULL)
 		return lvconn_error(err, c->uri, false, "defining the domain");
 	if (lvvm_keys_commit(c->env, c->uuid, &c->keys, err) < 0)
