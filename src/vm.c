@@ -101,6 +101,13 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 int vm_inspect(const struct vmctl_env *env, const char *name,
 	       struct vm_info *out, struct vmctl_error **err)
 {
+	return vm_inspect_known(env, name, NULL, out, err);
+}
+
+int vm_inspect_known(const struct vmctl_env *env, const char *name,
+		     const struct strv *sessions, struct vm_info *out,
+		     struct vmctl_error **err)
+{
 	struct vm_state st;
 	struct vmctl_error *busy = NULL;
 	int lock;
@@ -118,7 +125,7 @@ int vm_inspect(const struct vmctl_env *env, const char *name,
 
 		if (!vm_file_exists(marker) &&
 		    state_read(env, name, &st, &ignored) == 0) {
-			vm_refresh(env, name, &st, &ignored);
+			vm_refresh_known(env, name, &st, sessions, &ignored);
 			state_clear(&st);
 		}
 		vmctl_error_free(ignored);

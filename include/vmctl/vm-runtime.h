@@ -93,6 +93,13 @@ int vm_record_stop(const struct vmctl_env *env, const char *name,
  * killed vmctl left behind. */
 int vm_refresh(const struct vmctl_env *env, const char *name,
 	       struct vm_state *st, struct vmctl_error **err);
+/* vm_refresh() where `sessions` (tmux_sessions_read(), taken before the
+ * VM's lock) says which VMs may have a tmux session: one without is not
+ * asked about (a launch killed after that listing is caught by the next
+ * command, as any killed launch is). */
+int vm_refresh_known(const struct vmctl_env *env, const char *name,
+		     struct vm_state *st, const struct strv *sessions,
+		     struct vmctl_error **err);
 /*
  * Catch up with every VM whose QEMU died or whose claim's owner did
  * (vm_refresh under its lock, never waiting for one): what a crashed VM
