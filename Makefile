@@ -147,7 +147,7 @@ bench: $(VMCTL_BIN)
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/discovery.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/lifecycle.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/cloud.sh
-	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/libvirt.sh
+	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/create.sh
 	VMCTL=$(CURDIR)/$(VMCTL_BIN) tests/bench/list.sh
 
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
