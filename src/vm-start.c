@@ -599,7 +599,11 @@ int vm_start(const struct vmctl_env *env, const char *name,
 		else if (ovmf_vars_upgrade(env, name, spec, err) == 0)
 			ret = launch_resuming(env, name, spec, &st, opts, err);
 	}
-	if (ret >= 0 && vm_fill_info(env, name, out, err) < 0)
+	/* A launch ends seeing QEMU running (launch's last step); a VM that
+	 * was running already is asked. */
+	if (ret >= 0 && vm_fill_info_launched(env, name,
+					      ret == 0 ? "running" : NULL,
+					      out, err) < 0)
 		ret = -1;
 	spec_free(spec);
 	state_clear(&st);

@@ -60,8 +60,9 @@ void vm_info_clear(struct vm_info *info)
 }
 
 
-int vm_fill_info(const struct vmctl_env *env, const char *name,
-		 struct vm_info *out, struct vmctl_error **err)
+static int fill_info(const struct vmctl_env *env, const char *name,
+		     const char *qmp_status, struct vm_info *out,
+		     struct vmctl_error **err)
 {
 	struct vm_info info = { .name = xstrdup(name) };
 
@@ -84,7 +85,9 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 		return -1;
 	}
 	info.vnc_password = vm_read_vnc_password(env, name);
-	if (info.state == VM_RUNNING) {
+	if (info.state == VM_RUNNING && qmp_status != NULL) {
+		info.qmp_status = xstrdup(qmp_status);
+	} else if (info.state == VM_RUNNING) {
 		cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
 		struct qmp *q = NULL;
 		struct vmctl_error *ignored = NULL;
@@ -96,6 +99,19 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 	}
 	*out = info;
 	return 0;
+}
+
+int vm_fill_info(const struct vmctl_env *env, const char *name,
+		 struct vm_info *out, struct vmctl_error **err)
+{
+	return fill_info(env, name, NULL, out, err);
+}
+
+int vm_fill_info_launched(const struct vmctl_env *env, const char *name,
+			  const char *qmp_status, struct vm_info *out,
+			  struct vmctl_error **err)
+{
+	return fill_info(env, name, qmp_status, out, err);
 }
 
 int vm_inspect(const struct vmctl_env *env, const char *name,

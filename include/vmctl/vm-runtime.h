@@ -122,6 +122,11 @@ int vm_remove_dir(const struct vmctl_env *env, const char *name,
 /* vm_info for a VM (the caller holds its lock or accepts a snapshot). */
 int vm_fill_info(const struct vmctl_env *env, const char *name,
 		 struct vm_info *out, struct vmctl_error **err);
+/* vm_fill_info() by the launch that has just seen QEMU say `qmp_status`
+ * (create, start): QEMU is not asked again. */
+int vm_fill_info_launched(const struct vmctl_env *env, const char *name,
+			  const char *qmp_status, struct vm_info *out,
+			  struct vmctl_error **err);
 
 /* vm-start.c: socket paths must fit a sockaddr_un. */
 int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
