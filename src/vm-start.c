@@ -133,7 +133,9 @@ static int resolve_ports(const struct vmctl_env *env, const char *name,
  * Until QEMU answers on its QMP socket, or the pane it runs in ends.  The
  * socket is tried every VM_LAUNCH_POLL_MS; while the pane's process lives
  * (read from /proc, no exec) tmux is not asked: it is asked once that
- * process has ended (or was never known), for how it ended.
+ * process has ended (or was never known), for how it ended, and once
+ * QEMU answers, for its session being where the VM's name says (one
+ * renamed away would leave a QEMU no later command finds).
  */
 static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 			pid_t pane_pid, struct qmp **out,
@@ -147,14 +149,23 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 	for (;;) {
 		struct tmux_pane pane = { .exists = true };
 		struct vmctl_error *ignored = NULL;
+		bool answered = vm_file_exists(sock) &&
+				qmp_open(sock, VM_QMP_TIMEOUT_MS, out,
+					 &ignored) == 0;
 
-		if (vm_file_exists(sock) &&
-		    qmp_open(sock, VM_QMP_TIMEOUT_MS, out, &ignored) == 0)
-			return 0;
 		vmctl_error_free(ignored);
-		if ((!known || !proc_alive(env, &launched)) &&
-		    tmux_query(env, name, &pane, err) < 0)
-			return -1;
+		if (answered || !known || !proc_alive(env, &launched)) {
+			int asked = tmux_query(env, name, &pane, err);
+
+			if (asked == 0 && answered && pane.exists && !pane.dead)
+				return 0;
+			if (answered) {
+				qmp_close(*out);
+				*out = NULL;
+			}
+			if (asked < 0)
+				return -1;
+		}
 		if (!pane.exists) {
 			cleanup_free char *session = tmux_session_name(name);
 
