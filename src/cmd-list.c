@@ -8,6 +8,7 @@
 #include "vmctl/lvfleet.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/sysunit.h"
+#include "vmctl/tmux.h"
 #include "vmctl/view.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
@@ -63,17 +64,23 @@ static void print_row(const struct vmctl_env *env, const struct vm_info *vm,
 static int list_direct(struct vmctl_env *env, cJSON *arr, const char *label,
 		       struct vmctl_error **err)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, sessions = { 0 };
 	int n = 0;
 
 	if (state_list(env, &names, err) < 0)
 		return -1;
+	/* tmux asked once for every VM's session, not once per VM */
+	if (names.n > 0 && tmux_sessions_read(env, &sessions, err) < 0) {
+		strv_clear(&names);
+		return -1;
+	}
 	for (size_t i = 0; i < names.n; i++) {
 		struct vm_info vm = { 0 };
 		struct vmctl_error *e = NULL;
 
 		/* One broken VM must not hide the others. */
-		if (vm_inspect(env, names.v[i], &vm, &e) < 0) {
+		if (vm_inspect_known(env, names.v[i], &sessions, &vm,
+				     &e) < 0) {
 			cmd_print_error(e);
 			vmctl_error_free(e);
 			continue;
@@ -93,6 +100,7 @@ static int list_direct(struct vmctl_env *env, cJSON *arr, const char *label,
 		n++;
 	}
 	strv_clear(&names);
+	strv_clear(&sessions);
 	return n;
 }
 

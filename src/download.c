@@ -12,6 +12,7 @@
 
 #include "vmctl/download.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/xalloc.h"
 
 const char *download_redirect_protocols(const char *url)
@@ -26,34 +27,41 @@ const char *download_redirect_protocols(const char *url)
 	return "";   /* file:// and the like are never redirected */
 }
 
-static CURL *new_handle(const char *url, char *errbuf)
+/* A handle for URL, libcurl opened first (lazylib.h); NULL with *err. */
+static CURL *new_handle(const char *url, char *errbuf,
+			struct vmctl_error **err)
 {
 	static bool initialized;
 	CURL *c;
 
+	if (lazylib_load(LAZYLIB_CURL, err) < 0)
+		return NULL;
 	if (!initialized) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		sym_curl_global_init(CURL_GLOBAL_DEFAULT);
 		initialized = true;
 	}
-	c = curl_easy_init();
-	if (c == NULL)
+	c = sym_curl_easy_init();
+	if (c == NULL) {
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+				"cannot initialize libcurl");
 		return NULL;
+	}
 	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			 download_redirect_protocols(url));
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION,
-			 *download_redirect_protocols(url) ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	sym_curl_easy_setopt(c, CURLOPT_URL, url);
+	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			     download_redirect_protocols(url));
+	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION,
+			     *download_redirect_protocols(url) ? 1L : 0L);
+	sym_curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	sym_curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* Give up on a transfer slower than 1 KiB/s for a minute. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "vmctl/" VMCTL_VERSION);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	sym_curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "vmctl/" VMCTL_VERSION);
+	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	return c;
 }
 
@@ -62,7 +70,7 @@ static int transfer_error(CURL *c, CURLcode rc, const char *url,
 {
 	long http = 0;
 
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	if (rc == CURLE_HTTP_RETURNED_ERROR && http >= 400)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "download %s: HTTP %ld", url, http);
@@ -70,7 +78,7 @@ static int transfer_error(CURL *c, CURLcode rc, const char *url,
 				    rc == CURLE_COULDNT_CONNECT
 				    ? VMCTL_EXIT_UNAVAILABLE : VMCTL_EXIT_FAILURE,
 			       0, "download %s: %s", url,
-			       *errbuf ? errbuf : curl_easy_strerror(rc));
+			       *errbuf ? errbuf : sym_curl_easy_strerror(rc));
 }
 
 struct progress {
@@ -167,17 +175,16 @@ int download_file(const char *url, const char *path, bool resume,
 	if (sink.fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
-	c = new_handle(url, errbuf);
+	c = new_handle(url, errbuf, err);
 	if (c == NULL) {
 		close(sink.fd);
-		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "cannot initialize libcurl");
+		return -1;
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_file);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_file);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	if (st.st_size > 0)
-		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
-				 (curl_off_t)st.st_size);
+		sym_curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
+				     (curl_off_t)st.st_size);
 	{
 		const char *base = strrchr(url, '/');
 
@@ -185,19 +192,19 @@ int download_file(const char *url, const char *path, bool resume,
 		prog.offset = st.st_size;
 		prog.start = now_s();
 		prog.draw = progress;
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, draw_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		sym_curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, draw_progress);
+		sym_curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
+		sym_curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	rc = sym_curl_easy_perform(c);
+	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
 	if (prog.drawn)
 		fputc('\n', stderr);
 	if (st.st_size > 0 &&
 	    (rc == CURLE_RANGE_ERROR || (rc == CURLE_OK && http == 200) ||
 	     (rc == CURLE_HTTP_RETURNED_ERROR && http == 416))) {
 		/* The server sent the whole file, not the rest: start over. */
-		curl_easy_cleanup(c);
+		sym_curl_easy_cleanup(c);
 		close(sink.fd);
 		return download_file(url, path, false, progress, err);
 	}
@@ -207,16 +214,16 @@ int download_file(const char *url, const char *path, bool resume,
 	if (close(sink.fd) < 0 && rc == CURLE_OK && sink.errnum == 0)
 		sink.errnum = errno;
 	if (sink.errnum != 0) {
-		curl_easy_cleanup(c);
+		sym_curl_easy_cleanup(c);
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, sink.errnum,
 					 "download %s: writing %s", url, path);
 	}
 	if (rc != CURLE_OK) {
 		transfer_error(c, rc, url, errbuf, err);
-		curl_easy_cleanup(c);
+		sym_curl_easy_cleanup(c);
 		return -1;
 	}
-	curl_easy_cleanup(c);
+	sym_curl_easy_cleanup(c);
 	return 0;
 }
 
@@ -245,14 +252,13 @@ int download_text(const char *url, size_t max, char **out,
 	char errbuf[CURL_ERROR_SIZE];
 	struct membuf m = { .max = max };
 	CURLcode rc;
-	CURL *c = new_handle(url, errbuf);
+	CURL *c = new_handle(url, errbuf, err);
 
 	if (c == NULL)
-		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "cannot initialize libcurl");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_memory);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
-	rc = curl_easy_perform(c);
+		return -1;
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_memory);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
+	rc = sym_curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		if (rc == CURLE_WRITE_ERROR)
 			vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
@@ -260,11 +266,11 @@ int download_text(const char *url, size_t max, char **out,
 					url, max);
 		else
 			transfer_error(c, rc, url, errbuf, err);
-		curl_easy_cleanup(c);
+		sym_curl_easy_cleanup(c);
 		free(m.data);
 		return -1;
 	}
-	curl_easy_cleanup(c);
+	sym_curl_easy_cleanup(c);
 	*out = m.data ? m.data : xstrdup("");
 	return 0;
 }

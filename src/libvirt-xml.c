@@ -21,6 +21,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/libvirt-xml-devices.h"
 #include "vmctl/usb.h"
@@ -377,10 +378,10 @@ void libvirt_meta_clear(struct libvirt_meta *m)
 
 int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out)
 {
-	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml",
-				    NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
-	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlDoc *doc = sym_xmlReadMemory(xml, (int)strlen(xml), "metadata.xml",
+					NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+					XML_PARSE_NOWARNING);
+	const xmlNode *root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
 	int ret = -1;
 
 	*out = (struct libvirt_meta){ 0 };
@@ -397,7 +398,7 @@ int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		v = xmlNodeGetContent(c);
+		v = sym_xmlNodeGetContent(c);
 		if (strcmp((const char *)c->name, "name") == 0)
 			slot = &out->name;
 		else if (strcmp((const char *)c->name, "image") == 0)
@@ -413,10 +414,10 @@ int libvirt_xml_meta_parse(const char *xml, struct libvirt_meta *out)
 			free(*slot);
 			*slot = xstrdup((const char *)v);
 		}
-		xmlFree(v);
+		sym_xmlFree(v);
 	}
 	ret = 0;
 out:
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <libxml/xpath.h>
 
 #include "vmctl/clone-plan.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvclone.h"
 #include "vmctl/xalloc.h"
 
@@ -20,17 +21,17 @@
 /* The string value of an XPath expression's first node (NULL: none). */
 static char *first(xmlXPathContext *ctx, const char *expr)
 {
-	xmlXPathObject *o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	xmlXPathObject *o = sym_xmlXPathEvalExpression(BAD_CAST expr, ctx);
 	char *s = NULL;
 
 	if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0) {
-		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+		xmlChar *v = sym_xmlNodeGetContent(o->nodesetval->nodeTab[0]);
 
 		if (v != NULL && *v != '\0')
 			s = xstrdup((const char *)v);
-		xmlFree(v);
+		sym_xmlFree(v);
 	}
-	xmlXPathFreeObject(o);
+	sym_xmlXPathFreeObject(o);
 	return s;
 }
 
@@ -43,13 +44,13 @@ static int doc_open(const char *xml, xmlDoc **doc, xmlXPathContext **ctx,
 	*doc = NULL;
 	*ctx = NULL;
 	if (len <= (size_t)INT32_MAX)
-		*doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-				     XML_PARSE_NONET | XML_PARSE_NOERROR |
-				     XML_PARSE_NOWARNING);
+		*doc = sym_xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+					 XML_PARSE_NONET | XML_PARSE_NOERROR |
+					 XML_PARSE_NOWARNING);
 	if (*doc != NULL)
-		*ctx = xmlXPathNewContext(*doc);
+		*ctx = sym_xmlXPathNewContext(*doc);
 	if (*ctx == NULL) {
-		xmlFreeDoc(*doc);
+		sym_xmlFreeDoc(*doc);
 		*doc = NULL;
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "the "
 				       "domain's XML does not parse");
@@ -59,8 +60,8 @@ static int doc_open(const char *xml, xmlDoc **doc, xmlXPathContext **ctx,
 
 static void doc_close(xmlDoc *doc, xmlXPathContext *ctx)
 {
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	sym_xmlXPathFreeContext(ctx);
+	sym_xmlFreeDoc(doc);
 }
 
 /* The first disk's chain: each <backingStore>'s file, top first; the
@@ -132,18 +133,18 @@ int lvclone_backing_files(const char *xml, struct strv *out)
 		vmctl_error_free(ignored);
 		return -1;
 	}
-	o = xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk"
-				   "//backingStore/source/@file", ctx);
+	o = sym_xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk"
+				       "//backingStore/source/@file", ctx);
 	for (int i = 0; o != NULL && o->nodesetval != NULL &&
 			i < o->nodesetval->nodeNr; i++) {
-		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+		xmlChar *v = sym_xmlNodeGetContent(o->nodesetval->nodeTab[i]);
 
 		if (v != NULL && *v != '\0' &&
 		    !strv_contains(out, (const char *)v))
 			strv_push(out, (const char *)v);
-		xmlFree(v);
+		sym_xmlFree(v);
 	}
-	xmlXPathFreeObject(o);
+	sym_xmlXPathFreeObject(o);
 	doc_close(doc, ctx);
 	return 0;
 }
@@ -161,10 +162,10 @@ int lvclone_relink_xml(const char *xml, const char *layer, char **out,
 	*out = NULL;
 	if (doc_open(xml, &doc, &ctx, err) < 0)
 		return -1;
-	o = xmlXPathEvalExpression(BAD_CAST DISK "/backingStore", ctx);
+	o = sym_xmlXPathEvalExpression(BAD_CAST DISK "/backingStore", ctx);
 	if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0)
 		old = o->nodesetval->nodeTab[0];
-	xmlXPathFreeObject(o);
+	sym_xmlXPathFreeObject(o);
 	if (old == NULL) {
 		doc_close(doc, ctx);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "the "
@@ -172,20 +173,20 @@ int lvclone_relink_xml(const char *xml, const char *layer, char **out,
 	}
 	/* <backingStore type='file'><format type='qcow2'/>
 	 * <source file='LAYER'/>OLD</backingStore>, where OLD was */
-	bs = xmlNewDocNode(doc, NULL, BAD_CAST "backingStore", NULL);
-	xmlNewProp(bs, BAD_CAST "type", BAD_CAST "file");
-	n = xmlNewChild(bs, NULL, BAD_CAST "format", NULL);
-	xmlNewProp(n, BAD_CAST "type", BAD_CAST "qcow2");
-	n = xmlNewChild(bs, NULL, BAD_CAST "source", NULL);
-	xmlNewProp(n, BAD_CAST "file", BAD_CAST layer);
-	xmlReplaceNode(old, bs);
-	xmlAddChild(bs, old);
-	xmlDocDumpMemory(doc, &mem, &len);
+	bs = sym_xmlNewDocNode(doc, NULL, BAD_CAST "backingStore", NULL);
+	sym_xmlNewProp(bs, BAD_CAST "type", BAD_CAST "file");
+	n = sym_xmlNewChild(bs, NULL, BAD_CAST "format", NULL);
+	sym_xmlNewProp(n, BAD_CAST "type", BAD_CAST "qcow2");
+	n = sym_xmlNewChild(bs, NULL, BAD_CAST "source", NULL);
+	sym_xmlNewProp(n, BAD_CAST "file", BAD_CAST layer);
+	sym_xmlReplaceNode(old, bs);
+	sym_xmlAddChild(bs, old);
+	sym_xmlDocDumpMemory(doc, &mem, &len);
 	doc_close(doc, ctx);
 	if (mem == NULL)
 		abort();
 	*out = xstrdup((const char *)mem);
-	xmlFree(mem);
+	sym_xmlFree(mem);
 	return 0;
 }
 

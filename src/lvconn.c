@@ -17,6 +17,7 @@
 #include <libvirt/virterror.h>
 
 #include "vmctl/hosts.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvnodedev.h"
 #include "vmctl/xalloc.h"
@@ -29,15 +30,19 @@ static void libvirt_quiet(void *data, virErrorPtr e)
 	(void)e;
 }
 
-void lvconn_init(void)
+int lvconn_init(struct vmctl_error **err)
 {
 	static bool done;
 
 	if (done)
-		return;
+		return 0;
+	if (lazylib_load(LAZYLIB_LIBVIRT, err) < 0 ||
+	    lazylib_load(LAZYLIB_LIBVIRT_QEMU, err) < 0)
+		return -1;
 	done = true;
-	virInitialize();
-	virSetErrorFunc(NULL, libvirt_quiet);
+	sym_virInitialize();
+	sym_virSetErrorFunc(NULL, libvirt_quiet);
+	return 0;
 }
 
 static int status_of(int code, bool opening)
@@ -57,7 +62,7 @@ static int status_of(int code, bool opening)
 int lvconn_error(struct vmctl_error **err, const char *uri, bool opening,
 		 const char *what)
 {
-	virErrorPtr e = virGetLastError();
+	virErrorPtr e = sym_virGetLastError();
 	cleanup_free char *msg = xstrdup(e && e->message ? e->message
 					 : "unknown libvirt error");
 	int status = status_of(e ? e->code : 0, opening);
@@ -68,7 +73,7 @@ int lvconn_error(struct vmctl_error **err, const char *uri, bool opening,
 			*p = ' ';
 	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
 		msg[n - 1] = '\0';
-	virResetLastError();
+	sym_virResetLastError();
 	return vmctl_error_set(err, status, 0, "%s: %s: %s", uri, what, msg);
 }
 
@@ -129,16 +134,16 @@ char *lvconn_uri_param(const char *uri, const char *name)
 		    kv[n] == '=') {
 			/* %XX decoded by libcurl (the handle is not used) */
 			int len = 0;
-			char *dec = curl_easy_unescape(NULL, kv + n + 1,
-						       (int)(end - kv - n - 1),
-						       &len);
-			char *out = NULL;
+			char *dec, *out = NULL;
 
+			lazylib_need(LAZYLIB_CURL);
+			dec = sym_curl_easy_unescape(NULL, kv + n + 1,
+						     (int)(end - kv - n - 1), &len);
 			if (dec == NULL)
 				abort();   /* allocation failure */
 			if (len > 0 && strlen(dec) == (size_t)len)
 				out = xstrdup(dec);
-			curl_free(dec);
+			sym_curl_free(dec);
 			return out;
 		}
 		q = *end == '&' ? end : NULL;
@@ -358,8 +363,8 @@ static void opener_free(struct opener *o)
 static void *opener_run(void *arg)
 {
 	struct opener *o = arg;
-	virConnectPtr conn = virConnectOpenAuth(
-		o->bounded, virConnectAuthPtrDefault,
+	virConnectPtr conn = sym_virConnectOpenAuth(
+		o->bounded, lazylib_virConnectAuthPtrDefault(),
 		o->flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO : 0);
 	struct vmctl_error *e = NULL;
 	bool abandoned;
@@ -376,7 +381,7 @@ static void *opener_run(void *arg)
 	pthread_mutex_unlock(&o->mu);
 	if (abandoned) {
 		if (conn != NULL)
-			virConnectClose(conn);
+			sym_virConnectClose(conn);
 		opener_free(o);
 	}
 	return NULL;
@@ -451,15 +456,16 @@ int lvconn_open(const char *uri, unsigned flags, virConnectPtr *out,
 	unsigned port;
 
 	*out = NULL;
-	lvconn_init();
+	if (lvconn_init(err) < 0)
+		return -1;
 	if (lvconn_uri_endpoint(uri, &host, &port)) {
 		if (probe(uri, host, port, transport_is_ssh(transport),
 			  err) < 0)
 			return -1;
 		return open_bounded(uri, bounded, flags, out, err);
 	}
-	*out = virConnectOpenAuth(bounded, virConnectAuthPtrDefault,
-				  flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO
+	*out = sym_virConnectOpenAuth(bounded, lazylib_virConnectAuthPtrDefault(),
+				      flags & LVCONN_READ_ONLY ? VIR_CONNECT_RO
 							   : 0);
 	if (*out == NULL)
 		return lvconn_error(err, uri, true, "cannot connect");
@@ -483,7 +489,7 @@ int lvconn_open_env(const struct vmctl_env *env, unsigned flags,
 void lvconn_close(virConnectPtr conn)
 {
 	if (conn != NULL)
-		virConnectClose(conn);
+		sym_virConnectClose(conn);
 }
 
 int lvconn_pci_host_read(virConnectPtr conn, const char *uri,
@@ -495,14 +501,14 @@ int lvconn_pci_host_read(virConnectPtr conn, const char *uri,
 	size_t got = 0;
 
 	*out = (struct pci_host){ 0 };
-	n = virConnectListAllNodeDevices(conn, &devs,
+	n = sym_virConnectListAllNodeDevices(conn, &devs,
 			VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV);
 	if (n < 0)
 		return lvconn_error(err, uri, false, "listing PCI node devices");
 	parsed = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*parsed));
 	for (int i = 0; i < n; i++) {
-		const char *name = virNodeDeviceGetName(devs[i]);
-		char *xml = ret == 0 ? virNodeDeviceGetXMLDesc(devs[i], 0)
+		const char *name = sym_virNodeDeviceGetName(devs[i]);
+		char *xml = ret == 0 ? sym_virNodeDeviceGetXMLDesc(devs[i], 0)
 				     : NULL;
 
 		if (ret == 0 && xml == NULL)
@@ -514,7 +520,7 @@ int lvconn_pci_host_read(virConnectPtr conn, const char *uri,
 		else if (ret == 0)
 			got++;
 		free(xml);
-		virNodeDeviceFree(devs[i]);
+		sym_virNodeDeviceFree(devs[i]);
 	}
 	free(devs);
 	if (ret == 0)

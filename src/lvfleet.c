@@ -15,6 +15,7 @@
 #include "vmctl/broker.h"
 #include "vmctl/cmd.h"
 #include "vmctl/gpu.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvfleet.h"
 #include "vmctl/view.h"
@@ -31,16 +32,16 @@
 static uint64_t estimate_free(virConnectPtr conn, uint64_t total)
 {
 	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(conn, &doms,
-					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	int n = sym_virConnectListAllDomains(conn, &doms,
+					     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	uint64_t used = 0;
 
 	for (int i = 0; i < n; i++) {
-		used += (uint64_t)virDomainGetMaxMemory(doms[i]) << 10;
-		virDomainFree(doms[i]);
+		used += (uint64_t)sym_virDomainGetMaxMemory(doms[i]) << 10;
+		sym_virDomainFree(doms[i]);
 	}
 	free(doms);
-	virResetLastError();
+	sym_virResetLastError();
 	return used < total ? total - used : 0;
 }
 
@@ -54,15 +55,15 @@ static int read_memory(virConnectPtr conn, struct lvfleet_host *h)
 	uint64_t avail = 0;
 	bool have = false;
 
-	if (virNodeGetInfo(conn, &info) < 0)
+	if (sym_virNodeGetInfo(conn, &info) < 0)
 		return lvconn_error(&h->error, h->uri, false, "node info");
 	h->cpus = info.cpus;
 	h->mem_total = (uint64_t)info.memory << 10;
-	if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
-				  &n, 0) == 0 && n > 0) {
+	if (sym_virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL,
+				      &n, 0) == 0 && n > 0) {
 		st = xcalloc((size_t)n, sizeof(*st));
-		if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS,
-					  st, &n, 0) == 0) {
+		if (sym_virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS,
+					      st, &n, 0) == 0) {
 			for (int i = 0; i < n; i++) {
 				const char *f = st[i].field;
 
@@ -80,11 +81,11 @@ static int read_memory(virConnectPtr conn, struct lvfleet_host *h)
 		}
 		free(st);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	if (!have) {
-		avail = virNodeGetFreeMemory(conn);
+		avail = sym_virNodeGetFreeMemory(conn);
 		have = avail != 0;
-		virResetLastError();
+		sym_virResetLastError();
 	}
 	h->mem_free = have ? avail : estimate_free(conn, h->mem_total);
 	return 0;
@@ -134,8 +135,9 @@ void lvfleet_read(const struct hosts *hosts, unsigned want,
 	*out = (struct lvfleet){ 0 };
 	out->v = xcalloc(hosts->n + 1, sizeof(*out->v));
 	out->n = hosts->n;
-	/* libvirt set up once, before any thread opens a connection */
-	lvconn_init();
+	/* libvirt set up once, before any thread opens a connection (each
+	 * host's lvconn_open() says so if libvirt cannot be opened) */
+	lvconn_init(NULL);
 	for (size_t i = 0; i < hosts->n; i++) {
 		out->v[i].name = hosts->v[i].name;
 		out->v[i].uri = hosts->v[i].uri;

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvmedia.h"
 #include "vmctl/xalloc.h"
 
@@ -18,9 +19,9 @@ static xmlDoc *read_xml(const char *xml)
 
 	if (len > (size_t)INT32_MAX)
 		return NULL;
-	return xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR |
-			     XML_PARSE_NOWARNING);
+	return sym_xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+				 XML_PARSE_NONET | XML_PARSE_NOERROR |
+				 XML_PARSE_NOWARNING);
 }
 
 static bool named(const xmlNode *n, const char *name)
@@ -40,10 +41,10 @@ static xmlNode *child(const xmlNode *n, const char *name)
 /* An attribute's value as a new string, or NULL. */
 static char *attr(const xmlNode *n, const char *name)
 {
-	xmlChar *v = n != NULL ? xmlGetProp(n, BAD_CAST name) : NULL;
+	xmlChar *v = n != NULL ? sym_xmlGetProp(n, BAD_CAST name) : NULL;
 	char *s = v != NULL ? xstrdup((const char *)v) : NULL;
 
-	xmlFree(v);
+	sym_xmlFree(v);
 	return s;
 }
 
@@ -60,7 +61,7 @@ static xmlNode *find_disk(xmlDoc *doc, const char *device,
 			  bool (*match)(const xmlNode *, const void *),
 			  const void *arg)
 {
-	xmlNode *root = xmlDocGetRootElement(doc);
+	xmlNode *root = sym_xmlDocGetRootElement(doc);
 	xmlNode *devs = root != NULL && named(root, "domain")
 			? child(root, "devices") : NULL;
 
@@ -75,11 +76,11 @@ static xmlNode *find_disk(xmlDoc *doc, const char *device,
 static xmlDoc *read_domain(const char *xml)
 {
 	xmlDoc *doc = read_xml(xml);
-	xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+	xmlNode *root = doc != NULL ? sym_xmlDocGetRootElement(doc) : NULL;
 
 	if (root != NULL && named(root, "domain"))
 		return doc;
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return NULL;
 }
 
@@ -96,36 +97,36 @@ int lvmedia_cdrom_xml(const char *domain_xml, const char *path, char **out)
 	disk = find_disk(doc, "cdrom", NULL, NULL);
 	if (disk == NULL)
 		goto out;
-	copy = xmlDocCopyNode(disk, doc, 1);
+	copy = sym_xmlDocCopyNode(disk, doc, 1);
 	/* The medium's elements go: its source (live: with its index) and
 	 * what libvirt read of its backing chain. */
 	for (xmlNode *c = copy->children; c; c = next) {
 		next = c->next;
 		if (named(c, "source") || named(c, "backingStore")) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
+			sym_xmlUnlinkNode(c);
+			sym_xmlFreeNode(c);
 		}
 	}
-	xmlSetProp(copy, BAD_CAST "type", BAD_CAST "file");
+	sym_xmlSetProp(copy, BAD_CAST "type", BAD_CAST "file");
 	if (path != NULL) {
-		xmlNode *src = xmlNewDocNode(doc, NULL, BAD_CAST "source",
-					     NULL);
+		xmlNode *src = sym_xmlNewDocNode(doc, NULL, BAD_CAST "source",
+						 NULL);
 		xmlNode *driver = child(copy, "driver");
 
-		xmlSetProp(src, BAD_CAST "file", BAD_CAST path);
+		sym_xmlSetProp(src, BAD_CAST "file", BAD_CAST path);
 		if (driver != NULL)
-			xmlAddNextSibling(driver, src);
+			sym_xmlAddNextSibling(driver, src);
 		else
-			xmlAddChild(copy, src);
+			sym_xmlAddChild(copy, src);
 	}
-	buf = xmlBufferCreate();
-	xmlNodeDump(buf, doc, copy, 0, 0);
-	*out = xstrdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
-	xmlFreeNode(copy);
+	buf = sym_xmlBufferCreate();
+	sym_xmlNodeDump(buf, doc, copy, 0, 0);
+	*out = xstrdup((const char *)sym_xmlBufferContent(buf));
+	sym_xmlBufferFree(buf);
+	sym_xmlFreeNode(copy);
 	ret = 1;
 out:
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }
 
@@ -147,7 +148,7 @@ int lvmedia_cdrom_medium(const char *domain_xml, char **medium)
 			*medium = attr(src, "dev");
 		ret = 1;
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }
 
@@ -179,7 +180,7 @@ int lvmedia_disk_target(const char *domain_xml, const char *volume,
 	if (disk != NULL)
 		*target = attr(child(disk, "target"), "dev");
 	ret = *target != NULL;
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }
 
@@ -230,7 +231,7 @@ int lvmedia_boot_cdrom_first(const char *domain_xml, char **cdrom_alias,
 			*cdrom_alias = *disk_alias = NULL;
 		}
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }
 
@@ -247,14 +248,14 @@ int lvmedia_boot_disk_first(const char *domain_xml, char **out)
 		xmlChar *buf = NULL;
 		int size = 0;
 
-		xmlSetProp(child(disk, "boot"), BAD_CAST "order", BAD_CAST "1");
-		xmlSetProp(child(cdrom, "boot"), BAD_CAST "order",
-			   BAD_CAST "2");
-		xmlDocDumpMemory(doc, &buf, &size);
+		sym_xmlSetProp(child(disk, "boot"), BAD_CAST "order", BAD_CAST "1");
+		sym_xmlSetProp(child(cdrom, "boot"), BAD_CAST "order",
+			       BAD_CAST "2");
+		sym_xmlDocDumpMemory(doc, &buf, &size);
 		*out = xstrdup((const char *)buf);
-		xmlFree(buf);
+		sym_xmlFree(buf);
 		ret = 1;
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }

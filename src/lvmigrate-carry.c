@@ -13,6 +13,7 @@
 
 #include "vmctl/checksum.h"
 #include "vmctl/imagecache.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
@@ -114,13 +115,13 @@ static int carry_disk(struct lvmigrate_job *j, size_t i, bool contents,
 	virStorageVolInfo info;
 
 	if (!contents) {
-		vol = virStorageVolLookupByName(j->src.pool, f->volume);
-		if (vol == NULL || virStorageVolGetInfo(vol, &info) < 0) {
+		vol = sym_virStorageVolLookupByName(j->src.pool, f->volume);
+		if (vol == NULL || sym_virStorageVolGetInfo(vol, &info) < 0) {
 			if (vol != NULL)
-				virStorageVolFree(vol);
+				sym_virStorageVolFree(vol);
 			return lvconn_error(err, j->src.uri, false, f->volume);
 		}
-		virStorageVolFree(vol);
+		sym_virStorageVolFree(vol);
 		if (lvstore_overlay(j->dst.pool, j->dst.uri, f->volume,
 				    info.capacity, backing, f->backing_format,
 				    &j->dst_paths[i], err) < 0)
@@ -203,7 +204,7 @@ int lvmigrate_carry_files(struct lvmigrate_job *j, bool disk_contents,
 char *lvmigrate_dst_xml(const struct lvmigrate_job *j, unsigned flags,
 		     struct vmctl_error **err)
 {
-	char *xml = virDomainGetXMLDesc(j->dom, flags);
+	char *xml = sym_virDomainGetXMLDesc(j->dom, flags);
 	const char **from = xcalloc(j->files.n + 1, sizeof(*from));
 	const char **to = xcalloc(j->files.n + 1, sizeof(*to));
 	size_t n = 0;
@@ -239,13 +240,13 @@ void lvmigrate_undo_dst(struct lvmigrate_job *j)
 	cleanup_free char *seed = lvstore_seed_name(j->name);
 
 	if (j->dst_dom_possible) {
-		virDomainPtr d = virDomainLookupByName(j->dst.conn, j->name);
+		virDomainPtr d = sym_virDomainLookupByName(j->dst.conn, j->name);
 
 		if (d != NULL) {
-			if (virDomainIsActive(d) == 1)
-				virDomainDestroy(d);
-			virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM);
-			virDomainFree(d);
+			if (sym_virDomainIsActive(d) == 1)
+				sym_virDomainDestroy(d);
+			sym_virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM);
+			sym_virDomainFree(d);
 		}
 	}
 	if (j->made_disk)
@@ -260,7 +261,7 @@ void lvmigrate_undo_dst(struct lvmigrate_job *j)
 		lvvm_console_delete_logs(j->dst.pool, j->dst.uri, j->name,
 					 &ignored);
 	vmctl_error_free(ignored);
-	virResetLastError();
+	sym_virResetLastError();
 }
 
 /* Success: the VM's volumes on the source go (never its bases). */

@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
@@ -40,22 +41,22 @@ static xmlDoc *parse(const char *xml)
 
 	if (len > (size_t)INT32_MAX)
 		return NULL;
-	return xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR |
-			     XML_PARSE_NOWARNING);
+	return sym_xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+				 XML_PARSE_NONET | XML_PARSE_NOERROR |
+				 XML_PARSE_NOWARNING);
 }
 
 /* The nodes of an XPath expression (NULL when none). */
 static xmlXPathObject *select_nodes(xmlDoc *doc, const char *expr)
 {
-	xmlXPathContext *ctx = xmlXPathNewContext(doc);
-	xmlXPathObject *o = ctx ? xmlXPathEvalExpression(BAD_CAST expr, ctx)
+	xmlXPathContext *ctx = sym_xmlXPathNewContext(doc);
+	xmlXPathObject *o = ctx ? sym_xmlXPathEvalExpression(BAD_CAST expr, ctx)
 				: NULL;
 
-	xmlXPathFreeContext(ctx);
+	sym_xmlXPathFreeContext(ctx);
 	if (o != NULL && (o->nodesetval == NULL ||
 			  o->nodesetval->nodeNr == 0)) {
-		xmlXPathFreeObject(o);
+		sym_xmlXPathFreeObject(o);
 		o = NULL;
 	}
 	return o;
@@ -63,19 +64,19 @@ static xmlXPathObject *select_nodes(xmlDoc *doc, const char *expr)
 
 static char *prop(const xmlNode *n, const char *name)
 {
-	xmlChar *v = xmlGetProp(n, BAD_CAST name);
+	xmlChar *v = sym_xmlGetProp(n, BAD_CAST name);
 	char *s = v ? xstrdup((const char *)v) : NULL;
 
-	xmlFree(v);
+	sym_xmlFree(v);
 	return s;
 }
 
 static char *content(const xmlNode *n)
 {
-	xmlChar *v = xmlNodeGetContent(n);
+	xmlChar *v = sym_xmlNodeGetContent(n);
 	char *s = xstrdup(v ? (const char *)v : "");
 
-	xmlFree(v);
+	sym_xmlFree(v);
 	return s;
 }
 
@@ -87,13 +88,13 @@ static char *describe_hostdev(xmlNode *h)
 
 	for (xmlNode *c = h->children; c != NULL; c = c->next)
 		if (c->type == XML_ELEMENT_NODE &&
-		    xmlStrEqual(c->name, BAD_CAST "source"))
+		    sym_xmlStrEqual(c->name, BAD_CAST "source"))
 			src = c;
 	for (xmlNode *a = src ? src->children : NULL; a != NULL; a = a->next) {
 		cleanup_free char *d = NULL, *b = NULL, *s = NULL, *f = NULL;
 
 		if (a->type != XML_ELEMENT_NODE ||
-		    !xmlStrEqual(a->name, BAD_CAST "address"))
+		    !sym_xmlStrEqual(a->name, BAD_CAST "address"))
 			continue;
 		d = prop(a, "domain");
 		b = prop(a, "bus");
@@ -128,9 +129,9 @@ int lvmigrate_check(const char *xml, char **reason)
 				    "%s): VFIO devices cannot migrate; "
 				    "`vmctl move` stops it, carries it and "
 				    "starts it there", what);
-		xmlXPathFreeObject(o);
+		sym_xmlXPathFreeObject(o);
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return *reason ? -1 : 0;
 }
 
@@ -155,15 +156,15 @@ static void disk_backing(xmlNode *src_attr, struct lvmigrate_file *f)
 
 	for (xmlNode *c = disk ? disk->children : NULL; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE ||
-		    !xmlStrEqual(c->name, BAD_CAST "backingStore"))
+		    !sym_xmlStrEqual(c->name, BAD_CAST "backingStore"))
 			continue;
 		for (xmlNode *g = c->children; g != NULL; g = g->next) {
 			if (g->type != XML_ELEMENT_NODE)
 				continue;
-			if (xmlStrEqual(g->name, BAD_CAST "format") &&
+			if (sym_xmlStrEqual(g->name, BAD_CAST "format") &&
 			    f->backing_format == NULL)
 				f->backing_format = prop(g, "type");
-			if (xmlStrEqual(g->name, BAD_CAST "source") &&
+			if (sym_xmlStrEqual(g->name, BAD_CAST "source") &&
 			    f->backing == NULL)
 				f->backing = prop(g, "file");
 		}
@@ -218,8 +219,8 @@ int lvmigrate_files(const char *xml, const char *pool_dir, const char *vm,
 		}
 		f->path = steal_pointer(&path);
 	}
-	xmlXPathFreeObject(o);
-	xmlFreeDoc(doc);
+	sym_xmlXPathFreeObject(o);
+	sym_xmlFreeDoc(doc);
 	return 0;
 }
 
@@ -232,22 +233,22 @@ static void rewrite_node(xmlNode *n, const char *const *from,
 			for (size_t i = 0; i < count; i++)
 				if (strcmp((const char *)n->content,
 					   from[i]) == 0) {
-					xmlNodeSetContent(n, BAD_CAST to[i]);
+					sym_xmlNodeSetContent(n, BAD_CAST to[i]);
 					break;
 				}
 		}
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		for (xmlAttr *a = n->properties; a != NULL; a = a->next) {
-			xmlChar *v = xmlNodeListGetString(n->doc, a->children,
-							  1);
+			xmlChar *v = sym_xmlNodeListGetString(n->doc, a->children,
+							      1);
 
 			for (size_t i = 0; v != NULL && i < count; i++)
 				if (strcmp((const char *)v, from[i]) == 0) {
-					xmlSetProp(n, a->name, BAD_CAST to[i]);
+					sym_xmlSetProp(n, a->name, BAD_CAST to[i]);
 					break;
 				}
-			xmlFree(v);
+			sym_xmlFree(v);
 		}
 		rewrite_node(n->children, from, to, count);
 	}
@@ -263,10 +264,10 @@ char *lvmigrate_rewrite(const char *xml, const char *const *from,
 
 	if (doc == NULL)
 		return NULL;
-	rewrite_node(xmlDocGetRootElement(doc), from, to, n);
-	xmlDocDumpMemory(doc, &buf, &len);
-	xmlFreeDoc(doc);
+	rewrite_node(sym_xmlDocGetRootElement(doc), from, to, n);
+	sym_xmlDocDumpMemory(doc, &buf, &len);
+	sym_xmlFreeDoc(doc);
 	s = buf ? xstrndup((const char *)buf, (size_t)len) : NULL;
-	xmlFree(buf);
+	sym_xmlFree(buf);
 	return s;
 }

@@ -20,6 +20,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmigrate.h"
 #include "vmctl/lvstore.h"
@@ -32,7 +33,7 @@
 static void side_close(struct lvmigrate_side *s)
 {
 	if (s->pool != NULL)
-		virStoragePoolFree(s->pool);
+		sym_virStoragePoolFree(s->pool);
 	lvconn_close(s->conn);
 	free(s->uri);
 	*s = (struct lvmigrate_side){ 0 };
@@ -51,7 +52,7 @@ static void job_clear(struct lvmigrate_job *j)
 	vmctl_error_free(ignored);
 	free(j->scratch);
 	if (j->dom != NULL)
-		virDomainFree(j->dom);
+		sym_virDomainFree(j->dom);
 	side_close(&j->src);
 	side_close(&j->dst);
 }
@@ -75,14 +76,14 @@ static int job_open(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "%s: the VM "
 				       "is there already (--to names the "
 				       "source)", j->dst.uri);
-	there = virDomainLookupByName(j->dst.conn, j->name);
+	there = sym_virDomainLookupByName(j->dst.conn, j->name);
 	if (there != NULL) {
-		virDomainFree(there);
+		sym_virDomainFree(there);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST, "%s: a "
 				       "domain named \"%s\" already exists",
 				       j->dst.uri, j->name);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	return lvstore_pool(j->src.conn, j->src.uri, &j->src.pool, err) < 0 ||
 	       lvstore_pool(j->dst.conn, j->dst.uri, &j->dst.pool, err) < 0
 	       ? -1 : 0;
@@ -162,11 +163,11 @@ static void *progress_run(void *arg)
 
 		if (interrupt_pending() && !aborted) {
 			aborted = true;
-			virDomainAbortJob(p->dom);
+			sym_virDomainAbortJob(p->dom);
 		}
 		if (!p->show) {
 			/* (nothing to draw) */
-		} else if (virDomainGetJobInfo(p->dom, &ji) == 0 &&
+		} else if (sym_virDomainGetJobInfo(p->dom, &ji) == 0 &&
 		    ji.type != VIR_DOMAIN_JOB_NONE && ji.dataTotal > 0)
 			fprintf(stderr, "\r%c Migrating %s: %llu of %llu MiB "
 				"(%.0f s)   ", spin[k++ % 4], p->name,
@@ -174,7 +175,7 @@ static void *progress_run(void *arg)
 		else
 			fprintf(stderr, "\r%c Migrating %s (%.0f s)   ",
 				spin[k++ % 4], p->name, s);
-		virResetLastError();
+		sym_virResetLastError();
 		vm_sleep_ms(250);
 	}
 	if (p->show)
@@ -204,20 +205,20 @@ static int migrate(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 	if (persist == NULL)
 		return -1;
 	muri = lvmigrate_migrate_uri(j->dst.uri, o->migrate_uri);
-	if (virTypedParamsAddString(&params, &n, &max,
-				    VIR_MIGRATE_PARAM_DEST_XML, live) < 0 ||
-	    virTypedParamsAddString(&params, &n, &max,
-				    VIR_MIGRATE_PARAM_PERSIST_XML,
-				    persist) < 0 ||
+	if (sym_virTypedParamsAddString(&params, &n, &max,
+					VIR_MIGRATE_PARAM_DEST_XML, live) < 0 ||
+	    sym_virTypedParamsAddString(&params, &n, &max,
+					VIR_MIGRATE_PARAM_PERSIST_XML,
+					persist) < 0 ||
 	    (muri != NULL &&
-	     virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI,
-				     muri) < 0))
+	     sym_virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_URI,
+					 muri) < 0))
 		abort();
 	atomic_init(&p.done, false);
 	watched = pthread_create(&p.thread, NULL, progress_run, &p) == 0;
 	j->dst_dom_possible = true;
-	moved = virDomainMigrate3(j->dom, j->dst.conn, params, (unsigned)n,
-				  lvmigrate_flags());
+	moved = sym_virDomainMigrate3(j->dom, j->dst.conn, params, (unsigned)n,
+				      lvmigrate_flags());
 	if (moved == NULL)
 		lvconn_error(err, j->src.uri, false, muri ? muri
 				: "migrating");
@@ -226,10 +227,10 @@ static int migrate(struct lvmigrate_job *j, const struct lvmigrate_opts *o,
 		pthread_join(p.thread, NULL);
 	}
 	if (moved != NULL) {
-		virDomainFree(moved);
+		sym_virDomainFree(moved);
 		ret = 0;
 	}
-	virTypedParamsFree(params, n);
+	sym_virTypedParamsFree(params, n);
 	return ret;
 }
 
@@ -244,7 +245,7 @@ int lvmigrate_cmd_migrate(const struct vmctl_env *env, const char *name,
 
 	if (job_open(&j, opts, err) < 0)
 		goto out;
-	xml = virDomainGetXMLDesc(j.dom, 0);
+	xml = sym_virDomainGetXMLDesc(j.dom, 0);
 	if (xml == NULL) {
 		lvconn_error(err, j.src.uri, false, name);
 		goto out;
@@ -254,7 +255,7 @@ int lvmigrate_cmd_migrate(const struct vmctl_env *env, const char *name,
 				"VM %s: %s", j.src.uri, name, reason);
 		goto out;
 	}
-	if (virDomainIsActive(j.dom) != 1) {
+	if (sym_virDomainIsActive(j.dom) != 1) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s is not "
 				"running: `vmctl move` carries a stopped VM",
 				j.src.uri, name);
@@ -289,16 +290,16 @@ static int move(struct lvmigrate_job *j, bool was_running, struct vmctl_error **
 	if (xml == NULL)
 		return -1;
 	j->dst_dom_possible = true;
-	d = virDomainDefineXML(j->dst.conn, xml);
+	d = sym_virDomainDefineXML(j->dst.conn, xml);
 	if (d == NULL)
 		return lvconn_error(err, j->dst.uri, false,
 				    "defining the domain");
-	if (was_running && virDomainCreate(d) < 0) {
-		virDomainFree(d);
+	if (was_running && sym_virDomainCreate(d) < 0) {
+		sym_virDomainFree(d);
 		return lvconn_error(err, j->dst.uri, false,
 				    "starting the domain");
 	}
-	virDomainFree(d);
+	sym_virDomainFree(d);
 	return 0;
 }
 
@@ -315,14 +316,14 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 
 	if (job_open(&j, opts, err) < 0)
 		goto out;
-	xml = virDomainGetXMLDesc(j.dom, VIR_DOMAIN_XML_INACTIVE);
+	xml = sym_virDomainGetXMLDesc(j.dom, VIR_DOMAIN_XML_INACTIVE);
 	if (xml == NULL) {
 		lvconn_error(err, j.src.uri, false, name);
 		goto out;
 	}
 	if (job_files(&j, xml, err) < 0)
 		goto out;
-	was_running = virDomainIsActive(j.dom) == 1;
+	was_running = sym_virDomainIsActive(j.dom) == 1;
 	if (lvvm_stop_domain(j.dom, j.src.uri, opts->timeout_s, &how,
 			     err) < 0)
 		goto out;
@@ -331,7 +332,7 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 
 		vmctl_error_wrap(err, "moving VM %s to %s", name, j.dst.uri);
 		lvmigrate_undo_dst(&j);
-		if (was_running && virDomainCreate(j.dom) < 0) {
+		if (was_running && sym_virDomainCreate(j.dom) < 0) {
 			cleanup_free char *both = NULL;
 			int status = (*err)->status;
 
@@ -345,8 +346,8 @@ int lvmigrate_cmd_move(const struct vmctl_env *env, const char *name,
 		}
 		goto out;
 	}
-	if (virDomainUndefineFlags(j.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
-				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
+	if (sym_virDomainUndefineFlags(j.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+				       VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
 		lvconn_error(err, j.src.uri, false, "the VM is on the "
 			     "destination; undefining it at the source");
 		goto out;

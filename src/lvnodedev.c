@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/lvnodedev.h"
 #include "vmctl/usb.h"
@@ -31,23 +32,23 @@ static const xmlNode *child(const xmlNode *parent, const char *name)
  * absent or empty. */
 static char *text_of(const xmlNode *n)
 {
-	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+	xmlChar *t = n ? sym_xmlNodeGetContent(n) : NULL;
 	char *s = NULL;
 
 	if (t != NULL && *t != '\0')
 		s = xstrdup((const char *)t);
-	xmlFree(t);
+	sym_xmlFree(t);
 	return s;
 }
 
 static char *attr_of(const xmlNode *n, const char *name)
 {
-	xmlChar *t = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+	xmlChar *t = n ? sym_xmlGetProp(n, (const xmlChar *)name) : NULL;
 	char *s = NULL;
 
 	if (t != NULL && *t != '\0')
 		s = xstrdup((const char *)t);
-	xmlFree(t);
+	sym_xmlFree(t);
 	return s;
 }
 
@@ -187,12 +188,12 @@ int lvnodedev_parse_pci(const char *name, const char *xml, size_t len,
 	if (len > (size_t)INT32_MAX)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "node "
 				       "device %s: XML too large", name);
-	doc = xmlReadMemory(xml, (int)len, "nodedev.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	doc = sym_xmlReadMemory(xml, (int)len, "nodedev.xml", NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR |
+				XML_PARSE_NOWARNING);
+	root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
 	if (root == NULL || !named(root, "device")) {
-		xmlFreeDoc(doc);
+		sym_xmlFreeDoc(doc);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "node "
 				       "device %s: not a <device> XML "
 				       "document", name);
@@ -215,7 +216,7 @@ int lvnodedev_parse_pci(const char *name, const char *xml, size_t len,
 		out->fn.driver = drv ? text_of(child(drv, "name")) : NULL;
 		out->fn.has_parent = parse_pci_name(parent, &out->fn.parent);
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	if (ret < 0)
 		lvnodedev_pci_clear(out);
 	return ret;
@@ -290,12 +291,12 @@ static xmlDoc *read_domain(const char *xml, size_t len)
 
 	if (len > (size_t)INT32_MAX)
 		return NULL;
-	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	doc = sym_xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR |
+				XML_PARSE_NOWARNING);
+	root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
 	if (root == NULL || !named(root, "domain")) {
-		xmlFreeDoc(doc);
+		sym_xmlFreeDoc(doc);
 		return NULL;
 	}
 	return doc;
@@ -311,7 +312,7 @@ int lvnodedev_domain_hostdevs(const char *xml, size_t len,
 	*n = 0;
 	if (doc == NULL)
 		return -1;
-	devices = child(xmlDocGetRootElement(doc), "devices");
+	devices = child(sym_xmlDocGetRootElement(doc), "devices");
 	for (const xmlNode *h = devices ? devices->children : NULL; h != NULL;
 	     h = h->next) {
 		cleanup_free char *mode = named(h, "hostdev")
@@ -330,7 +331,7 @@ int lvnodedev_domain_hostdevs(const char *xml, size_t len,
 		*out = xreallocarray(*out, *n + 1, sizeof(**out));
 		(*out)[(*n)++] = a;
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return 0;
 }
 
@@ -361,10 +362,10 @@ int lvnodedev_parse_usb(const char *xml, size_t len,
 
 	*out = (struct lvnodedev_usb){ 0 };
 	if (len <= (size_t)INT32_MAX)
-		doc = xmlReadMemory(xml, (int)len, "nodedev.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
+		doc = sym_xmlReadMemory(xml, (int)len, "nodedev.xml", NULL,
+					XML_PARSE_NONET | XML_PARSE_NOERROR |
+					XML_PARSE_NOWARNING);
+	root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
 	for (const xmlNode *c = root && named(root, "device") ? root->children
 			       : NULL; c != NULL; c = c->next) {
 		cleanup_free char *type = named(c, "capability")
@@ -386,7 +387,7 @@ int lvnodedev_parse_usb(const char *xml, size_t len,
 			out->product_id = 0;
 		ret = 0;
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	if (ret < 0)
 		*out = (struct lvnodedev_usb){ 0 };
 	return ret;
@@ -476,7 +477,7 @@ int lvnodedev_domain_usb_ports(const char *xml, size_t len,
 	*n = 0;
 	if (doc == NULL)
 		return -1;
-	mark = mark_of(xmlDocGetRootElement(doc));
+	mark = mark_of(sym_xmlDocGetRootElement(doc));
 	for (const xmlNode *c = mark ? mark->children : NULL; c != NULL;
 	     c = c->next) {
 		struct lvnodedev_usb_port p = { 0 };
@@ -493,7 +494,7 @@ int lvnodedev_domain_usb_ports(const char *xml, size_t len,
 		*out = xreallocarray(*out, *n + 1, sizeof(**out));
 		(*out)[(*n)++] = p;
 	}
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return 0;
 }
 
@@ -524,7 +525,7 @@ static bool set_num(xmlNode *n, const char *name, unsigned v)
 	if (num_attr(n, name, 0xffff, &old) && old == v)
 		return false;
 	snprintf(s, sizeof(s), "%u", v);
-	xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)s);
+	sym_xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)s);
 	return true;
 }
 
@@ -540,7 +541,7 @@ int lvnodedev_domain_usb_set(const char *xml, size_t len,
 	*out = NULL;
 	if (doc == NULL)
 		return -1;
-	devs = (xmlNode *)child(xmlDocGetRootElement(doc), "devices");
+	devs = (xmlNode *)child(sym_xmlDocGetRootElement(doc), "devices");
 	for (size_t i = 0; i < n; i++) {
 		cleanup_free char *alias = xasprintf("ua-usb-host%u",
 						     ports[i].index);
@@ -551,8 +552,8 @@ int lvnodedev_domain_usb_set(const char *xml, size_t len,
 		if (src == NULL)
 			goto out;
 		if (addr == NULL) {
-			addr = xmlNewChild(src, NULL, (const xmlChar *)"address",
-					   NULL);
+			addr = sym_xmlNewChild(src, NULL, (const xmlChar *)"address",
+					       NULL);
 			changed = true;
 		}
 		changed |= set_num(addr, "bus", ports[i].bus);
@@ -562,12 +563,12 @@ int lvnodedev_domain_usb_set(const char *xml, size_t len,
 		xmlChar *buf = NULL;
 		int size = 0;
 
-		xmlDocDumpMemory(doc, &buf, &size);
+		sym_xmlDocDumpMemory(doc, &buf, &size);
 		*out = xstrdup((const char *)buf);
-		xmlFree(buf);
+		sym_xmlFree(buf);
 	}
 	ret = changed;
 out:
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }

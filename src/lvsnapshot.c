@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvsnapshot.h"
 #include "vmctl/xalloc.h"
 #include "vmctl/xmlwriter.h"
@@ -24,17 +25,17 @@ static xmlDoc *read_xml(const char *xml)
 
 	if (len > (size_t)INT32_MAX)
 		return NULL;
-	return xmlReadMemory(xml, (int)len, "snapshot.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR |
-			     XML_PARSE_NOWARNING);
+	return sym_xmlReadMemory(xml, (int)len, "snapshot.xml", NULL,
+				 XML_PARSE_NONET | XML_PARSE_NOERROR |
+				 XML_PARSE_NOWARNING);
 }
 
 /* An XPath expression's value as a number, or (str != NULL) a string:
  * "count(...)", "string(...)" ("" when nothing matches). */
 static double xpath_value(xmlDoc *doc, const char *expr, char **str)
 {
-	xmlXPathContext *ctx = xmlXPathNewContext(doc);
-	xmlXPathObject *o = ctx ? xmlXPathEvalExpression(BAD_CAST expr, ctx)
+	xmlXPathContext *ctx = sym_xmlXPathNewContext(doc);
+	xmlXPathObject *o = ctx ? sym_xmlXPathEvalExpression(BAD_CAST expr, ctx)
 				: NULL;
 	double v = 0;
 
@@ -43,8 +44,8 @@ static double xpath_value(xmlDoc *doc, const char *expr, char **str)
 			       o->stringval ? (const char *)o->stringval : "");
 	else if (o != NULL && o->type == XPATH_NUMBER)
 		v = o->floatval;
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(ctx);
+	sym_xmlXPathFreeObject(o);
+	sym_xmlXPathFreeContext(ctx);
 	return v;
 }
 
@@ -67,7 +68,7 @@ int lvsnapshot_parse(const char *xml, struct lvsnapshot *out,
 	*out = (struct lvsnapshot){ 0 };
 	if (doc == NULL || xpath_value(doc, "count(/domainsnapshot)",
 				       NULL) != 1) {
-		xmlFreeDoc(doc);
+		sym_xmlFreeDoc(doc);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "libvirt's snapshot XML is not a "
 				       "<domainsnapshot>");
@@ -76,7 +77,7 @@ int lvsnapshot_parse(const char *xml, struct lvsnapshot *out,
 	xpath_value(doc, "string(/domainsnapshot/parent/name)", &out->parent);
 	xpath_value(doc, "string(/domainsnapshot/state)", &state);
 	xpath_value(doc, "string(/domainsnapshot/creationTime)", &created);
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	out->parent = nonempty(out->parent);
 	if (*out->name == '\0') {
 		lvsnapshot_clear(out);
@@ -119,7 +120,7 @@ int lvsnapshot_domain_facts(const char *domain_xml, bool *gpu, bool *uefi)
 	*uefi = xpath_value(doc, "count(/domain/os/loader[@type='pflash'] | "
 			    "/domain/os/nvram | "
 			    "/domain/os[@firmware='efi'])", NULL) > 0;
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return 0;
 }
 

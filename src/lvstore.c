@@ -14,6 +14,7 @@
 #include <libvirt/virterror.h>
 
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -92,7 +93,7 @@ char *lvstore_volume_xml(const char *name, uint64_t capacity,
 int lvstore_pool(virConnectPtr conn, const char *uri,
 		 virStoragePoolPtr *out, struct vmctl_error **err)
 {
-	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, LVSTORE_POOL);
+	virStoragePoolPtr pool = sym_virStoragePoolLookupByName(conn, LVSTORE_POOL);
 	int active, autostart = 0;
 
 	*out = NULL;
@@ -100,29 +101,29 @@ int lvstore_pool(virConnectPtr conn, const char *uri,
 		cleanup_free char *xml = lvstore_pool_xml(LVSTORE_POOL,
 							  LVSTORE_POOL_PATH);
 
-		virResetLastError();
-		pool = virStoragePoolDefineXML(conn, xml, 0);
+		sym_virResetLastError();
+		pool = sym_virStoragePoolDefineXML(conn, xml, 0);
 		if (pool == NULL)
 			return lvconn_error(err, uri, false, "defining storage "
 					    "pool " LVSTORE_POOL);
-		if (virStoragePoolBuild(pool, 0) < 0) {
+		if (sym_virStoragePoolBuild(pool, 0) < 0) {
 			lvconn_error(err, uri, false, "building storage pool "
 				     LVSTORE_POOL);
-			virStoragePoolUndefine(pool);
-			virStoragePoolFree(pool);
+			sym_virStoragePoolUndefine(pool);
+			sym_virStoragePoolFree(pool);
 			return -1;
 		}
 	}
 	/* No refresh: every volume vmctl uses is made through libvirt, so
 	 * libvirtd knows it (and libvirt refuses a refresh while another
 	 * client streams a volume). */
-	active = virStoragePoolIsActive(pool);
-	if ((active == 0 && virStoragePoolCreate(pool, 0) < 0) || active < 0 ||
-	    (virStoragePoolGetAutostart(pool, &autostart) == 0 && !autostart &&
-	     virStoragePoolSetAutostart(pool, 1) < 0)) {
+	active = sym_virStoragePoolIsActive(pool);
+	if ((active == 0 && sym_virStoragePoolCreate(pool, 0) < 0) || active < 0 ||
+	    (sym_virStoragePoolGetAutostart(pool, &autostart) == 0 && !autostart &&
+	     sym_virStoragePoolSetAutostart(pool, 1) < 0)) {
 		lvconn_error(err, uri, false, "starting storage pool "
 			     LVSTORE_POOL);
-		virStoragePoolFree(pool);
+		sym_virStoragePoolFree(pool);
 		return -1;
 	}
 	*out = pool;
@@ -132,7 +133,7 @@ int lvstore_pool(virConnectPtr conn, const char *uri,
 static int vol_path(virStorageVolPtr vol, const char *uri, char **out,
 		    struct vmctl_error **err)
 {
-	*out = virStorageVolGetPath(vol);
+	*out = sym_virStorageVolGetPath(vol);
 	if (*out == NULL)
 		return lvconn_error(err, uri, false, "volume path");
 	return 0;
@@ -159,8 +160,8 @@ static int send_file(virStreamPtr st, int fd, const char *uri,
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
 					       "interrupted");
 		for (ssize_t off = 0; off < n;) {
-			int sent = virStreamSend(st, buf + off,
-						 (size_t)(n - off));
+			int sent = sym_virStreamSend(st, buf + off,
+						     (size_t)(n - off));
 
 			if (sent < 0)
 				return lvconn_error(err, uri, false,
@@ -175,33 +176,33 @@ int lvstore_download(virStorageVolPtr vol, const char *uri,
 		     void *opaque, unsigned long long *got,
 		     struct vmctl_error **err)
 {
-	virStreamPtr st = virStreamNew(virStorageVolGetConnect(vol), 0);
+	virStreamPtr st = sym_virStreamNew(sym_virStorageVolGetConnect(vol), 0);
 	cleanup_free char *buf = xmalloc(STREAM_CHUNK);
-	const char *what = virStorageVolGetName(vol);
+	const char *what = sym_virStorageVolGetName(vol);
 	int n;
 
 	*got = 0;
-	if (st == NULL || virStorageVolDownload(vol, st, offset, 0, 0) < 0) {
+	if (st == NULL || sym_virStorageVolDownload(vol, st, offset, 0, 0) < 0) {
 		if (st != NULL)
-			virStreamFree(st);
+			sym_virStreamFree(st);
 		return lvconn_error(err, uri, false, what);
 	}
-	while ((n = virStreamRecv(st, buf, STREAM_CHUNK)) > 0) {
+	while ((n = sym_virStreamRecv(st, buf, STREAM_CHUNK)) > 0) {
 		*got += (unsigned)n;
 		if (sink(buf, (size_t)n, opaque, err) < 0) {
-			virStreamAbort(st);
-			virStreamFree(st);
+			sym_virStreamAbort(st);
+			sym_virStreamFree(st);
 			return -1;
 		}
 	}
-	if (n < 0 || virStreamFinish(st) < 0) {
+	if (n < 0 || sym_virStreamFinish(st) < 0) {
 		if (n < 0)
-			virStreamAbort(st);
+			sym_virStreamAbort(st);
 		lvconn_error(err, uri, false, what);
-		virStreamFree(st);
+		sym_virStreamFree(st);
 		return -1;
 	}
-	virStreamFree(st);
+	sym_virStreamFree(st);
 	return 0;
 }
 
@@ -236,11 +237,11 @@ int lvstore_download_file(virStoragePoolPtr pool, const char *uri,
 	if (fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
-	vol = virStorageVolLookupByName(pool, name);
+	vol = sym_virStorageVolLookupByName(pool, name);
 	if (vol == NULL)
 		return lvconn_error(err, uri, false, name);
 	ret = lvstore_download(vol, uri, 0, to_file, &fd, &got, err);
-	virStorageVolFree(vol);
+	sym_virStorageVolFree(vol);
 	return ret;
 }
 
@@ -252,7 +253,7 @@ static int create_volume(virStoragePoolPtr pool, const char *uri,
 	if (xml == NULL)
 		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "volume name "
 				       "holds a control character");
-	*out = virStorageVolCreateXML(pool, xml, 0);
+	*out = sym_virStorageVolCreateXML(pool, xml, 0);
 	if (*out == NULL)
 		return lvconn_error(err, uri, false, name);
 	return 0;
@@ -262,7 +263,7 @@ int lvstore_upload(virStoragePoolPtr pool, const char *uri, const char *name,
 		   const char *path, char **path_out,
 		   struct vmctl_error **err)
 {
-	virConnectPtr conn = virStoragePoolGetConnect(pool);
+	virConnectPtr conn = sym_virStoragePoolGetConnect(pool);
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *xml = NULL;
 	virStorageVolPtr vol;
@@ -280,29 +281,29 @@ int lvstore_upload(virStoragePoolPtr pool, const char *uri, const char *name,
 				 NULL);
 	if (create_volume(pool, uri, name, xml, &vol, err) < 0)
 		return -1;
-	st = virStreamNew(conn, 0);
-	if (st == NULL || virStorageVolUpload(vol, st, 0,
-					      (unsigned long long)sb.st_size,
-					      0) < 0) {
+	st = sym_virStreamNew(conn, 0);
+	if (st == NULL || sym_virStorageVolUpload(vol, st, 0,
+						  (unsigned long long)sb.st_size,
+						  0) < 0) {
 		lvconn_error(err, uri, false, name);
 		goto out;
 	}
 	if (send_file(st, fd, uri, path, err) < 0) {
-		virStreamAbort(st);
+		sym_virStreamAbort(st);
 		vmctl_error_wrap(err, "%s", name);
 		goto out;
 	}
-	if (virStreamFinish(st) < 0) {
+	if (sym_virStreamFinish(st) < 0) {
 		lvconn_error(err, uri, false, name);
 		goto out;
 	}
 	ret = vol_path(vol, uri, path_out, err);
 out:
 	if (st != NULL)
-		virStreamFree(st);
+		sym_virStreamFree(st);
 	if (ret < 0)
-		virStorageVolDelete(vol, 0);
-	virStorageVolFree(vol);
+		sym_virStorageVolDelete(vol, 0);
+	sym_virStorageVolFree(vol);
 	return ret;
 }
 
@@ -370,10 +371,10 @@ static int base_find(virStoragePoolPtr pool, const char *uri,
 	char *best = NULL;
 	int n, ret = 0;
 
-	if ((n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
+	if ((n = sym_virStoragePoolListAllVolumes(pool, &vols, 0)) < 0)
 		return lvconn_error(err, uri, false, "listing volumes");
 	for (int i = 0; i < n; i++) {
-		const char *v = virStorageVolGetName(vols[i]);
+		const char *v = sym_virStorageVolGetName(vols[i]);
 		bool mark;
 
 		if (lvstore_base_volume(v, name, &mark) && mark &&
@@ -385,13 +386,13 @@ static int base_find(virStoragePoolPtr pool, const char *uri,
 	for (int i = 0; i < n; i++) {
 		/* the marked volume itself must be there */
 		if (best != NULL && ret == 0 &&
-		    strcmp(virStorageVolGetName(vols[i]), best) == 0)
+		    strcmp(sym_virStorageVolGetName(vols[i]), best) == 0)
 			ret = vol_path(vols[i], uri, path_out, err) < 0 ? -1 : 1;
-		virStorageVolFree(vols[i]);
+		sym_virStorageVolFree(vols[i]);
 	}
 	free(vols);
 	free(best);
-	virResetLastError();
+	sym_virResetLastError();
 	return ret;
 }
 
@@ -409,8 +410,8 @@ int lvstore_base_find(virStoragePoolPtr pool, const char *uri,
 		return ret;
 	/* best effort: libvirt refuses it while a volume is streamed ("has
 	 * asynchronous jobs running"), and then the upload happens */
-	if (virStoragePoolRefresh(pool, 0) < 0) {
-		virResetLastError();
+	if (sym_virStoragePoolRefresh(pool, 0) < 0) {
+		sym_virResetLastError();
 		return 0;
 	}
 	return base_find(pool, uri, name, path_out, err);
@@ -451,7 +452,7 @@ int lvstore_base(virStoragePoolPtr pool, const char *uri, const char *path,
 		vmctl_error_free(ignored);
 		return -1;
 	}
-	virStorageVolFree(vol);
+	sym_virStorageVolFree(vol);
 	*uploaded = true;
 	return 0;
 }
@@ -470,23 +471,23 @@ int lvstore_overlay(virStoragePoolPtr pool, const char *uri, const char *name,
 		return -1;
 	ret = vol_path(vol, uri, path_out, err);
 	if (ret < 0)
-		virStorageVolDelete(vol, 0);
-	virStorageVolFree(vol);
+		sym_virStorageVolDelete(vol, 0);
+	sym_virStorageVolFree(vol);
 	return ret;
 }
 
 int lvstore_delete(virStoragePoolPtr pool, const char *uri, const char *name,
 		   struct vmctl_error **err)
 {
-	virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
+	virStorageVolPtr vol = sym_virStorageVolLookupByName(pool, name);
 	int ret;
 
 	if (vol == NULL) {
-		virResetLastError();
+		sym_virResetLastError();
 		return 0;
 	}
-	ret = virStorageVolDelete(vol, 0);
-	virStorageVolFree(vol);
+	ret = sym_virStorageVolDelete(vol, 0);
+	sym_virStorageVolFree(vol);
 	if (ret < 0)
 		return lvconn_error(err, uri, false, name);
 	return 1;

@@ -37,6 +37,7 @@
 #include "vmctl/firmware.h"
 #include "vmctl/fsutil.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvclone.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -89,11 +90,11 @@ static void clone_ctx_clear(struct clone_ctx *c)
 		fs_remove_tree(c->scratch, &ignored);
 	vmctl_error_free(ignored);
 	if (c->dom != NULL)
-		virDomainFree(c->dom);
+		sym_virDomainFree(c->dom);
 	if (c->src != NULL)
-		virDomainFree(c->src);
+		sym_virDomainFree(c->src);
 	if (c->pool != NULL)
-		virStoragePoolFree(c->pool);
+		sym_virStoragePoolFree(c->pool);
 	lvconn_close(c->conn);
 	libvirt_meta_clear(&c->meta);
 	lvvm_info_clear(&c->src_info);
@@ -151,7 +152,7 @@ static void undo(struct clone_ctx *c, struct vmctl_error **err)
 	vmctl_error_free(ignored);
 	ignored = NULL;
 	if (c->dom != NULL)
-		virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+		sym_virDomainUndefineFlags(c->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
 	if (c->made_disk)
 		lvstore_delete(c->pool, c->uri, disk, &ignored);
 	vmctl_error_free(ignored);
@@ -168,7 +169,7 @@ static void undo(struct clone_ctx *c, struct vmctl_error **err)
 		lvstore_delete(c->pool, c->uri, c->layer_vol, &ignored);
 	vmctl_error_free(ignored);
 	lvvm_keys_undo(&c->keys);
-	virResetLastError();
+	sym_virResetLastError();
 }
 
 /* One of DST's volumes that exists already (a new string), or NULL. */
@@ -179,17 +180,17 @@ static char *dst_volume_taken(struct clone_ctx *c)
 	char *taken = NULL;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		virStorageVolPtr v = virStorageVolLookupByName(c->pool,
-							       names[i]);
+		virStorageVolPtr v = sym_virStorageVolLookupByName(c->pool,
+								   names[i]);
 
 		if (v != NULL) {
-			virStorageVolFree(v);
+			sym_virStorageVolFree(v);
 			if (taken == NULL)
 				taken = steal_pointer(&names[i]);
 		}
 		free(names[i]);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	return taken;
 }
 
@@ -212,24 +213,24 @@ static int check(struct clone_ctx *c, struct vmctl_error **err)
 	    lvstore_pool(c->conn, c->uri, &c->pool, err) < 0)
 		return -1;
 	/* with its secrets (the VNC password): --linked redefines it */
-	c->src_xml = virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE |
-					 VIR_DOMAIN_XML_SECURE);
+	c->src_xml = sym_virDomainGetXMLDesc(c->src, VIR_DOMAIN_XML_INACTIVE |
+					     VIR_DOMAIN_XML_SECURE);
 	if (c->src_xml == NULL)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	if (lvclone_src_parse(c->src_xml, &c->files, err) < 0)
 		return vmctl_error_wrap(err, "%s: %s", c->uri, c->src_name);
 	chk.has_disk = c->files.overlay != NULL && c->files.base != NULL;
 	chk.state = c->src_info.state;
-	n_snap = virDomainSnapshotNum(c->src, 0);
+	n_snap = sym_virDomainSnapshotNum(c->src, 0);
 	if (n_snap < 0)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	chk.n_snapshots = (size_t)n_snap;
-	d = spec_name_valid(c->dst) ? virDomainLookupByName(c->conn, c->dst)
+	d = spec_name_valid(c->dst) ? sym_virDomainLookupByName(c->conn, c->dst)
 				    : NULL;
 	chk.dst_domain = d != NULL;
 	if (d != NULL)
-		virDomainFree(d);
-	virResetLastError();
+		sym_virDomainFree(d);
+	sym_virResetLastError();
 	if (spec_name_valid(c->dst))
 		taken = dst_volume_taken(c);
 	chk.dst_volume = taken;
@@ -242,7 +243,7 @@ static int read_src(struct clone_ctx *c, struct vmctl_error **err)
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	cleanup_free char *dir = NULL, *path = NULL;
 
-	if (virDomainGetUUIDString(c->src, uuid) < 0)
+	if (sym_virDomainGetUUIDString(c->src, uuid) < 0)
 		return lvconn_error(err, c->uri, false, c->src_name);
 	dir = lvvm_keys_dir(c->env, uuid);
 	path = xasprintf("%s/%s", dir, VMDIR_SPEC);
@@ -273,10 +274,10 @@ static int fetch_disk(struct clone_ctx *c, struct vmctl_error **err)
 	virStorageVolInfo vi;
 	int got;
 
-	vol = virStorageVolLookupByName(c->pool, src_vol);
-	got = vol != NULL ? virStorageVolGetInfo(vol, &vi) : -1;
+	vol = sym_virStorageVolLookupByName(c->pool, src_vol);
+	got = vol != NULL ? sym_virStorageVolGetInfo(vol, &vi) : -1;
 	if (vol != NULL)
-		virStorageVolFree(vol);
+		sym_virStorageVolFree(vol);
 	if (got < 0)
 		return lvconn_error(err, c->uri, false, src_vol);
 	c->capacity = vi.capacity;
@@ -355,11 +356,11 @@ static int switch_src(struct clone_ctx *c, struct vmctl_error **err)
 				       c->uri, c->src_name,
 				       c->files.overlay ? c->files.overlay
 							: "none", path);
-	d = virDomainDefineXML(c->conn, c->src_xml_new);
+	d = sym_virDomainDefineXML(c->conn, c->src_xml_new);
 	if (d == NULL)
 		return lvconn_error(err, c->uri, false,
 				    "redefining the source's domain");
-	virDomainFree(d);
+	sym_virDomainFree(d);
 	return 0;
 }
 
@@ -458,7 +459,7 @@ static int clone(struct clone_ctx *c, struct vmctl_error **err)
 	if (libvirt_xml_build(c->spec, &f, &xml, err) < 0 ||
 	    add_layers(c, &xml, err) < 0)
 		return -1;
-	c->dom = virDomainDefineXML(c->conn, xml);
+	c->dom = sym_virDomainDefineXML(c->conn, xml);
 	if (c->dom == NULL)
 		return lvconn_error(err, c->uri, false, "defining the domain");
 	if (lvvm_keys_commit(c->env, c->uuid, &c->keys, err) < 0)
@@ -479,31 +480,31 @@ void lvvm_layers_release(virConnectPtr conn, const struct strv *files)
 	for (size_t i = 0; i < files->n; i++)
 		if (lvstore_layer_path(files->v[i]))
 			strv_push(&chain, files->v[i]);
-	n = chain.n > 0 ? virConnectListAllDomains(conn, &doms, 0) : 0;
+	n = chain.n > 0 ? sym_virConnectListAllDomains(conn, &doms, 0) : 0;
 	/* When in doubt a layer stays. */
 	doubt = n < 0;
 	for (int i = 0; i < n; i++) {
-		char *xml = virDomainGetXMLDesc(doms[i],
-						VIR_DOMAIN_XML_INACTIVE);
+		char *xml = sym_virDomainGetXMLDesc(doms[i],
+						    VIR_DOMAIN_XML_INACTIVE);
 
 		if (xml == NULL || lvclone_backing_files(xml, &in_use) < 0)
 			doubt = true;
 		free(xml);
-		virDomainFree(doms[i]);
+		sym_virDomainFree(doms[i]);
 	}
 	free(doms);
 	if (!doubt)
 		clone_layers_unused(&chain, &in_use, &gone);
 	for (size_t i = 0; i < gone.n; i++) {
-		virStorageVolPtr vol = virStorageVolLookupByPath(conn,
-								 gone.v[i]);
+		virStorageVolPtr vol = sym_virStorageVolLookupByPath(conn,
+								     gone.v[i]);
 
 		if (vol != NULL) {
-			virStorageVolDelete(vol, 0);
-			virStorageVolFree(vol);
+			sym_virStorageVolDelete(vol, 0);
+			sym_virStorageVolFree(vol);
 		}
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	strv_clear(&chain);
 	strv_clear(&in_use);
 	strv_clear(&gone);

@@ -16,6 +16,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvvm-console.h"
 #include "vmctl/lvvm.h"
@@ -112,7 +113,7 @@ static bool write_all(int fd, const char *buf, size_t n)
 static void flush_pending(struct console *c)
 {
 	while (c->n_pending > 0) {
-		int n = virStreamSend(c->st, c->pending, c->n_pending);
+		int n = sym_virStreamSend(c->st, c->pending, c->n_pending);
 
 		if (n == -2)
 			break;
@@ -123,12 +124,12 @@ static void flush_pending(struct console *c)
 		memmove(c->pending, c->pending + n, c->n_pending - (size_t)n);
 		c->n_pending -= (size_t)n;
 	}
-	virStreamEventUpdateCallback(c->st, VIR_STREAM_EVENT_READABLE |
-				     (c->n_pending ? VIR_STREAM_EVENT_WRITABLE
+	sym_virStreamEventUpdateCallback(c->st, VIR_STREAM_EVENT_READABLE |
+					 (c->n_pending ? VIR_STREAM_EVENT_WRITABLE
 						   : 0));
 	if (c->stdin_watch >= 0)
-		virEventUpdateHandle(c->stdin_watch, c->n_pending
-				     ? 0 : VIR_EVENT_HANDLE_READABLE);
+		sym_virEventUpdateHandle(c->stdin_watch, c->n_pending
+					 ? 0 : VIR_EVENT_HANDLE_READABLE);
 }
 
 static void on_stream(virStreamPtr st, int events, void *opaque)
@@ -139,13 +140,13 @@ static void on_stream(virStreamPtr st, int events, void *opaque)
 	if (events & VIR_STREAM_EVENT_READABLE) {
 		int n;
 
-		while ((n = virStreamRecv(st, buf, sizeof(buf))) > 0) {
+		while ((n = sym_virStreamRecv(st, buf, sizeof(buf))) > 0) {
 			if (!write_all(STDOUT_FILENO, buf, (size_t)n)) {
 				c->quit = true;     /* stdout closed */
 				return;
 			}
 			if (c->linger >= 0)
-				virEventUpdateTimeout(c->linger, LINGER_MS);
+				sym_virEventUpdateTimeout(c->linger, LINGER_MS);
 		}
 		if (n == 0) {
 			c->closed = c->quit = true;
@@ -184,9 +185,9 @@ static void on_stdin(int watch, int fd, int events, void *opaque)
 	if (r <= 0) {
 		/* stdin ended: what the guest still answers is printed until
 		 * it has been quiet for LINGER_MS */
-		virEventRemoveHandle(watch);
+		sym_virEventRemoveHandle(watch);
 		c->stdin_watch = -1;
-		c->linger = virEventAddTimeout(LINGER_MS, on_linger, c, NULL);
+		c->linger = sym_virEventAddTimeout(LINGER_MS, on_linger, c, NULL);
 		if (c->linger < 0)
 			c->quit = true;
 		return;
@@ -260,28 +261,28 @@ static int run_console(struct console *c)
 
 	if (terminal_setup(&term, c->err) < 0)
 		return -1;
-	c->stdin_watch = virEventAddHandle(STDIN_FILENO,
-					   VIR_EVENT_HANDLE_READABLE,
-					   on_stdin, c, NULL);
-	c->signal_watch = virEventAddHandle(signal_pipe[0],
-					    VIR_EVENT_HANDLE_READABLE,
-					    on_signal_pipe, c, NULL);
+	c->stdin_watch = sym_virEventAddHandle(STDIN_FILENO,
+					       VIR_EVENT_HANDLE_READABLE,
+					       on_stdin, c, NULL);
+	c->signal_watch = sym_virEventAddHandle(signal_pipe[0],
+						VIR_EVENT_HANDLE_READABLE,
+						on_signal_pipe, c, NULL);
 	if (c->stdin_watch < 0 || c->signal_watch < 0 ||
-	    virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE |
-				      VIR_STREAM_EVENT_HANGUP |
-				      VIR_STREAM_EVENT_ERROR, on_stream, c,
-				      NULL) < 0)
+	    sym_virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE |
+					  VIR_STREAM_EVENT_HANGUP |
+					  VIR_STREAM_EVENT_ERROR, on_stream, c,
+					  NULL) < 0)
 		console_fail(c, "console events");
 	while (!c->quit)
-		if (virEventRunDefaultImpl() < 0)
+		if (sym_virEventRunDefaultImpl() < 0)
 			console_fail(c, "event loop");
-	virStreamEventRemoveCallback(c->st);
+	sym_virStreamEventRemoveCallback(c->st);
 	if (c->stdin_watch >= 0)
-		virEventRemoveHandle(c->stdin_watch);
+		sym_virEventRemoveHandle(c->stdin_watch);
 	if (c->signal_watch >= 0)
-		virEventRemoveHandle(c->signal_watch);
+		sym_virEventRemoveHandle(c->signal_watch);
 	if (c->linger >= 0)
-		virEventRemoveTimeout(c->linger);
+		sym_virEventRemoveTimeout(c->linger);
 	terminal_restore(&term);
 	return c->error;
 }
@@ -297,21 +298,21 @@ int lvvm_console_cmd_console(const struct vmctl_env *env, const char *name,
 	int ret = -1;
 
 	/* before the connection: its streams report through this loop */
-	if (virEventRegisterDefaultImpl() < 0)
+	if (sym_virEventRegisterDefaultImpl() < 0)
 		return lvconn_error(err, env->connect, false, "event loop");
 	if (lvvm_open_vm(env, name, 0, &conn, &uri, &dom, err) < 0)
 		goto out;
 	c.uri = uri;
-	if (virDomainIsActive(dom) != 1) {
+	if (sym_virDomainIsActive(dom) != 1) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s is not "
 				"running", uri, name);
 		goto out;
 	}
-	c.st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
+	c.st = sym_virStreamNew(conn, VIR_STREAM_NONBLOCK);
 	/* FORCE: like a second `vmctl attach`, a new console is not refused
 	 * (libvirt has one reader: the older one is closed) */
-	if (c.st == NULL || virDomainOpenConsole(dom, NULL, c.st,
-						 VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+	if (c.st == NULL || sym_virDomainOpenConsole(dom, NULL, c.st,
+						     VIR_DOMAIN_CONSOLE_FORCE) < 0) {
 		lvconn_error(err, uri, false, "opening the console");
 		goto out;
 	}
@@ -320,18 +321,18 @@ int lvvm_console_cmd_console(const struct vmctl_env *env, const char *name,
 			"Ctrl-] (or Ctrl-b d) detaches\n", name, uri);
 	ret = run_console(&c);
 	if (ret == 0 && !c.closed)
-		virStreamAbort(c.st);
+		sym_virStreamAbort(c.st);
 	else if (ret == 0)
-		virStreamFinish(c.st);
-	virResetLastError();
+		sym_virStreamFinish(c.st);
+	sym_virResetLastError();
 	if (ret == 0 && c.closed && env->verbosity >= 0)
 		fprintf(stderr, "\r\nvmctl: %s's console closed (the VM "
 			"stopped)\n", name);
 out:
 	if (c.st != NULL)
-		virStreamFree(c.st);
+		sym_virStreamFree(c.st);
 	if (dom != NULL)
-		virDomainFree(dom);
+		sym_virDomainFree(dom);
 	lvconn_close(conn);
 	return ret < 0 ? -1 : VMCTL_EXIT_OK;
 }

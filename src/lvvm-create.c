@@ -21,6 +21,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
@@ -47,9 +48,9 @@ static void undo_made(struct made *m, const char *uri)
 	struct vmctl_error *ignored = NULL;
 
 	if (m->dom != NULL) {
-		if (virDomainIsActive(m->dom) == 1)
-			virDomainDestroy(m->dom);
-		virDomainUndefineFlags(m->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+		if (sym_virDomainIsActive(m->dom) == 1)
+			sym_virDomainDestroy(m->dom);
+		sym_virDomainUndefineFlags(m->dom, VIR_DOMAIN_UNDEFINE_NVRAM);
 	}
 	if (m->pool != NULL) {
 		if (m->disk != NULL)
@@ -65,15 +66,15 @@ static void undo_made(struct made *m, const char *uri)
 						 &ignored);
 		vmctl_error_free(ignored);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 }
 
 static void made_clear(struct made *m)
 {
 	if (m->dom != NULL)
-		virDomainFree(m->dom);
+		sym_virDomainFree(m->dom);
 	if (m->pool != NULL)
-		virStoragePoolFree(m->pool);
+		sym_virStoragePoolFree(m->pool);
 	free(m->disk);
 	free(m->seed);
 	*m = (struct made){ 0 };
@@ -88,10 +89,10 @@ static enum spec_accel host_accel(virConnectPtr conn,
 
 	if (spec->accel != SPEC_ACCEL_AUTO)
 		return spec->accel;
-	caps = virConnectGetCapabilities(conn);
+	caps = sym_virConnectGetCapabilities(conn);
 	kvm = caps != NULL && strstr(caps, "<domain type='kvm'") != NULL;
 	free(caps);
-	virResetLastError();
+	sym_virResetLastError();
 	return kvm ? SPEC_ACCEL_KVM : SPEC_ACCEL_TCG;
 }
 
@@ -352,15 +353,15 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 {
 	struct libvirt_facts f;
 	cleanup_free char *xml = NULL;
-	virDomainPtr dom = virDomainLookupByName(c->conn, c->spec->name);
+	virDomainPtr dom = sym_virDomainLookupByName(c->conn, c->spec->name);
 
 	if (dom != NULL) {
-		virDomainFree(dom);
+		sym_virDomainFree(dom);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST, "%s: a "
 				       "domain named \"%s\" already exists",
 				       c->uri, c->spec->name);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	/* a port with nothing in it: refused before anything is made */
 	if ((!no_start && lvvm_usb_check(c->conn, c->uri, c->spec, err) < 0) ||
 	    lvvm_devices_resolve(c->conn, c->uri, c->spec, &c->dev, err) < 0 ||
@@ -402,7 +403,7 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 	if (make_facts(c, &f, err) < 0 ||
 	    libvirt_xml_build(c->spec, &f, &xml, err) < 0)
 		return -1;
-	c->made.dom = virDomainDefineXML(c->conn, xml);
+	c->made.dom = sym_virDomainDefineXML(c->conn, xml);
 	if (c->made.dom == NULL)
 		return lvconn_error(err, c->uri, false, "defining the domain");
 	if (lvvm_keys_commit(c->env, c->uuid, &c->keys, err) < 0)

@@ -13,6 +13,7 @@
 
 #include "vmctl/broker.h"
 #include "vmctl/hostinv.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/libvirt-xml.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvnodedev.h"
@@ -130,8 +131,8 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 		      struct lvvm_holders *out, struct vmctl_error **err)
 {
 	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(conn, &doms,
-					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	int n = sym_virConnectListAllDomains(conn, &doms,
+					     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 
 	if (n < 0)
 		return lvconn_error(err, uri, false, "listing domains");
@@ -140,7 +141,7 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 	out->addrs = xcalloc((size_t)n + 1, sizeof(*out->addrs));
 	out->vmctl = xcalloc((size_t)n + 1, sizeof(*out->vmctl));
 	for (int i = 0; i < n; i++) {
-		char *xml = virDomainGetXMLDesc(doms[i], 0);
+		char *xml = sym_virDomainGetXMLDesc(doms[i], 0);
 		struct pci_addr *addrs = NULL;
 		size_t k = 0;
 
@@ -148,7 +149,7 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 		if (xml != NULL &&
 		    lvnodedev_domain_hostdevs(xml, strlen(xml), &addrs, &k) == 0
 		    && k > 0) {
-			out->names[out->n] = xstrdup(virDomainGetName(doms[i]));
+			out->names[out->n] = xstrdup(sym_virDomainGetName(doms[i]));
 			out->addrs[out->n] = addrs;
 			out->v[out->n] = (struct lvvm_holder){
 				.domain = out->names[out->n],
@@ -160,10 +161,10 @@ int lvvm_holders_read(virConnectPtr conn, const char *uri,
 			free(addrs);
 		}
 		free(xml);
-		virDomainFree(doms[i]);
+		sym_virDomainFree(doms[i]);
 	}
 	free(doms);
-	virResetLastError();
+	sym_virResetLastError();
 	return 0;
 }
 
@@ -263,8 +264,8 @@ uint64_t lvvm_free_pages(virConnectPtr conn, unsigned kib)
 {
 	unsigned long long count = 0;
 
-	if (virNodeGetFreePages(conn, 1, &kib, -1, 1, &count, 0) < 0) {
-		virResetLastError();
+	if (sym_virNodeGetFreePages(conn, 1, &kib, -1, 1, &count, 0) < 0) {
+		sym_virResetLastError();
 		return 0;
 	}
 	return count;
@@ -304,22 +305,22 @@ static int usb_nodes_read(virConnectPtr conn, const char *uri,
 			  struct strv *docs, struct vmctl_error **err)
 {
 	virNodeDevicePtr *devs = NULL;
-	int n = virConnectListAllNodeDevices(
+	int n = sym_virConnectListAllNodeDevices(
 		conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV);
 
 	if (n < 0)
 		return lvconn_error(err, uri, false, "listing USB devices");
 	for (int i = 0; i < n; i++) {
-		char *xml = virNodeDeviceGetXMLDesc(devs[i], 0);
+		char *xml = sym_virNodeDeviceGetXMLDesc(devs[i], 0);
 
 		/* one gone since the listing is not there */
 		if (xml != NULL)
 			strv_push(docs, xml);
 		free(xml);
-		virNodeDeviceFree(devs[i]);
+		sym_virNodeDeviceFree(devs[i]);
 	}
 	free(devs);
-	virResetLastError();
+	sym_virResetLastError();
 	return 0;
 }
 
@@ -363,8 +364,8 @@ int lvvm_usb_refresh(virConnectPtr conn, const char *uri, virDomainPtr dom,
 		     struct vmctl_error **err)
 {
 	/* SECURE: the definition written back keeps the VNC password */
-	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
-					VIR_DOMAIN_XML_SECURE);
+	char *xml = sym_virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+					    VIR_DOMAIN_XML_SECURE);
 	struct lvnodedev_usb_port *ports = NULL;
 	unsigned *devices = NULL;
 	char *fixed = NULL;
@@ -391,14 +392,14 @@ int lvvm_usb_refresh(virConnectPtr conn, const char *uri, virDomainPtr dom,
 		ret = 0;
 		break;
 	case 1: {
-		virDomainPtr d = virDomainDefineXML(conn, fixed);
+		virDomainPtr d = sym_virDomainDefineXML(conn, fixed);
 
 		if (d == NULL) {
 			lvconn_error(err, uri, false, "redefining the domain "
 				     "with its USB devices' numbers");
 			break;
 		}
-		virDomainFree(d);
+		sym_virDomainFree(d);
 		ret = 0;
 		break;
 	}

@@ -12,6 +12,7 @@
 #include <libvirt/virterror.h>
 
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
 #include "vmctl/lvvm-console.h"
@@ -44,15 +45,15 @@ int lvvm_console_make_log(virStoragePoolPtr pool, const char *uri,
 	if (xml == NULL)
 		return vmctl_error_set(err, VMCTL_EXIT_USAGE, 0, "volume name "
 				       "holds a control character");
-	vol = virStorageVolCreateXML(pool, xml, 0);
+	vol = sym_virStorageVolCreateXML(pool, xml, 0);
 	if (vol == NULL)
 		return lvconn_error(err, uri, false, vol_name);
-	*path_out = virStorageVolGetPath(vol);
+	*path_out = sym_virStorageVolGetPath(vol);
 	if (*path_out == NULL) {
 		lvconn_error(err, uri, false, vol_name);
-		virStorageVolDelete(vol, 0);
+		sym_virStorageVolDelete(vol, 0);
 	}
-	virStorageVolFree(vol);
+	sym_virStorageVolFree(vol);
 	return *path_out != NULL ? 0 : -1;
 }
 
@@ -133,8 +134,8 @@ static long long volume_size(virStorageVolPtr vol)
 {
 	virStorageVolInfo info;
 
-	if (virStorageVolGetInfo(vol, &info) < 0) {
-		virResetLastError();
+	if (sym_virStorageVolGetInfo(vol, &info) < 0) {
+		sym_virResetLastError();
 		return -1;
 	}
 	return (long long)info.capacity;
@@ -143,26 +144,26 @@ static long long volume_size(virStorageVolPtr vol)
 /* A volume of the pool, or NULL (no error kept) when there is none. */
 static virStorageVolPtr lookup(virStoragePoolPtr pool, const char *name)
 {
-	virStorageVolPtr vol = virStorageVolLookupByName(pool, name);
+	virStorageVolPtr vol = sym_virStorageVolLookupByName(pool, name);
 
 	if (vol == NULL)
-		virResetLastError();
+		sym_virResetLastError();
 	return vol;
 }
 
 /* Is the domain still defined? */
 static bool domain_exists(virConnectPtr conn, const char *name)
 {
-	virDomainPtr dom = virDomainLookupByName(conn, name);
+	virDomainPtr dom = sym_virDomainLookupByName(conn, name);
 
 	if (dom == NULL) {
-		virErrorPtr e = virGetLastError();
+		virErrorPtr e = sym_virGetLastError();
 		bool gone = e != NULL && e->code == VIR_ERR_NO_DOMAIN;
 
-		virResetLastError();
+		sym_virResetLastError();
 		return !gone;
 	}
-	virDomainFree(dom);
+	sym_virDomainFree(dom);
 	return true;
 }
 
@@ -173,12 +174,12 @@ static bool domain_exists(virConnectPtr conn, const char *name)
 static int log_pool(virConnectPtr conn, const char *uri,
 		    virStoragePoolPtr *out, struct vmctl_error **err)
 {
-	*out = virStoragePoolLookupByName(conn, LVSTORE_POOL);
+	*out = sym_virStoragePoolLookupByName(conn, LVSTORE_POOL);
 	if (*out == NULL)
 		return lvconn_error(err, uri, false, "storage pool "
 				    LVSTORE_POOL);
-	if (virStoragePoolRefresh(*out, 0) < 0)
-		virResetLastError();
+	if (sym_virStoragePoolRefresh(*out, 0) < 0)
+		sym_virResetLastError();
 	return 0;
 }
 
@@ -195,9 +196,9 @@ struct logs {
 static void logs_clear(struct logs *l)
 {
 	if (l->vol != NULL)
-		virStorageVolFree(l->vol);
+		sym_virStorageVolFree(l->vol);
 	if (l->pool != NULL)
-		virStoragePoolFree(l->pool);
+		sym_virStoragePoolFree(l->pool);
 	lvconn_close(l->conn);
 	free(l->uri);
 	free(l->log_name);
@@ -219,7 +220,7 @@ static int copy_rotated(struct logs *l, unsigned long long offset,
 	size = volume_size(vol);
 	if (size > (long long)offset)
 		ret = download(vol, l->uri, offset, &l->sink, &got, err);
-	virStorageVolFree(vol);
+	sym_virStorageVolFree(vol);
 	return ret;
 }
 
@@ -239,8 +240,8 @@ static int follow_log(struct logs *l, const char *name,
 		if (size >= 0 && (unsigned long long)size < offset) {
 			/* virtlogd rotated it: the old file's rest, then the
 			 * new one from its start */
-			if (virStoragePoolRefresh(l->pool, 0) < 0)
-				virResetLastError();
+			if (sym_virStoragePoolRefresh(l->pool, 0) < 0)
+				sym_virResetLastError();
 			if (copy_rotated(l, offset, err) < 0)
 				return -1;
 			offset = 0;
@@ -282,7 +283,7 @@ int lvvm_console_cmd_logs(const struct vmctl_env *env, const char *name,
 	ret = sink_finish(&l.sink, err);
 out:
 	if (dom != NULL)
-		virDomainFree(dom);
+		sym_virDomainFree(dom);
 	logs_clear(&l);
 	return ret;
 }

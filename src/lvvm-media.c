@@ -10,6 +10,7 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvmedia.h"
 #include "vmctl/lvstore.h"
@@ -31,7 +32,7 @@ struct mediactx {
 static void ctx_close(struct mediactx *c)
 {
 	if (c->dom != NULL)
-		virDomainFree(c->dom);
+		sym_virDomainFree(c->dom);
 	lvconn_close(c->conn);
 	free(c->uri);
 	free(c->xml);
@@ -48,17 +49,17 @@ static int ctx_open(struct mediactx *c, const struct vmctl_env *env,
 	if (lvvm_open_vm(env, name, 0, &c->conn, &c->uri, &c->dom, err) < 0)
 		return -1;
 	*uri = xstrdup(c->uri);
-	c->running = virDomainIsActive(c->dom) == 1;
-	if (!c->running && virDomainHasManagedSaveImage(c->dom, 0) == 1)
+	c->running = sym_virDomainIsActive(c->dom) == 1;
+	if (!c->running && sym_virDomainHasManagedSaveImage(c->dom, 0) == 1)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
 				       "holds a saved state: vmctl --connect "
 				       "%s start %s resumes it, then %s",
 				       c->uri, name, c->uri, name, what);
-	c->xml = virDomainGetXMLDesc(c->dom, c->running ? 0
+	c->xml = sym_virDomainGetXMLDesc(c->dom, c->running ? 0
 					     : VIR_DOMAIN_XML_INACTIVE);
 	if (c->xml == NULL)
 		return lvconn_error(err, c->uri, false, name);
-	virResetLastError();
+	sym_virResetLastError();
 	return 0;
 }
 
@@ -98,7 +99,7 @@ static int cdrom_update(struct mediactx *c, const char *xml,
 
 	if (c->running)
 		flags |= VIR_DOMAIN_AFFECT_LIVE;
-	if (virDomainUpdateDeviceFlags(c->dom, xml, flags) < 0)
+	if (sym_virDomainUpdateDeviceFlags(c->dom, xml, flags) < 0)
 		return lvconn_error(err, c->uri, false, what);
 	return 0;
 }
@@ -138,7 +139,7 @@ int lvvm_cdrom_insert(const struct vmctl_env *env, const char *name,
 	ret = 0;
 out:
 	if (pool != NULL)
-		virStoragePoolFree(pool);
+		sym_virStoragePoolFree(pool);
 	ctx_close(&c);
 	return ret;
 }
@@ -191,14 +192,14 @@ static int resize_online(struct mediactx *c, const char *volume,
 		return xml_unparsable(c, err);
 	if (r == 0)
 		return no_disk(c, err);
-	if (virDomainGetBlockInfo(c->dom, target, &bi, 0) < 0)
+	if (sym_virDomainGetBlockInfo(c->dom, target, &bi, 0) < 0)
 		return lvconn_error(err, c->uri, false, target);
 	out->before = bi.capacity;
 	if (media_resize_target(c->name, size, out->before, &out->after,
 				err) < 0)
 		return vmctl_error_wrap(err, "%s", c->uri);
-	if (virDomainBlockResize(c->dom, target, out->after,
-				 VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
+	if (sym_virDomainBlockResize(c->dom, target, out->after,
+				     VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
 		return lvconn_error(err, c->uri, false, "resizing the disk");
 	return 0;
 }
@@ -215,19 +216,19 @@ static int resize_offline(struct mediactx *c, const char *volume,
 
 	if (lvstore_pool(c->conn, c->uri, &pool, err) < 0)
 		return -1;
-	vol = virStorageVolLookupByName(pool, volume);
+	vol = sym_virStorageVolLookupByName(pool, volume);
 	if (vol == NULL) {
-		virErrorPtr e = virGetLastError();
+		virErrorPtr e = sym_virGetLastError();
 
 		if (e != NULL && e->code == VIR_ERR_NO_STORAGE_VOL) {
-			virResetLastError();
+			sym_virResetLastError();
 			no_disk(c, err);
 		} else {
 			lvconn_error(err, c->uri, false, volume);
 		}
 		goto out;
 	}
-	if (virStorageVolGetInfo(vol, &vi) < 0) {
+	if (sym_virStorageVolGetInfo(vol, &vi) < 0) {
 		lvconn_error(err, c->uri, false, volume);
 		goto out;
 	}
@@ -237,15 +238,15 @@ static int resize_offline(struct mediactx *c, const char *volume,
 		vmctl_error_wrap(err, "%s", c->uri);
 		goto out;
 	}
-	if (virStorageVolResize(vol, out->after, 0) < 0) {
+	if (sym_virStorageVolResize(vol, out->after, 0) < 0) {
 		lvconn_error(err, c->uri, false, "resizing the disk");
 		goto out;
 	}
 	ret = 0;
 out:
 	if (vol != NULL)
-		virStorageVolFree(vol);
-	virStoragePoolFree(pool);
+		sym_virStorageVolFree(vol);
+	sym_virStoragePoolFree(pool);
 	return ret;
 }
 
@@ -277,8 +278,8 @@ void lvvm_media_status(virDomainPtr dom, bool cdrom_once, cJSON *json)
 	 * vm.json. */
 	struct vmctl_spec spec = { .boot = cdrom_once ? SPEC_BOOT_CDROM_ONCE
 						      : SPEC_BOOT_DISK };
-	char *xml = virDomainGetXMLDesc(dom, 0);
-	char *def = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	char *xml = sym_virDomainGetXMLDesc(dom, 0);
+	char *def = sym_virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 	char *swapped = NULL;
 	int r = xml != NULL ? lvmedia_cdrom_medium(xml, &spec.cdrom) : -1;
 	bool booted = def != NULL &&
@@ -287,7 +288,7 @@ void lvvm_media_status(virDomainPtr dom, bool cdrom_once, cJSON *json)
 	free(swapped);
 	free(def);
 	free(xml);
-	virResetLastError();
+	sym_virResetLastError();
 	if (r < 0)
 		return;
 	spec.cdrom_drive = r == 1;
@@ -314,7 +315,7 @@ static int qom_set(virDomainPtr dom, const char *uri,
 	cJSON_AddItemToObject(cmd, "arguments", media_qom_set_args(step));
 	text = cJSON_PrintUnformatted(cmd);
 	cJSON_Delete(cmd);
-	if (virDomainQemuMonitorCommand(dom, text, &reply, 0) < 0)
+	if (sym_virDomainQemuMonitorCommand(dom, text, &reply, 0) < 0)
 		return lvconn_error(err, uri, false, "qom-set");
 	reply_json = cJSON_Parse(reply);
 	e = cJSON_GetObjectItem(reply_json, "error");
@@ -351,8 +352,8 @@ static int disk_first_defined(virConnectPtr conn, const char *uri,
 			      virDomainPtr dom, struct vmctl_error **err)
 {
 	/* SECURE: the definition written back keeps the VNC password */
-	char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
-					VIR_DOMAIN_XML_SECURE);
+	char *xml = sym_virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE |
+					    VIR_DOMAIN_XML_SECURE);
 	char *fixed = NULL;
 	int ret = -1;
 
@@ -363,10 +364,10 @@ static int disk_first_defined(virConnectPtr conn, const char *uri,
 		ret = 0;
 		break;
 	case 1: {
-		virDomainPtr d = virDomainDefineXML(conn, fixed);
+		virDomainPtr d = sym_virDomainDefineXML(conn, fixed);
 
 		if (d != NULL) {
-			virDomainFree(d);
+			sym_virDomainFree(d);
 			ret = 0;
 		} else {
 			lvconn_error(err, uri, false, "redefining the domain "
@@ -386,7 +387,7 @@ static int disk_first_defined(virConnectPtr conn, const char *uri,
 int lvvm_boot_once(virConnectPtr conn, const char *uri, virDomainPtr dom,
 		   struct vmctl_error **err)
 {
-	char *live = virDomainGetXMLDesc(dom, 0);
+	char *live = sym_virDomainGetXMLDesc(dom, 0);
 	cleanup_free char *cdrom = NULL, *disk = NULL;
 	int r;
 

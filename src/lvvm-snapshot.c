@@ -11,6 +11,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvsnapshot.h"
 #include "vmctl/lvvm-snapshot.h"
@@ -32,7 +33,7 @@ struct snapctx {
 static void ctx_close(struct snapctx *c)
 {
 	if (c->dom != NULL)
-		virDomainFree(c->dom);
+		sym_virDomainFree(c->dom);
 	lvconn_close(c->conn);
 	free(c->uri);
 	*c = (struct snapctx){ 0 };
@@ -52,10 +53,10 @@ static int ctx_open(struct snapctx *c, const struct vmctl_env *env,
 	if (uri != NULL)
 		*uri = xstrdup(c->uri);
 	c->vm.name = name;
-	c->vm.running = virDomainIsActive(c->dom) == 1;
+	c->vm.running = sym_virDomainIsActive(c->dom) == 1;
 	c->saved = !c->vm.running &&
-		   virDomainHasManagedSaveImage(c->dom, 0) == 1;
-	xml = virDomainGetXMLDesc(c->dom, 0);
+		   sym_virDomainHasManagedSaveImage(c->dom, 0) == 1;
+	xml = sym_virDomainGetXMLDesc(c->dom, 0);
 	if (xml == NULL)
 		return lvconn_error(err, c->uri, false, name);
 	if (lvsnapshot_domain_facts(xml, &c->vm.gpu, &c->uefi) < 0) {
@@ -65,7 +66,7 @@ static int ctx_open(struct snapctx *c, const struct vmctl_env *env,
 				       c->uri, name);
 	}
 	free(xml);
-	virResetLastError();
+	sym_virResetLastError();
 	return 0;
 }
 
@@ -73,15 +74,15 @@ static int ctx_open(struct snapctx *c, const struct vmctl_env *env,
 static virDomainSnapshotPtr lookup(const struct snapctx *c, const char *snap,
 				   struct vmctl_error **err)
 {
-	virDomainSnapshotPtr s = virDomainSnapshotLookupByName(c->dom, snap,
-							       0);
+	virDomainSnapshotPtr s = sym_virDomainSnapshotLookupByName(c->dom, snap,
+								   0);
 	virErrorPtr e;
 
 	if (s != NULL)
 		return s;
-	e = virGetLastError();
+	e = sym_virGetLastError();
 	if (e != NULL && e->code == VIR_ERR_NO_DOMAIN_SNAPSHOT) {
-		virResetLastError();
+		sym_virResetLastError();
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT, "%s: VM %s has "
 				"no snapshot \"%s\" (see vmctl snapshot list "
 				"%s)", c->uri, c->vm.name, snap, c->vm.name);
@@ -94,12 +95,12 @@ static virDomainSnapshotPtr lookup(const struct snapctx *c, const char *snap,
 static int read_snapshot(const struct snapctx *c, virDomainSnapshotPtr s,
 			 struct lvsnapshot *out, struct vmctl_error **err)
 {
-	char *xml = virDomainSnapshotGetXMLDesc(s, 0);
+	char *xml = sym_virDomainSnapshotGetXMLDesc(s, 0);
 	int ret;
 
 	if (xml == NULL)
 		return lvconn_error(err, c->uri, false,
-				    virDomainSnapshotGetName(s));
+				    sym_virDomainSnapshotGetName(s));
 	ret = lvsnapshot_parse(xml, out, err);
 	free(xml);
 	if (ret < 0)
@@ -129,27 +130,27 @@ int lvvm_snapshot_create(const struct vmctl_env *env, const char *name,
 		return -1;
 	if (ctx_open(&c, env, name, 0, uri, err) < 0)
 		goto out;
-	s = virDomainSnapshotLookupByName(c.dom, snap, 0);
+	s = sym_virDomainSnapshotLookupByName(c.dom, snap, 0);
 	if (s != NULL) {
-		virDomainSnapshotFree(s);
+		sym_virDomainSnapshotFree(s);
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EEXIST, "%s: VM %s "
 				"already has a snapshot \"%s\"", c.uri, name,
 				snap);
 		goto out;
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	c.vm.memory = memory;
 	if (plan(&c, SNAPSHOT_CREATE, err) < 0)
 		goto out;
 	/* Running: libvirt pauses the guest for QEMU's savevm only (an
 	 * internal snapshot cannot be live), and resumes it. */
 	xml = lvsnapshot_create_xml(snap, memory);
-	s = virDomainSnapshotCreateXML(c.dom, xml, 0);
+	s = sym_virDomainSnapshotCreateXML(c.dom, xml, 0);
 	if (s == NULL) {
 		lvconn_error(err, c.uri, false, "taking the snapshot");
 		goto out;
 	}
-	virDomainSnapshotFree(s);
+	sym_virDomainSnapshotFree(s);
 	ret = 0;
 out:
 	ctx_close(&c);
@@ -178,7 +179,7 @@ int lvvm_snapshot_revert(const struct vmctl_env *env, const char *name,
 		goto out;
 	/* A saved state is of the disk about to be replaced: it goes
 	 * (libvirt refuses the revert while it is there). */
-	if (c.saved && virDomainManagedSaveRemove(c.dom, 0) < 0) {
+	if (c.saved && sym_virDomainManagedSaveRemove(c.dom, 0) < 0) {
 		lvconn_error(err, c.uri, false, "removing the saved state");
 		goto out;
 	}
@@ -187,24 +188,24 @@ int lvvm_snapshot_revert(const struct vmctl_env *env, const char *name,
 	if (info.memory)
 		flags = c.vm.running ? VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING
 				     : VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED;
-	if (virDomainRevertToSnapshot(s, flags) < 0) {
+	if (sym_virDomainRevertToSnapshot(s, flags) < 0) {
 		lvconn_error(err, c.uri, false, "reverting");
 		goto out;
 	}
 	if (info.memory && !c.vm.running &&
-	    virDomainManagedSave(c.dom, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+	    sym_virDomainManagedSave(c.dom, VIR_DOMAIN_SAVE_RUNNING) < 0) {
 		lvconn_error(err, c.uri, false, "keeping the reverted memory "
 			     "for the next start");
 		/* stopped again, its disk at the snapshot */
-		virDomainDestroy(c.dom);
-		virResetLastError();
+		sym_virDomainDestroy(c.dom);
+		sym_virResetLastError();
 		goto out;
 	}
 	*resumes = info.memory;
 	ret = 0;
 out:
 	if (s != NULL)
-		virDomainSnapshotFree(s);
+		sym_virDomainSnapshotFree(s);
 	lvsnapshot_clear(&info);
 	ctx_close(&c);
 	return ret;
@@ -225,14 +226,14 @@ int lvvm_snapshot_delete(const struct vmctl_env *env, const char *name,
 	    plan(&c, SNAPSHOT_DELETE, err) < 0)
 		goto out;
 	/* its children move to its parent */
-	if (virDomainSnapshotDelete(s, 0) < 0) {
+	if (sym_virDomainSnapshotDelete(s, 0) < 0) {
 		lvconn_error(err, c.uri, false, "deleting the snapshot");
 		goto out;
 	}
 	ret = 0;
 out:
 	if (s != NULL)
-		virDomainSnapshotFree(s);
+		sym_virDomainSnapshotFree(s);
 	ctx_close(&c);
 	return ret;
 }
@@ -250,7 +251,7 @@ int lvvm_snapshot_list(const struct vmctl_env *env, const char *name,
 
 	if (ctx_open(&c, env, name, LVCONN_READ_ONLY, uri, err) < 0)
 		goto out;
-	n = virDomainListAllSnapshots(c.dom, &snaps,
+	n = sym_virDomainListAllSnapshots(c.dom, &snaps,
 				     VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL);
 	if (n < 0) {
 		lvconn_error(err, c.uri, false, "listing snapshots");
@@ -261,16 +262,16 @@ int lvvm_snapshot_list(const struct vmctl_env *env, const char *name,
 		if (read_snapshot(&c, snaps[k], &v[k], err) < 0)
 			goto out;
 		if (current == NULL &&
-		    virDomainSnapshotIsCurrent(snaps[k], 0) == 1)
+		    sym_virDomainSnapshotIsCurrent(snaps[k], 0) == 1)
 			current = xstrdup(v[k].name);
 	}
-	virResetLastError();
+	sym_virResetLastError();
 	lvsnapshot_record(v, (size_t)n, current, c.saved, rec, img, n_img);
 	v = NULL;
 	ret = 0;
 out:
 	for (int i = 0; i < n; i++)
-		virDomainSnapshotFree(snaps[i]);
+		sym_virDomainSnapshotFree(snaps[i]);
 	free(snaps);
 	for (int i = 0; v != NULL && i < k; i++)
 		lvsnapshot_clear(&v[i]);
@@ -282,7 +283,7 @@ out:
 int lvvm_snapshot_movable(virDomainPtr dom, const char *uri,
 			  const char *name, struct vmctl_error **err)
 {
-	int n = virDomainSnapshotNum(dom, 0);
+	int n = sym_virDomainSnapshotNum(dom, 0);
 
 	if (n < 0)
 		return lvconn_error(err, uri, false, "counting snapshots");
@@ -292,12 +293,12 @@ int lvvm_snapshot_movable(virDomainPtr dom, const char *uri,
 				       "them would not go with it (vmctl "
 				       "snapshot delete them first)", uri,
 				       name, n, n == 1 ? "" : "s");
-	if (virDomainHasManagedSaveImage(dom, 0) == 1)
+	if (sym_virDomainHasManagedSaveImage(dom, 0) == 1)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: VM %s "
 				       "holds a saved state, which would not go "
 				       "with it (vmctl start %s first)", uri,
 				       name, name);
-	virResetLastError();
+	sym_virResetLastError();
 	return 0;
 }
 
@@ -312,7 +313,7 @@ int lvvm_cmd_save(const struct vmctl_env *env, const char *name,
 	if (ctx_open(&c, env, name, 0, NULL, err) < 0 ||
 	    plan(&c, SNAPSHOT_SAVE, err) < 0)
 		goto out;
-	if (virDomainManagedSave(c.dom, VIR_DOMAIN_SAVE_RUNNING) < 0) {
+	if (sym_virDomainManagedSave(c.dom, VIR_DOMAIN_SAVE_RUNNING) < 0) {
 		lvconn_error(err, c.uri, false, "saving the VM");
 		goto out;
 	}
@@ -349,7 +350,7 @@ int lvvm_cmd_save_discard(const struct vmctl_env *env, const char *name,
 				"holds no saved state", c.uri, name);
 		goto out;
 	}
-	if (virDomainManagedSaveRemove(c.dom, 0) < 0) {
+	if (sym_virDomainManagedSaveRemove(c.dom, 0) < 0) {
 		lvconn_error(err, c.uri, false, "discarding the saved state");
 		goto out;
 	}
@@ -390,7 +391,7 @@ int lvvm_cmd_restore(const struct vmctl_env *env, const char *name,
 		goto out;
 	}
 	/* libvirt resumes the managed save image */
-	if (virDomainCreate(c.dom) < 0) {
+	if (sym_virDomainCreate(c.dom) < 0) {
 		lvconn_error(err, c.uri, false, name);
 		goto out;
 	}

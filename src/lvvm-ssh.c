@@ -19,6 +19,7 @@
 
 #include "vmctl/fsutil.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
@@ -302,7 +303,7 @@ struct ssh_vm {
 static void ssh_vm_close(struct ssh_vm *v)
 {
 	if (v->dom != NULL)
-		virDomainFree(v->dom);
+		sym_virDomainFree(v->dom);
 	lvconn_close(v->conn);
 	free(v->uri);
 	free(v->keys_dir);
@@ -338,7 +339,7 @@ static int ssh_vm_open(const struct vmctl_env *env, const char *name,
 	if (lvvm_open_vm(env, name, LVCONN_READ_ONLY, &v->conn, &v->uri,
 			 &v->dom, err) < 0)
 		return -1;
-	if (virDomainGetUUIDString(v->dom, uuid) < 0)
+	if (sym_virDomainGetUUIDString(v->dom, uuid) < 0)
 		return lvconn_error(err, v->uri, false, name);
 	v->keys_dir = lvvm_keys_dir(env, uuid);
 	spec_path = xasprintf("%s/%s", v->keys_dir, VMDIR_SPEC);
@@ -434,7 +435,7 @@ int lvvm_ssh_command(const struct vmctl_env *env, const char *name,
 
 static bool domain_alive(void *data)
 {
-	return virDomainIsActive(data) == 1;
+	return sym_virDomainIsActive(data) == 1;
 }
 
 /* Until the guest has a lease: *ip, or an error (stopped, timed out,

@@ -8,6 +8,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm-vnc.h"
@@ -32,10 +33,10 @@ static bool is(const xmlNode *n, const char *name)
 /* An attribute as a new string, or NULL. */
 static char *attr(const xmlNode *n, const char *name)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	xmlChar *v = sym_xmlGetProp(n, (const xmlChar *)name);
 	char *s = v ? xstrdup((const char *)v) : NULL;
 
-	xmlFree(v);
+	sym_xmlFree(v);
 	return s;
 }
 
@@ -73,10 +74,10 @@ static void parse_graphics(const xmlNode *g, struct lvvm_vnc *out)
 
 int lvvm_vnc_parse(const char *xml, struct lvvm_vnc *out)
 {
-	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
-	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlDoc *doc = sym_xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+					XML_PARSE_NONET | XML_PARSE_NOERROR |
+					XML_PARSE_NOWARNING);
+	const xmlNode *root = doc ? sym_xmlDocGetRootElement(doc) : NULL;
 	int ret = 1;
 
 	*out = (struct lvvm_vnc){ .port = -1 };
@@ -98,7 +99,7 @@ int lvvm_vnc_parse(const char *xml, struct lvvm_vnc *out)
 		}
 	}
 out:
-	xmlFreeDoc(doc);
+	sym_xmlFreeDoc(doc);
 	return ret;
 }
 
@@ -134,8 +135,8 @@ int lvvm_cmd_vnc(const struct vmctl_env *env, const char *name,
 	/* the password is in the XML only for a read-write connection */
 	if (lvvm_open_vm(env, name, 0, &conn, &uri, &dom, err) < 0)
 		goto out;
-	if (virDomainGetInfo(dom, &di) < 0 ||
-	    (xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE)) == NULL) {
+	if (sym_virDomainGetInfo(dom, &di) < 0 ||
+	    (xml = sym_virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE)) == NULL) {
 		lvconn_error(err, uri, false, name);
 		goto out;
 	}
@@ -166,7 +167,7 @@ int lvvm_cmd_vnc(const struct vmctl_env *env, const char *name,
 out:
 	lvvm_vnc_clear(&v);
 	if (dom != NULL)
-		virDomainFree(dom);
+		sym_virDomainFree(dom);
 	lvconn_close(conn);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/lvclone.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -96,12 +97,12 @@ cJSON *lvvm_info_json(const struct lvvm_info *info, const char *uri,
 /* vmctl's mark on the domain: 0 and *meta, or 1 when it has none. */
 static int domain_meta(virDomainPtr dom, struct libvirt_meta *meta)
 {
-	char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
-					 LIBVIRT_XML_NS, 0);
+	char *xml = sym_virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+					     LIBVIRT_XML_NS, 0);
 	int ret;
 
 	if (xml == NULL) {
-		virResetLastError();
+		sym_virResetLastError();
 		return 1;
 	}
 	ret = libvirt_xml_meta_parse(xml, meta) < 0 ? 1 : 0;
@@ -113,17 +114,17 @@ static int domain_meta(virDomainPtr dom, struct libvirt_meta *meta)
 static char *domain_ip(virDomainPtr dom)
 {
 	virDomainInterfacePtr *ifs = NULL;
-	int n = virDomainInterfaceAddresses(dom, &ifs,
+	int n = sym_virDomainInterfaceAddresses(dom, &ifs,
 			VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0);
 	char *ip = NULL;
 
 	if (n < 0)
-		virResetLastError();
+		sym_virResetLastError();
 	for (int i = 0; i < n; i++) {
 		for (unsigned j = 0; ip == NULL && j < ifs[i]->naddrs; j++)
 			if (ifs[i]->addrs[j].type == VIR_IP_ADDR_TYPE_IPV4)
 				ip = xstrdup(ifs[i]->addrs[j].addr);
-		virDomainInterfaceFree(ifs[i]);
+		sym_virDomainInterfaceFree(ifs[i]);
 	}
 	free(ifs);
 	return ip;
@@ -135,18 +136,18 @@ int lvvm_domain_info(virDomainPtr dom, const char *uri,
 	virDomainInfo di;
 	char *xml;
 
-	if (virDomainGetInfo(dom, &di) < 0)
-		return lvconn_error(err, uri, false, virDomainGetName(dom));
-	out->name = xstrdup(virDomainGetName(dom));
+	if (sym_virDomainGetInfo(dom, &di) < 0)
+		return lvconn_error(err, uri, false, sym_virDomainGetName(dom));
+	out->name = xstrdup(sym_virDomainGetName(dom));
 	out->state = lvvm_state_of(di.state);
 	/* libvirt's managed save (vmctl save): the next start resumes it */
 	if (out->state == VM_STOPPED &&
-	    virDomainHasManagedSaveImage(dom, 0) == 1)
+	    sym_virDomainHasManagedSaveImage(dom, 0) == 1)
 		out->state = VM_SAVED;
-	virResetLastError();
+	sym_virResetLastError();
 	out->cpus = di.nrVirtCpu;
 	out->memory = (uint64_t)di.maxMem << 10;
-	xml = virDomainGetXMLDesc(dom, 0);
+	xml = sym_virDomainGetXMLDesc(dom, 0);
 	if (xml != NULL)
 		out->accel = strstr(xml, "<domain type='kvm'") ? "kvm" : "tcg";
 	free(xml);
@@ -161,12 +162,12 @@ int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 {
 	struct libvirt_meta ignored;
 
-	*out = virDomainLookupByName(conn, name);
+	*out = sym_virDomainLookupByName(conn, name);
 	if (*out == NULL) {
-		virErrorPtr e = virGetLastError();
+		virErrorPtr e = sym_virGetLastError();
 
 		if (e != NULL && e->code == VIR_ERR_NO_DOMAIN) {
-			virResetLastError();
+			sym_virResetLastError();
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, ENOENT,
 					       "%s: no VM named \"%s\"", uri,
 					       name);
@@ -178,7 +179,7 @@ int lvvm_find(virConnectPtr conn, const char *uri, const char *name,
 			libvirt_meta_clear(&ignored);
 		return 0;
 	}
-	virDomainFree(*out);
+	sym_virDomainFree(*out);
 	*out = NULL;
 	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "%s: domain \"%s\" "
 			       "is not a vmctl VM (no vmctl metadata); vmctl "
@@ -242,7 +243,7 @@ static int target_open(const struct vmctl_env *env, const char *name,
 static void target_close(struct target *t)
 {
 	if (t->dom != NULL)
-		virDomainFree(t->dom);
+		sym_virDomainFree(t->dom);
 	lvconn_close(t->conn);
 	free(t->uri);
 	libvirt_meta_clear(&t->meta);
@@ -254,7 +255,7 @@ int lvvm_domain_start(virConnectPtr conn, const char *uri, virDomainPtr dom,
 {
 	if (lvvm_usb_refresh(conn, uri, dom, err) < 0)
 		return -1;
-	if (virDomainCreate(dom) < 0)
+	if (sym_virDomainCreate(dom) < 0)
 		return lvconn_error(err, uri, false, what);
 	return lvvm_boot_once(conn, uri, dom, err);
 }
@@ -269,7 +270,7 @@ int lvvm_cmd_start(const struct vmctl_env *env, const char *name,
 
 	if (target_open(env, name, 0, &t, err) < 0)
 		goto out;
-	was = virDomainIsActive(t.dom) == 1;
+	was = sym_virDomainIsActive(t.dom) == 1;
 	if (!was && lvvm_domain_start(t.conn, t.uri, t.dom, name, err) < 0)
 		goto out;
 	if (lvvm_domain_info(t.dom, t.uri, &info, err) < 0)
@@ -294,7 +295,7 @@ static bool wait_shutoff(virDomainPtr dom, long long timeout_ms)
 	long long deadline = vm_now_ms() + timeout_ms;
 
 	for (;;) {
-		if (virDomainIsActive(dom) == 0)
+		if (sym_virDomainIsActive(dom) == 0)
 			return true;
 		if (vm_now_ms() >= deadline)
 			return false;
@@ -306,20 +307,20 @@ int lvvm_stop_domain(virDomainPtr dom, const char *uri, int timeout_s,
 		     enum vm_stop_step *how, struct vmctl_error **err)
 {
 	*how = VM_STOP_NOT_RUNNING;
-	if (virDomainIsActive(dom) != 1)
+	if (sym_virDomainIsActive(dom) != 1)
 		return 0;
 	if (timeout_s > 0) {
-		if (virDomainShutdown(dom) < 0)
+		if (sym_virDomainShutdown(dom) < 0)
 			/* not listening yet (early boot): go on to destroy */
-			virResetLastError();
+			sym_virResetLastError();
 		else if (wait_shutoff(dom, (long long)timeout_s * 1000)) {
 			*how = VM_STOP_POWERDOWN;
 			return 0;
 		}
 	}
-	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1)
+	if (sym_virDomainDestroy(dom) < 0 && sym_virDomainIsActive(dom) == 1)
 		return lvconn_error(err, uri, false, "destroying the domain");
-	virResetLastError();
+	sym_virResetLastError();
 	*how = VM_STOP_KILL;
 	return 0;
 }
@@ -409,16 +410,16 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 			     err) < 0)
 		goto out;
 	/* the VM's SSH keys here are found by it (lvvm-ssh.h) */
-	if (virDomainGetUUIDString(t.dom, uuid) < 0)
+	if (sym_virDomainGetUUIDString(t.dom, uuid) < 0)
 		uuid[0] = '\0';
 	/* the linked clones' layers it stands on (lvvm_layers_release) */
-	xml = virDomainGetXMLDesc(t.dom, VIR_DOMAIN_XML_INACTIVE);
+	xml = sym_virDomainGetXMLDesc(t.dom, VIR_DOMAIN_XML_INACTIVE);
 	if (xml == NULL || lvclone_backing_files(xml, &files) < 0)
-		virResetLastError();
+		sym_virResetLastError();
 	/* the internal snapshots go with the disk below */
-	if (virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
-				   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-				   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
+	if (sym_virDomainUndefineFlags(t.dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+				       VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+				       VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
 		lvconn_error(err, t.uri, false, "undefining the domain");
 		goto out;
 	}
@@ -439,7 +440,7 @@ int lvvm_cmd_destroy(const struct vmctl_env *env, const char *name,
 out:
 	strv_clear(&files);
 	if (pool != NULL)
-		virStoragePoolFree(pool);
+		sym_virStoragePoolFree(pool);
 	target_close(&t);
 	return ret;
 }
@@ -476,7 +477,7 @@ int lvvm_list_read(virConnectPtr conn, const char *uri,
 
 	*out = NULL;
 	*n_out = 0;
-	n = virConnectListAllDomains(conn, &doms, 0);
+	n = sym_virConnectListAllDomains(conn, &doms, 0);
 	if (n < 0)
 		return lvconn_error(err, uri, false, "listing domains");
 	v = xcalloc((size_t)n + 1, sizeof(*v));
@@ -493,7 +494,7 @@ int lvvm_list_read(virConnectPtr conn, const char *uri,
 		} else {
 			k++;
 		}
-		virDomainFree(doms[i]);
+		sym_virDomainFree(doms[i]);
 	}
 	free(doms);
 	*out = v;

@@ -276,6 +276,47 @@ int tmux_query(const struct vmctl_env *env, const char *vm,
 	return 0;
 }
 
+int tmux_sessions_read(const struct vmctl_env *env, struct strv *names,
+		       struct vmctl_error **err)
+{
+	struct strv argv = { 0 };
+	struct proc_result r;
+	int ret;
+
+	*names = (struct strv){ 0 };
+	tmux_argv_base(env, &argv);
+	strv_push(&argv, "list-sessions");
+	strv_push(&argv, "-F");
+	strv_push(&argv, "#{session_name}");
+	ret = run_tmux(env, &argv, &r, err);
+	strv_clear(&argv);
+	if (ret < 0)
+		return -1;
+	/* No server: tmux says so and exits 1, and there is no session. */
+	if (r.status == 0 && r.out != NULL)
+		for (char *line = r.out, *nl; *line; line = nl + 1) {
+			nl = line + strcspn(line, "\n");
+			if (*nl == '\0') {
+				strv_push(names, line);
+				break;
+			}
+			*nl = '\0';
+			strv_push(names, line);
+		}
+	proc_result_clear(&r);
+	return 0;
+}
+
+bool tmux_sessions_has(const struct strv *names, const char *vm)
+{
+	cleanup_free char *session = tmux_session_name(vm);
+
+	for (size_t i = 0; i < names->n; i++)
+		if (strcmp(names->v[i], session) == 0)
+			return true;
+	return false;
+}
+
 int tmux_capture(const struct vmctl_env *env, const char *vm, int lines,
 		 char **text, struct vmctl_error **err)
 {

@@ -399,7 +399,10 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 		vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s", marker);
 		goto out;
 	}
-	ret = vm_fill_info(env, name, out, err);
+	/* A started VM was just seen running (vm_launch's last step). */
+	ret = vm_fill_info_launched(env, name, opts->no_start ? NULL
+							       : "running",
+				    out, err);
 out:
 	if (ret < 0 && made) {
 		struct vmctl_error *ignored = NULL;

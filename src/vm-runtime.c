@@ -234,8 +234,9 @@ void vm_kill_by_pidfile(const struct vmctl_env *env, const char *name)
  * Catch up with a QEMU that died on its own (killed, crashed, the guest
  * powered off): record how, and clean its leftovers.  Needs the VM lock.
  */
-int vm_refresh(const struct vmctl_env *env, const char *name,
-	       struct vm_state *st, struct vmctl_error **err)
+int vm_refresh_known(const struct vmctl_env *env, const char *name,
+		     struct vm_state *st, const struct strv *sessions,
+		     struct vmctl_error **err)
 {
 	struct tmux_pane pane;
 
@@ -244,8 +245,10 @@ int vm_refresh(const struct vmctl_env *env, const char *name,
 		vm_clear_runtime(env, name, st);
 		return state_write(env, name, st, err);
 	}
-	if (st->qemu.pid == 0 && tmux_query(env, name, &pane, err) == 0 &&
-	    pane.exists) {
+	/* tmux is asked about this VM only if it may have a session. */
+	if (st->qemu.pid == 0 &&
+	    (sessions == NULL || tmux_sessions_has(sessions, name)) &&
+	    tmux_query(env, name, &pane, err) == 0 && pane.exists) {
 		/* A session no launch finished with: vmctl was killed. */
 		if (!pane.dead)
 			vm_kill_pane(env, pane.pid, pane.server);
@@ -265,6 +268,12 @@ int vm_refresh(const struct vmctl_env *env, const char *name,
 		return state_write(env, name, st, err);
 	}
 	return 0;
+}
+
+int vm_refresh(const struct vmctl_env *env, const char *name,
+	       struct vm_state *st, struct vmctl_error **err)
+{
+	return vm_refresh_known(env, name, st, NULL, err);
 }
 
 enum vm_run_state vm_state_of(const struct vmctl_env *env,

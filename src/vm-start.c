@@ -129,18 +129,43 @@ static int resolve_ports(const struct vmctl_env *env, const char *name,
 	return ret;
 }
 
+/*
+ * Until QEMU answers on its QMP socket, or the pane it runs in ends.  The
+ * socket is tried every VM_LAUNCH_POLL_MS; while the pane's process lives
+ * (read from /proc, no exec) tmux is not asked: it is asked once that
+ * process has ended (or was never known), for how it ended, and once
+ * QEMU answers, for its session being where the VM's name says (one
+ * renamed away would leave a QEMU no later command finds).
+ */
 static int wait_for_qmp(const struct vmctl_env *env, const char *name,
-			struct qmp **out, struct vmctl_error **err)
+			pid_t pane_pid, struct qmp **out,
+			struct vmctl_error **err)
 {
 	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
 	long long deadline = vm_now_ms() + VM_LAUNCH_TIMEOUT_MS;
+	struct proc_id launched = { 0 };
+	bool known = proc_identify(env, pane_pid, &launched) == 0;
 
 	for (;;) {
-		struct tmux_pane pane;
+		struct tmux_pane pane = { .exists = true };
 		struct vmctl_error *ignored = NULL;
+		bool answered = vm_file_exists(sock) &&
+				qmp_open(sock, VM_QMP_TIMEOUT_MS, out,
+					 &ignored) == 0;
 
-		if (tmux_query(env, name, &pane, err) < 0)
-			return -1;
+		vmctl_error_free(ignored);
+		if (answered || !known || !proc_alive(env, &launched)) {
+			int asked = tmux_query(env, name, &pane, err);
+
+			if (asked == 0 && answered && pane.exists && !pane.dead)
+				return 0;
+			if (answered) {
+				qmp_close(*out);
+				*out = NULL;
+			}
+			if (asked < 0)
+				return -1;
+		}
 		if (!pane.exists) {
 			cleanup_free char *session = tmux_session_name(name);
 
@@ -159,10 +184,6 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 					       "QEMU exited at once (status "
 					       "%d)", pane.status);
 		}
-		if (vm_file_exists(sock) &&
-		    qmp_open(sock, VM_QMP_TIMEOUT_MS, out, &ignored) == 0)
-			return 0;
-		vmctl_error_free(ignored);
 		if (interrupt_pending())
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
 					       "interrupted");
@@ -171,7 +192,7 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 					       ETIMEDOUT, "QEMU did not answer "
 					       "on %s within %d s", sock,
 					       VM_LAUNCH_TIMEOUT_MS / 1000);
-		vm_sleep_ms(50);
+		vm_sleep_ms(VM_LAUNCH_POLL_MS);
 	}
 }
 
@@ -365,7 +386,8 @@ static int step_launch(struct start *s, struct vmctl_error **err)
 
 static int step_confirm(struct start *s, struct vmctl_error **err)
 {
-	if (wait_for_qmp(s->env, s->name, &s->q, err) < 0)
+	if (wait_for_qmp(s->env, s->name, s->started.pane_pid, &s->q,
+			 err) < 0)
 		return -1;
 	if (vm_pidfile_qemu(s->env, s->name, &s->st->qemu) < 0)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
@@ -588,7 +610,11 @@ int vm_start(const struct vmctl_env *env, const char *name,
 		else if (ovmf_vars_upgrade(env, name, spec, err) == 0)
 			ret = launch_resuming(env, name, spec, &st, opts, err);
 	}
-	if (ret >= 0 && vm_fill_info(env, name, out, err) < 0)
+	/* A launch ends seeing QEMU running (launch's last step); a VM that
+	 * was running already is asked. */
+	if (ret >= 0 && vm_fill_info_launched(env, name,
+					      ret == 0 ? "running" : NULL,
+					      out, err) < 0)
 		ret = -1;
 	spec_free(spec);
 	state_clear(&st);

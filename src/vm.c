@@ -60,8 +60,9 @@ void vm_info_clear(struct vm_info *info)
 }
 
 
-int vm_fill_info(const struct vmctl_env *env, const char *name,
-		 struct vm_info *out, struct vmctl_error **err)
+static int fill_info(const struct vmctl_env *env, const char *name,
+		     const char *qmp_status, struct vm_info *out,
+		     struct vmctl_error **err)
 {
 	struct vm_info info = { .name = xstrdup(name) };
 
@@ -84,7 +85,9 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 		return -1;
 	}
 	info.vnc_password = vm_read_vnc_password(env, name);
-	if (info.state == VM_RUNNING) {
+	if (info.state == VM_RUNNING && qmp_status != NULL) {
+		info.qmp_status = xstrdup(qmp_status);
+	} else if (info.state == VM_RUNNING) {
 		cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
 		struct qmp *q = NULL;
 		struct vmctl_error *ignored = NULL;
@@ -98,8 +101,28 @@ int vm_fill_info(const struct vmctl_env *env, const char *name,
 	return 0;
 }
 
+int vm_fill_info(const struct vmctl_env *env, const char *name,
+		 struct vm_info *out, struct vmctl_error **err)
+{
+	return fill_info(env, name, NULL, out, err);
+}
+
+int vm_fill_info_launched(const struct vmctl_env *env, const char *name,
+			  const char *qmp_status, struct vm_info *out,
+			  struct vmctl_error **err)
+{
+	return fill_info(env, name, qmp_status, out, err);
+}
+
 int vm_inspect(const struct vmctl_env *env, const char *name,
 	       struct vm_info *out, struct vmctl_error **err)
+{
+	return vm_inspect_known(env, name, NULL, out, err);
+}
+
+int vm_inspect_known(const struct vmctl_env *env, const char *name,
+		     const struct strv *sessions, struct vm_info *out,
+		     struct vmctl_error **err)
 {
 	struct vm_state st;
 	struct vmctl_error *busy = NULL;
@@ -118,7 +141,7 @@ int vm_inspect(const struct vmctl_env *env, const char *name,
 
 		if (!vm_file_exists(marker) &&
 		    state_read(env, name, &st, &ignored) == 0) {
-			vm_refresh(env, name, &st, &ignored);
+			vm_refresh_known(env, name, &st, sessions, &ignored);
 			state_clear(&st);
 		}
 		vmctl_error_free(ignored);

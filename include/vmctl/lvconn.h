@@ -39,9 +39,10 @@ enum {
 	LVCONN_READ_ONLY = 1 << 0,   /* listings: VIR_CONNECT_RO */
 };
 
-/* libvirt set up and its printing silenced: lvconn_open() does it; a
- * caller that opens connections from several threads calls it first. */
-void lvconn_init(void);
+/* libvirt opened (lazylib.h), set up and its printing silenced:
+ * lvconn_open() does it; a caller that opens connections from several
+ * threads calls it first.  69 when libvirt cannot be opened. */
+int lvconn_init(struct vmctl_error **err);
 
 /* Open URI (read-write, or read-only with LVCONN_READ_ONLY) with
  * libvirt's default authentication. */

@@ -51,6 +51,14 @@ int tmux_kill_id(const struct vmctl_env *env, const char *session_id,
 		 struct vmctl_error **err);
 int tmux_query(const struct vmctl_env *env, const char *vm,
 	       struct tmux_pane *pane, struct vmctl_error **err);
+/*
+ * Every session on vmctl's tmux socket, with one list-sessions (none when
+ * no server runs), for a listing of many VMs: tmux_sessions_has() then
+ * says whether VM's session was among them.
+ */
+int tmux_sessions_read(const struct vmctl_env *env, struct strv *names,
+		       struct vmctl_error **err);
+bool tmux_sessions_has(const struct strv *names, const char *vm);
 /* The pane's last `lines` lines of text. */
 int tmux_capture(const struct vmctl_env *env, const char *vm, int lines,
 		 char **text, struct vmctl_error **err);

@@ -20,6 +20,9 @@
  */
 
 #define VM_LAUNCH_TIMEOUT_MS 30000
+/* How often a launch looks for QEMU's QMP socket (a stat and a /proc
+ * read: cheap enough to keep the wait short). */
+#define VM_LAUNCH_POLL_MS 10
 #define VM_QUIT_TIMEOUT_MS 10000
 /* Each QMP read of the lifecycle (a QEMU that answers at all answers
  * within it). */
@@ -93,6 +96,13 @@ int vm_record_stop(const struct vmctl_env *env, const char *name,
  * killed vmctl left behind. */
 int vm_refresh(const struct vmctl_env *env, const char *name,
 	       struct vm_state *st, struct vmctl_error **err);
+/* vm_refresh() where `sessions` (tmux_sessions_read(), taken before the
+ * VM's lock) says which VMs may have a tmux session: one without is not
+ * asked about (a launch killed after that listing is caught by the next
+ * command, as any killed launch is). */
+int vm_refresh_known(const struct vmctl_env *env, const char *name,
+		     struct vm_state *st, const struct strv *sessions,
+		     struct vmctl_error **err);
 /*
  * Catch up with every VM whose QEMU died or whose claim's owner did
  * (vm_refresh under its lock, never waiting for one): what a crashed VM
@@ -112,6 +122,11 @@ int vm_remove_dir(const struct vmctl_env *env, const char *name,
 /* vm_info for a VM (the caller holds its lock or accepts a snapshot). */
 int vm_fill_info(const struct vmctl_env *env, const char *name,
 		 struct vm_info *out, struct vmctl_error **err);
+/* vm_fill_info() by the launch that has just seen QEMU say `qmp_status`
+ * (create, start): QEMU is not asked again. */
+int vm_fill_info_launched(const struct vmctl_env *env, const char *name,
+			  const char *qmp_status, struct vm_info *out,
+			  struct vmctl_error **err);
 
 /* vm-start.c: socket paths must fit a sockaddr_un. */
 int vm_check_socket_paths(const struct vmctl_env *env, const char *name,

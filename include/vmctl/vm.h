@@ -73,6 +73,11 @@ int vm_destroy(const struct vmctl_env *env, const char *name, bool force,
 	       int timeout_s, struct vmctl_error **err);
 int vm_inspect(const struct vmctl_env *env, const char *name,
 	       struct vm_info *out, struct vmctl_error **err);
+/* vm_inspect() for a listing: `sessions` from tmux_sessions_read(), so
+ * tmux is asked once for all VMs (vm_refresh_known). */
+int vm_inspect_known(const struct vmctl_env *env, const char *name,
+		     const struct strv *sessions, struct vm_info *out,
+		     struct vmctl_error **err);
 
 /*
  * Where and as whom to SSH into a running VM with cloud-init.  `host` is
