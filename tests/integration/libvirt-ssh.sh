@@ -117,14 +117,15 @@ grep -q "defining the domain" "$TMP/err-bad" ||
 ! vsh dominfo "$bad" >/dev/null 2>&1 || fail "a failed create left its domain"
 say "failed create: no domain, no keys ($(tail -n 1 "$TMP/err-bad"))"
 
-# 2. create --wait: up when the lease answers ssh with the pinned key.
+# 2. create --wait: up when the lease answers ssh with the pinned key and
+# cloud-init is done.
 start=$SECONDS
 lv create --wait=900 "$(spec "$vm")" > "$TMP/create.out" 2> "$TMP/create.err" ||
 	fail "create --wait failed: $(cat "$TMP/create.out" "$TMP/create.err")"
 note_uploads "$TMP/create.err"
-grep -q "^SSH ready after [0-9.]* s: vmctl ssh $vm\$" "$TMP/create.out" ||
-	fail "create --wait did not say SSH ready: $(cat "$TMP/create.out")"
-say "create --wait took $((SECONDS - start)) s: $(grep -o 'SSH ready after [0-9.]* s' "$TMP/create.out")"
+grep -q "^Ready after [0-9.]* s: vmctl ssh $vm\$" "$TMP/create.out" ||
+	fail "create --wait did not say ready: $(cat "$TMP/create.out")"
+say "create --wait took $((SECONDS - start)) s: $(grep -o 'Ready after [0-9.]* s' "$TMP/create.out")"
 
 uuid=$(vsh domuuid "$vm") || fail "no domain $vm"
 dir=$KEYS/$uuid
@@ -157,7 +158,11 @@ for want in "-i $dir/id_ed25519 " "UserKnownHostsFile=$dir/known_hosts " \
 done
 case $printed in *ProxyJump*) fail "a local URI jumps: $printed" ;; esac
 out=$(lv wait "$vm" --timeout 60) || fail "wait on a ready VM failed"
-case $out in "VM $vm: SSH ready after "*) ;; *) fail "wait said: $out" ;; esac
+case $out in "VM $vm: ready after "*) ;; *) fail "wait said: $out" ;; esac
+vout=$(lv -v wait "$vm" --for ssh --timeout 60 2>&1 >/dev/null) || fail "wait --for ssh failed"
+case $vout in *"VM $vm: address (DHCP lease) after "*"VM $vm: SSH accepting the key after "*) ;;
+*) fail "wait -v --for ssh said: $vout" ;; esac
+case $vout in *cloud-init*) fail "wait --for ssh asked cloud-init: $vout" ;; esac
 say "ssh to $ip: hostname $name, exit status, words; wait: $out"
 
 # 4. vnc: the port and password of the live domain, and they work.
