@@ -1,33 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmctl create [SPEC] [--name N] [--no-start] [--wait] [--overcommit] */
+/* vmctl create [SPEC] [--name N] [--no-start] [--wait[=UNTIL]]
+ *              [--overcommit] [--host NAME|auto] */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "vmctl/cmd.h"
+#include "vmctl/guest-ready.h"
 #include "vmctl/lvfleet.h"
-#include "vmctl/lvvm-ssh.h"
 #include "vmctl/lvvm.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/view.h"
+#include "vmctl/vm-runtime.h"
 #include "vmctl/vm.h"
 #include "vmctl/xalloc.h"
-
-#define DEFAULT_WAIT 300
-
-/* --wait: until SSH accepts the VM's key, on either backend. */
-static int wait_ssh(const struct vmctl_env *env, const char *name,
-		    int wait_s, bool progress, struct vmctl_error **err)
-{
-	double elapsed;
-
-	if ((env->connect != NULL
-	     ? lvvm_wait_ssh(env, name, wait_s, progress, &elapsed, err)
-	     : vm_wait_ssh(env, name, wait_s, progress, &elapsed, err)) < 0)
-		return -1;
-	if (env->verbosity >= 0 && !env->json)
-		printf("SSH ready after %.1f s: vmctl ssh %s\n", elapsed, name);
-	return VMCTL_EXIT_OK;
-}
 
 static const struct option options[] = {
 	{ "name", required_argument, NULL, 'n' },
@@ -44,9 +29,11 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	struct vm_create_opts opts = { 0 };
 	struct vmctl_spec *spec = NULL;
 	struct vm_info vm = { 0 };
-	const char *host = NULL;
-	int opt, ret, wait_s = -1;
-	bool tty = isatty(STDERR_FILENO);
+	const char *host = NULL, *why = NULL;
+	struct wait_arg wait = { 0 };
+	bool do_wait = false, tty = isatty(STDERR_FILENO);
+	long long start_ms = vm_now_ms();
+	int opt, ret;
 
 	while ((opt = cmd_getopt(&cmd_create_entry, env, argc, argv, "n:",
 				 options)) != -1) {
@@ -64,11 +51,11 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 			host = optarg;
 			break;
 		case 'w':
-			wait_s = DEFAULT_WAIT;
-			if (optarg != NULL &&
-			    cmd_parse_seconds(&cmd_create_entry, "--wait",
-					      optarg, &wait_s, err) < 0)
-				return -1;
+			do_wait = true;
+			if (wait_arg_parse(optarg, &wait, &why) < 0)
+				return cmd_usage_error(&cmd_create_entry, err,
+						       "--wait %s, not \"%s\"",
+						       why, optarg);
 			break;
 		default:
 			return cmd_done(opt);
@@ -98,7 +85,7 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 	opts.progress = tty && env->verbosity >= 0;
 	/* Ctrl-C undoes a half-made VM instead of leaving it behind. */
 	interrupt_catch();
-	if (wait_s >= 0 && opts.no_start)
+	if (do_wait && opts.no_start)
 		return cmd_usage_error(&cmd_create_entry, err, "--wait needs "
 				       "the VM started (drop --no-start)");
 	if (env->connect != NULL) {
@@ -108,9 +95,10 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 					  "--overcommit is not yet supported "
 					  "on a libvirt host")
 			: lvvm_cmd_create(env, spec, &opts, err);
-		if (ret == VMCTL_EXIT_OK && wait_s >= 0)
-			ret = wait_ssh(env, spec->name, wait_s, opts.progress,
-				       err);
+		if (ret == VMCTL_EXIT_OK && do_wait)
+			ret = guest_ready_wait(env, spec->name, &wait,
+					       opts.progress, start_ms, true,
+					       err);
 		spec_free(spec);
 		return ret;
 	}
@@ -126,8 +114,8 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 		view_vm_result(env, &vm, headline);
 	}
-	if (wait_s >= 0 && wait_ssh(env, vm.name, wait_s, opts.progress,
-				    err) < 0) {
+	if (do_wait && guest_ready_wait(env, vm.name, &wait, opts.progress,
+					start_ms, true, err) < 0) {
 		vm_info_clear(&vm);
 		return -1;
 	}
@@ -137,7 +125,7 @@ static int cmd_create_exec(struct vmctl_env *env, int argc, char **argv,
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=SECONDS]] "
+	.usage = "[SPEC] [--name NAME] [--no-start] [--wait[=UNTIL]] "
 		 "[--overcommit] [--host NAME|auto]",
 	.summary = "create a VM from a spec (default: the embedded one) and "
 		   "start it",
@@ -148,8 +136,15 @@ const struct cmd_entry cmd_create_entry = {
 		"how\nto reach it. On any failure nothing is left behind.\n\n"
 		"  --name NAME   use NAME instead of the spec's name\n"
 		"  --no-start    prepare the VM without starting it\n"
-		"  --wait[=S]    then wait (up to S s, default 300) until SSH "
-		"accepts the\n                VM's key, as `vmctl wait` does\n"
+		"  --wait[=UNTIL]\n                then wait, as `vmctl wait` "
+		"does, until the VM is ready for work:\n                SSH "
+		"accepts the VM's key and cloud-init is done (the spec's\n"
+		"                packages and runcmd in place; a cloud-init "
+		"error fails it\n                with cloud-init's lines, "
+		"1). UNTIL: ready (that, the default),\n                ssh "
+		"(SSH only), SECONDS (the limit, default 300), or\n"
+		"                ready,SECONDS or ssh,SECONDS. -v: the time to "
+		"each stage\n"
 		"  --overcommit  start it even past the host's free memory, "
 		"as the spec's\n                `overcommit: true` (never "
 		"with a GPU)\n"

@@ -18,6 +18,7 @@
 #include <libvirt/virterror.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/guest-ready.h"
 #include "vmctl/interrupt.h"
 #include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
@@ -489,37 +490,34 @@ static int wait_lease(struct ssh_vm *v, int timeout_s, bool progress,
 }
 
 int lvvm_wait_ssh(const struct vmctl_env *env, const char *name,
-		  int timeout_s, bool progress, double *elapsed,
-		  struct vmctl_error **err)
+		  enum wait_until until, int timeout_s, bool progress,
+		  struct wait_report *rep, struct vmctl_error **err)
 {
 	struct ssh_vm v;
 	cleanup_free char *ip = NULL, *jump = NULL;
 	long long start = vm_now_ms();
-	double ssh_s = 0;
 	int ret = -1;
 
-	*elapsed = 0;
 	if (ssh_vm_open(env, name, &v, err) < 0 ||
 	    wait_lease(&v, timeout_s, progress, &ip, err) < 0)
 		goto out;
+	rep->lease_s = (double)(vm_now_ms() - start) / 1000.0;
 	{
-		int left = timeout_s - (int)((vm_now_ms() - start) / 1000);
 		const struct lvvm_ssh_dest d = ssh_vm_dest(&v, ip);
 		struct ssh_target t;
 
 		jump = lvvm_ssh_proxy_jump(v.uri);
 		t = dest_target(&d, jump);
-		ret = ssh_wait(&t, left > 0 ? left : 1, progress, domain_alive,
-			       v.dom, &ssh_s, err);
+		ret = ssh_wait_ready(&t, until, timeout_s, start, progress,
+				     domain_alive, v.dom, rep, err);
 	}
 out:
-	*elapsed = (double)(vm_now_ms() - start) / 1000.0;
 	if (ret < 0 && v.dom != NULL && err != NULL && *err != NULL &&
 	    (*err)->errnum != 0) {
 		/* The log is a volume on the libvirt host: `logs` reads it. */
 		char *msg;
 
-		vm_wait_ssh_failed(err, NULL);
+		vm_wait_ssh_failed(err, NULL, rep->ssh_ok);
 		msg = xasprintf("%s\nthe serial log: vmctl --connect %s logs %s",
 				(*err)->message, v.uri, name);
 		free((*err)->message);

@@ -3,6 +3,7 @@
  * whether a process we started is still the same process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmctl/fsutil.h"
@@ -43,15 +45,41 @@ static void buf_read(struct buf *b, int fd, bool *open)
 	b->data[b->len] = '\0';
 }
 
+static int run(const struct strv *argv, char *const envp[], int timeout_ms,
+	       struct proc_result *result, struct vmctl_error **err);
+
 int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err)
 {
-	return proc_run_env(argv, NULL, result, err);
+	return run(argv, NULL, -1, result, err);
 }
 
 int proc_run_env(const struct strv *argv, char *const envp[],
 		 struct proc_result *result, struct vmctl_error **err)
 {
+	return run(argv, envp, -1, result, err);
+}
+
+int proc_run_for(const struct strv *argv, int timeout_ms,
+		 struct proc_result *result, struct vmctl_error **err)
+{
+	return run(argv, NULL, timeout_ms < 0 ? 0 : timeout_ms, result, err);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* timeout_ms < 0: none; else the child is killed (SIGKILL) when it has
+ * not finished by then. */
+static int run(const struct strv *argv, char *const envp[], int timeout_ms,
+	       struct proc_result *result, struct vmctl_error **err)
+{
+	long long deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus, rc;
 	struct buf ob = { 0 }, eb = { 0 };
@@ -84,8 +112,16 @@ int proc_run_env(const struct strv *argv, char *const envp[],
 			{ out_open ? out[0] : -1, POLLIN, 0 },
 			{ err_open ? errp[0] : -1, POLLIN, 0 },
 		};
+		long long left = deadline >= 0 ? deadline - mono_ms() : -1;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (deadline >= 0 && left <= 0) {
+			/* our own child, not yet waited for: its pid is ours */
+			kill(pid, SIGKILL);
+			result->timed_out = true;
+			break;
+		}
+		if (poll(p, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
+		    errno != EINTR)
 			break;
 		if (p[0].revents)
 			buf_read(&ob, out[0], &out_open);

@@ -388,6 +388,27 @@ static bool banner_ok(const char *host, unsigned port)
 	return ok;
 }
 
+bool ssh_wait_stopped(const char *vm, const char *what,
+		      bool (*alive)(void *), void *alive_data,
+		      struct vmctl_error **err)
+{
+	if (interrupt_pending())
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR, "interrupted");
+	else if (alive != NULL && !alive(alive_data))
+		vmctl_error_set(err, VMCTL_EXIT_FAILURE, ESRCH,
+				"VM %s stopped while waiting for %s", vm, what);
+	else
+		return false;
+	return true;
+}
+
+int ssh_key_refused(const char *vm, struct vmctl_error **err)
+{
+	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "VM %s: its SSH "
+			       "host key is not the one vmctl pinned; "
+			       "refusing to trust it", vm);
+}
+
 int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 	     bool (*alive)(void *), void *alive_data, double *elapsed,
 	     struct vmctl_error **err)
@@ -406,17 +427,8 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 				t->vm, t_now - start);
 			last_draw = t_now;
 		}
-		if (interrupt_pending()) {
-			vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR,
-					"interrupted");
+		if (ssh_wait_stopped(t->vm, "SSH", alive, alive_data, err))
 			break;
-		}
-		if (alive != NULL && !alive(alive_data)) {
-			vmctl_error_set(err, VMCTL_EXIT_FAILURE, ESRCH,
-					"VM %s stopped while waiting for SSH",
-					t->vm);
-			break;
-		}
 		if (t->proxy_jump != NULL || banner_ok(t->host, t->port)) {
 			struct proc_result r;
 
@@ -429,10 +441,7 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 			}
 			if (ssh_stderr_says_key_mismatch(r.err)) {
 				proc_result_clear(&r);
-				vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-						"VM %s: its SSH host key is not "
-						"the one vmctl pinned; refusing "
-						"to trust it", t->vm);
+				ssh_key_refused(t->vm, err);
 				break;
 			}
 			proc_result_clear(&r);

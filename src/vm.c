@@ -357,9 +357,10 @@ static bool still_alive(void *data)
 }
 
 int vm_wait_ssh(const struct vmctl_env *env, const char *name,
-		int timeout_s, bool progress, double *elapsed,
-		struct vmctl_error **err)
+		enum wait_until until, int timeout_s, bool progress,
+		struct wait_report *rep, struct vmctl_error **err)
 {
+	long long start = vm_now_ms();
 	struct vm_info vm = { 0 };
 	struct ssh_target t;
 	struct alive_check alive = { .env = env };
@@ -371,27 +372,29 @@ int vm_wait_ssh(const struct vmctl_env *env, const char *name,
 	ret = vm_ssh_target(env, &vm, &dir, &t, err);
 	if (ret == 0) {
 		alive.id = vm.st.qemu;
-		ret = ssh_wait(&t, timeout_s, progress, still_alive, &alive,
-			       elapsed, err);
+		ret = ssh_wait_ready(&t, until, timeout_s, start, progress,
+				     still_alive, &alive, rep, err);
 	}
 	if (ret < 0 && vm.name != NULL) {
 		cleanup_free char *log = state_vm_file(env, name,
 						       VMDIR_SERIAL_LOG);
 
-		vm_wait_ssh_failed(err, log);
+		vm_wait_ssh_failed(err, log, rep->ssh_ok);
 	}
 	vm_info_clear(&vm);
 	return ret;
 }
 
-void vm_wait_ssh_failed(struct vmctl_error **err, const char *log)
+void vm_wait_ssh_failed(struct vmctl_error **err, const char *log,
+			bool ssh_ok)
 {
 	cleanup_free char *tail = NULL;
 
 	/* not for a refused host key (errnum 0): the log has no say */
 	if (err == NULL || *err == NULL || (*err)->errnum == 0)
 		return;
-	vmctl_error_wrap(err, "%s", "waiting for SSH");
+	vmctl_error_wrap(err, "%s", ssh_ok ? "waiting for cloud-init"
+					    : "waiting for SSH");
 	tail = log != NULL ? vm_log_tail(log, 15) : xstrdup("");
 	if (*tail) {
 		char *msg = xasprintf("%s\nlast lines of the serial log:\n%s",

@@ -8,6 +8,7 @@
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/guest-ready.h"
 #include "vmctl/spec.h"
 #include "vmctl/ssh.h"
 #include "vmctl/strv.h"
@@ -107,10 +108,11 @@ int lvvm_ssh_command(const struct vmctl_env *env, const char *name,
 		     struct vmctl_error **err);
 
 /* `wait NAME` (and create --wait) with --connect: until the guest has a
- * lease and its sshd accepts the VM's key with the pinned host key, up
- * to timeout_s; progress on stderr.  *elapsed: seconds waited. */
+ * lease and its sshd accepts the VM's key with the pinned host key and,
+ * for WAIT_UNTIL_READY, cloud-init is done (ssh_wait_ready), up to
+ * timeout_s; progress on stderr.  rep: seconds to each stage. */
 int lvvm_wait_ssh(const struct vmctl_env *env, const char *name,
-		  int timeout_s, bool progress, double *elapsed,
-		  struct vmctl_error **err);
+		  enum wait_until until, int timeout_s, bool progress,
+		  struct wait_report *rep, struct vmctl_error **err);
 
 #endif

@@ -15,6 +15,7 @@ struct proc_result {
 	int status;        /* exit status, or 128 + signal */
 	char *out;         /* stdout, NUL-terminated */
 	char *err;         /* stderr, NUL-terminated */
+	bool timed_out;    /* proc_run_for(): killed at its deadline */
 };
 
 /*
@@ -26,6 +27,10 @@ int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err);
 /* The same with an environment of its own (NULL: vmctl's). */
 int proc_run_env(const struct strv *argv, char *const envp[],
+		 struct proc_result *result, struct vmctl_error **err);
+/* proc_run(), but the program is killed (SIGKILL) if it has not
+ * finished after timeout_ms: result->timed_out, with what it wrote. */
+int proc_run_for(const struct strv *argv, int timeout_ms,
 		 struct proc_result *result, struct vmctl_error **err);
 void proc_result_clear(struct proc_result *r);
 

@@ -100,6 +100,15 @@ void ssh_scp_argv(const struct ssh_target *t, const char *src, bool src_remote,
 /* Did ssh fail because the host key is not the pinned one? */
 bool ssh_stderr_says_key_mismatch(const char *text);
 
+/* Between a wait's tries: true, with *err set, when Ctrl-C came (EINTR)
+ * or `alive` (may be NULL) says the VM stopped (ESRCH: "VM NAME stopped
+ * while waiting for WHAT"). */
+bool ssh_wait_stopped(const char *vm, const char *what,
+		      bool (*alive)(void *), void *alive_data,
+		      struct vmctl_error **err);
+/* The error for a host key that is not the pinned one (errnum 0). */
+int ssh_key_refused(const char *vm, struct vmctl_error **err);
+
 /*
  * Wait until the VM's sshd accepts the VM's key: poll the forwarded port
  * for an SSH banner (not through a proxy jump: the port is not reachable

@@ -6,6 +6,7 @@
 
 #include "vmctl/env.h"
 #include "vmctl/error.h"
+#include "vmctl/guest-ready.h"
 #include "vmctl/spec.h"
 #include "vmctl/ssh.h"
 #include "vmctl/state.h"
@@ -87,11 +88,13 @@ int vm_ssh_target(const struct vmctl_env *env, const struct vm_info *vm,
 		  char **vm_dir, struct ssh_target *t,
 		  struct vmctl_error **err);
 
-/* Wait until SSH accepts the VM's key (see ssh_wait); on timeout the
- * error carries the serial log's last lines. */
+/* Wait until SSH accepts the VM's key (see ssh_wait) and, for
+ * WAIT_UNTIL_READY, cloud-init is done (ssh_wait_ready); on a timeout
+ * the error carries the serial log's last lines.  rep: seconds from the
+ * wait's start to each stage. */
 int vm_wait_ssh(const struct vmctl_env *env, const char *name,
-		int timeout_s, bool progress, double *elapsed,
-		struct vmctl_error **err);
+		enum wait_until until, int timeout_s, bool progress,
+		struct wait_report *rep, struct vmctl_error **err);
 
 /* The last `lines` lines of the VM's serial log, or of the log at
  * `path` ("" when it cannot be read), made safe for a terminal. */
@@ -99,8 +102,10 @@ char *vm_serial_tail(const struct vmctl_env *env, const char *name,
 		     int lines);
 char *vm_log_tail(const char *path, int lines);
 /* A wait that failed for a reason the guest may tell (a timeout, a
- * stop): *err says "waiting for SSH" and ends with the last lines of the
- * serial log at `log` (NULL: none readable here). */
-void vm_wait_ssh_failed(struct vmctl_error **err, const char *log);
+ * stop): *err says "waiting for SSH" (or, once SSH was up, "waiting for
+ * cloud-init") and ends with the last lines of the serial log at `log`
+ * (NULL: none readable here). */
+void vm_wait_ssh_failed(struct vmctl_error **err, const char *log,
+			bool ssh_ok);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: the cloud image (scripts/build-cloud-image.sh) from
-# `vmctl create --wait` to SSH ready, and how long after sshd starts
+# `vmctl create --wait=ssh` to SSH ready, and how long after sshd starts
 # answering vmctl reports it ready (target: under 0.5 s).  TCG; slow.
 #   BENCH_CLOUD_RUNS (default 1)
 set -euo pipefail
@@ -47,7 +47,7 @@ while True:
 PY
 	prober=$!
 	t0=$(date +%s.%N)
-	"$VMCTL" create --wait=900 "$tmp/spec.yaml" >/dev/null 2>&1
+	"$VMCTL" create --wait=ssh,900 "$tmp/spec.yaml" >/dev/null 2>&1
 	t2=$(date +%s.%N)
 	wait "$prober" 2>/dev/null || true
 	t1=$(cat "$tmp/banner")

@@ -3,10 +3,14 @@
 # Issue 4 end to end, for real: a Debian 12 cloud image (built from Debian
 # packages by scripts/build-cloud-image.sh) served over loopback HTTP;
 # `vmctl create --wait` downloads (resuming a cut transfer), verifies and
-# boots it under TCG; cloud-init finishes; `vmctl ssh` logs in with the
-# VM's key and the pinned host key; the cache is used the second time; a
-# wrong checksum is refused before anything boots; a replaced host key is
-# refused; ssh-config feeds OpenSSH's ssh and scp, and cp copies both ways.
+# boots it under TCG; `--wait=ssh` returns at SSH, before the runcmd (it
+# sleeps first) has run, `wait` (ready) once cloud-init is done and the
+# runcmd has run (-v times each stage); `vmctl ssh` logs in with the VM's
+# key and the pinned host key; the cache is used the second time, by a VM
+# whose runcmd fails: `create --wait` exits 1 with cloud-init's error
+# lines; a wrong checksum is refused before anything boots; a replaced
+# host key is refused; ssh-config feeds OpenSSH's ssh and scp, and cp
+# copies both ways.
 TEST_NAME=cloud-ssh
 . "$(dirname "$0")/lib.sh"
 need qemu-system-x86_64 qemu-img tmux ssh scp ssh-keygen python3 debootstrap mke2fs jq
@@ -44,7 +48,7 @@ URL="http://127.0.0.1:$(cat "$TMP/port")"
 # over http would prove nothing, and vmctl refuses one).
 SUM=$(awk '$2 ~ /debian-12-test.qcow2$/ { print $1 }' "$IMG_DIR/SHA256SUMS")
 
-spec() {   # spec NAME [EXTRA-DISK-KEY]
+spec() {   # spec NAME [EXTRA-DISK-KEY] [USER-DATA]
 	cat <<YAML
 name: $1
 cpus: 2
@@ -59,13 +63,27 @@ kernel:
   # no_timer_check: under TCG on a loaded host the IO-APIC timer check
   # can fail and panic the guest.
   cmdline: root=LABEL=root rw console=ttyS0 no_timer_check
-cloud_init: {user: vmadmin}
+cloud_init: {user: vmadmin${3:+, user_data: $3}}
 network: {ssh_listen: 127.0.0.1}
 vnc: false
 YAML
 }
-spec vm1 > "$TMP/vm1.yaml"
-spec vm2 > "$TMP/vm2.yaml"
+# vm1's runcmd sleeps before it writes its file, so SSH is up well before
+# it; vm2's runcmd writes its file, then fails.
+cat > "$TMP/ok-user-data.yaml" <<'YAML'
+#cloud-config
+runcmd:
+  - sleep 20
+  - echo ran > /var/tmp/vmctl-runcmd
+YAML
+cat > "$TMP/fail-user-data.yaml" <<'YAML'
+#cloud-config
+runcmd:
+  - touch /var/tmp/vmctl-failed
+  - exit 3
+YAML
+spec vm1 "" "$TMP/ok-user-data.yaml" > "$TMP/vm1.yaml"
+spec vm2 "" "$TMP/fail-user-data.yaml" > "$TMP/vm2.yaml"
 spec bad "sha256: $(printf '0%.0s' $(seq 64))" > "$TMP/bad.yaml"
 
 # 1. The first transfer is cut: create fails, leaving a partial download.
@@ -76,17 +94,44 @@ say "cut download: $(tail -n 1 "$TMP/err1")"
 ls "$VMCTL_STATE_DIR"/images/*.part >/dev/null 2>&1 || fail "no partial download kept"
 [ ! -d "$VMCTL_STATE_DIR/vms/vm1" ] || fail "a failed create left its VM dir"
 
-# 2. create --wait resumes, verifies, boots, and waits for SSH.
+# 2. create --wait=ssh resumes, verifies, boots, and returns once SSH
+# accepts the VM's key: the runcmd (it sleeps first) has not run yet.
+# (One waiter at a time: two, each polling sshd's banner every 100 ms,
+# starved this TCG guest's sshd on a loaded host.)
 start=$SECONDS
-"$VMCTL" create --wait=600 "$TMP/vm1.yaml" > "$TMP/create.out" 2>&1 ||
-	{ cat "$TMP/create.out"; fail "create --wait failed"; }
-say "create --wait took $((SECONDS - start)) s: $(grep -o 'SSH ready after [0-9.]* s' "$TMP/create.out")"
+"$VMCTL" create --wait=ssh,900 "$TMP/vm1.yaml" > "$TMP/create.out" 2> "$TMP/create.err" ||
+	fail "create --wait=ssh failed: $(cat "$TMP/create.out" "$TMP/create.err")"
 grep -q 'Range\|bytes=' "$TMP/http.log" || grep -q ' 206$' "$TMP/http.log" ||
 	fail "the download was not resumed: $(cat "$TMP/http.log")"
-grep -q "SSH ready after" "$TMP/create.out" || fail "create --wait did not report SSH ready"
+grep -q "^SSH ready after [0-9.]* s: vmctl ssh vm1$" "$TMP/create.out" ||
+	fail "create --wait=ssh did not report SSH ready: $(cat "$TMP/create.out")"
+"$VMCTL" ssh vm1 -- test ! -e /var/tmp/vmctl-runcmd ||
+	fail "create --wait=ssh returned only after the runcmd (not before cloud-init was done)"
+say "create --wait=ssh took $((SECONDS - start)) s, before the runcmd ran"
+
+# 2b. wait (ready, the default) returns once cloud-init is done: the
+# runcmd has run; -v times the stages on stderr.
+"$VMCTL" -v wait vm1 --timeout 900 > "$TMP/wait.out" 2> "$TMP/wait.err" ||
+	fail "wait failed: $(cat "$TMP/wait.out" "$TMP/wait.err")"
+grep -q "^VM vm1: ready after [0-9.]* s$" "$TMP/wait.out" ||
+	fail "wait did not report ready: $(cat "$TMP/wait.out")"
+out=$("$VMCTL" ssh vm1 -- cat /var/tmp/vmctl-runcmd 2>&1) ||
+	fail "wait returned before the runcmd ran: $out"
+[ "$out" = ran ] || fail "the runcmd's file says: $out"
+stages=$(grep -o 'VM vm1: [A-Za-z -]* after [0-9.]* s' "$TMP/wait.err" |
+	sed 's/^VM vm1: \(.*\) after \([0-9.]*\) s$/\1=\2/' | tr '\n' ' ')
+case $stages in
+"SSH accepting the key="*" cloud-init done="*) ;;
+*) fail "-v did not time the stages: $(cat "$TMP/wait.err")" ;;
+esac
+t_ssh=$(sed -n 's/.*SSH accepting the key after \([0-9.]*\) s/\1/p' "$TMP/wait.err")
+t_ci=$(sed -n 's/.*cloud-init done after \([0-9.]*\) s/\1/p' "$TMP/wait.err")
+awk -v s="$t_ssh" -v c="$t_ci" 'BEGIN { exit !(s <= c) }' ||
+	fail "stages out of order: $stages"
+say "wait: the runcmd ran; stages $stages"
 
 # 3. cloud-init finished; the user has passwordless sudo; exit statuses pass through.
-out=$("$VMCTL" ssh vm1 -- cloud-init status --wait 2>&1) || fail "ssh cloud-init status: $out"
+out=$("$VMCTL" ssh vm1 -- cloud-init status 2>&1) || fail "ssh cloud-init status: $out"
 case $out in *"status: done"*) ;; *) fail "cloud-init: $out" ;; esac
 "$VMCTL" ssh vm1 -- sudo true || fail "sudo in the guest"
 set +e
@@ -99,11 +144,22 @@ words=$("$VMCTL" ssh vm1 -- printf '%s|' 'a b' '$HOME')
 say "ssh, sudo, exit status and argument passing work"
 
 # 4. A second VM from the same URL uses the cache: no new image download.
+# Its runcmd fails: create --wait (ready) exits 1 with cloud-init's own
+# error lines, once the runcmd has run; -v times QEMU's start and SSH.
 gets=$(grep -c 'GET /debian-12-test.qcow2' "$TMP/http.log")
-"$VMCTL" create --no-start "$TMP/vm2.yaml" >/dev/null || fail "second create"
+start=$SECONDS
+rc=0
+"$VMCTL" -v create --wait=900 "$TMP/vm2.yaml" > "$TMP/create2.out" 2> "$TMP/create2.err" || rc=$?
+[ "$rc" = 1 ] || fail "create --wait with a failing runcmd exited $rc: $(cat "$TMP/create2.err")"
+grep -q "cloud-init failed:" "$TMP/create2.err" && grep -q "scripts-user" "$TMP/create2.err" ||
+	fail "create --wait did not give cloud-init's error lines: $(cat "$TMP/create2.err")"
+"$VMCTL" ssh vm2 -- test -e /var/tmp/vmctl-failed || fail "cloud-init failed before the runcmd ran"
+grep -q "VM vm2: QEMU running after [0-9.]* s" "$TMP/create2.err" &&
+	grep -q "VM vm2: SSH accepting the key after [0-9.]* s" "$TMP/create2.err" ||
+	fail "create -v did not time QEMU and SSH: $(cat "$TMP/create2.err")"
 [ "$(grep -c 'GET /debian-12-test.qcow2' "$TMP/http.log")" = "$gets" ] ||
 	fail "the second create downloaded the image again"
-say "second create used the cache"
+say "second create used the cache; create --wait failed after $((SECONDS - start)) s: $(tr '\n\t' '  ' < "$TMP/create2.err")"
 
 # 5. A wrong checksum is refused before anything boots; the cache survives.
 if "$VMCTL" create "$TMP/bad.yaml" 2>"$TMP/err5"; then
@@ -183,4 +239,4 @@ grep -q "not the one vmctl pinned" "$TMP/err6" || fail "unclear refusal: $(cat "
 say "replaced host key refused"
 
 "$VMCTL" destroy --force vm1 >/dev/null
-"$VMCTL" destroy vm2 >/dev/null
+"$VMCTL" destroy --force vm2 >/dev/null

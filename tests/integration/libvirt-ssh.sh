@@ -119,14 +119,15 @@ grep -q "defining the domain" "$TMP/err-bad" ||
 ! vsh dominfo "$bad" >/dev/null 2>&1 || fail "a failed create left its domain"
 say "failed create: no domain, no keys ($(tail -n 1 "$TMP/err-bad"))"
 
-# 2. create --wait: up when the lease answers ssh with the pinned key.
+# 2. create --wait: up when the lease answers ssh with the pinned key and
+# cloud-init is done.
 start=$SECONDS
 lv create --wait=900 "$(spec "$vm")" > "$TMP/create.out" 2> "$TMP/create.err" ||
 	fail "create --wait failed: $(cat "$TMP/create.out" "$TMP/create.err")"
 note_uploads "$TMP/create.err"
-grep -q "^SSH ready after [0-9.]* s: vmctl ssh $vm\$" "$TMP/create.out" ||
-	fail "create --wait did not say SSH ready: $(cat "$TMP/create.out")"
-say "create --wait took $((SECONDS - start)) s: $(grep -o 'SSH ready after [0-9.]* s' "$TMP/create.out")"
+grep -q "^Ready after [0-9.]* s: vmctl ssh $vm\$" "$TMP/create.out" ||
+	fail "create --wait did not say ready: $(cat "$TMP/create.out")"
+say "create --wait took $((SECONDS - start)) s: $(grep -o 'Ready after [0-9.]* s' "$TMP/create.out")"
 
 uuid=$(vsh domuuid "$vm") || fail "no domain $vm"
 dir=$KEYS/$uuid
@@ -169,7 +170,11 @@ lv cp "$TMP/a b\$c" "$vm:f g" && lv cp "$vm:f g" "$TMP/back" ||
 	fail "cp to and from the guest"
 cmp "$TMP/a b\$c" "$TMP/back" || fail "cp: the bytes differ"
 out=$(lv wait "$vm" --timeout 60) || fail "wait on a ready VM failed"
-case $out in "VM $vm: SSH ready after "*) ;; *) fail "wait said: $out" ;; esac
+case $out in "VM $vm: ready after "*) ;; *) fail "wait said: $out" ;; esac
+vout=$(lv -v wait "$vm" --for ssh --timeout 60 2>&1 >/dev/null) || fail "wait --for ssh failed"
+case $vout in *"VM $vm: address (DHCP lease) after "*"VM $vm: SSH accepting the key after "*) ;;
+*) fail "wait -v --for ssh said: $vout" ;; esac
+case $vout in *cloud-init*) fail "wait --for ssh asked cloud-init: $vout" ;; esac
 say "ssh to $ip: hostname $name, exit status, words; wait: $out"
 
 # 4. vnc: the port and password of the live domain, and they work.
