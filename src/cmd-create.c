@@ -142,7 +142,7 @@ const struct cmd_entry cmd_create_entry = {
 		"                packages and runcmd in place; a cloud-init "
 		"error fails it\n                with cloud-init's lines, "
 		"1). UNTIL: ready (that, the default),\n                ssh "
-		"(SSH only), SECONDS (the limit, default 300), or\n"
+		"(SSH only), SECONDS (the limit, default 600), or\n"
 		"                ready,SECONDS or ssh,SECONDS. -v: the time to "
 		"each stage\n"
 		"  --overcommit  start it even past the host's free memory, "

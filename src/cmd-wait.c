@@ -59,7 +59,7 @@ const struct cmd_entry cmd_wait_entry = {
 		"the VM's key\n(host key pinned); then, over that same SSH, "
 		"runs `cloud-init status --wait`\nuntil cloud-init is done, "
 		"so the spec's packages and runcmd are in place.\nAll within "
-		"SECONDS (default 300). A cloud-init error fails the wait "
+		"SECONDS (default 600). A cloud-init error fails the wait "
 		"with\ncloud-init's own error lines (1); a guest without "
 		"cloud-init (no command) or\nwith it disabled is ready at SSH "
 		"(-v says so). On a timeout, prints the\nserial log's last "
@@ -68,7 +68,7 @@ const struct cmd_entry cmd_wait_entry = {
 		"address.\n\n"
 		"  --for ready   SSH and cloud-init done (the default)\n"
 		"  --for ssh     SSH accepts the VM's key, nothing more\n"
-		"  --timeout S   give up after S seconds (default 300)\n"
+		"  --timeout S   give up after S seconds (default 600)\n"
 		"  -v            the time to each stage, on stderr\n",
 	.remote = true,
 	.options = options,

@@ -22,7 +22,9 @@
  * log in with, so it cannot be waited for at all (vm_ssh_target()).
  */
 
-#define WAIT_DEFAULT_S 300
+/* Ready includes cloud-init's packages and runcmd, which take minutes of
+ * their own (and a TCG boot of a cloud image minutes more). */
+#define WAIT_DEFAULT_S 600
 
 enum wait_until {
 	WAIT_UNTIL_READY,   /* SSH, then cloud-init done */
