@@ -209,6 +209,9 @@ mkdir -p "$TMP/d/sub"
 echo deep > "$TMP/d/sub/f"
 sp cp "$TMP/d" vm1:dcopy || fail "vmctl cp of a directory"
 [ "$("$VMCTL" ssh vm1 -- cat dcopy/sub/f)" = deep ] || fail "directory copy"
+# vm2 (step 4's, still running after its cloud-init failed) stopped: the
+# copy to a VM that is not running below.
+"$VMCTL" kill vm2 >/dev/null || fail "kill vm2"
 set +e
 "$VMCTL" cp nosuch:x "$TMP/n" 2>"$TMP/e1"; rc1=$?
 "$VMCTL" cp vm2:x "$TMP/n" 2>"$TMP/e2"; rc2=$?
