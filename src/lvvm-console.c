@@ -297,7 +297,10 @@ int lvvm_console_cmd_console(const struct vmctl_env *env, const char *name,
 	virDomainPtr dom = NULL;
 	int ret = -1;
 
-	/* before the connection: its streams report through this loop */
+	/* before the connection: its streams report through this loop (and
+	 * so libvirt opened first) */
+	if (lvconn_init(err) < 0)
+		return -1;
 	if (sym_virEventRegisterDefaultImpl() < 0)
 		return lvconn_error(err, env->connect, false, "event loop");
 	if (lvvm_open_vm(env, name, 0, &conn, &uri, &dom, err) < 0)
