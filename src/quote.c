@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Quoting for the two languages vmctl writes into: QEMU option strings and,
- * for display only, POSIX shell words.  Nothing vmctl runs goes through a
- * shell; quote_shell() exists so a printed command can be pasted. */
+/* Quoting for the languages vmctl writes into: QEMU option strings,
+ * configuration files (ssh_config, systemd units) and, for display only,
+ * POSIX shell words.  Nothing vmctl runs goes through a shell;
+ * quote_shell() exists so a printed command can be pasted. */
 #include <string.h>
 
 #include "vmctl/quote.h"
@@ -72,5 +73,23 @@ char *quote_shell_argv(const struct strv *argv)
 		memcpy(out + len, w, wl + 1);
 		len += wl;
 	}
+	return out;
+}
+
+char *quote_config(const char *value, bool quoted, bool percent)
+{
+	char *out = xmalloc(strlen(value) * 2 + 3), *p = out;
+
+	if (quoted)
+		*p++ = '"';
+	for (const char *s = value; *s != '\0'; s++) {
+		if ((quoted && (*s == '"' || *s == '\\')) ||
+		    (percent && *s == '%'))
+			*p++ = *s == '%' ? '%' : '\\';
+		*p++ = *s;
+	}
+	if (quoted)
+		*p++ = '"';
+	*p = '\0';
 	return out;
 }

@@ -104,38 +104,14 @@ char *ssh_known_hosts_line(const char *vm, const char *host_pub)
 }
 
 /* '%' doubled: ssh expands %-tokens in the value. */
-static char *percent_double(const char *s)
-{
-	char *out = xmalloc(strlen(s) * 2 + 1), *p = out;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '%')
-			*p++ = '%';
-		*p++ = *s;
-	}
-	*p = '\0';
-	return out;
-}
-
 char *ssh_config_quote(const char *value, bool tokens)
 {
-	cleanup_free char *v = tokens ? percent_double(value) : xstrdup(value);
-	char *out, *p;
-
 	/* ssh splits at blanks, takes quotes and '\\' as the shell does and
 	 * a word starting with '#' as a comment */
-	if (v[0] != '\0' && v[0] != '#' && strpbrk(v, " \t\"'\\") == NULL)
-		return steal_pointer(&v);
-	out = p = xmalloc(strlen(v) * 2 + 3);
-	*p++ = '"';
-	for (const char *s = v; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			*p++ = '\\';
-		*p++ = *s;
-	}
-	*p++ = '"';
-	*p = '\0';
-	return out;
+	bool bare = value[0] != '\0' && value[0] != '#' &&
+		    strpbrk(value, " \t\"'\\") == NULL;
+
+	return quote_config(value, !bare, tokens);
 }
 
 static void opt_push(struct ssh_opts *o, const char *key, const char *value,
@@ -160,8 +136,8 @@ static char *jump_command(const char *config, const char *host)
 {
 	cleanup_free char *qc = quote_shell(config);
 	cleanup_free char *qh = quote_shell(host);
-	cleanup_free char *pc = percent_double(qc);
-	cleanup_free char *ph = percent_double(qh);
+	cleanup_free char *pc = quote_config(qc, false, true);
+	cleanup_free char *ph = quote_config(qh, false, true);
 
 	return xasprintf("ssh -F %s -W '[%%h]:%%p' %s", pc, ph);
 }

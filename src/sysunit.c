@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/quote.h"
 #include "vmctl/spec.h"
 #include "vmctl/strv.h"
 #include "vmctl/sysunit.h"
@@ -27,25 +28,15 @@ const char *const sysunit_unit_dirs[] = {
 
 char *sysunit_env_line(const char *var, const char *value)
 {
-	struct strv parts = { 0 };
-	char *line;
+	cleanup_free char *assignment = NULL, *quoted = NULL;
 
-	strv_pushf(&parts, "Environment=\"%s=", var);
-	for (const char *p = value; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c == 0x7f) {
-			strv_clear(&parts);
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return NULL;
-		}
-		/* systemd unquotes \\ and \" and expands % specifiers. */
-		strv_push(&parts, c == '\\' ? "\\\\" : c == '"' ? "\\\""
-			  : c == '%' ? "%%" : (char[]){ (char)c, 0 });
-	}
-	strv_push(&parts, "\"");
-	line = strv_join(&parts, "");
-	strv_clear(&parts);
-	return line;
+	/* systemd unquotes \\ and \" and expands % specifiers. */
+	assignment = xasprintf("%s=%s", var, value);
+	quoted = quote_config(assignment, true, true);
+	return xasprintf("Environment=%s", quoted);
 }
 
 static char *dropin_dir_of(const char *name)
