@@ -63,19 +63,21 @@ run_golden() {
 }
 
 run_integration() {
-	local t rc log name
+	local t rc log name started took
 	for t in tests/integration/*.sh; do
 		[ -x "$t" ] || continue   # lib.sh and friends are sourced, not run
 		name=${t##*/}
 		echo "== integration: $name"
 		log=$(mktemp)
+		started=$SECONDS
 		bash "$t" > "$log" 2>&1
 		rc=$?
+		took="$((SECONDS - started)) s"
 		case $rc in
-		0) passed=$((passed + 1)); echo "ok - $name" ;;
+		0) passed=$((passed + 1)); echo "ok - $name ($took)" ;;
 		77) skipped=$((skipped + 1)); echo "ok - $name # SKIP $(tail -n 1 "$log")" ;;
 		*) failed=$((failed + 1)); failures+=("$name: exit $rc")
-		   echo "not ok - $name (exit $rc)"; tail -n 40 "$log" ;;
+		   echo "not ok - $name (exit $rc, $took)"; tail -n 40 "$log" ;;
 		esac
 		rm -f "$log"
 	done
