@@ -213,22 +213,18 @@ static int ci_failed(struct vmctl_error **err, const char *vm,
  */
 static void ci_argv(const struct ssh_target *t, struct strv *argv)
 {
-	struct strv cmd = { 0 }, base = { 0 };
+	static const char *const keepalive[] = {
+		"-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+		NULL
+	};
+	struct strv cmd = { 0 };
 
 	strv_push(&cmd, "cloud-init");
 	strv_push(&cmd, "status");
 	strv_push(&cmd, "--wait");
 	strv_push(&cmd, "--format");
 	strv_push(&cmd, "json");
-	ssh_argv(t, true, &cmd, &base);
-	strv_push(argv, base.v[0]);
-	strv_push(argv, "-o");
-	strv_push(argv, "ServerAliveInterval=10");
-	strv_push(argv, "-o");
-	strv_push(argv, "ServerAliveCountMax=3");
-	for (size_t i = 1; i < base.n; i++)
-		strv_push(argv, base.v[i]);
-	strv_clear(&base);
+	ssh_argv_flags(t, true, keepalive, &cmd, argv);
 	strv_clear(&cmd);
 }
 

@@ -6,7 +6,6 @@
  * (domain, volumes) is removed before the error returns.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/job.h"
 #include "vmctl/lazylib.h"
 #include "vmctl/lvconn.h"
 #include "vmctl/lvstore.h"
@@ -185,49 +185,19 @@ out:
  * c->made.disk names the volume from the start, so a failure elsewhere
  * undoes it.
  */
-struct overlay_job {
-	struct create_ctx *c;
-	pthread_t thread;
-	bool running;
-	int ret;
-	struct vmctl_error *err;
-};
-
-static void *overlay_run(void *arg)
+static int overlay_step(void *arg, struct vmctl_error **err)
 {
-	struct overlay_job *j = arg;
-	struct create_ctx *c = j->c;
+	struct create_ctx *c = arg;
 
-	j->ret = lvstore_overlay(c->made.pool, c->uri, c->made.disk,
-				 c->disk_size, c->base, c->base_format,
-				 &c->overlay, &j->err);
-	return NULL;
+	return lvstore_overlay(c->made.pool, c->uri, c->made.disk,
+			       c->disk_size, c->base, c->base_format,
+			       &c->overlay, err);
 }
 
-static void overlay_start(struct create_ctx *c, struct overlay_job *j)
+static void overlay_start(struct create_ctx *c, struct job *j)
 {
-	*j = (struct overlay_job){ .c = c };
 	c->made.disk = lvstore_disk_name(c->spec->name);
-	if (pthread_create(&j->thread, NULL, overlay_run, j) == 0)
-		j->running = true;
-	else
-		overlay_run(j);
-}
-
-/* Wait for the overlay; its error, if any, unless *err holds one. */
-static int overlay_join(struct overlay_job *j, struct vmctl_error **err)
-{
-	if (j->running)
-		pthread_join(j->thread, NULL);
-	j->running = false;
-	if (j->ret == 0)
-		return 0;
-	if (err != NULL && *err == NULL)
-		*err = j->err;
-	else
-		vmctl_error_free(j->err);
-	j->err = NULL;
-	return -1;
+	job_start(j, overlay_step, c);
 }
 
 /* The cloud-init seed, made locally as the direct backend makes it, with
@@ -385,7 +355,7 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		return -1;
 	c->made.log = c->spec->name;
 	if (c->spec->disk.image != NULL) {
-		struct overlay_job job;
+		struct job job;
 		int ret;
 
 		if (make_base(c, progress, err) < 0)
@@ -394,7 +364,7 @@ static int create(struct create_ctx *c, bool no_start, bool progress,
 		ret = c->spec->cloud_init.enabled ? make_seed(c, err) : 0;
 		if (ret == 0)
 			ret = upload_files(c, err);
-		if (overlay_join(&job, err) < 0 || ret < 0)
+		if (job_join(&job, err) < 0 || ret < 0)
 			return -1;
 	} else if ((c->spec->cloud_init.enabled && make_seed(c, err) < 0) ||
 		   upload_files(c, err) < 0) {

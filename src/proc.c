@@ -45,25 +45,47 @@ static void buf_read(struct buf *b, int fd, bool *open)
 	b->data[b->len] = '\0';
 }
 
+/* The rest of what a pipe holds now, without waiting for more. */
+static void buf_drain(struct buf *b, int fd)
+{
+	bool open = true;
+	size_t before;
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return;
+	do {
+		before = b->len;
+		buf_read(b, fd, &open);
+	} while (open && b->len > before);
+}
+
 static int run(const struct strv *argv, char *const envp[], int timeout_ms,
-	       struct proc_result *result, struct vmctl_error **err);
+	       bool until_exit, struct proc_result *result,
+	       struct vmctl_error **err);
 
 int proc_run(const struct strv *argv, struct proc_result *result,
 	     struct vmctl_error **err)
 {
-	return run(argv, NULL, -1, result, err);
+	return run(argv, NULL, -1, false, result, err);
 }
 
 int proc_run_env(const struct strv *argv, char *const envp[],
 		 struct proc_result *result, struct vmctl_error **err)
 {
-	return run(argv, envp, -1, result, err);
+	return run(argv, envp, -1, false, result, err);
 }
 
 int proc_run_for(const struct strv *argv, int timeout_ms,
 		 struct proc_result *result, struct vmctl_error **err)
 {
-	return run(argv, NULL, timeout_ms < 0 ? 0 : timeout_ms, result, err);
+	return run(argv, NULL, timeout_ms < 0 ? 0 : timeout_ms, false, result,
+		   err);
+}
+
+int proc_run_until_exit(const struct strv *argv, struct proc_result *result,
+			struct vmctl_error **err)
+{
+	return run(argv, NULL, -1, true, result, err);
 }
 
 static long long mono_ms(void)
@@ -75,13 +97,17 @@ static long long mono_ms(void)
 }
 
 /* timeout_ms < 0: none; else the child is killed (SIGKILL) when it has
- * not finished by then. */
+ * not finished by then.  until_exit: output is read until the child
+ * itself exits (its pidfd says so), not until every holder of its pipes
+ * has closed them. */
 static int run(const struct strv *argv, char *const envp[], int timeout_ms,
-	       struct proc_result *result, struct vmctl_error **err)
+	       bool until_exit, struct proc_result *result,
+	       struct vmctl_error **err)
 {
 	long long deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus, rc;
+	int exited = -1;
 	struct buf ob = { 0 }, eb = { 0 };
 	bool out_open = true, err_open = true;
 	pid_t pid;
@@ -107,10 +133,14 @@ static int run(const struct strv *argv, char *const envp[], int timeout_ms,
 					 : VMCTL_EXIT_FAILURE, rc,
 					 "cannot run %s", argv->v[0]);
 	}
+	/* Linux 5.3 and later; without it, until every holder closes */
+	if (until_exit)
+		exited = (int)syscall(SYS_pidfd_open, pid, 0);
 	while (out_open || err_open) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ out_open ? out[0] : -1, POLLIN, 0 },
 			{ err_open ? errp[0] : -1, POLLIN, 0 },
+			{ exited, POLLIN, 0 },
 		};
 		long long left = deadline >= 0 ? deadline - mono_ms() : -1;
 
@@ -120,14 +150,21 @@ static int run(const struct strv *argv, char *const envp[], int timeout_ms,
 			result->timed_out = true;
 			break;
 		}
-		if (poll(p, 2, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
+		if (poll(p, 3, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
 		    errno != EINTR)
 			break;
+		if (p[2].revents) {
+			buf_drain(&ob, out[0]);
+			buf_drain(&eb, errp[0]);
+			break;
+		}
 		if (p[0].revents)
 			buf_read(&ob, out[0], &out_open);
 		if (p[1].revents)
 			buf_read(&eb, errp[0], &err_open);
 	}
+	if (exited >= 0)
+		close(exited);
 	close(out[0]);
 	close(errp[0]);
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)

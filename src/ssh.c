@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmctl/interrupt.h"
+#include "vmctl/job.h"
 #include "vmctl/proc.h"
 #include "vmctl/quote.h"
 #include "vmctl/ssh.h"
@@ -51,42 +51,29 @@ int ssh_keygen(const char *path, const char *comment,
 	return ret;
 }
 
-struct keygen_job {
+struct keygen_args {
 	const char *path, *comment;
-	pthread_t thread;
-	bool running;
-	int ret;
-	struct vmctl_error *err;
 };
 
-static void *keygen_run(void *arg)
+static int keygen_step(void *arg, struct vmctl_error **err)
 {
-	struct keygen_job *j = arg;
+	struct keygen_args *a = arg;
 
-	j->ret = ssh_keygen(j->path, j->comment, &j->err);
-	return NULL;
+	return ssh_keygen(a->path, a->comment, err);
 }
 
 int ssh_keygen_two(const char *path1, const char *comment1,
 		   const char *path2, const char *comment2,
 		   struct vmctl_error **err)
 {
-	struct keygen_job j = { .path = path2, .comment = comment2 };
+	struct keygen_args second = { path2, comment2 };
+	struct job j;
 	int ret;
 
 	/* ssh-keygen spends its 10-20 ms starting up: run both at once */
-	j.running = pthread_create(&j.thread, NULL, keygen_run, &j) == 0;
-	if (!j.running)
-		keygen_run(&j);
+	job_start(&j, keygen_step, &second);
 	ret = ssh_keygen(path1, comment1, err);
-	if (j.running)
-		pthread_join(j.thread, NULL);
-	if (j.ret < 0 && ret == 0) {
-		*err = j.err;
-		return -1;
-	}
-	vmctl_error_free(j.err);
-	return ret < 0 ? -1 : j.ret;
+	return job_join(&j, err) < 0 || ret < 0 ? -1 : 0;
 }
 
 static char *alias(const char *vm)
@@ -203,7 +190,16 @@ static char *dest_host(const char *host)
 void ssh_argv(const struct ssh_target *t, bool batch,
 	      const struct strv *command, struct strv *argv)
 {
+	ssh_argv_flags(t, batch, NULL, command, argv);
+}
+
+void ssh_argv_flags(const struct ssh_target *t, bool batch,
+		    const char *const *flags, const struct strv *command,
+		    struct strv *argv)
+{
 	strv_push(argv, "ssh");
+	for (size_t i = 0; flags != NULL && flags[i] != NULL; i++)
+		strv_push(argv, flags[i]);
 	push_options(t, batch, argv);
 	/* HostName, User and Port are options: this only names the host
 	 * for the user's ssh_config (Host lines) */
@@ -385,6 +381,19 @@ int ssh_key_refused(const char *vm, struct vmctl_error **err)
 			       "refusing to trust it", vm);
 }
 
+/*
+ * How ssh_wait logs in: -f, so that ssh exits 0 as soon as sshd has
+ * accepted the VM's key (it goes to the background "just before command
+ * execution", its stdio on /dev/null): ready is reported then, not a
+ * TCG guest's shell start later.  The background half runs `true` and
+ * ends by itself; keepalives end it within 10 s should the guest die
+ * under it.
+ */
+static const char *const wait_flags[] = {
+	"-f", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2",
+	NULL
+};
+
 int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 	     bool (*alive)(void *), void *alive_data, double *elapsed,
 	     struct vmctl_error **err)
@@ -394,7 +403,7 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 	int ret = -1;
 
 	strv_push(&cmd, "true");
-	ssh_argv(t, true, &cmd, &argv);
+	ssh_argv_flags(t, true, wait_flags, &cmd, &argv);
 	for (;;) {
 		double t_now = now_s();
 
@@ -408,7 +417,7 @@ int ssh_wait(const struct ssh_target *t, int timeout_s, bool progress,
 		if (t->proxy_jump != NULL || banner_ok(t->host, t->port)) {
 			struct proc_result r;
 
-			if (proc_run(&argv, &r, err) < 0)
+			if (proc_run_until_exit(&argv, &r, err) < 0)
 				break;
 			if (r.status == 0) {
 				proc_result_clear(&r);

@@ -132,6 +132,26 @@ static int run_tmux(const struct vmctl_env *env, const struct strv *argv,
 	return 0;
 }
 
+/* STATE/tmux.conf, for the server this start may be the first to need;
+ * rewritten only when it is not what this vmctl writes. */
+static int write_conf(const struct vmctl_env *env, struct vmctl_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", env->state_dir,
+					    TMUX_CONF);
+	cleanup_free char *text = NULL;
+	struct vmctl_error *ignored = NULL;
+	size_t len = 0;
+
+	if (fs_read_file(path, sizeof(tmux_conf), &text, &len,
+			 VMCTL_EXIT_FAILURE, &ignored) == 0 &&
+	    len == sizeof(tmux_conf) - 1 &&
+	    memcmp(text, tmux_conf, len) == 0)
+		return 0;
+	vmctl_error_free(ignored);
+	return fs_write_atomic(env->state_dir, TMUX_CONF, tmux_conf,
+			       sizeof(tmux_conf) - 1, 0644, err);
+}
+
 int tmux_start(const struct vmctl_env *env, const char *vm,
 	       const struct strv *command, struct tmux_started *out,
 	       struct vmctl_error **err)
@@ -141,8 +161,7 @@ int tmux_start(const struct vmctl_env *env, const char *vm,
 	int ret;
 
 	*out = (struct tmux_started){ 0 };
-	if (fs_write_atomic(env->state_dir, TMUX_CONF, tmux_conf,
-			    sizeof(tmux_conf) - 1, 0644, err) < 0)
+	if (write_conf(env, err) < 0)
 		return -1;
 	tmux_argv_new_session(env, vm, command, &argv);
 	ret = run_tmux(env, &argv, &r, err);

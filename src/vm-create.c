@@ -20,6 +20,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/job.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/ssh.h"
 #include "vmctl/vm-runtime.h"
@@ -298,22 +299,40 @@ int vm_identity_files(const struct vmctl_env *env, const char *name,
 	return 0;
 }
 
+struct overlay_args {
+	const char *base_path, *base_format, *overlay;
+	uint64_t size;
+};
+
+static int overlay_step(void *arg, struct vmctl_error **err)
+{
+	struct overlay_args *a = arg;
+
+	return image_create_overlay(a->base_path, a->base_format, a->overlay,
+				    a->size, err);
+}
+
+/* The overlay (qemu-img) is made beside the VM's other files (two
+ * ssh-keygen runs, the seed): independent children, each mostly its own
+ * start-up time. */
 static int prepare_files(const struct vmctl_env *env, const char *name,
 			 const struct vmctl_spec *spec, const char *base_path,
 			 const struct image_info *base, struct vm_state *st,
 			 struct vmctl_error **err)
 {
-	if (base_path != NULL) {
-		cleanup_free char *overlay = state_vm_file(env, name,
-							   VMDIR_DISK);
+	cleanup_free char *overlay = state_vm_file(env, name, VMDIR_DISK);
+	struct overlay_args a = { base_path, base->format, overlay,
+				  spec->disk.size };
+	struct job job = { 0 };
+	int ret;
 
+	if (base_path != NULL) {
 		st->base_image = xstrdup(base_path);
 		st->base_format = xstrdup(base->format);
-		if (image_create_overlay(base_path, base->format, overlay,
-					 spec->disk.size, err) < 0)
-			return -1;
+		job_start(&job, overlay_step, &a);
 	}
-	if (vm_identity_files(env, name, spec, NULL, NULL, err) < 0)
+	ret = vm_identity_files(env, name, spec, NULL, NULL, err);
+	if (job_join(&job, err) < 0 || ret < 0)
 		return -1;
 	return state_write(env, name, st, err);
 }

@@ -15,6 +15,7 @@
 #include "vmctl/image.h"
 #include "vmctl/imagecache.h"
 #include "vmctl/interrupt.h"
+#include "vmctl/job.h"
 #include "vmctl/media.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/qemu-run.h"
@@ -130,16 +131,37 @@ static int resolve_ports(const struct vmctl_env *env, const char *name,
 }
 
 /*
+ * tmux asked, once, where the VM's session is, beside QEMU's start-up
+ * (some 100 ms under TCG): a session a hook renamed or killed is already
+ * gone by the time tmux takes a second client's command, and QEMU
+ * answering later says its pane still lives.
+ */
+struct session_check {
+	const struct vmctl_env *env;
+	const char *name;
+	struct tmux_pane pane;
+	struct job job;
+};
+
+static int session_check_step(void *arg, struct vmctl_error **err)
+{
+	struct session_check *c = arg;
+
+	return tmux_query(c->env, c->name, &c->pane, err);
+}
+
+/*
  * Until QEMU answers on its QMP socket, or the pane it runs in ends.  The
  * socket is tried every VM_LAUNCH_POLL_MS; while the pane's process lives
- * (read from /proc, no exec) tmux is not asked: it is asked once that
- * process has ended (or was never known), for how it ended, and once
- * QEMU answers, for its session being where the VM's name says (one
- * renamed away would leave a QEMU no later command finds).
+ * (read from /proc, no exec) tmux is not asked again: it is asked once
+ * that process has ended (or was never known), for how it ended.  QEMU
+ * answering counts once the session check says its session is where the
+ * VM's name says (one renamed away would leave a QEMU no later command
+ * finds).
  */
-static int wait_for_qmp(const struct vmctl_env *env, const char *name,
-			pid_t pane_pid, struct qmp **out,
-			struct vmctl_error **err)
+static int await_qmp(const struct vmctl_env *env, const char *name,
+		     pid_t pane_pid, struct session_check *check,
+		     struct qmp **out, struct vmctl_error **err)
 {
 	cleanup_free char *sock = state_vm_file(env, name, VMDIR_QMP);
 	long long deadline = vm_now_ms() + VM_LAUNCH_TIMEOUT_MS;
@@ -152,20 +174,28 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 		bool answered = vm_file_exists(sock) &&
 				qmp_open(sock, VM_QMP_TIMEOUT_MS, out,
 					 &ignored) == 0;
+		int asked = 0;
 
 		vmctl_error_free(ignored);
-		if (answered || !known || !proc_alive(env, &launched)) {
-			int asked = tmux_query(env, name, &pane, err);
-
-			if (asked == 0 && answered && pane.exists && !pane.dead)
-				return 0;
-			if (answered) {
-				qmp_close(*out);
-				*out = NULL;
+		if (answered) {
+			/* the check's word, or tmux's now if it was spent
+			 * on a pane that had not started yet */
+			if (check->job.fn != NULL) {
+				asked = job_join(&check->job, err);
+				pane = check->pane;
+			} else {
+				asked = tmux_query(env, name, &pane, err);
 			}
-			if (asked < 0)
-				return -1;
+			if (asked == 0 && pane.exists && !pane.dead)
+				return 0;
+			qmp_close(*out);
+			*out = NULL;
+		} else if (!known || !proc_alive(env, &launched)) {
+			job_join(&check->job, NULL);
+			asked = tmux_query(env, name, &pane, err);
 		}
+		if (asked < 0)
+			return -1;
 		if (!pane.exists) {
 			cleanup_free char *session = tmux_session_name(name);
 
@@ -194,6 +224,19 @@ static int wait_for_qmp(const struct vmctl_env *env, const char *name,
 					       VM_LAUNCH_TIMEOUT_MS / 1000);
 		vm_sleep_ms(VM_LAUNCH_POLL_MS);
 	}
+}
+
+static int wait_for_qmp(const struct vmctl_env *env, const char *name,
+			pid_t pane_pid, struct qmp **out,
+			struct vmctl_error **err)
+{
+	struct session_check check = { .env = env, .name = name };
+	int ret;
+
+	job_start(&check.job, session_check_step, &check);
+	ret = await_qmp(env, name, pane_pid, &check, out, err);
+	job_join(&check.job, NULL);
+	return ret;
 }
 
 static int wait_running(struct qmp *q, struct vmctl_error **err)

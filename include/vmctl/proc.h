@@ -32,6 +32,10 @@ int proc_run_env(const struct strv *argv, char *const envp[],
  * finished after timeout_ms: result->timed_out, with what it wrote. */
 int proc_run_for(const struct strv *argv, int timeout_ms,
 		 struct proc_result *result, struct vmctl_error **err);
+/* proc_run() of a program that leaves a process of its own behind on
+ * its stdout and stderr (ssh -f): what it wrote until it exited. */
+int proc_run_until_exit(const struct strv *argv, struct proc_result *result,
+			struct vmctl_error **err);
 void proc_result_clear(struct proc_result *r);
 
 /* The last line of stderr (where the error usually is), or the exit

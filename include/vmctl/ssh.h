@@ -86,6 +86,11 @@ char *ssh_known_hosts_line(const char *vm, const char *host_pub);
  * quoted for the remote shell so its words arrive as given. */
 void ssh_argv(const struct ssh_target *t, bool batch,
 	      const struct strv *command, struct strv *argv);
+/* The same with `flags` (NULL-terminated; may be NULL) right after
+ * "ssh", before the options, which take the first value given. */
+void ssh_argv_flags(const struct ssh_target *t, bool batch,
+		    const char *const *flags, const struct strv *command,
+		    struct strv *argv);
 
 /*
  * Pure: the scp argv copying `src` to `dst` (recursively, in SFTP mode:
