@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmctl/proc.h"
@@ -36,6 +40,10 @@ void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
 	if (o->memlock != 0) {
 		strv_push(argv, "--memlock");
 		strv_pushf(argv, "%" PRIu64, o->memlock);
+	}
+	if (o->gate != NULL) {
+		strv_push(argv, "--gate");
+		strv_push(argv, o->gate);
 	}
 	if (o->cpus != NULL && o->cpus->n > 0) {
 		cleanup_free char *list = cpulist_format(o->cpus->v,
@@ -203,11 +211,106 @@ static int set_cpus(const struct cpulist *cpus)
 	return ret;
 }
 
+/* ---- the gate ------------------------------------------------------------ */
+
+static int gate_addr(const char *path, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int qemu_run_gate_open(const char *path, struct vmctl_error **err)
+{
+	struct sockaddr_un sa;
+	int fd = -1;
+
+	if (gate_addr(path, &sa) < 0 ||
+	    (unlink(path) < 0 && errno != ENOENT) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, e,
+					 "launch gate %s", path);
+	}
+	return fd;
+}
+
+int qemu_run_gate_release(int gate, int timeout_ms,
+			  bool (*waiting)(void *), void *data,
+			  struct vmctl_error **err)
+{
+	struct timespec t0, t;
+	const char go = QEMU_RUN_GATE_GO;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { gate, POLLIN, 0 };
+		long long ms;
+		int conn;
+
+		if (poll(&p, 1, 10) > 0) {
+			conn = accept4(gate, NULL, NULL, SOCK_CLOEXEC);
+			if (conn >= 0) {
+				ssize_t w = send(conn, &go, 1, MSG_NOSIGNAL);
+
+				close(conn);
+				if (w == 1)
+					return 0;
+			}
+		}
+		if (waiting != NULL && !waiting(data))
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
+					       "QEMU's launcher ended before "
+					       "it reached the launch gate");
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000LL +
+		     (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= timeout_ms)
+			return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+					       ETIMEDOUT, "QEMU's launcher did "
+					       "not reach the launch gate "
+					       "within %d s", timeout_ms / 1000);
+	}
+}
+
+/* The launcher's side: 0 once create says go. */
+static int gate_wait(const char *path)
+{
+	struct sockaddr_un sa;
+	char go = 0;
+	ssize_t r;
+	int fd;
+
+	if (gate_addr(path, &sa) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	do
+		r = read(fd, &go, 1);
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	return r == 1 && go == QEMU_RUN_GATE_GO ? 0 : -1;
+}
+
 int qemu_run_main(int argc, char **argv)
 {
 	const char *log = NULL;
 	uint64_t log_max = QEMU_RUN_LOG_MAX_DEFAULT, memlock = 0;
-	const char *cpus_text = NULL;
+	const char *cpus_text = NULL, *gate = NULL;
 	struct cpulist cpus = { 0 };
 	int i;
 
@@ -222,6 +325,8 @@ int qemu_run_main(int argc, char **argv)
 			bad = parse_u64(val, &log_max) < 0 || log_max == 0;
 		else if (!bad && strcmp(opt, "--memlock") == 0)
 			bad = parse_u64(val, &memlock) < 0;
+		else if (!bad && strcmp(opt, "--gate") == 0)
+			gate = val;
 		else if (!bad && strcmp(opt, "--cpus") == 0)
 			bad = cpulist_parse(cpus_text = val, &cpus) < 0 ||
 			      cpus.n == 0;
@@ -238,6 +343,11 @@ int qemu_run_main(int argc, char **argv)
 		return 64;
 	}
 	argv += i + 1;
+	if (gate != NULL && gate_wait(gate) < 0) {
+		fprintf(stderr, "vmctl: QEMU not started: its create ended "
+			"first\n");
+		return 1;
+	}
 	if (memlock != 0) {
 		struct rlimit rl = { memlock, memlock };
 

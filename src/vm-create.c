@@ -299,42 +299,39 @@ int vm_identity_files(const struct vmctl_env *env, const char *name,
 	return 0;
 }
 
-struct overlay_args {
-	const char *base_path, *base_format, *overlay;
-	uint64_t size;
+/*
+ * The VM's files: the overlay (qemu-img) beside the rest (two ssh-keygen
+ * runs, the seed, UEFI variables, VNC password), independent children,
+ * each mostly its own start-up time.  All of it runs beside the start
+ * (vm-start.c's gate: tmux and QEMU's launcher start meanwhile).
+ */
+struct create_files {
+	const struct vmctl_env *env;
+	const char *name;
+	const struct vmctl_spec *spec;
+	const char *base_path, *base_format;
+	char *overlay;
+	struct job job;
 };
 
 static int overlay_step(void *arg, struct vmctl_error **err)
 {
-	struct overlay_args *a = arg;
+	struct create_files *f = arg;
 
-	return image_create_overlay(a->base_path, a->base_format, a->overlay,
-				    a->size, err);
+	return image_create_overlay(f->base_path, f->base_format, f->overlay,
+				    f->spec->disk.size, err);
 }
 
-/* The overlay (qemu-img) is made beside the VM's other files (two
- * ssh-keygen runs, the seed): independent children, each mostly its own
- * start-up time. */
-static int prepare_files(const struct vmctl_env *env, const char *name,
-			 const struct vmctl_spec *spec, const char *base_path,
-			 const struct image_info *base, struct vm_state *st,
-			 struct vmctl_error **err)
+static int files_step(void *arg, struct vmctl_error **err)
 {
-	cleanup_free char *overlay = state_vm_file(env, name, VMDIR_DISK);
-	struct overlay_args a = { base_path, base->format, overlay,
-				  spec->disk.size };
-	struct job job = { 0 };
+	struct create_files *f = arg;
+	struct job overlay = { 0 };
 	int ret;
 
-	if (base_path != NULL) {
-		st->base_image = xstrdup(base_path);
-		st->base_format = xstrdup(base->format);
-		job_start(&job, overlay_step, &a);
-	}
-	ret = vm_identity_files(env, name, spec, NULL, NULL, err);
-	if (job_join(&job, err) < 0 || ret < 0)
-		return -1;
-	return state_write(env, name, st, err);
+	if (f->base_path != NULL)
+		job_start(&overlay, overlay_step, f);
+	ret = vm_identity_files(f->env, f->name, f->spec, NULL, NULL, err);
+	return job_join(&overlay, err) < 0 || ret < 0 ? -1 : 0;
 }
 
 
@@ -358,6 +355,7 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 	struct image_info base = { 0 };
 	struct imagecache_result image = { 0 };
 	struct vm_state st = { .vnc_display = -1 };
+	struct create_files files = { 0 };
 	cleanup_free char *vms = xasprintf("%s/vms", env->state_dir);
 	cleanup_free char *dir = NULL, *marker = NULL;
 	const char *name;
@@ -401,11 +399,27 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 
 	st.created = time(NULL);
 	imagecache_record_base(&image, &st);
-	if (prepare_files(env, name, spec, image.path, &base, &st, err) < 0)
-		goto out;
-	if (!opts->no_start && vm_launch(env, name, spec, &st, &opts->start,
-					 err) < 0)
-		goto out;
+	if (image.path != NULL) {
+		st.base_image = xstrdup(image.path);
+		st.base_format = xstrdup(base.format);
+	}
+	files = (struct create_files){ .env = env, .name = name, .spec = spec,
+				       .base_path = image.path,
+				       .base_format = base.format,
+				       .overlay = state_vm_file(env, name,
+								VMDIR_DISK) };
+	job_start(&files.job, files_step, &files);
+	if (opts->no_start) {
+		if (job_join(&files.job, err) < 0 ||
+		    state_write(env, name, &st, err) < 0)
+			goto out;
+	} else {
+		struct vm_start_opts start = opts->start;
+
+		start.files = &files.job;
+		if (vm_launch(env, name, spec, &st, &start, err) < 0)
+			goto out;
+	}
 	if (interrupt_pending()) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, EINTR, "interrupted");
 		if (st.qemu.pid > 0) {
@@ -423,6 +437,8 @@ int vm_create(const struct vmctl_env *env, struct vmctl_spec *spec,
 							       : "running",
 				    out, err);
 out:
+	job_join(&files.job, NULL);
+	free(files.overlay);
 	if (ret < 0 && made) {
 		struct vmctl_error *ignored = NULL;
 

@@ -280,7 +280,8 @@ static int set_vnc_password(const struct vmctl_env *env, const char *name,
 int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
 			  struct vmctl_error **err)
 {
-	static const char *const socks[] = { VMDIR_QMP, VMDIR_VNC_SOCKET };
+	static const char *const socks[] = { VMDIR_QMP, VMDIR_VNC_SOCKET,
+					     VMDIR_GATE };
 
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
 		cleanup_free char *path = state_vm_file(env, name, socks[i]);
@@ -312,6 +313,9 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  *            paused (-S) when its vCPUs are to be pinned or a snapshot's
  *            RAM is to be resumed  (undo: kill
  *            that QEMU, drop its session and sockets)
+ *   gate     create's: its files made (the job it started them in), the
+ *            launcher let through to exec QEMU (qemu-run.h); so tmux and
+ *            the launcher start beside ssh-keygen, qemu-img and the seed
  *   confirm  QEMU answers on QMP and its pidfile names it
  *   pin      each vCPU thread to its host CPU (vm-pin.c)
  *   run      the RAM resumed (QMP snapshot-load), the VNC password,
@@ -333,6 +337,9 @@ struct start {
 	bool launched;
 	struct qmp *q;
 	const char *loadvm;             /* resumed (vm-snapshot.h) */
+	struct job *files;              /* create's files, being made */
+	char *gate_path;                /* and the gate QEMU waits at */
+	int gate;
 };
 
 static int step_claim(struct start *s, const struct vm_start_opts *opts,
@@ -370,6 +377,7 @@ static void pane_command(struct start *s, const struct strv *qemu)
 		.log_max = s->env->serial_log_max ? s->env->serial_log_max
 						  : QEMU_RUN_LOG_MAX_DEFAULT,
 		.cpus = &s->st->claim.emulator_cpus,
+		.gate = s->gate_path,
 	};
 
 	/* VFIO pins all guest RAM (and QEMU's own mappings of the cards):
@@ -425,6 +433,30 @@ static int step_launch(struct start *s, struct vmctl_error **err)
 		return -1;
 	s->launched = true;
 	return 0;
+}
+
+static bool pane_waiting(void *data)
+{
+	struct start *s = data;
+	struct proc_id pane;
+
+	return proc_identify(s->env, s->started.pane_pid, &pane) == 0;
+}
+
+static int step_gate(struct start *s, struct vmctl_error **err)
+{
+	cleanup_free char *why = NULL;
+
+	if (s->files == NULL)
+		return 0;
+	if (job_join(s->files, err) < 0)
+		return -1;
+	if (qemu_run_gate_release(s->gate, VM_LAUNCH_TIMEOUT_MS, pane_waiting,
+				  s, err) == 0)
+		return 0;
+	/* the launcher's own words, if it left any */
+	why = qemu_error(s->env, s->name);
+	return why != NULL ? vmctl_error_wrap(err, "%s", why) : -1;
 }
 
 static int step_confirm(struct start *s, struct vmctl_error **err)
@@ -515,7 +547,7 @@ static int run_once(struct start *s, const struct port_set *avoid,
 		    struct vmctl_error **err)
 {
 	if (step_prepare(s, avoid, err) < 0 || step_tpm(s, err) < 0 ||
-	    step_launch(s, err) < 0 ||
+	    step_launch(s, err) < 0 || step_gate(s, err) < 0 ||
 	    step_confirm(s, err) < 0 || step_pin(s, err) < 0 ||
 	    step_run(s, err) < 0) {
 		undo_launch(s);
@@ -556,19 +588,25 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 	      const struct vm_start_opts *opts, struct vmctl_error **err)
 {
 	struct start s = { .env = env, .name = name, .spec = spec, .st = st,
-			   .loadvm = opts->loadvm };
+			   .loadvm = opts->loadvm, .files = opts->files,
+			   .gate = -1 };
 	struct port_set *avoid = NULL;
 	int ret = -1;
 
-	if (vm_check_socket_paths(env, name, err) < 0)
-		return -1;
-	if (env->qemu_user != NULL &&
-	    qemu_run_ensure_user(env->qemu_user, err) < 0)
-		return -1;
-	if (step_claim(&s, opts, err) < 0)
-		return -1;
-	if (step_bind(&s, err) < 0)
+	if (vm_check_socket_paths(env, name, err) < 0 ||
+	    (env->qemu_user != NULL &&
+	     qemu_run_ensure_user(env->qemu_user, err) < 0))
 		goto out;
+	if (s.files != NULL) {
+		s.gate_path = state_vm_file(env, name, VMDIR_GATE);
+		s.gate = qemu_run_gate_open(s.gate_path, err);
+		if (s.gate < 0)
+			goto out;
+	}
+	if (step_claim(&s, opts, err) < 0)
+		goto out;
+	if (step_bind(&s, err) < 0)
+		goto unclaim;
 	avoid = xcalloc(1, sizeof(*avoid));
 	for (int attempt = 0;; attempt++) {
 		struct vmctl_error *e = NULL;
@@ -580,9 +618,18 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 		}
 		vmctl_error_free(e);
 	}
-out:
+unclaim:
 	if (ret < 0)
 		undo_claim(&s);
+out:
+	if (s.gate >= 0) {
+		close(s.gate);
+		unlink(s.gate_path);
+	}
+	free(s.gate_path);
+	/* the files are not left being written into a VM being undone */
+	if (s.files != NULL)
+		job_join(s.files, NULL);
 	qmp_close(s.q);
 	tmux_started_clear(&s.started);
 	free(avoid);

@@ -2,6 +2,7 @@
 #ifndef VMCTL_QEMU_RUN_H
 #define VMCTL_QEMU_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmctl/cpulist.h"
@@ -25,6 +26,10 @@
  *     accounts the pinned guest memory against this limit.
  *   - the CPUs QEMU's threads start on (its emulator CPUs, for a pinned
  *     VM): sched_setaffinity before the exec, inherited by every thread.
+ *   - the gate (create): tmux, the session and the launcher start while
+ *     create still makes the VM's disk, keys and seed; the launcher waits
+ *     on the gate socket until create says go (one byte, 'g'), and exits
+ *     without starting QEMU on anything else: create failing or gone.
  *
  * No shell anywhere: tmux execs vmctl with these words, vmctl execs QEMU.
  */
@@ -39,7 +44,20 @@ struct qemu_run_opts {
 	uint64_t memlock;      /* RLIMIT_MEMLOCK for QEMU, 0 to leave it */
 	const struct cpulist *cpus;   /* run QEMU on these CPUs (its
 				       * emulator threads'), or NULL */
+	const char *gate;      /* wait here for create's go, or NULL */
 };
+
+/* The byte that opens the gate. */
+#define QEMU_RUN_GATE_GO 'g'
+
+/* Create's side of the gate: listening at `path` (a stale socket there is
+ * replaced); the fd, or -1. */
+int qemu_run_gate_open(const char *path, struct vmctl_error **err);
+/* Let the launcher that connects within timeout_ms through, while
+ * `waiting` (may be NULL) says it is still there to connect. */
+int qemu_run_gate_release(int gate, int timeout_ms,
+			  bool (*waiting)(void *), void *data,
+			  struct vmctl_error **err);
 
 /* Pure: the pane's command, `self __run-qemu ... -- QEMU-ARGV...`. */
 void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,

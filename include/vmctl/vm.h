@@ -32,9 +32,13 @@ void vm_info_clear(struct vm_info *info);
 const char *vm_run_state_name(enum vm_run_state s);
 
 /* How to start: what the command line adds to the spec. */
+struct job;
+
 struct vm_start_opts {
 	bool overcommit;      /* --overcommit: as the spec's `overcommit` */
 	const char *loadvm;   /* vm_start's: the snapshot whose RAM it resumes */
+	struct job *files;    /* create's: the VM's files, still being made;
+			       * QEMU starts once they are (vm-start.c) */
 };
 
 struct vm_create_opts {

@@ -12,6 +12,7 @@
 #define VMDIR_OVMF_VARS  "OVMF_VARS.fd"
 #define VMDIR_QMP        "qmp.sock"
 #define VMDIR_VNC_SOCKET "vnc.sock"          /* VNC without a password */
+#define VMDIR_GATE       "gate.sock"   /* create: QEMU's start held (qemu-run.h) */
 #define VMDIR_SERIAL_LOG "serial.log"
 #define VMDIR_PIDFILE    "qemu.pid"
 #define VMDIR_STATE      "vm.json"

@@ -8,6 +8,8 @@
 #   - a fixed ssh_port already in use ("Could not set up host forwarding
 #     rule"), and a fixed VNC display already in use;
 #   - a kernel file that is missing, an invalid spec;
+#   - QEMU's launcher waits at the gate while create makes the VM's files,
+#     and QEMU never starts when making them fails;
 #   - create of a name that exists: exit 1, the existing VM untouched;
 #   - commands on a VM that does not exist, or an invalid name.
 TEST_NAME=lifecycle-errors
@@ -80,6 +82,51 @@ nothing_left nokernel "missing kernel"
 printf 'name: invalid\nmemroy: 1G\n' > "$LC_TMP/invalid.yaml"
 create_fails "invalid spec" 65 "memroy" "$LC_TMP/invalid.yaml"
 nothing_left invalid "invalid spec"
+
+# ---- the gate: tmux and QEMU's launcher start while create still makes
+# the VM's files; QEMU starts only once they are all made, and not at all
+# when making them fails.  user_data is a FIFO, so the files wait on it;
+# QEMU is a wrapper that notes that it ran.
+cat > "$LC_TMP/qemu-noted" <<SH
+#!/bin/sh
+touch "$LC_TMP/qemu-ran.\$PPID"
+exec qemu-system-x86_64 "\$@"
+SH
+chmod +x "$LC_TMP/qemu-noted"
+# gated NAME: create NAME in the background (its output in NAME.out);
+# returns once its launcher waits at the gate, QEMU not started.
+gated() {
+	local name=$1 pane
+	rm -f "$LC_TMP/$name.fifo" "$LC_TMP"/qemu-ran.*
+	mkfifo "$LC_TMP/$name.fifo"
+	vmc create "$(lc_spec "$name" "" "qemu: {binary: $LC_TMP/qemu-noted}
+cloud_init: {user_data: $LC_TMP/$name.fifo}")" > "$LC_TMP/$name.out" 2>&1 &
+	GATED_PID=$!
+	wait_for 30 lc_has_session "$name" || fail "$name: no session while its files wait"
+	pane=$(tmux -L "$VMCTL_TMUX_SOCKET" list-panes -t "=vmctl-$name:" -F '#{pane_pid}')
+	wait_for 10 grep -aqF gate.sock "/proc/$pane/cmdline" ||
+		fail "$name: the pane runs $(tr '\0' ' ' < "/proc/$pane/cmdline")"
+	sleep 0.5
+	[ -z "$(ls "$LC_TMP" | grep '^qemu-ran\.')" ] ||
+		fail "$name: QEMU started before the VM's files were made"
+	grep -aqF -- __run-qemu "/proc/$pane/cmdline" ||
+		fail "$name: the pane is not the launcher at the gate"
+}
+gated gatego
+printf '#cloud-config\n' > "$LC_TMP/gatego.fifo"
+wait "$GATED_PID" || fail "gated create failed: $(cat "$LC_TMP/gatego.out")"
+[ "$(lc_status gatego | jq -r .state)" = running ] || fail "gatego not running"
+[ -n "$(ls "$LC_TMP" | grep '^qemu-ran\.')" ] || fail "gatego: QEMU never ran through the wrapper"
+vmc destroy --force gatego >/dev/null || fail "destroy gatego"
+say "gate: the launcher waits for the VM's files, then QEMU starts"
+gated gatefail
+# create stops reading past 1 MiB: head ends on SIGPIPE
+head -c 2M /dev/zero > "$LC_TMP/gatefail.fifo" || true
+wait "$GATED_PID" && fail "create succeeded with 2 MiB of user_data"
+grep -qF "larger than 1 MiB" "$LC_TMP/gatefail.out" || fail "gatefail: $(cat "$LC_TMP/gatefail.out")"
+[ -z "$(ls "$LC_TMP" | grep '^qemu-ran\.')" ] || fail "gatefail: QEMU started although its files failed"
+nothing_left gatefail "files failing behind the gate"
+say "gate: files failing behind it: $(tail -n 1 "$LC_TMP/gatefail.out"); no QEMU ever ran"
 
 # ---- create of an existing name: exit 1, the VM untouched
 vm=holder
