@@ -19,6 +19,7 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/gpu.h"
 #include "vmctl/gpuquirk.h"
+#include "vmctl/job.h"
 #include "vmctl/hostcheck.h"
 #include "vmctl/pci.h"
 #include "vmctl/proc.h"
@@ -276,16 +277,32 @@ static void read_gpus(const struct vmctl_env *env, bool full,
 	gpu_list_clear(&list);
 }
 
+/* QEMU's and tmux's versions, asked in a thread of their own while the
+ * rest is read: `qemu-system-x86_64 --version` alone costs more (some 30M
+ * instructions, QEMU's start-up) than all of host-check's reading. */
+static int versions_step(void *arg, struct vmctl_error **err)
+{
+	struct hostcheck_facts *f = arg;
+
+	(void)err;
+	run_version("qemu-system-x86_64", "--version", "version ",
+		    &f->qemu_version, &f->qemu_error);
+	run_version("tmux", "-V", "tmux ", &f->tmux_version, &f->tmux_error);
+	return 0;
+}
+
 int hostcheck_gather(const struct vmctl_env *env,
 		     struct hostcheck_facts *out, struct vmctl_error **err)
 {
 	struct hostcheck_facts f = { 0 };
+	struct job versions;
 	cleanup_free char *cpuinfo = read_text(env->proc, "cpuinfo");
 	cleanup_free char *meminfo = read_text(env->proc, "meminfo");
 	cleanup_free char *modules = read_text(env->proc, "modules");
 	char *cmdline;
 
 	(void)err;
+	job_start(&versions, versions_step, &f);
 	if (cpuinfo != NULL)
 		hostcheck_parse_cpuinfo(cpuinfo, &f);
 	accel_probe_kvm(env, &f.kvm);
@@ -305,12 +322,10 @@ int hostcheck_gather(const struct vmctl_env *env,
 	if (meminfo != NULL)
 		hostcheck_parse_meminfo(meminfo, &f);
 	f.ovmf_found = firmware_find_ovmf(env, &f.ovmf) == 0;
-	run_version("qemu-system-x86_64", "--version", "version ",
-		    &f.qemu_version, &f.qemu_error);
-	run_version("tmux", "-V", "tmux ", &f.tmux_version, &f.tmux_error);
 	read_gpus(env, hostcheck_intent_exists(env), &f);
 	if (f.gpu_error == NULL)
 		hostcheck_intent_read(env, &f.pci, &f.intent);
+	job_join(&versions, NULL);
 	*out = f;
 	return 0;
 }
