@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# run.sh: beside
+# (one QEMU with one vCPU for 15 minutes, nothing shared: it runs beside the
+# rest of the suite, see tests/run.sh)
+#
 # hostsetup-reboot.sh - host-setup, a real reboot through GRUB, then create:
 # GPU passthrough prepared as a user does it, under TCG.
 #
