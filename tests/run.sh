@@ -81,9 +81,9 @@ integration_result() {
 # second core does the rest of the suite meanwhile instead of idling.
 beside() { grep -qx '# run.sh: beside' "$1"; }
 
-run_integration() {
-	local t rc log name started took
-	local -a b_name=() b_pid=() b_log=()
+BESIDE_NAME=() BESIDE_PID=() BESIDE_LOG=()
+start_beside() {
+	local t name log
 	for t in tests/integration/*.sh; do
 		[ -x "$t" ] && beside "$t" || continue
 		name=${t##*/}
@@ -92,8 +92,12 @@ run_integration() {
 		# its exit status and how long it took, on the log's last line
 		( s=$SECONDS; bash "$t" > "$log" 2>&1; rc=$?
 		  echo "run.sh: $rc $((SECONDS - s))" >> "$log" ) &
-		b_name+=("$name") b_pid+=("$!") b_log+=("$log")
+		BESIDE_NAME+=("$name") BESIDE_PID+=("$!") BESIDE_LOG+=("$log")
 	done
+}
+
+run_integration() {
+	local t rc log name started took
 	for t in tests/integration/*.sh; do
 		[ -x "$t" ] || continue   # lib.sh and friends are sourced, not run
 		! beside "$t" || continue
@@ -105,13 +109,13 @@ run_integration() {
 		rc=$?
 		integration_result "$name" "$rc" "$((SECONDS - started))" "$log"
 	done
-	for i in "${!b_pid[@]}"; do
-		echo "== integration: ${b_name[$i]} (waiting for it)"
-		wait "${b_pid[$i]}"
-		read -r _ rc took < <(tail -n 1 "${b_log[$i]}")
-		sed -i '$d' "${b_log[$i]}"
-		integration_result "${b_name[$i]}" "${rc:-1}" "${took:-0}" \
-			"${b_log[$i]}"
+	for i in "${!BESIDE_PID[@]}"; do
+		echo "== integration: ${BESIDE_NAME[$i]} (waiting for it)"
+		wait "${BESIDE_PID[$i]}"
+		read -r _ rc took < <(tail -n 1 "${BESIDE_LOG[$i]}")
+		sed -i '$d' "${BESIDE_LOG[$i]}"
+		integration_result "${BESIDE_NAME[$i]}" "${rc:-1}" "${took:-0}" \
+			"${BESIDE_LOG[$i]}"
 	done
 }
 
@@ -137,6 +141,10 @@ trap libvirtd_down EXIT
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit golden integration)
+# the tests that run beside the others start before the first suite
+for s in "${suites[@]}"; do
+	[ "$s" != integration ] || start_beside
+done
 for s in "${suites[@]}"; do
 	case $s in
 	unit) run_unit ;;
