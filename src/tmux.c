@@ -165,6 +165,15 @@ int tmux_start(const struct vmctl_env *env, const char *vm,
 		return -1;
 	tmux_argv_new_session(env, vm, command, &argv);
 	ret = run_tmux(env, &argv, &r, err);
+	/* A session of the name left by an earlier QEMU of this VM that no
+	 * one cleared (a new VM's start does not ask first): replaced. */
+	if (ret == 0 && r.status != 0 &&
+	    strstr(r.err, "duplicate session") != NULL) {
+		proc_result_clear(&r);
+		ret = tmux_kill(env, vm, err);
+		if (ret == 0)
+			ret = run_tmux(env, &argv, &r, err);
+	}
 	strv_clear(&argv);
 	if (ret < 0)
 		return -1;

@@ -345,8 +345,11 @@ struct start {
 static int step_claim(struct start *s, const struct vm_start_opts *opts,
 		      struct vmctl_error **err)
 {
-	/* Leftovers of an earlier QEMU (a dead session, stale sockets). */
-	vm_clear_runtime(s->env, s->name, s->st);
+	/* Leftovers of an earlier QEMU (a dead session, stale sockets); a
+	 * VM create just made has none but, at most, a session of its
+	 * name, which tmux_start replaces (one exec of tmux saved). */
+	if (s->files == NULL)
+		vm_clear_runtime(s->env, s->name, s->st);
 	return vm_claims_take(s->env, s->name, s->spec, opts->overcommit,
 			      s->st, err);
 }

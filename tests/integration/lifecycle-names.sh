@@ -6,6 +6,7 @@
 #     side by side, each in its own session, through create, logs, stop,
 #     start, attach's target, destroy; so do "a-b_c.d" and a 63-character
 #     name;
+#   - a stale session of a new VM's name (its state lost) is replaced;
 #   - a session that is not where its name says after a successful
 #     new-session (here: a tmux hook renames it) fails the create without
 #     leaving QEMU or the session behind;
@@ -89,6 +90,18 @@ lc_assert_no_qemu "after destroying every name"
 [ -z "$(tmux -L "$VMCTL_TMUX_SOCKET" ls 2>/dev/null)" ] ||
 	fail "sessions left: $(tmux -L "$VMCTL_TMUX_SOCKET" ls)"
 say "destroy of every name leaves the others running, then nothing"
+
+# ---- a session of a new VM's name left behind (no VM dir: an earlier VM
+# of that name lost its state): create replaces it with its own
+tmux -L "$VMCTL_TMUX_SOCKET" -f /dev/null new-session -d -s vmctl-stale sleep 600
+old_pane=$(tmux -L "$VMCTL_TMUX_SOCKET" list-panes -t "=vmctl-stale:" -F '#{pane_pid}')
+out=$(vmc create "$(lc_spec stale)" 2>&1) || fail "create over a stale session: $out"
+pane=$(tmux -L "$VMCTL_TMUX_SOCKET" list-panes -t "=vmctl-stale:" -F '#{pane_pid}')
+[ "$pane" = "$(lc_status stale | jq -r .pid)" ] && lc_is_qemu "$pane" ||
+	fail "session vmctl-stale runs pid $pane, not the VM's QEMU"
+! kill -0 "$old_pane" 2>/dev/null || fail "the stale session's process $old_pane still runs"
+vmc destroy --force stale >/dev/null || fail "destroy stale"
+say "a stale session of a new VM's name is replaced by its QEMU's"
 
 # ---- a session that is not where its name says: nothing left behind
 tmux -L "$VMCTL_TMUX_SOCKET" -f /dev/null new-session -d -s keeper sleep 600
