@@ -130,6 +130,15 @@ int vm_fill_info_launched(const struct vmctl_env *env, const char *name,
 			  struct vmctl_error **err);
 
 /* vm-start.c: socket paths must fit a sockaddr_un. */
+/* vm-launch-wait.c: until QEMU answers on QMP in the session its name
+ * says (pane_pid: the pane's process as new-session reported it); until
+ * it says running; the last line a QEMU that failed left in its pane. */
+struct qmp;
+int vm_wait_qmp(const struct vmctl_env *env, const char *name,
+		pid_t pane_pid, struct qmp **out, struct vmctl_error **err);
+int vm_wait_running(struct qmp *q, struct vmctl_error **err);
+char *vm_qemu_error(const struct vmctl_env *env, const char *name);
+
 int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
 			  struct vmctl_error **err);
 /* vm-start.c: the start sequence for a VM whose files are in place. */

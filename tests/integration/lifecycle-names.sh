@@ -99,7 +99,8 @@ out=$(vmc create "$(lc_spec stale)" 2>&1) || fail "create over a stale session: 
 pane=$(tmux -L "$VMCTL_TMUX_SOCKET" list-panes -t "=vmctl-stale:" -F '#{pane_pid}')
 [ "$pane" = "$(lc_status stale | jq -r .pid)" ] && lc_is_qemu "$pane" ||
 	fail "session vmctl-stale runs pid $pane, not the VM's QEMU"
-! kill -0 "$old_pane" 2>/dev/null || fail "the stale session's process $old_pane still runs"
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_for 10 pid_gone "$old_pane" || fail "the stale session's process $old_pane still runs"
 vmc destroy --force stale >/dev/null || fail "destroy stale"
 say "a stale session of a new VM's name is replaced by its QEMU's"
 
