@@ -103,7 +103,10 @@ check_backing() { # VM [BASE_NAME]
 }
 
 # ---- killed mid-upload: the next create sends the base again
-lv create --no-start "$(spec "${vms[0]}")" > "$TMP/out0" 2> "$TMP/err0" &
+# (vmctl itself in the background, not the lv function: $! would be a
+# subshell, and killing it would leave vmctl to finish the upload)
+"$VMCTL" --connect "$URI" create --no-start "$(spec "${vms[0]}")" \
+	> "$TMP/out0" 2> "$TMP/err0" &
 pids+=($!)
 wait_for 120 part_appears || fail "no upload began: $(cat "$TMP/err0")"
 kill -9 "${pids[0]}"
@@ -125,7 +128,8 @@ for v in $(vsh vol-list vmctl | awk '{ print $1 }' | grep -F -- "$base_name"); d
 	vsh vol-delete --pool vmctl "$v" >/dev/null ||
 		fail "cannot delete $v between cases"
 done
-lv create --no-start "$(spec "${vms[2]}")" > "$TMP/out2" 2> "$TMP/err2" &
+"$VMCTL" --connect "$URI" create --no-start "$(spec "${vms[2]}")" \
+	> "$TMP/out2" 2> "$TMP/err2" &
 pids+=($!)
 wait_for 120 part_appears || fail "no upload began: $(cat "$TMP/err2")"
 first=$(parts)
