@@ -5,7 +5,8 @@
 #   tests/run.sh [unit|golden|integration]...   (default: all suites)
 #
 # Unit tests are TAP programs in $UNIT_DIR; tests/golden/run.sh speaks TAP
-# too; each tests/integration/*.sh is one test: exit 0 passes, 77 skips,
+# too; each tests/integration/*.sh but the libraries (lib.sh, *-lib.sh) is
+# one test: exit 0 passes, 77 skips,
 # anything else fails.  Every test is counted once and the run ends with a
 # single line "N passed, N failed, N skipped"; the exit status is 1 if any
 # test failed.
@@ -74,6 +75,11 @@ integration_result() {
 	rm -f "$log"
 }
 
+# Every tests/integration/*.sh is a test but the libraries the tests
+# source (lib.sh, NAME-lib.sh), executable or not: a test that lost its
+# x bit is still run (four were left out once that way).
+is_test() { case ${1##*/} in lib.sh|*-lib.sh) return 1 ;; esac; }
+
 # A test with the line "# run.sh: beside" runs beside the others, started
 # first and counted last: one that keeps one core busy for long and
 # shares nothing with the rest (hostsetup-reboot.sh: one QEMU with one
@@ -85,7 +91,7 @@ BESIDE_NAME=() BESIDE_PID=() BESIDE_LOG=()
 start_beside() {
 	local t name log
 	for t in tests/integration/*.sh; do
-		[ -x "$t" ] && beside "$t" || continue
+		is_test "$t" && beside "$t" || continue
 		name=${t##*/}
 		echo "== integration: $name (beside the others)"
 		log=$(mktemp)
@@ -99,7 +105,7 @@ start_beside() {
 run_integration() {
 	local t rc log name started took
 	for t in tests/integration/*.sh; do
-		[ -x "$t" ] || continue   # lib.sh and friends are sourced, not run
+		is_test "$t" || continue
 		! beside "$t" || continue
 		name=${t##*/}
 		echo "== integration: $name"
