@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Creating a VM: check everything that can be checked before a file is
- * written, make its directory (appearing whole, already locked), its
+ * written, make its directory (appearing whole, already locked), then its
  * files (spec, overlay, keys, cloud-init seed, UEFI variables, VNC
- * password), then start it (vm-start.c).  A failure removes the lot.
+ * password) in a thread while the start (vm-start.c) claims, picks ports
+ * and starts tmux, QEMU held at the gate until the files are made.  A
+ * failure removes the lot.
  */
 #include <errno.h>
 #include <signal.h>
