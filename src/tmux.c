@@ -164,15 +164,27 @@ int tmux_start(const struct vmctl_env *env, const char *vm,
 	if (write_conf(env, err) < 0)
 		return -1;
 	tmux_argv_new_session(env, vm, command, &argv);
-	ret = run_tmux(env, &argv, &r, err);
-	/* A session of the name left by an earlier QEMU of this VM that no
-	 * one cleared (a new VM's start does not ask first): replaced. */
-	if (ret == 0 && r.status != 0 &&
-	    strstr(r.err, "duplicate session") != NULL) {
-		proc_result_clear(&r);
-		ret = tmux_kill(env, vm, err);
-		if (ret == 0)
-			ret = run_tmux(env, &argv, &r, err);
+	for (int tries = 0;; tries++) {
+		ret = run_tmux(env, &argv, &r, err);
+		if (ret < 0 || r.status == 0 || tries == 3)
+			break;
+		/* A session of the name left by an earlier QEMU of this VM
+		 * that no one cleared (a new VM's start does not ask
+		 * first): replaced.  Killing the server's last session makes
+		 * it exit, and a client that reached it meanwhile is told
+		 * "server exited unexpectedly": asked again. */
+		if (strstr(r.err, "duplicate session") != NULL) {
+			proc_result_clear(&r);
+			ret = tmux_kill(env, vm, err);
+			if (ret < 0)
+				break;
+		} else if (strstr(r.err, "server exited unexpectedly") != NULL) {
+			proc_result_clear(&r);
+			nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 },
+				  NULL);
+		} else {
+			break;
+		}
 	}
 	strv_clear(&argv);
 	if (ret < 0)
