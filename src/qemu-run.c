@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmctl/proc.h"
@@ -244,42 +243,21 @@ int qemu_run_gate_open(const char *path, struct vmctl_error **err)
 	return fd;
 }
 
-int qemu_run_gate_release(int gate, int timeout_ms,
-			  bool (*waiting)(void *), void *data,
-			  struct vmctl_error **err)
+int qemu_run_gate_pass(int gate, int wait_ms)
 {
-	struct timespec t0, t;
+	struct pollfd p = { gate, POLLIN, 0 };
 	const char go = QEMU_RUN_GATE_GO;
+	ssize_t sent;
+	int conn;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { gate, POLLIN, 0 };
-		long long ms;
-		int conn;
-
-		if (poll(&p, 1, 10) > 0) {
-			conn = accept4(gate, NULL, NULL, SOCK_CLOEXEC);
-			if (conn >= 0) {
-				ssize_t w = send(conn, &go, 1, MSG_NOSIGNAL);
-
-				close(conn);
-				if (w == 1)
-					return 0;
-			}
-		}
-		if (waiting != NULL && !waiting(data))
-			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-					       "QEMU's launcher ended before "
-					       "it reached the launch gate");
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		ms = (t.tv_sec - t0.tv_sec) * 1000LL +
-		     (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms >= timeout_ms)
-			return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
-					       ETIMEDOUT, "QEMU's launcher did "
-					       "not reach the launch gate "
-					       "within %d s", timeout_ms / 1000);
-	}
+	if (poll(&p, 1, wait_ms) <= 0)
+		return 0;
+	conn = accept4(gate, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return 0;
+	sent = send(conn, &go, 1, MSG_NOSIGNAL);
+	close(conn);
+	return sent == 1;
 }
 
 /* The launcher's side: 0 once create says go. */

@@ -90,11 +90,11 @@ char *ssh_known_hosts_line(const char *vm, const char *host_pub)
 	return xasprintf("%s %.*s\n", a, (int)len, host_pub);
 }
 
-/* '%' doubled: ssh expands %-tokens in the value. */
 char *ssh_config_quote(const char *value, bool tokens)
 {
 	/* ssh splits at blanks, takes quotes and '\\' as the shell does and
-	 * a word starting with '#' as a comment */
+	 * a word starting with '#' as a comment; with `tokens`, '%' is
+	 * doubled: ssh expands %-tokens in the value */
 	bool bare = value[0] != '\0' && value[0] != '#' &&
 		    strpbrk(value, " \t\"'\\") == NULL;
 
@@ -384,8 +384,8 @@ int ssh_key_refused(const char *vm, struct vmctl_error **err)
 /*
  * How ssh_wait logs in: -f, so that ssh exits 0 as soon as sshd has
  * accepted the VM's key (it goes to the background "just before command
- * execution", its stdio on /dev/null): ready is reported then, not a
- * TCG guest's shell start later.  The background half runs `true` and
+ * execution"; that half keeps stderr, so proc_run_until_exit): ready is
+ * reported then, not a TCG guest's shell start later.  The background half runs `true` and
  * ends by itself; keepalives end it within 10 s should the guest die
  * under it.
  */

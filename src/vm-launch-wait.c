@@ -62,6 +62,7 @@ struct session_check {
 	const char *name;
 	struct tmux_pane pane;
 	struct job job;
+	bool joined;
 };
 
 static int session_check_step(void *arg, struct vmctl_error **err)
@@ -101,7 +102,8 @@ static int await_qmp(const struct vmctl_env *env, const char *name,
 		if (answered) {
 			/* the check's word, or tmux's now if it was spent
 			 * on a pane that had not started yet */
-			if (check->job.fn != NULL) {
+			if (!check->joined) {
+				check->joined = true;
 				asked = job_join(&check->job, err);
 				pane = check->pane;
 			} else {
@@ -112,6 +114,7 @@ static int await_qmp(const struct vmctl_env *env, const char *name,
 			qmp_close(*out);
 			*out = NULL;
 		} else if (!known || !proc_alive(env, &launched)) {
+			check->joined = true;
 			job_join(&check->job, NULL);
 			asked = tmux_query(env, name, &pane, err);
 		}
@@ -148,8 +151,7 @@ static int await_qmp(const struct vmctl_env *env, const char *name,
 }
 
 int vm_wait_qmp(const struct vmctl_env *env, const char *name,
-			pid_t pane_pid, struct qmp **out,
-			struct vmctl_error **err)
+		pid_t pane_pid, struct qmp **out, struct vmctl_error **err)
 {
 	struct session_check check = { .env = env, .name = name };
 	int ret;

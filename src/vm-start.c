@@ -272,12 +272,27 @@ static int step_launch(struct start *s, struct vmctl_error **err)
 	return 0;
 }
 
-static bool pane_waiting(void *data)
+/* Until the launcher, still alive, has been let through the gate. */
+static int open_gate(struct start *s, struct vmctl_error **err)
 {
-	struct start *s = data;
+	long long deadline = vm_now_ms() + VM_LAUNCH_TIMEOUT_MS;
 	struct proc_id pane;
 
-	return proc_identify(s->env, s->started.pane_pid, &pane) == 0;
+	if (proc_identify(s->env, s->started.pane_pid, &pane) == 0)
+		while (proc_alive(s->env, &pane)) {
+			if (qemu_run_gate_pass(s->gate, VM_LAUNCH_POLL_MS))
+				return 0;
+			if (vm_now_ms() >= deadline)
+				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
+						       ETIMEDOUT, "QEMU's "
+						       "launcher did not "
+						       "reach the launch gate "
+						       "within %d s",
+						       VM_LAUNCH_TIMEOUT_MS /
+							       1000);
+		}
+	return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "QEMU's launcher "
+			       "ended before it reached the launch gate");
 }
 
 static int step_gate(struct start *s, struct vmctl_error **err)
@@ -288,8 +303,7 @@ static int step_gate(struct start *s, struct vmctl_error **err)
 		return 0;
 	if (job_join(s->files, err) < 0)
 		return -1;
-	if (qemu_run_gate_release(s->gate, VM_LAUNCH_TIMEOUT_MS, pane_waiting,
-				  s, err) == 0)
+	if (open_gate(s, err) == 0)
 		return 0;
 	/* the launcher's own words, if it left any */
 	why = vm_qemu_error(s->env, s->name);

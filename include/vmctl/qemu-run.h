@@ -53,11 +53,9 @@ struct qemu_run_opts {
 /* Create's side of the gate: listening at `path` (a stale socket there is
  * replaced); the fd, or -1. */
 int qemu_run_gate_open(const char *path, struct vmctl_error **err);
-/* Let the launcher that connects within timeout_ms through, while
- * `waiting` (may be NULL) says it is still there to connect. */
-int qemu_run_gate_release(int gate, int timeout_ms,
-			  bool (*waiting)(void *), void *data,
-			  struct vmctl_error **err);
+/* Let a launcher waiting at the gate through: 1 when one connected
+ * within wait_ms and was told to go, 0 when none did. */
+int qemu_run_gate_pass(int gate, int wait_ms);
 
 /* Pure: the pane's command, `self __run-qemu ... -- QEMU-ARGV...`. */
 void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
