@@ -150,23 +150,19 @@ int image_header_check(const unsigned char *buf, size_t len,
 	return 0;
 }
 
-/* The first cluster (at most 2 MiB) is all the header check needs. */
-#define HEADER_READ_MAX (2u << 20)
+/*
+ * The first cluster is all the header check needs: qcow2 keeps its header
+ * extensions and backing file name there.  The first 64 KiB are read (the
+ * usual cluster, and more than any other format's magic needs), then the
+ * rest of a larger qcow2 cluster, 2 MiB at most.
+ */
+#define HEADER_READ_FIRST (64u << 10)
 
-static int read_header(const char *path, unsigned char **out, size_t *len,
-		       uint64_t *file_size, struct vmctl_error **err)
+static int read_upto(int fd, const char *path, unsigned char *buf,
+		     size_t *len, size_t want, struct vmctl_error **err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	cleanup_free unsigned char *buf = NULL;
-	off_t end;
-
-	if (fd < 0)
-		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
-					 path);
-	buf = xmalloc(HEADER_READ_MAX);
-	*len = 0;
-	while (*len < HEADER_READ_MAX) {
-		ssize_t r = read(fd, buf + *len, HEADER_READ_MAX - *len);
+	while (*len < want) {
+		ssize_t r = read(fd, buf + *len, want - *len);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -176,6 +172,41 @@ static int read_header(const char *path, unsigned char **out, size_t *len,
 		if (r == 0)
 			break;
 		*len += (size_t)r;
+	}
+	return 0;
+}
+
+/* The bytes a header in `buf` needs read: its first cluster if qcow2. */
+static size_t header_want(const unsigned char *buf, size_t len)
+{
+	uint64_t bits;
+
+	if (len < 24 || memcmp(buf, "QFI\xfb", 4) != 0)
+		return len;
+	bits = be(buf + 20, 4);
+	return bits >= 9 && bits <= 21 ? (size_t)1 << bits : len;
+}
+
+static int read_header(const char *path, unsigned char **out, size_t *len,
+		       uint64_t *file_size, struct vmctl_error **err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	cleanup_free unsigned char *buf = NULL;
+	size_t want;
+	off_t end;
+
+	if (fd < 0)
+		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
+					 path);
+	buf = xmalloc(HEADER_READ_FIRST);
+	*len = 0;
+	if (read_upto(fd, path, buf, len, HEADER_READ_FIRST, err) < 0)
+		return -1;
+	want = header_want(buf, *len);
+	if (*len == HEADER_READ_FIRST && want > *len) {
+		buf = xrealloc(buf, want);
+		if (read_upto(fd, path, buf, len, want, err) < 0)
+			return -1;
 	}
 	/* (the end, not st_size: a block device's size too) */
 	if (file_size != NULL) {

@@ -25,34 +25,45 @@
 #include "vmctl/qemu-run.h"
 #include "vmctl/xalloc.h"
 
-void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
-		   struct strv *argv)
+void qemu_run_words(const struct qemu_run_opts *o, const struct strv *qemu,
+		    struct strv *words)
 {
-	strv_push(argv, o->self);
-	strv_push(argv, "__run-qemu");
 	if (o->log != NULL) {
-		strv_push(argv, "--log");
-		strv_push(argv, o->log);
-		strv_push(argv, "--log-max");
-		strv_pushf(argv, "%" PRIu64, o->log_max);
+		strv_push(words, "--log");
+		strv_push(words, o->log);
+		strv_push(words, "--log-max");
+		strv_pushf(words, "%" PRIu64, o->log_max);
 	}
 	if (o->memlock != 0) {
-		strv_push(argv, "--memlock");
-		strv_pushf(argv, "%" PRIu64, o->memlock);
-	}
-	if (o->gate != NULL) {
-		strv_push(argv, "--gate");
-		strv_push(argv, o->gate);
+		strv_push(words, "--memlock");
+		strv_pushf(words, "%" PRIu64, o->memlock);
 	}
 	if (o->cpus != NULL && o->cpus->n > 0) {
 		cleanup_free char *list = cpulist_format(o->cpus->v,
 							 o->cpus->n);
 
-		strv_push(argv, "--cpus");
-		strv_push(argv, list);
+		strv_push(words, "--cpus");
+		strv_push(words, list);
 	}
-	strv_push(argv, "--");
-	strv_extend(argv, qemu);
+	strv_push(words, "--");
+	strv_extend(words, qemu);
+}
+
+void qemu_run_argv(const char *self, const struct strv *words,
+		   struct strv *argv)
+{
+	strv_push(argv, self);
+	strv_push(argv, "__run-qemu");
+	strv_extend(argv, words);
+}
+
+void qemu_run_gated_argv(const char *self, const char *gate,
+			 struct strv *argv)
+{
+	strv_push(argv, self);
+	strv_push(argv, "__run-qemu");
+	strv_push(argv, "--gate");
+	strv_push(argv, gate);
 }
 
 char *qemu_run_self(void)
@@ -243,107 +254,203 @@ int qemu_run_gate_open(const char *path, struct vmctl_error **err)
 	return fd;
 }
 
-int qemu_run_gate_pass(int gate, int wait_ms)
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int qemu_run_gate_pass(int gate, pid_t launcher, const struct strv *words,
+		       int wait_ms)
 {
 	struct pollfd p = { gate, POLLIN, 0 };
-	const char go = QEMU_RUN_GATE_GO;
-	ssize_t sent;
-	int conn;
+	struct ucred peer;
+	socklen_t peer_len = sizeof(peer);
+	cleanup_free char *msg = NULL;
+	size_t len = 0;
+	int conn, ret;
 
 	if (poll(&p, 1, wait_ms) <= 0)
 		return 0;
 	conn = accept4(gate, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0)
 		return 0;
-	sent = send(conn, &go, 1, MSG_NOSIGNAL);
+	/* the pane's own process, not whatever else could reach the
+	 * socket (or a launcher of an attempt already undone) */
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) < 0 ||
+	    peer.pid != launcher) {
+		close(conn);
+		return 0;
+	}
+	for (size_t i = 0; i < words->n; i++)
+		len += strlen(words->v[i]) + 1;
+	msg = xmalloc(len ? len : 1);
+	len = 0;
+	for (size_t i = 0; i < words->n; i++) {
+		size_t n = strlen(words->v[i]) + 1;
+
+		memcpy(msg + len, words->v[i], n);
+		len += n;
+	}
+	ret = send_all(conn, msg, len) == 0 ? 1 : 0;
 	close(conn);
-	return sent == 1;
+	return ret;
 }
 
-/* The launcher's side: 0 once create says go. */
-static int gate_wait(const char *path)
+/*
+ * The launcher's side: once create says go, its words (NUL-terminated,
+ * to the end of the stream) in *buf and, pointing into it, *words; their
+ * count, or -1 when create closed the gate without a word (failed or
+ * gone).
+ */
+static int gate_wait(const char *path, char **buf, char ***words)
 {
 	struct sockaddr_un sa;
-	char go = 0;
-	ssize_t r;
-	int fd;
+	cleanup_close int fd = -1;
+	size_t len = 0, cap = 4096;
+	int n = 0;
 
+	*buf = NULL;
+	*words = NULL;
 	if (gate_addr(path, &sa) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
+	*buf = xmalloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			if (cap >= QEMU_RUN_GATE_MAX)
+				return -1;
+			cap *= 2;
+			*buf = xrealloc(*buf, cap);
+		}
+		r = read(fd, *buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		len += (size_t)r;
 	}
-	do
-		r = read(fd, &go, 1);
-	while (r < 0 && errno == EINTR);
-	close(fd);
-	return r == 1 && go == QEMU_RUN_GATE_GO ? 0 : -1;
+	if (len == 0 || (*buf)[len - 1] != '\0')
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		n += (*buf)[i] == '\0';
+	*words = xcalloc((size_t)n + 1, sizeof(**words));
+	for (size_t i = 0, k = 0; i < len; i += strlen(*buf + i) + 1)
+		(*words)[k++] = *buf + i;
+	return n;
 }
 
-int qemu_run_main(int argc, char **argv)
+struct launch {
+	const char *log, *cpus_text, *gate;
+	uint64_t log_max, memlock;
+	struct cpulist cpus;
+};
+
+/*
+ * The launcher's options in w[0..n-1], up to "--": the index of QEMU's
+ * argv[0] after it, n when there is no "--" (only `--gate PATH`), or -1
+ * with the reason on stderr.
+ */
+static int parse_opts(int n, char **w, bool gated, struct launch *l)
 {
-	const char *log = NULL;
-	uint64_t log_max = QEMU_RUN_LOG_MAX_DEFAULT, memlock = 0;
-	const char *cpus_text = NULL, *gate = NULL;
-	struct cpulist cpus = { 0 };
 	int i;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1]
-							      : NULL;
+	for (i = 0; i < n && strcmp(w[i], "--") != 0; i += 2) {
+		const char *opt = w[i], *val = i + 1 < n ? w[i + 1] : NULL;
 		int bad = val == NULL;
 
 		if (!bad && strcmp(opt, "--log") == 0)
-			log = val;
+			l->log = val;
 		else if (!bad && strcmp(opt, "--log-max") == 0)
-			bad = parse_u64(val, &log_max) < 0 || log_max == 0;
+			bad = parse_u64(val, &l->log_max) < 0 ||
+			      l->log_max == 0;
 		else if (!bad && strcmp(opt, "--memlock") == 0)
-			bad = parse_u64(val, &memlock) < 0;
-		else if (!bad && strcmp(opt, "--gate") == 0)
-			gate = val;
-		else if (!bad && strcmp(opt, "--cpus") == 0)
-			bad = cpulist_parse(cpus_text = val, &cpus) < 0 ||
-			      cpus.n == 0;
-		else
+			bad = parse_u64(val, &l->memlock) < 0;
+		else if (!bad && !gated && strcmp(opt, "--gate") == 0)
+			l->gate = val;
+		else if (!bad && strcmp(opt, "--cpus") == 0) {
+			cpulist_clear(&l->cpus);
+			bad = cpulist_parse(l->cpus_text = val, &l->cpus) < 0 ||
+			      l->cpus.n == 0;
+		} else
 			bad = 1;
 		if (bad) {
 			fprintf(stderr, "vmctl __run-qemu: bad option %s\n",
 				opt);
-			return 64;
+			return -1;
 		}
 	}
-	if (i + 1 >= argc) {
+	if (i == n && l->gate != NULL && !gated)
+		return n;
+	if (i + 1 >= n) {
 		fprintf(stderr, "vmctl __run-qemu: no QEMU command\n");
+		return -1;
+	}
+	return i + 1;
+}
+
+int qemu_run_main(int argc, char **argv)
+{
+	struct launch l = { .log_max = QEMU_RUN_LOG_MAX_DEFAULT };
+	cleanup_free char *msg = NULL;
+	cleanup_free char **words = NULL;
+	int n = argc - 1, i;
+
+	argv++;
+	i = parse_opts(n, argv, false, &l);
+	if (i < 0)
 		return 64;
+	if (l.gate != NULL) {
+		if (i != n || n != 2) {
+			fprintf(stderr, "vmctl __run-qemu: --gate comes "
+				"alone\n");
+			return 64;
+		}
+		n = gate_wait(l.gate, &msg, &words);
+		if (n < 0) {
+			fprintf(stderr, "vmctl: QEMU not started: its create "
+				"ended first\n");
+			return 1;
+		}
+		argv = words;
+		i = parse_opts(n, argv, true, &l);
+		if (i < 0)
+			return 64;
 	}
-	argv += i + 1;
-	if (gate != NULL && gate_wait(gate) < 0) {
-		fprintf(stderr, "vmctl: QEMU not started: its create ended "
-			"first\n");
-		return 1;
-	}
-	if (memlock != 0) {
-		struct rlimit rl = { memlock, memlock };
+	argv += i;
+	if (l.memlock != 0) {
+		struct rlimit rl = { l.memlock, l.memlock };
 
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
 			fprintf(stderr, "vmctl: cannot raise the locked memory "
 				"limit to %" PRIu64 " bytes for VFIO: %s\n",
-				memlock, strerror(errno));
+				l.memlock, strerror(errno));
 			return 77;
 		}
 	}
-	if (cpus.n > 0 && set_cpus(&cpus) < 0) {
+	if (l.cpus.n > 0 && set_cpus(&l.cpus) < 0) {
 		fprintf(stderr, "vmctl: cannot run QEMU on CPUs %s: %s\n",
-			cpus_text, strerror(errno));
+			l.cpus_text, strerror(errno));
 		return 1;
 	}
-	cpulist_clear(&cpus);
-	if (log != NULL && start_log(log, log_max) < 0) {
-		fprintf(stderr, "vmctl: serial log %s: %s\n", log,
+	cpulist_clear(&l.cpus);
+	if (l.log != NULL && start_log(l.log, l.log_max) < 0) {
+		fprintf(stderr, "vmctl: serial log %s: %s\n", l.log,
 			strerror(errno));
 		return 1;
 	}

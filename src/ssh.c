@@ -11,70 +11,11 @@
 #include <unistd.h>
 
 #include "vmctl/interrupt.h"
-#include "vmctl/job.h"
 #include "vmctl/proc.h"
 #include "vmctl/quote.h"
 #include "vmctl/ssh.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
-
-int ssh_keygen(const char *path, const char *comment,
-	       struct vmctl_error **err)
-{
-	struct strv argv = { 0 };
-	struct proc_result r;
-	int ret = 0;
-
-	strv_push(&argv, "ssh-keygen");
-	strv_push(&argv, "-q");
-	strv_push(&argv, "-t");
-	strv_push(&argv, "ed25519");
-	strv_push(&argv, "-N");
-	strv_push(&argv, "");
-	strv_push(&argv, "-C");
-	strv_push(&argv, comment);
-	strv_push(&argv, "-f");
-	strv_push(&argv, path);
-	if (proc_run(&argv, &r, err) < 0) {
-		strv_clear(&argv);
-		return vmctl_error_wrap(err, "ssh-keygen (Debian: apt-get "
-					"install openssh-client)");
-	}
-	strv_clear(&argv);
-	if (r.status != 0) {
-		cleanup_free char *why = proc_result_summary(&r);
-
-		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				      "ssh-keygen %s: %s", path, why);
-	}
-	proc_result_clear(&r);
-	return ret;
-}
-
-struct keygen_args {
-	const char *path, *comment;
-};
-
-static int keygen_step(void *arg, struct vmctl_error **err)
-{
-	struct keygen_args *a = arg;
-
-	return ssh_keygen(a->path, a->comment, err);
-}
-
-int ssh_keygen_two(const char *path1, const char *comment1,
-		   const char *path2, const char *comment2,
-		   struct vmctl_error **err)
-{
-	struct keygen_args second = { path2, comment2 };
-	struct job j;
-	int ret;
-
-	/* ssh-keygen spends its 10-20 ms starting up: run both at once */
-	job_start(&j, keygen_step, &second);
-	ret = ssh_keygen(path1, comment1, err);
-	return job_join(&j, err) < 0 || ret < 0 ? -1 : 0;
-}
 
 static char *alias(const char *vm)
 {

@@ -25,6 +25,7 @@
 #include "vmctl/job.h"
 #include "vmctl/qemu-argv.h"
 #include "vmctl/ssh.h"
+#include "vmctl/sshkey.h"
 #include "vmctl/vm-runtime.h"
 #include "vmctl/vmdir.h"
 #include "vmctl/xalloc.h"
@@ -87,10 +88,6 @@ static int preflight(const struct vmctl_spec *spec, const char *base_path,
 		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
 				       "tmux not found (Debian: apt-get "
 				       "install tmux)");
-	if (spec->cloud_init.enabled && !on_path("ssh-keygen"))
-		return vmctl_error_set(err, VMCTL_EXIT_UNAVAILABLE, ENOENT,
-				       "ssh-keygen not found (Debian: apt-get "
-				       "install openssh-client)");
 	if (base_path != NULL) {
 		if (base_path[0] != '/')
 			return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
@@ -215,39 +212,38 @@ int vm_cloud_init_files(const char *dir, const char *name,
 			const struct vmctl_spec *spec,
 			struct vmctl_error **err)
 {
-	cleanup_free char *key = xasprintf("%s/%s", dir, VMDIR_SSH_KEY);
-	cleanup_free char *hkey = xasprintf("%s/%s", dir, VMDIR_HOST_KEY);
-	cleanup_free char *key_pub = NULL, *hkey_pub = NULL, *hkey_priv = NULL;
 	cleanup_free char *comment = xasprintf("vmctl-%s", name);
 	cleanup_free char *host_comment = xasprintf("root@%s", name);
 	cleanup_free char *extra = NULL, *known = NULL, *user_data = NULL;
 	cleanup_free char *meta = NULL, *net = NULL, *instance = NULL;
-	cleanup_free char *pub_path = NULL, *hpub_path = NULL;
+	cleanup_free char *client_pub = NULL;
+	struct sshkey_pair key = { 0 }, host = { 0 };
 	unsigned char rnd[4];
 	char mac[18];
+	int ret = -1;
 
-	if (ssh_keygen_two(key, comment, hkey, host_comment, err) < 0)
-		return -1;
-	pub_path = xasprintf("%s.pub", key);
-	hpub_path = xasprintf("%s.pub", hkey);
-	key_pub = read_small(pub_path, err);
-	hkey_pub = key_pub ? read_small(hpub_path, err) : NULL;
-	hkey_priv = hkey_pub ? read_small(hkey, err) : NULL;
-	if (hkey_priv == NULL)
-		return -1;
+	/* the VM's client key, and the host key its sshd is given */
+	if (sshkey_generate(comment, &key, err) < 0 ||
+	    sshkey_generate(host_comment, &host, err) < 0 ||
+	    sshkey_write(dir, VMDIR_SSH_KEY, &key, err) < 0 ||
+	    sshkey_write(dir, VMDIR_HOST_KEY, &host, err) < 0)
+		goto out;
 	if (spec->cloud_init.user_data != NULL) {
 		extra = read_small(spec->cloud_init.user_data, err);
-		if (extra == NULL)
-			return vmctl_error_wrap(err, "cloud_init.user_data");
+		if (extra == NULL) {
+			vmctl_error_wrap(err, "cloud_init.user_data");
+			goto out;
+		}
 	}
-	known = ssh_known_hosts_line(name, hkey_pub);
+	known = ssh_known_hosts_line(name, host.public_line);
 	if (fs_write_atomic(dir, VMDIR_KNOWN_HOSTS, known, strlen(known),
 			    0600, err) < 0)
-		return -1;
-	key_pub[strcspn(key_pub, "\n")] = '\0';
+		goto out;
+	client_pub = xstrndup(key.public_line,
+			      strcspn(key.public_line, "\n"));
 	user_data = cloudinit_user_data(spec, &(struct cloudinit_keys){
-		.client_pub = key_pub, .host_private = hkey_priv,
-		.host_public = hkey_pub }, extra);
+		.client_pub = client_pub, .host_private = host.private_text,
+		.host_public = host.public_line }, extra);
 	/* A fresh instance id per create: cloud-init runs its first-boot
 	 * modules once per instance, and a re-created VM is a new one. */
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -257,8 +253,11 @@ int vm_cloud_init_files(const char *dir, const char *name,
 	meta = cloudinit_meta_data(spec, instance);
 	qemu_mac_for_name(name, mac);
 	net = cloudinit_network_config(mac);
-	return cloudinit_write_seed(dir, VMDIR_SEED, user_data, meta, net,
-				    err);
+	ret = cloudinit_write_seed(dir, VMDIR_SEED, user_data, meta, net, err);
+out:
+	sshkey_pair_clear(&key);
+	sshkey_pair_clear(&host);
+	return ret;
 }
 
 int vm_identity_files(const struct vmctl_env *env, const char *name,
@@ -302,10 +301,10 @@ int vm_identity_files(const struct vmctl_env *env, const char *name,
 }
 
 /*
- * The VM's files: the overlay (qemu-img) beside the rest (two ssh-keygen
- * runs, the seed, UEFI variables, VNC password), independent children,
- * each mostly its own start-up time.  All of it runs beside the start
- * (vm-start.c's gate: tmux and QEMU's launcher start meanwhile).
+ * The VM's files: the overlay (qemu-img, mostly its own start-up time)
+ * beside the rest (the spec, two keys, the seed, UEFI variables, VNC
+ * password).  All of it runs beside the start (vm-start.c's gate: tmux and
+ * QEMU's launcher start meanwhile).
  */
 struct create_files {
 	const struct vmctl_env *env;

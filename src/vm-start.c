@@ -148,8 +148,7 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  *            RAM is to be resumed  (undo: kill
  *            that QEMU, drop its session and sockets)
  *   gate     create's: its files made (the job it started them in), the
- *            launcher let through to exec QEMU (qemu-run.h); so tmux and
- *            the launcher start beside ssh-keygen, qemu-img and the seed
+ *            launcher sent its words, to exec QEMU (qemu-run.h)
  *   confirm  QEMU answers on QMP and its pidfile names it
  *   pin      each vCPU thread to its host CPU (vm-pin.c)
  *   run      the RAM resumed (QMP snapshot-load), the VNC password,
@@ -159,6 +158,11 @@ int vm_check_socket_paths(const struct vmctl_env *env, const char *name,
  * A port taken between prepare and QEMU's bind sends the sequence back to
  * prepare, with ports the spec left open picked again; claim and binding
  * stay.
+ *
+ * Create's launch is gated, and so starts early: its tmux session, with
+ * the launcher waiting at the gate, is started in a thread before the
+ * claim (tmux's server costs 20 ms of start-up), and `launch` only waits
+ * for it.  Its undo waits for it too.
  */
 struct start {
 	const struct vmctl_env *env;
@@ -167,6 +171,7 @@ struct start {
 	struct vm_state *st;
 	struct hostfacts facts;
 	struct strv argv;               /* the pane's command */
+	struct strv words;              /* the launcher's, in it or gated */
 	struct tmux_started started;
 	bool launched;
 	struct qmp *q;
@@ -174,6 +179,8 @@ struct start {
 	struct job *files;              /* create's files, being made */
 	char *gate_path;                /* and the gate QEMU waits at */
 	int gate;
+	struct job early;               /* the gated launch, started */
+	bool early_pending;             /* and not yet joined */
 };
 
 static int step_claim(struct start *s, const struct vm_start_opts *opts,
@@ -202,27 +209,32 @@ static void undo_claim(struct start *s)
 	vmctl_error_free(ignored);
 }
 
-/* The pane's command: vmctl's launcher, then QEMU (qemu-run.h). */
+/* The launcher's words (qemu-run.h): in the pane's command, or sent
+ * through the gate (then the command is the gated one, set at the start
+ * and left alone: the early launch may be reading it). */
 static void pane_command(struct start *s, const struct strv *qemu)
 {
-	cleanup_free char *self = qemu_run_self();
 	cleanup_free char *log = state_vm_file(s->env, s->name,
 					       VMDIR_SERIAL_LOG);
 	struct qemu_run_opts o = {
-		.self = self,
 		.log = log,
 		.log_max = s->env->serial_log_max ? s->env->serial_log_max
 						  : QEMU_RUN_LOG_MAX_DEFAULT,
 		.cpus = &s->st->claim.emulator_cpus,
-		.gate = s->gate_path,
 	};
 
 	/* VFIO pins all guest RAM (and QEMU's own mappings of the cards):
 	 * what libvirt allows, guest RAM plus 1 GiB. */
 	if (s->spec->n_gpus > 0)
 		o.memlock = s->spec->memory + (1ull << 30);
-	strv_clear(&s->argv);
-	qemu_run_argv(&o, qemu, &s->argv);
+	strv_clear(&s->words);
+	qemu_run_words(&o, qemu, &s->words);
+	if (s->gate_path == NULL) {
+		cleanup_free char *self = qemu_run_self();
+
+		strv_clear(&s->argv);
+		qemu_run_argv(self, &s->words, &s->argv);
+	}
 }
 
 static int step_prepare(struct start *s, const struct port_set *avoid,
@@ -264,11 +276,38 @@ static int step_tpm(struct start *s, struct vmctl_error **err)
 	return state_write(s->env, s->name, s->st, err);
 }
 
+static int launch_step(void *arg, struct vmctl_error **err)
+{
+	struct start *s = arg;
+
+	return tmux_start(s->env, s->name, &s->argv, &s->started, err);
+}
+
 static int step_launch(struct start *s, struct vmctl_error **err)
 {
-	if (tmux_start(s->env, s->name, &s->argv, &s->started, err) < 0)
+	if (s->early_pending) {
+		s->early_pending = false;
+		if (job_join(&s->early, err) < 0)
+			return -1;
+	} else if (launch_step(s, err) < 0) {
 		return -1;
+	}
 	s->launched = true;
+	return 0;
+}
+
+/* The gated launch started at once, beside the claim and prepare. */
+static int start_early(struct start *s, struct vmctl_error **err)
+{
+	cleanup_free char *self = qemu_run_self();
+
+	s->gate_path = state_vm_file(s->env, s->name, VMDIR_GATE);
+	s->gate = qemu_run_gate_open(s->gate_path, err);
+	if (s->gate < 0)
+		return -1;
+	qemu_run_gated_argv(self, s->gate_path, &s->argv);
+	job_start(&s->early, launch_step, s);
+	s->early_pending = true;
 	return 0;
 }
 
@@ -280,7 +319,8 @@ static int open_gate(struct start *s, struct vmctl_error **err)
 
 	if (proc_identify(s->env, s->started.pane_pid, &pane) == 0)
 		while (proc_alive(s->env, &pane)) {
-			if (qemu_run_gate_pass(s->gate, VM_LAUNCH_POLL_MS))
+			if (qemu_run_gate_pass(s->gate, s->started.pane_pid,
+					       &s->words, VM_LAUNCH_POLL_MS))
 				return 0;
 			if (vm_now_ms() >= deadline)
 				return vmctl_error_set(err, VMCTL_EXIT_FAILURE,
@@ -362,6 +402,10 @@ static void undo_launch(struct start *s)
 	struct tmux_pane pane = { 0 };
 	struct vmctl_error *ignored = NULL;
 
+	if (s->early_pending) {
+		s->early_pending = false;
+		s->launched = job_join(&s->early, NULL) == 0;
+	}
 	qmp_close(s->q);
 	s->q = NULL;
 	if (!s->launched) {
@@ -448,14 +492,12 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 	    (env->qemu_user != NULL &&
 	     qemu_run_ensure_user(env->qemu_user, err) < 0))
 		goto out;
-	if (s.files != NULL) {
-		s.gate_path = state_vm_file(env, name, VMDIR_GATE);
-		s.gate = qemu_run_gate_open(s.gate_path, err);
-		if (s.gate < 0)
-			goto out;
-	}
-	if (step_claim(&s, opts, err) < 0)
+	if (s.files != NULL && start_early(&s, err) < 0)
 		goto out;
+	if (step_claim(&s, opts, err) < 0) {
+		undo_launch(&s);
+		goto out;
+	}
 	if (step_bind(&s, err) < 0)
 		goto unclaim;
 	avoid = xcalloc(1, sizeof(*avoid));
@@ -470,8 +512,11 @@ int vm_launch(const struct vmctl_env *env, const char *name,
 		vmctl_error_free(e);
 	}
 unclaim:
-	if (ret < 0)
+	if (ret < 0) {
+		if (s.early_pending)
+			undo_launch(&s);
 		undo_claim(&s);
+	}
 out:
 	if (s.gate >= 0) {
 		close(s.gate);
@@ -485,6 +530,7 @@ out:
 	tmux_started_clear(&s.started);
 	free(avoid);
 	strv_clear(&s.argv);
+	strv_clear(&s.words);
 	hostfacts_clear(&s.facts);
 	return ret;
 }

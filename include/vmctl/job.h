@@ -9,7 +9,7 @@
 
 /*
  * One step run beside the caller, for independent work that mostly waits
- * on a child process (qemu-img, ssh-keygen, tmux, a libvirt upload): the
+ * on a child process (qemu-img, tmux, a libvirt upload): the
  * caller goes on, then joins it and gets its result and error.  Where no
  * thread can be made the step runs at once, in the caller.
  *

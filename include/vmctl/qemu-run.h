@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vmctl/cpulist.h"
 #include "vmctl/env.h"
@@ -26,10 +27,14 @@
  *     accounts the pinned guest memory against this limit.
  *   - the CPUs QEMU's threads start on (its emulator CPUs, for a pinned
  *     VM): sched_setaffinity before the exec, inherited by every thread.
- *   - the gate (create): tmux, the session and the launcher start while
- *     create still makes the VM's disk, keys and seed; the launcher waits
- *     on the gate socket until create says go (one byte, 'g'), and exits
- *     without starting QEMU on anything else: create failing or gone.
+ *   - the gate (create): tmux, the session and the launcher start as soon
+ *     as the VM's directory exists, while create still claims, picks
+ *     ports and makes the VM's disk, keys and seed.  The launcher's
+ *     command is then only `--gate PATH`: it waits on that socket, and
+ *     create's go is the rest of its words (the options above, "--" and
+ *     QEMU's argv, each NUL-terminated, to the end of the stream), sent
+ *     only to the pane's own process.  On anything else (create failing
+ *     or gone, the stream closed empty) it exits without starting QEMU.
  *
  * No shell anywhere: tmux execs vmctl with these words, vmctl execs QEMU.
  */
@@ -38,28 +43,34 @@
 #define QEMU_RUN_LOG_MAX_DEFAULT (8ull << 20)
 
 struct qemu_run_opts {
-	const char *self;      /* this vmctl binary */
 	const char *log;       /* serial log path, NULL for none */
 	uint64_t log_max;      /* rotate at this size */
 	uint64_t memlock;      /* RLIMIT_MEMLOCK for QEMU, 0 to leave it */
 	const struct cpulist *cpus;   /* run QEMU on these CPUs (its
 				       * emulator threads'), or NULL */
-	const char *gate;      /* wait here for create's go, or NULL */
 };
 
-/* The byte that opens the gate. */
-#define QEMU_RUN_GATE_GO 'g'
+/* The most a launcher takes through the gate. */
+#define QEMU_RUN_GATE_MAX (1u << 20)
+
+/* Pure: the launcher's words, `OPTIONS... -- QEMU-ARGV...`. */
+void qemu_run_words(const struct qemu_run_opts *o, const struct strv *qemu,
+		    struct strv *words);
+/* Pure: the pane's command, `self __run-qemu WORDS...`. */
+void qemu_run_argv(const char *self, const struct strv *words,
+		   struct strv *argv);
+/* Pure: the pane's command at a gate, `self __run-qemu --gate PATH`. */
+void qemu_run_gated_argv(const char *self, const char *gate,
+			 struct strv *argv);
 
 /* Create's side of the gate: listening at `path` (a stale socket there is
  * replaced); the fd, or -1. */
 int qemu_run_gate_open(const char *path, struct vmctl_error **err);
-/* Let a launcher waiting at the gate through: 1 when one connected
- * within wait_ms and was told to go, 0 when none did. */
-int qemu_run_gate_pass(int gate, int wait_ms);
-
-/* Pure: the pane's command, `self __run-qemu ... -- QEMU-ARGV...`. */
-void qemu_run_argv(const struct qemu_run_opts *o, const struct strv *qemu,
-		   struct strv *argv);
+/* Let the launcher (process `launcher`) through with its words: 1 when it
+ * connected within wait_ms and was sent them, 0 when it did not (a
+ * connection from any other process is closed unanswered). */
+int qemu_run_gate_pass(int gate, pid_t launcher, const struct strv *words,
+		       int wait_ms);
 
 /* `vmctl __run-qemu` itself: returns only on failure (an exit status). */
 int qemu_run_main(int argc, char **argv);

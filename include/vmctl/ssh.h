@@ -71,14 +71,6 @@ char *ssh_config_quote(const char *value, bool tokens);
 char *ssh_config_block(const char *alias, const struct ssh_target *t,
 		       char **why);
 
-/* ssh-keygen -t ed25519 into PATH and PATH.pub (argv, no shell). */
-int ssh_keygen(const char *path, const char *comment,
-	       struct vmctl_error **err);
-/* Two keys at once (the VM's client key and its host key): the second in
- * a thread while this one makes the first.  The first error is returned. */
-int ssh_keygen_two(const char *path1, const char *comment1,
-		   const char *path2, const char *comment2,
-		   struct vmctl_error **err);
 /* The known_hosts line pinning `host_pub` for VM `vm`. */
 char *ssh_known_hosts_line(const char *vm, const char *host_pub);
 

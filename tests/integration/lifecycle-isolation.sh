@@ -16,15 +16,17 @@
 TEST_NAME=lifecycle-isolation
 . "$(dirname "$0")/lib.sh"
 
-# keepers LOG: pids of serial-log keepers ("vmctl __run-qemu --log LOG"
-# as their own command, not tmux's, whose command line names them too).
+# keepers LOG: pids of serial-log keepers of the VM whose log is LOG: a
+# process of its own (not tmux, whose command line names the launcher too)
+# whose command line is the launcher's, "vmctl __run-qemu --log LOG ..."
+# or, for a VM create started, "vmctl __run-qemu --gate DIR/gate.sock".
 keepers() {
-	local d args
+	local d args dir=${1%/*}
 	for d in /proc/[0-9]*; do
 		args=$( (tr '\0' '\n' < "$d/cmdline") 2>/dev/null) || continue
 		[ "$(sed -n 2p <<<"$args")" = __run-qemu ] || continue
-		[ "$(sed -n 3p <<<"$args")" = --log ] || continue
-		grep -qxF -- "$1" <<<"$args" || continue
+		case $(sed -n 3p <<<"$args") in --log|--gate) ;; *) continue ;; esac
+		grep -qxF -e "$1" -e "$dir/gate.sock" <<<"$args" || continue
 		[ "$(cut -d' ' -f3 "$d/stat" 2>/dev/null)" = Z ] && continue
 		echo "${d#/proc/}"
 	done

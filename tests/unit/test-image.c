@@ -102,6 +102,60 @@ static void test_headers(void)
 	free(b);
 }
 
+/*
+ * image_info reads a header's whole first cluster, not a fixed amount: a
+ * qcow2 with 2 MiB clusters whose extensions lie past the first 64 KiB is
+ * read to their end (a data file extension there refused, its end marker
+ * found), and a small raw file is read whole.
+ */
+static void test_info_reads_cluster(void)
+{
+	char path[] = "/tmp/vmctl-test-image.XXXXXX";
+	size_t len = 2u << 20, ext = 100000;
+	unsigned char *b = calloc(1, len);
+	struct image_info info;
+	struct vmctl_error *err = NULL;
+	int fd = mkstemp(path);
+
+	memcpy(b, "QFI\xfb", 4);
+	put_be(b + 4, 3, 4);
+	put_be(b + 20, 21, 4);
+	put_be(b + 24, 1u << 30, 8);
+	put_be(b + 96, 4, 4);
+	put_be(b + 100, ext, 4);            /* header length: extensions
+					       start there */
+	put_be(b + ext, 0x44415441u, 4);    /* "DATA" */
+	put_be(b + ext + 4, 9, 4);
+	memcpy(b + ext + 8, "/dev/sda1", 9);
+	ok(fd >= 0 && write(fd, b, len) == (ssize_t)len, "2 MiB cluster qcow2");
+	ok(image_info(path, &info, &err) < 0 && err != NULL &&
+	   strstr(err->message, "names an external data file"),
+	   "its data file extension, 100000 bytes in, is found (%s)",
+	   err ? err->message : "taken");
+	vmctl_error_free(err);
+	err = NULL;
+	put_be(b + ext, 0xe2792acau, 4);    /* backing format: harmless */
+	ok(pwrite(fd, b + ext, 4, (off_t)ext) == 4, "extension replaced");
+	ok(image_info(path, &info, &err) == 0 &&
+	   strcmp(info.format, "qcow2") == 0 &&
+	   info.virtual_size == 1u << 30,
+	   "taken once it is harmless: qcow2, 1 GiB (%s)",
+	   err ? err->message : "ok");
+	image_info_clear(&info);
+	vmctl_error_free(err);
+	err = NULL;
+	ok(ftruncate(fd, 0) == 0 && pwrite(fd, "boot", 4, 0) == 4,
+	   "a 4-byte raw file");
+	ok(image_info(path, &info, &err) == 0 &&
+	   strcmp(info.format, "raw") == 0 && info.virtual_size == 4,
+	   "raw, its size its length");
+	image_info_clear(&info);
+	vmctl_error_free(err);
+	close(fd);
+	unlink(path);
+	free(b);
+}
+
 static void test_redirects(void)
 {
 	is_str(download_redirect_protocols("https://x/y"), "https",
@@ -218,6 +272,7 @@ static void test_names(void)
 int main(void)
 {
 	test_headers();
+	test_info_reads_cluster();
 	test_redirects();
 	test_sizes();
 	test_find();
