@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Keep src/ calling libvirt, libxml2 and libcurl through lazylib.h.
+"""Keep src/ calling libvirt, libxml2, libcurl, libcrypto and libisofs
+through lazylib.h.
 
 Every call FUNC( of those libraries in src/*.c becomes sym_FUNC(, and the
 X-macro lists in include/vmctl/lazylib.h are rewritten to hold exactly the
@@ -20,12 +21,15 @@ LISTS = [
     ("LAZYLIB_LIBVIRT_QEMU_FUNCS", re.compile(r"virDomainQemu\w*")),
     ("LAZYLIB_LIBXML_FUNCS", re.compile(r"xml[A-Z]\w*")),
     ("LAZYLIB_CURL_FUNCS", re.compile(r"curl_[a-z_]+")),
+    ("LAZYLIB_CRYPTO_FUNCS", re.compile(r"(?:EVP|RAND|OPENSSL)_\w+")),
+    ("LAZYLIB_ISOFS_FUNCS", re.compile(r"iso_[a-z_]+")),
 ]
 # Comments and literals are matched first so that what they say is left
 # alone; a call is FUNC( or sym_FUNC( (already rewritten).
 TOKEN = re.compile(r"""
       /\*.*?\*/ | //[^\n]* | "(?:\\.|[^"\\\n])*" | '(?:\\.|[^'\\\n])*'
-    | (?<![\w.>])(?:sym_)?(?P<call>(?:vir|xml)[A-Z]\w*|curl_[a-z_]+)\s*\(
+    | (?<![\w.>])(?:sym_)?(?P<call>(?:vir|xml)[A-Z]\w*|curl_[a-z_]+
+                                 |(?:EVP|RAND|OPENSSL)_\w+|iso_[a-z_]+)\s*\(
     | (?<![\w.>])(?P<var>virConnectAuthPtrDefault)(?!\w)
 """, re.S | re.X)
 

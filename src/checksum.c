@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmctl/checksum.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/xalloc.h"
 
 const char *checksum_algo_name(enum checksum_algo algo)
@@ -24,7 +25,8 @@ char *checksum_sha256_data(const void *data, size_t len)
 	unsigned int dlen = 0;
 	char *out;
 
-	if (EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL) != 1)
+	lazylib_need(LAZYLIB_CRYPTO);
+	if (sym_EVP_Digest(data, len, digest, &dlen, sym_EVP_sha256(), NULL) != 1)
 		abort();   /* like an allocation failure: nothing to recover */
 	out = xmalloc(dlen * 2 + 1);
 	for (unsigned int i = 0; i < dlen; i++)
@@ -46,11 +48,13 @@ int checksum_file(const char *path, enum checksum_algo algo, char **hex,
 	if (fd < 0)
 		return vmctl_error_errno(err, VMCTL_EXIT_FAILURE, errno, "%s",
 					 path);
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, algo == CHECKSUM_SHA512
-					     ? EVP_sha512() : EVP_sha256(),
-					     NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
+	if (lazylib_load(LAZYLIB_CRYPTO, err) < 0)
+		return -1;
+	ctx = sym_EVP_MD_CTX_new();
+	if (ctx == NULL || sym_EVP_DigestInit_ex(ctx, algo == CHECKSUM_SHA512
+						 ? sym_EVP_sha512() : sym_EVP_sha256(),
+						 NULL) != 1) {
+		sym_EVP_MD_CTX_free(ctx);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "cannot initialize %s",
 				       checksum_algo_name(algo));
@@ -64,13 +68,13 @@ int checksum_file(const char *path, enum checksum_algo algo, char **hex,
 						"reading %s", path);
 			break;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		sym_EVP_DigestUpdate(ctx, buf, (size_t)r);
 	}
 	free(buf);
-	if (ret == 0 && EVP_DigestFinal_ex(ctx, digest, &dlen) != 1)
+	if (ret == 0 && sym_EVP_DigestFinal_ex(ctx, digest, &dlen) != 1)
 		ret = vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				      "%s failed", checksum_algo_name(algo));
-	EVP_MD_CTX_free(ctx);
+	sym_EVP_MD_CTX_free(ctx);
 	if (ret < 0)
 		return -1;
 	out = xmalloc(dlen * 2 + 1);

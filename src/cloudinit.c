@@ -21,6 +21,7 @@
 
 #include "vmctl/cloudinit.h"
 #include "vmctl/fsutil.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/strv.h"
 #include "vmctl/xalloc.h"
 
@@ -177,21 +178,21 @@ static int add_file(IsoDir *root, const char *name, const char *text,
 
 	memcpy(copy, text, len);
 	/* The stream owns `copy` from here on. */
-	r = iso_memory_stream_new(copy, len, &stream);
+	r = sym_iso_memory_stream_new(copy, len, &stream);
 	if (r < 0) {
 		free(copy);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "seed: %s", iso_error_to_msg(r));
+				       "seed: %s", sym_iso_error_to_msg(r));
 	}
 	/* On success the new file holds our reference to the stream. */
-	r = iso_tree_add_new_file(root, name, stream, &file);
+	r = sym_iso_tree_add_new_file(root, name, stream, &file);
 	if (r < 0) {
-		iso_stream_unref(stream);
+		sym_iso_stream_unref(stream);
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "seed: %s: %s", name,
-				       iso_error_to_msg(r));
+				       sym_iso_error_to_msg(r));
 	}
-	iso_node_set_permissions((IsoNode *)file, 0444);
+	sym_iso_node_set_permissions((IsoNode *)file, 0444);
 	return 0;
 }
 
@@ -207,30 +208,32 @@ int cloudinit_write_seed(const char *dir, const char *name,
 	size_t len = 0;
 	int r, ret = -1;
 
-	r = iso_init();
+	if (lazylib_load(LAZYLIB_ISOFS, err) < 0)
+		return -1;
+	r = sym_iso_init();
 	if (r < 0)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
-				       "libisofs: %s", iso_error_to_msg(r));
-	if (iso_image_new("cidata", &image) < 0 ||
-	    iso_write_opts_new(&opts, 0) < 0) {
+				       "libisofs: %s", sym_iso_error_to_msg(r));
+	if (sym_iso_image_new("cidata", &image) < 0 ||
+	    sym_iso_write_opts_new(&opts, 0) < 0) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				"libisofs: cannot start an image");
 		goto out;
 	}
-	iso_image_set_volume_id(image, "cidata");
-	iso_write_opts_set_rockridge(opts, 1);
-	iso_write_opts_set_joliet(opts, 1);
-	if (add_file(iso_image_get_root(image), "user-data", user_data,
+	sym_iso_image_set_volume_id(image, "cidata");
+	sym_iso_write_opts_set_rockridge(opts, 1);
+	sym_iso_write_opts_set_joliet(opts, 1);
+	if (add_file(sym_iso_image_get_root(image), "user-data", user_data,
 		     err) < 0 ||
-	    add_file(iso_image_get_root(image), "meta-data", meta_data,
+	    add_file(sym_iso_image_get_root(image), "meta-data", meta_data,
 		     err) < 0 ||
-	    add_file(iso_image_get_root(image), "network-config",
+	    add_file(sym_iso_image_get_root(image), "network-config",
 		     network_config, err) < 0)
 		goto out;
-	r = iso_image_create_burn_source(image, opts, &src);
+	r = sym_iso_image_create_burn_source(image, opts, &src);
 	if (r < 0) {
 		vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0, "seed: %s",
-				iso_error_to_msg(r));
+				sym_iso_error_to_msg(r));
 		goto out;
 	}
 	/* A seed is a few hundred KiB: collect it, then write atomically. */
@@ -250,10 +253,10 @@ out:
 		src->free_data(src);
 		free(src);
 	}
-	iso_write_opts_free(opts);
+	sym_iso_write_opts_free(opts);
 	if (image != NULL)
-		iso_image_unref(image);
+		sym_iso_image_unref(image);
 	free(iso);
-	iso_finish();
+	sym_iso_finish();
 	return ret;
 }

@@ -2,7 +2,6 @@
 /* The image cache: entries named by digest, verified once, immutable. */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +38,15 @@ static const char *url_basename(const char *url)
 
 char *imagecache_name(const char *url)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	cleanup_free char *digest = checksum_sha256_data(url, strlen(url));
 	const char *base = url_basename(url);
 	size_t blen = strcspn(base, "?#");
-	char hex[17];
 
-	EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL);
-	for (int i = 0; i < 8; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	/* the first 64 bits of the URL's SHA-256, in hex */
 	if (blen == 0 || (blen == 1 && base[0] == '.') ||
 	    (blen == 2 && base[0] == '.' && base[1] == '.'))
-		return xasprintf("%s-image", hex);
-	return xasprintf("%s-%.*s", hex, (int)blen, base);
+		return xasprintf("%.16s-image", digest);
+	return xasprintf("%.16s-%.*s", digest, (int)blen, base);
 }
 
 char *imagecache_entry_name(enum checksum_algo algo, const char *hex)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libvirt, libxml2 and libcurl opened when first needed (lazylib.h). */
+/* libvirt, libxml2, libcurl, libcrypto and libisofs opened when first
+ * needed (lazylib.h). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@ LAZYLIB_LIBVIRT_FUNCS(LAZYLIB_DEFINE)
 LAZYLIB_LIBVIRT_QEMU_FUNCS(LAZYLIB_DEFINE)
 LAZYLIB_LIBXML_FUNCS(LAZYLIB_DEFINE)
 LAZYLIB_CURL_FUNCS(LAZYLIB_DEFINE)
+LAZYLIB_CRYPTO_FUNCS(LAZYLIB_DEFINE)
+LAZYLIB_ISOFS_FUNCS(LAZYLIB_DEFINE)
 #undef LAZYLIB_DEFINE
 
 static virConnectAuthPtr *auth_default;
@@ -39,6 +42,12 @@ static const struct lazysym libxml_syms[] = {
 static const struct lazysym curl_syms[] = {
 	LAZYLIB_CURL_FUNCS(LAZYLIB_ENTRY)
 };
+static const struct lazysym crypto_syms[] = {
+	LAZYLIB_CRYPTO_FUNCS(LAZYLIB_ENTRY)
+};
+static const struct lazysym isofs_syms[] = {
+	LAZYLIB_ISOFS_FUNCS(LAZYLIB_ENTRY)
+};
 #undef LAZYLIB_ENTRY
 
 static const struct lazylib_def {
@@ -57,6 +66,10 @@ static const struct lazylib_def {
 			     sizeof(libxml_syms) / sizeof(libxml_syms[0]) },
 	[LAZYLIB_CURL] = { "libcurl.so.4", "libcurl4", curl_syms,
 			   sizeof(curl_syms) / sizeof(curl_syms[0]) },
+	[LAZYLIB_CRYPTO] = { "libcrypto.so.3", "libssl3", crypto_syms,
+			     sizeof(crypto_syms) / sizeof(crypto_syms[0]) },
+	[LAZYLIB_ISOFS] = { "libisofs.so.6", "libisofs6", isofs_syms,
+			    sizeof(isofs_syms) / sizeof(isofs_syms[0]) },
 };
 
 /* Whether each library is open; set once under the lock (the fleet's

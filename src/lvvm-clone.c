@@ -422,7 +422,7 @@ static int make_facts(struct clone_ctx *c, struct libvirt_facts *f,
 			      &c->vnc_password, err);
 }
 
-static int clone(struct clone_ctx *c, struct vmctl_error **err)
+static int clone_domain(struct clone_ctx *c, struct vmctl_error **err)
 {
 	struct libvirt_facts f;
 	cleanup_free char *xml = NULL, *iso = NULL, *emulator = NULL;
@@ -547,7 +547,7 @@ int lvvm_cmd_clone(const struct vmctl_env *env, const char *src,
 
 	if (check(&c, err) < 0)
 		goto out;
-	if (clone(&c, err) < 0) {
+	if (clone_domain(&c, err) < 0) {
 		vmctl_error_wrap(err, "cloning VM %s into %s", src, dst);
 		undo(&c, err);
 		goto out;

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "vmctl/fsutil.h"
+#include "vmctl/lazylib.h"
 #include "vmctl/sshkey.h"
 #include "vmctl/xalloc.h"
 
@@ -37,7 +38,7 @@ static void wire_put(struct wire *w, const void *p, size_t n)
 		if (w->len > 0)
 			memcpy(grown, w->data, w->len);
 		if (w->data != NULL)
-			OPENSSL_cleanse(w->data, w->cap);
+			explicit_bzero(w->data, w->cap);
 		free(w->data);
 		w->data = grown;
 		w->cap = cap;
@@ -67,7 +68,7 @@ static void wire_cstring(struct wire *w, const char *s)
 static void wire_clear(struct wire *w)
 {
 	if (w->data != NULL)
-		OPENSSL_cleanse(w->data, w->cap);
+		explicit_bzero(w->data, w->cap);
 	free(w->data);
 	*w = (struct wire){ 0 };
 }
@@ -76,7 +77,7 @@ static char *base64(const struct wire *w)
 {
 	char *out = xmalloc(4 * ((w->len + 2) / 3) + 1);
 
-	EVP_EncodeBlock((unsigned char *)out, w->data, (int)w->len);
+	sym_EVP_EncodeBlock((unsigned char *)out, w->data, (int)w->len);
 	return out;
 }
 
@@ -116,6 +117,7 @@ void sshkey_format(const unsigned char seed[SSHKEY_ED25519_LEN],
 	cleanup_free char *blob64 = NULL;
 	char *file64;
 
+	lazylib_need(LAZYLIB_CRYPTO);
 	public_blob(&blob, pub);
 	/* the private section: check number twice, then the key, its
 	 * secret as OpenSSH keeps it (seed, then public key), the comment,
@@ -129,7 +131,7 @@ void sshkey_format(const unsigned char seed[SSHKEY_ED25519_LEN],
 	wire_cstring(&priv, comment);
 	for (unsigned char pad = 1; priv.len % PRIVATE_BLOCK != 0; pad++)
 		wire_put(&priv, &pad, 1);
-	OPENSSL_cleanse(secret, sizeof(secret));
+	explicit_bzero(secret, sizeof(secret));
 
 	wire_put(&file, "openssh-key-v1", sizeof("openssh-key-v1"));
 	wire_cstring(&file, "none");            /* cipher */
@@ -141,7 +143,7 @@ void sshkey_format(const unsigned char seed[SSHKEY_ED25519_LEN],
 
 	file64 = base64(&file);
 	out->private_text = armor(file64);
-	OPENSSL_cleanse(file64, strlen(file64));
+	explicit_bzero(file64, strlen(file64));
 	free(file64);
 	blob64 = base64(&blob);
 	out->public_line = xasprintf(KEY_TYPE " %s %s\n", blob64, comment);
@@ -160,16 +162,18 @@ int sshkey_generate(const char *comment, struct sshkey_pair *out,
 	int ok;
 
 	*out = (struct sshkey_pair){ 0 };
-	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (lazylib_load(LAZYLIB_CRYPTO, err) < 0)
+		return -1;
+	key = sym_EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	ok = key != NULL &&
-	     EVP_PKEY_get_raw_private_key(key, seed, &seed_len) == 1 &&
-	     EVP_PKEY_get_raw_public_key(key, pub, &pub_len) == 1 &&
+	     sym_EVP_PKEY_get_raw_private_key(key, seed, &seed_len) == 1 &&
+	     sym_EVP_PKEY_get_raw_public_key(key, pub, &pub_len) == 1 &&
 	     seed_len == sizeof(seed) && pub_len == sizeof(pub) &&
-	     RAND_bytes((unsigned char *)&check, sizeof(check)) == 1;
-	EVP_PKEY_free(key);
+	     sym_RAND_bytes((unsigned char *)&check, sizeof(check)) == 1;
+	sym_EVP_PKEY_free(key);
 	if (ok)
 		sshkey_format(seed, pub, check, comment, out);
-	OPENSSL_cleanse(seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
 	if (!ok)
 		return vmctl_error_set(err, VMCTL_EXIT_FAILURE, 0,
 				       "libcrypto could not make an Ed25519 "
@@ -192,7 +196,7 @@ int sshkey_write(const char *dir, const char *name,
 void sshkey_pair_clear(struct sshkey_pair *key)
 {
 	if (key->private_text != NULL)
-		OPENSSL_cleanse(key->private_text, strlen(key->private_text));
+		explicit_bzero(key->private_text, strlen(key->private_text));
 	free(key->private_text);
 	free(key->public_line);
 	*key = (struct sshkey_pair){ 0 };

@@ -6,9 +6,12 @@
  * The libraries only some commands need, opened when first needed.
  *
  * libvirt (with GLib, GnuTLS and the rest it brings: some sixty shared
- * objects; libvirt-qemu and libxml2 go with it) and libcurl cost every process tens of millions of
- * instructions in the dynamic loader before main() if vmctl is linked
- * against them, though only --connect and image downloads use them.  They
+ * objects; libvirt-qemu and libxml2 go with it) and libcurl cost every
+ * process tens of millions of instructions in the dynamic loader before
+ * main() if vmctl is linked against them, though only --connect and image
+ * downloads use them.  libcrypto and libisofs (with libjte, zlib, libbz2
+ * and libacl) cost each process some 2 ms, QEMU's launcher in its pane
+ * too, and only create, digests and seeds use them.  They
  * are opened with dlopen() the first time one of those paths needs them,
  * and their functions are called through pointers named sym_FUNCTION, one
  * per function vmctl uses (the lists below; the compiler checks every
@@ -26,6 +29,12 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdint.h>
+#include <sys/types.h>
+/* (libisofs.h needs the two above first) */
+#include <libisofs/libisofs.h>
 
 #include "vmctl/error.h"
 
@@ -35,6 +44,8 @@ enum lazylib {
 			       * libvirt */
 	LAZYLIB_LIBXML,    /* libxml2.so.2: libvirt's XML documents */
 	LAZYLIB_CURL,      /* libcurl.so.4: image downloads */
+	LAZYLIB_CRYPTO,    /* libcrypto.so.3: digests, SSH keys */
+	LAZYLIB_ISOFS,     /* libisofs.so.6: cloud-init seeds */
 };
 
 /* Open LIB and resolve its functions, once; 69 when it cannot. */
@@ -182,6 +193,40 @@ void lazylib_need(enum lazylib lib);
 	X(curl_easy_unescape) \
 	X(curl_free) \
 	X(curl_global_init)
+
+#define LAZYLIB_CRYPTO_FUNCS(X) \
+	X(EVP_Digest) \
+	X(EVP_DigestFinal_ex) \
+	X(EVP_DigestInit_ex) \
+	X(EVP_DigestUpdate) \
+	X(EVP_EncodeBlock) \
+	X(EVP_MD_CTX_free) \
+	X(EVP_MD_CTX_new) \
+	X(EVP_PKEY_Q_keygen) \
+	X(EVP_PKEY_free) \
+	X(EVP_PKEY_get_raw_private_key) \
+	X(EVP_PKEY_get_raw_public_key) \
+	X(EVP_sha256) \
+	X(EVP_sha512) \
+	X(RAND_bytes)
+
+#define LAZYLIB_ISOFS_FUNCS(X) \
+	X(iso_error_to_msg) \
+	X(iso_finish) \
+	X(iso_image_create_burn_source) \
+	X(iso_image_get_root) \
+	X(iso_image_new) \
+	X(iso_image_set_volume_id) \
+	X(iso_image_unref) \
+	X(iso_init) \
+	X(iso_memory_stream_new) \
+	X(iso_node_set_permissions) \
+	X(iso_stream_unref) \
+	X(iso_tree_add_new_file) \
+	X(iso_write_opts_free) \
+	X(iso_write_opts_new) \
+	X(iso_write_opts_set_joliet) \
+	X(iso_write_opts_set_rockridge)
 /* END generated */
 
 #define LAZYLIB_DECLARE(f) extern __typeof__(f) *sym_##f;
@@ -189,6 +234,8 @@ LAZYLIB_LIBVIRT_FUNCS(LAZYLIB_DECLARE)
 LAZYLIB_LIBVIRT_QEMU_FUNCS(LAZYLIB_DECLARE)
 LAZYLIB_LIBXML_FUNCS(LAZYLIB_DECLARE)
 LAZYLIB_CURL_FUNCS(LAZYLIB_DECLARE)
+LAZYLIB_CRYPTO_FUNCS(LAZYLIB_DECLARE)
+LAZYLIB_ISOFS_FUNCS(LAZYLIB_DECLARE)
 #undef LAZYLIB_DECLARE
 
 /* libvirt's default authentication callbacks (a variable, not a function). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# libvirt, libxml2 and libcurl are opened only by the commands that use
-# them (src/lazylib.c): vmctl is not linked against them, a command that
+# libvirt, libxml2, libcurl, libcrypto and libisofs are opened only by the
+# commands that use them (src/lazylib.c): vmctl is not linked against them, a command that
 # does not need them never loads them (LD_DEBUG=files lists what the
 # loader opened), one with --connect does, and every call of those
 # libraries in src/ goes through lazylib.h (scripts/lazylib-calls.py
@@ -14,10 +14,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmctl-lazylib.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 python3 "$ROOT/scripts/lazylib-calls.py" --check ||
-	fail "a call of libvirt, libxml2 or libcurl bypasses lazylib.h"
+	fail "a call of a lazily opened library bypasses lazylib.h"
 
 readelf -d "$VMCTL" > "$TMP/dyn" || fail "readelf -d $VMCTL"
-if grep -E 'NEEDED.*(libvirt|libcurl|libxml2)' "$TMP/dyn"; then
+if grep -E 'NEEDED.*(libvirt|libcurl|libxml2|libcrypto|libisofs)' "$TMP/dyn"; then
 	fail "vmctl is linked against a library it should open lazily"
 fi
 
@@ -35,7 +35,8 @@ export VMCTL_STATE_DIR=$TMP/state VMCTL_HOSTS_FILE=$TMP/hosts.yaml
 for cmd in "--version" "list --json" "validate $ROOT/configs/default.yaml" \
 	   "cmdline $ROOT/configs/default.yaml"; do
 	# shellcheck disable=SC2086
-	for lib in libvirt.so.0 libcurl.so.4 libxml2.so.2; do
+	for lib in libvirt.so.0 libcurl.so.4 libxml2.so.2 libcrypto.so.3 \
+		   libisofs.so.6; do
 		! loaded "$lib" "$VMCTL" $cmd ||
 			fail "vmctl $cmd loaded $lib"
 	done
@@ -70,4 +71,4 @@ for cmd in "${sweep[@]}"; do
 	[ "$rc" -lt 128 ] ||
 		fail "vmctl --connect test:///default $cmd died of signal $((rc - 128)): $(cat "$TMP/out")"
 done
-say "ok: libvirt, libxml2 and libcurl opened only when used; ${#sweep[@]} --connect commands end without a signal"
+say "ok: libvirt, libxml2, libcurl, libcrypto and libisofs opened only when used; ${#sweep[@]} --connect commands end without a signal"
