@@ -11,20 +11,12 @@
 #include "vmctl/fsutil.h"
 #include "vmctl/xalloc.h"
 
-int fs_read_file(const char *path, size_t max, char **out, size_t *len,
-		 int missing_status, struct vmctl_error **err)
+int fs_read_fd(int fd, const char *what, size_t max, char **out,
+	       size_t *len, int status, struct vmctl_error **err)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *buf = NULL;
 	size_t size = 0, cap = 0;
-	struct stat st;
 
-	if (fd < 0)
-		return vmctl_error_errno(err, vmctl_error_status_from_errno(
-				errno, missing_status), errno, "%s", path);
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		return vmctl_error_set(err, missing_status, EISDIR,
-				       "%s: is a directory", path);
 	for (;;) {
 		ssize_t r;
 
@@ -36,15 +28,15 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return vmctl_error_errno(err, missing_status, errno,
-						 "%s", path);
+			return vmctl_error_errno(err, status, errno, "%s",
+						 what);
 		}
 		if (r == 0)
 			break;
 		size += (size_t)r;
 		if (size > max)
-			return vmctl_error_set(err, missing_status, EFBIG,
-					       "%s: larger than %zu MiB", path,
+			return vmctl_error_set(err, status, EFBIG,
+					       "%s: larger than %zu MiB", what,
 					       max >> 20);
 	}
 	if (buf == NULL)
@@ -53,6 +45,21 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len,
 	*len = size;
 	*out = steal_pointer(&buf);
 	return 0;
+}
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len,
+		 int missing_status, struct vmctl_error **err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return vmctl_error_errno(err, vmctl_error_status_from_errno(
+				errno, missing_status), errno, "%s", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return vmctl_error_set(err, missing_status, EISDIR,
+				       "%s: is a directory", path);
+	return fs_read_fd(fd, path, max, out, len, missing_status, err);
 }
 
 char *fs_path_clean(const char *path)

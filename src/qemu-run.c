@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmctl/fsutil.h"
 #include "vmctl/proc.h"
 #include "vmctl/qemu-run.h"
 #include "vmctl/xalloc.h"
@@ -316,7 +317,7 @@ static int gate_wait(const char *path, char **buf, char ***words)
 {
 	struct sockaddr_un sa;
 	cleanup_close int fd = -1;
-	size_t len = 0, cap = 4096;
+	size_t len = 0;
 	int n = 0;
 
 	*buf = NULL;
@@ -324,27 +325,9 @@ static int gate_wait(const char *path, char **buf, char ***words)
 	if (gate_addr(path, &sa) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    fs_read_fd(fd, path, QEMU_RUN_GATE_MAX, buf, &len, 1, NULL) < 0)
 		return -1;
-	*buf = xmalloc(cap);
-	for (;;) {
-		ssize_t r;
-
-		if (len == cap) {
-			if (cap >= QEMU_RUN_GATE_MAX)
-				return -1;
-			cap *= 2;
-			*buf = xrealloc(*buf, cap);
-		}
-		r = read(fd, *buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
 	if (len == 0 || (*buf)[len - 1] != '\0')
 		return -1;
 	for (size_t i = 0; i < len; i++)

@@ -10,6 +10,11 @@
 
 #include "vmctl/error.h"
 
+/* Read fd to its end (at most max bytes) into a NUL-terminated buffer;
+ * errors name `what` and carry `status`. */
+int fs_read_fd(int fd, const char *what, size_t max, char **out,
+	       size_t *len, int status, struct vmctl_error **err);
+
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer.
  * Errors carry `missing_status` when the file cannot be opened. */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len,

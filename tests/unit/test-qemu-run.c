@@ -93,6 +93,22 @@ static pid_t foreign(const char *path, int gate, int ready)
 	return pid;
 }
 
+/* `vmctl __run-qemu --gate PATH` in a child of its own. */
+static pid_t launcher_at(const char *path, int gate)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { "__run-qemu", "--gate", (char *)path, NULL };
+
+		close(gate);
+		_exit(qemu_run_main(3, argv));
+	}
+	return pid;
+}
+
 static int exit_status(pid_t pid)
 {
 	int st;
@@ -125,14 +141,7 @@ static void test_gate(void)
 	other = foreign(path, gate, ready[1]);
 	ok(read(ready[0], &c, 1) == 1, "another process waits at the gate");
 
-	fflush(stdout);
-	launcher = fork();
-	if (launcher == 0) {
-		char *argv[] = { "__run-qemu", "--gate", path, NULL };
-
-		close(gate);
-		_exit(qemu_run_main(3, argv));
-	}
+	launcher = launcher_at(path, gate);
 	script = xasprintf("printf '%%s|' \"$@\" > %s", out);
 	strv_push(&words, "--");
 	strv_push(&words, "sh");
@@ -154,14 +163,7 @@ static void test_gate(void)
 	       "its words arrive as sent, empty ones and all");
 
 	/* a launcher whose create closes the gate says so, runs nothing */
-	fflush(stdout);
-	launcher = fork();
-	if (launcher == 0) {
-		char *argv[] = { "__run-qemu", "--gate", path, NULL };
-
-		close(gate);
-		_exit(qemu_run_main(3, argv));
-	}
+	launcher = launcher_at(path, gate);
 	usleep(100 * 1000);
 	close(gate);
 	unlink(out);
